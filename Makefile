@@ -1,0 +1,47 @@
+# Two commands: `make run` and `make test`. Everything a target needs is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi.py
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-sqlite test-postgres bench install migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask seed-demo
+
+# Web server on SQLite (instance/telehealth.db), demo data seeded; Ctrl-C stops it.
+run: seed
+	@echo
+	@echo "telehealth is at http://$(HOST):$(PORT)  (API: /api/v1, OpenAPI: /api/v1/openapi.json)"
+	@echo "Mail (password resets, invitations): $(BIN)/flask mail-outbox"
+	@echo
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+
+# The whole suite on PostgreSQL when a server answers (or TEST_DATABASE_URL is set), else SQLite.
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-sqlite: install
+	TEST_DATABASE_URL=sqlite:// $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance/*.db*

@@ -1,0 +1,138 @@
+"""Settings read from the environment, one class per deployment kind.
+
+Every tunable of the service lives here with its default; the README lists each environment
+variable. Clinical thresholds are not here: they belong to the clinical policy, which the medical
+director edits (a later issue), not to deployment settings.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))  # type: ignore[arg-type]
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_sqlite_url() -> str:
+    return f"sqlite:///{BASE_DIR / 'instance' / 'telehealth.db'}"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a deployment that may start."""
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or default_sqlite_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Fernet keys (comma separated, newest first) for sensitive fields at rest. Development derives
+    # one from SECRET_KEY so `make run` works on a bare machine; production must set its own.
+    FIELD_ENCRYPTION_KEYS = _env("FIELD_ENCRYPTION_KEYS")
+
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    JSON_SORT_KEYS = False
+
+    SESSION_COOKIE_NAME = "telehealth_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Automatic logoff after inactivity (HIPAA): staff are logged off sooner than patients.
+    STAFF_IDLE_TIMEOUT_MINUTES = _env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15)
+    PATIENT_IDLE_TIMEOUT_MINUTES = _env_int("PATIENT_IDLE_TIMEOUT_MINUTES", 60)
+
+    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
+    PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
+    PASSWORD_MIN_LENGTH = 10
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # argon2 cost; tests lower it so a suite of logins stays fast.
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "America/New_York")
+    MAIL_BACKEND = _env("MAIL_BACKEND", "outbox")  # outbox | smtp
+    MAIL_FROM = _env("MAIL_FROM", "care@telehealth.example")
+    SMTP_HOST = _env("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = _env_int("SMTP_PORT", 25)
+    SMTP_USERNAME = _env("SMTP_USERNAME")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
+
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    TESTING = False
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        """Refuse a configuration that must not run; the base accepts development defaults."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL") or "sqlite:///:memory:"
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    RATELIMIT_STORAGE_URI = "memory://"
+    WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        problems = []
+        if not settings.get("SECRET_KEY") or settings["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+            problems.append("SECRET_KEY must be set to a private value")
+        if not _env("DATABASE_URL") and settings.get("SQLALCHEMY_DATABASE_URI") == default_sqlite_url():
+            problems.append("DATABASE_URL must be set")
+        if not settings.get("FIELD_ENCRYPTION_KEYS"):
+            problems.append("FIELD_ENCRYPTION_KEYS must be set")
+        if problems:
+            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    name = name or _env("TELEHEALTH_ENV", "development")
+    try:
+        return CONFIGS[name]  # type: ignore[index]
+    except KeyError:
+        raise ConfigError(f"TELEHEALTH_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,1 @@
+"""Adapters to outside systems, one module each, chosen by config."""

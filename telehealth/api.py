@@ -1,0 +1,280 @@
+"""How a route declares itself: one decorator that checks the role, validates input with pydantic,
+renders the output, and records everything the OpenAPI document needs.
+
+    @bp.post("/auth/login")
+    @endpoint("Log in", body=LoginIn, response=MeOut, auth=PUBLIC, errors=(401, 423))
+    def login(body: LoginIn): ...
+
+The OpenAPI document is built from these records and the app's URL map, so it cannot drift from
+what the app serves.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import wraps
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
+from pydantic.json_schema import models_json_schema
+from werkzeug.exceptions import UnsupportedMediaType
+
+from telehealth.errors import ServiceError, Unauthenticated, ValidationFailed
+from telehealth.models.accounts import Role
+from telehealth.services import authz
+
+PUBLIC = "public"          # no login needed
+AUTHENTICATED = "any"      # any logged-in user; otherwise a tuple of roles
+
+
+class MalformedJson(ServiceError):
+    status = 400
+    code = "malformed_json"
+
+
+def _serialize_timestamp(value: datetime, info) -> str:
+    zone = (info.context or {}).get("tz") or "UTC"
+    return value.astimezone(ZoneInfo(zone)).isoformat()
+
+
+# A moment in time: stored in UTC, shown as ISO 8601 in the viewer's own zone.
+Timestamp = Annotated[datetime, PlainSerializer(_serialize_timestamp, return_type=str, when_used="json")]
+
+
+class Schema(BaseModel):
+    """Base of every request and response body: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Empty(Schema):
+    """A body with no fields (`{}`)."""
+
+
+class MessageOut(Schema):
+    message: str
+
+
+@dataclass
+class EndpointSpec:
+    summary: str
+    description: str | None
+    tags: tuple[str, ...]
+    auth: str | tuple[Role, ...]
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    errors: tuple[int, ...]
+    content_type: str = "application/json"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def roles(self) -> tuple[Role, ...] | None:
+        return self.auth if isinstance(self.auth, tuple) else None
+
+
+def endpoint(summary: str, *, tags: Iterable[str] = (), auth: str | Iterable[Role] = AUTHENTICATED,
+             body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+             response: type[BaseModel] | None = None, status: int = 200, errors: Iterable[int] = (),
+             content_type: str = "application/json") -> Callable:
+    auth_value: str | tuple[Role, ...] = auth if isinstance(auth, str) else tuple(auth)
+
+    def decorate(fn: Callable) -> Callable:
+        spec = EndpointSpec(summary=summary, description=(fn.__doc__ or "").strip() or None,
+                            tags=tuple(tags), auth=auth_value, body=body, query=query,
+                            response=response, status=status, errors=tuple(errors),
+                            content_type=content_type)
+
+        @wraps(fn)
+        def view(*args, **kwargs):
+            if spec.auth != PUBLIC:
+                if g.get("session_expired"):
+                    raise Unauthenticated("You were logged off after a period of inactivity; log in again.",
+                                          code="session_expired")
+                authz.require_role(current_user, spec.roles)
+            if spec.query is not None:
+                kwargs["query"] = parse_query(spec.query)
+            if spec.body is not None:
+                kwargs["body"] = parse_body(spec.body)
+            result = fn(*args, **kwargs)
+            return render(result, spec.status)
+
+        view.endpoint_spec = spec  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        if err["type"] == "extra_forbidden":
+            message = "Unknown field."
+        elif err["type"] == "missing":
+            message = "This field is required."
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+            if not message.endswith("."):
+                message += "."
+        fields.setdefault(loc, []).append(message)
+    return fields
+
+
+def parse_body(model: type[BaseModel]) -> BaseModel:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json.")
+    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        return model.model_validate_json(raw or b"", strict=True)
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise MalformedJson("The request body is not valid JSON.") from None
+        raise ValidationFailed("Some fields are missing or invalid.", fields=_field_errors(exc)) from None
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise ValidationFailed("Some query parameters are invalid.", fields=_field_errors(exc)) from None
+
+
+def viewer_zone() -> str:
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.time_zone
+    return "UTC"
+
+
+def render(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status=204)
+    if isinstance(result, BaseModel):
+        payload = result.model_dump(mode="json", context={"tz": viewer_zone()})
+    else:
+        payload = result
+    response = jsonify(payload)
+    response.status_code = status
+    return response
+
+
+# ----------------------------------------------------------------------------- OpenAPI
+
+_CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+_PARAM_TYPES = {"int": {"type": "integer"}, "us_state": {"type": "string", "pattern": "^[A-Za-z]{2}$"}, "float": {"type": "number"}, "uuid": {"type": "string", "format": "uuid"}}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["code", "message", "fields"],
+        "properties": {
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        },
+    }},
+}
+_ERROR_TEXT = {400: "Malformed request", 401: "Not logged in", 403: "Not allowed for this role or record",
+               404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
+               415: "Body is not JSON", 422: "Invalid fields", 423: "Account locked", 429: "Rate limited",
+               503: "Not ready"}
+
+
+def route_specs(app: Flask):
+    """Yield (openapi_path, method, rule, spec) for every route the app serves."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        spec = getattr(view, "endpoint_spec", None)
+        path = _CONVERTER.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield path, method.lower(), rule, spec
+
+
+def build_openapi(app: Flask) -> dict:
+    paths: dict[str, dict] = {}
+    body_models: list[type[BaseModel]] = []
+    response_models: list[type[BaseModel]] = []
+    for _, _, _, spec in route_specs(app):
+        if spec:
+            body_models += [m for m in (spec.body, spec.query) if m is not None]
+            response_models += [spec.response] if spec.response is not None else []
+    pairs = [(m, "validation") for m in dict.fromkeys(body_models)]
+    pairs += [(m, "serialization") for m in dict.fromkeys(response_models)]
+    refs, defs = models_json_schema(pairs, ref_template="#/components/schemas/{model}") if pairs else ({}, {})
+    schemas = dict(defs.get("$defs", {}))
+    schemas["Error"] = ERROR_SCHEMA
+
+    for path, method, rule, spec in route_specs(app):
+        if spec is None:
+            raise RuntimeError(f"route {rule.rule} has no @endpoint declaration")
+        op: dict[str, Any] = {"operationId": f"{rule.endpoint}.{method}", "summary": spec.summary,
+                              "tags": list(spec.tags) or [rule.endpoint.split(".")[0]]}
+        if spec.description:
+            op["description"] = spec.description
+        params = []
+        for match in _CONVERTER.finditer(rule.rule):
+            params.append({"name": match.group("name"), "in": "path", "required": True,
+                           "schema": _PARAM_TYPES.get(match.group("conv") or "", {"type": "string"})})
+        if spec.query is not None:
+            qschema = spec.query.model_json_schema(ref_template="#/components/schemas/{model}")
+            required = set(qschema.get("required", []))
+            for name, prop in qschema.get("properties", {}).items():
+                params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+        if params:
+            op["parameters"] = params
+        if spec.body is not None:
+            op["requestBody"] = {"required": True, "content": {"application/json": {
+                "schema": refs[(spec.body, "validation")]}}}
+        responses: dict[str, Any] = {}
+        if spec.status == 204:
+            responses["204"] = {"description": "Done, no content"}
+        elif spec.response is not None:
+            responses[str(spec.status)] = {"description": "Success", "content": {spec.content_type: {
+                "schema": refs[(spec.response, "serialization")]}}}
+        else:
+            responses[str(spec.status)] = {"description": "Success", "content": {spec.content_type: {
+                "schema": {"type": "object"} if spec.content_type == "application/json" else {"type": "string"}}}}
+        codes = set(spec.errors)
+        if spec.auth != PUBLIC:
+            codes |= {401, 403} if spec.roles else {401}
+        if spec.body is not None:
+            codes |= {400, 413, 415, 422}
+        if spec.query is not None:
+            codes.add(422)
+        if "{" in path:
+            codes.add(404)
+        for code in sorted(codes):
+            responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"), "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        op["responses"] = responses
+        if spec.auth != PUBLIC:
+            op["security"] = [{"sessionCookie": []}]
+            if spec.roles:
+                op["x-roles"] = [r.value for r in spec.roles]
+        paths.setdefault(path, {})[method] = op
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "telehealth API", "version": "1",
+                 "description": "Backend of the at-home ketamine therapy program. Errors always have "
+                                "the shape {error: {code, message, fields}}."},
+        "servers": [{"url": current_app.config.get("PUBLIC_BASE_URL", "/")}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"sessionCookie": {"type": "apiKey", "in": "cookie",
+                                                  "name": current_app.config["SESSION_COOKIE_NAME"]}},
+        },
+    }

@@ -1,0 +1,99 @@
+"""The one error shape of the API, and the exceptions services raise to produce it.
+
+Every 4xx and 5xx body is `{"error": {"code": ..., "message": ..., "fields": {...}}}`. Services raise
+`ServiceError` subclasses (no HTTP in services beyond a status number); the handlers here turn them,
+and every werkzeug HTTPException, into that shape. A 500 never carries a stack trace.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+
+
+class ValidationFailed(ServiceError):
+    status = 422
+    code = "validation_error"
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class Locked(ServiceError):
+    status = 423
+    code = "account_locked"
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None, headers=None):
+    response = jsonify(error_body(code, message, fields))
+    response.status_code = status
+    if headers:
+        response.headers.extend(headers)
+    return response
+
+
+# Stable machine-readable codes for the HTTP errors werkzeug raises itself.
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+    422: "validation_error", 429: "rate_limited", 503: "unavailable",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        code = _HTTP_CODES.get(status, "http_error")
+        message = exc.description or exc.name
+        if status == 429:
+            message = "Too many requests; wait a moment and try again."
+        headers = []
+        if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            headers.append(("Allow", ", ".join(exc.valid_methods)))  # type: ignore[attr-defined]
+        return error_response(status, code, message, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")

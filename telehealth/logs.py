@@ -1,0 +1,73 @@
+"""Structured JSON logs with a request ID on every line, and no PHI.
+
+Access lines carry method, route pattern (not the raw path or query string, which may hold
+identifiers), status, duration, request ID and user ID: never bodies, names, emails or answers.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+
+from flask import Flask, g, request
+from pythonjsonlogger.json import JsonFormatter
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+access_log = logging.getLogger("telehealth.access")
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+def configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_telehealth", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"))
+    handler.addFilter(_RequestIdFilter())
+    handler._telehealth = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+def init_request_logging(app: Flask) -> None:
+    @app.before_request
+    def _start():
+        incoming = request.headers.get("X-Request-ID", "")
+        rid = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = rid
+        g.request_started = time.perf_counter()
+        request_id_var.set(rid)
+
+    @app.after_request
+    def _finish(response):
+        rid = g.get("request_id")
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        from flask_login import current_user
+
+        access_log.info("request", extra={
+            "method": request.method,
+            "route": request.url_rule.rule if request.url_rule else None,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 2),
+            "user_id": current_user.id if getattr(current_user, "is_authenticated", False) else None,
+        })
+        return response
+
+    @app.teardown_request
+    def _clear(_exc):
+        request_id_var.set(None)

@@ -1,0 +1,101 @@
+"""Field types shared by request bodies: US states, time zones, phone numbers, NPI and DEA numbers."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, Field, StringConstraints
+
+from telehealth.api import Schema
+from telehealth.clock import is_valid_zone
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
+    "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY".split()
+)
+
+
+def _state(value: str) -> str:
+    value = value.upper()
+    if value not in US_STATES:
+        raise ValueError("Use a two-letter US state code, such as NY")
+    return value
+
+
+def _zone(value: str) -> str:
+    if not is_valid_zone(value):
+        raise ValueError("Use an IANA time zone name, such as America/New_York")
+    return value
+
+
+def _phone(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        raise ValueError("Enter a phone number, such as +1 212 555 0100") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("This phone number is not valid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d * 2 > 9 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _npi(value: str) -> str:
+    # An NPI is 10 digits whose check digit is the Luhn digit of "80840" + the first nine.
+    if len(value) != 10 or not value.isdigit() or not luhn_ok("80840" + value):
+        raise ValueError("Not a valid 10-digit NPI")
+    return value
+
+
+def _dea(value: str) -> str:
+    value = value.upper()
+    if len(value) != 9 or not value[:2].isalpha() or not value[2:].isdigit():
+        raise ValueError("A DEA number is two letters and seven digits")
+    d = [int(c) for c in value[2:]]
+    if (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 != d[6]:
+        raise ValueError("The DEA number's check digit does not match")
+    return value
+
+
+Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+State = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_state)]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_zone)]
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
+Npi = Annotated[str, AfterValidator(_npi)]
+Dea = Annotated[str, AfterValidator(_dea)]
+Password = Annotated[str, StringConstraints(max_length=256, strip_whitespace=False)]
+PostalCode = Annotated[str, StringConstraints(pattern=r"^\d{5}(-\d{4})?$")]
+
+
+class Address(Schema):
+    line1: Text200
+    line2: Annotated[str, StringConstraints(max_length=200)] = ""
+    city: Text100
+    state: State
+    postal_code: PostalCode
+
+
+class EmergencyContact(Schema):
+    name: Text100
+    relationship: Text100
+    phone: Phone
+
+
+class MentalHealthProvider(Schema):
+    name: Text100
+    practice: Annotated[str, StringConstraints(max_length=200)] = ""
+    phone: Phone | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+
+
+class Page(Schema):
+    limit: int = Field(default=50, ge=1, le=200)

@@ -1,0 +1,1 @@
+"""Business rules, one module per capability. Nothing here knows about HTTP requests."""

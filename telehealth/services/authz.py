@@ -1,0 +1,79 @@
+"""The one authorization helper: role checks and minimum-necessary access to a patient's records.
+
+Every route goes through `require_role` (via `telehealth.api.endpoint`), and every service that
+touches a patient's record calls `authorize_patient` with the kind of data it is about to show.
+
+Who may see what (`Scope`):
+- a patient: only their own records, every scope;
+- a physician: the patients they care for (a current care assignment);
+- a coach: contact details and coaching data of patients assigned to them, nothing clinical;
+- ops: contact details and logistics of any patient, never identity papers or clinical data;
+- admin: contact, identity and logistics (account administration), never clinical data.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from telehealth.errors import Forbidden, NotFound, Unauthenticated
+from telehealth.extensions import db
+from telehealth.models.accounts import Role, User
+from telehealth.models.care import CareAssignment, CareRole
+
+
+class Scope(StrEnum):
+    CONTACT = "contact"        # name, phone, time zone: enough to reach the patient
+    IDENTITY = "identity"      # email, date of birth, emergency contact, outside provider
+    LOGISTICS = "logistics"    # shipping address, shipments
+    COACHING = "coaching"      # integration sessions, mood answers, coaching summaries
+    CLINICAL = "clinical"      # assessments, notes, prescriptions, vitals
+
+
+_STAFF_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.PHYSICIAN: frozenset(Scope),
+    Role.COACH: frozenset({Scope.CONTACT, Scope.COACHING}),
+    Role.OPS: frozenset({Scope.CONTACT, Scope.LOGISTICS}),
+    Role.ADMIN: frozenset({Scope.CONTACT, Scope.IDENTITY, Scope.LOGISTICS}),
+}
+# Roles whose reach depends on being on the patient's care team.
+_NEEDS_ASSIGNMENT = {Role.PHYSICIAN: CareRole.PHYSICIAN, Role.COACH: CareRole.COACH}
+
+
+def require_role(user, roles: tuple[Role, ...] | None) -> None:
+    """Raise unless `user` is logged in and (when `roles` is given) holds one of them."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise Unauthenticated("Log in to continue.")
+    if roles and user.role not in roles:
+        raise Forbidden("Your role does not allow this.")
+
+
+def is_assigned(staff: User, patient_id: int, care_role: CareRole) -> bool:
+    return db.session.execute(
+        select(CareAssignment.id).where(
+            CareAssignment.staff_id == staff.id, CareAssignment.patient_id == patient_id,
+            CareAssignment.care_role == care_role, CareAssignment.ended_at.is_(None),
+        ).limit(1)
+    ).first() is not None
+
+
+def scopes_for(actor: User, patient_id: int) -> frozenset[Scope]:
+    """Every scope of `patient_id`'s records that `actor` may see (empty: none)."""
+    if actor.role is Role.PATIENT:
+        return frozenset(Scope) if actor.id == patient_id else frozenset()
+    care_role = _NEEDS_ASSIGNMENT.get(actor.role)
+    if care_role is not None and not is_assigned(actor, patient_id, care_role):
+        return frozenset()
+    return _STAFF_SCOPES[actor.role]
+
+
+def authorize_patient(actor: User, patient_id: int, scope: Scope) -> frozenset[Scope]:
+    """Raise unless `actor` may see `scope` data of the patient; return every scope they hold."""
+    require_role(actor, None)
+    scopes = scopes_for(actor, patient_id)
+    if scope in scopes:
+        return scopes
+    if actor.role is Role.PATIENT:
+        # A patient learns nothing about other patients, not even that they exist.
+        raise NotFound("No such record.")
+    raise Forbidden("You do not have access to this part of the patient's record.")
