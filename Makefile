@@ -40,7 +40,9 @@ test: install
 test-sqlite: install
 	TEST_DATABASE_URL=sqlite:// $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Throughput and latency as ratios to a bare Flask route, on PostgreSQL, with gunicorn and wrk.
 bench: install
+	bash bench/ensure_wrk.sh
 	$(BIN)/python bench/run.py
 
 clean:

@@ -31,13 +31,18 @@ class PatientSignupIn(Schema):
     mental_health_provider: MentalHealthProvider | None = None
 
 
+# Logging in and asking for a reset take any address: an existing account's email was checked at
+# sign-up, and telling "malformed" from "unknown" here would only help someone probing for accounts.
+LoginEmail = Annotated[str, StringConstraints(min_length=3, max_length=254)]
+
+
 class LoginIn(Schema):
-    email: EmailStr
+    email: LoginEmail
     password: Password
 
 
 class PasswordResetRequestIn(Schema):
-    email: EmailStr
+    email: LoginEmail
 
 
 class PasswordResetConfirmIn(Schema):

@@ -1,0 +1,218 @@
+"""Test fixtures: `app`, `client`, `db` (a transaction per test), factories, `auth`, `count_queries`.
+
+The suite runs on PostgreSQL when TEST_DATABASE_URL names one or a server answers on
+127.0.0.1:5432 (database `telehealth_test`, dropped and rebuilt by migrations at the start), and on
+a fresh SQLite file otherwise (or with TEST_DATABASE_URL=sqlite://).
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import socket
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, make_url
+
+from telehealth import create_app
+from telehealth.extensions import db as _db
+from telehealth.extensions import limiter
+
+PASSWORD = "correct horse battery staple"
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/telehealth_test"
+
+
+def _postgres_answers(host: str = "127.0.0.1", port: int = 5432) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
+def resolve_database_url(tmp_dir) -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url.startswith("sqlite"):
+        return f"sqlite:///{tmp_dir}/test.db" if url in ("sqlite://", "sqlite:///:memory:") else url
+    if not url and _postgres_answers():
+        url = DEFAULT_PG_URL
+    if url:
+        recreate_postgres_database(url)
+        return url
+    return f"sqlite:///{tmp_dir}/test.db"
+
+
+def recreate_postgres_database(url: str) -> None:
+    import psycopg
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def make_test_app(database_url: str, **overrides):
+    return create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return resolve_database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    """One app for the session, its schema built by the migrations (not create_all)."""
+    from flask_migrate import upgrade
+
+    application = make_test_app(database_url)
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def is_postgres(app) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+@pytest.fixture
+def db(app):
+    """The database inside a transaction that is rolled back after the test; commits in the
+    code under test become savepoints."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        original = _db.session
+        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        limiter.reset()
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+_seq = itertools.count(1)
+
+
+def _npi(n: int) -> str:
+    from telehealth.schemas.common import luhn_ok
+
+    base = f"{100000000 + n:09d}"
+    return next(base + str(d) for d in range(10) if luhn_ok("80840" + base + str(d)))
+
+
+@pytest.fixture
+def create_user(db):
+    """create_user(role, **fields) -> User, with password PASSWORD and the role's profile."""
+    from telehealth.models import CoachProfile, PatientProfile, PhysicianLicense, PhysicianProfile, Role, User
+    from telehealth.services.passwords import hash_password
+
+    hashed = hash_password(PASSWORD)
+
+    def make(role: str = "patient", *, states=("NY",), time_zone="America/New_York", email=None,
+             license_expires=None, **fields):
+        n = next(_seq)
+        user = User(email=email or f"{role}{n}@example.org", password_hash=hashed, role=Role(role),
+                    display_name=fields.pop("display_name", f"{role.title()} {n}"), time_zone=time_zone)
+        if role == "patient":
+            profile = PatientProfile(legal_first_name=fields.pop("legal_first_name", "Pat"),
+                                     legal_last_name=fields.pop("legal_last_name", f"Ient{n}"),
+                                     state_of_residence=fields.pop("state", states[0]),
+                                     phone_e164=fields.pop("phone", "+12125550100"))
+            profile.date_of_birth = fields.pop("date_of_birth", date(1985, 5, 17))
+            profile.shipping_address = fields.pop("shipping_address", {
+                "line1": f"{n} Main St", "line2": "", "city": "Albany", "state": "NY", "postal_code": "12207"})
+            profile.emergency_contact = {"name": "Em Contact", "relationship": "sibling", "phone": "+12125550111"}
+            profile.mental_health_provider = None
+            user.patient_profile = profile
+        elif role == "physician":
+            expires = license_expires or date.today() + timedelta(days=365)
+            user.physician_profile = PhysicianProfile(
+                npi=_npi(n), dea_number=None, dea_expires_on=None,
+                licenses=[PhysicianLicense(state=s, license_number=f"{s}{n}", expires_on=expires) for s in states])
+        elif role == "coach":
+            user.coach_profile = CoachProfile(bio="")
+        for key, value in fields.items():
+            setattr(user, key, value)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+class AuthActions:
+    def __init__(self, client, create_user):
+        self._client = client
+        self._create_user = create_user
+
+    def login(self, user_or_email, password: str = PASSWORD):
+        email = getattr(user_or_email, "email", user_or_email)
+        return self._client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/api/v1/auth/logout", json={})
+
+    def as_role(self, role: str, **fields):
+        """Create a user of `role`, log in as them, return the user."""
+        user = self._create_user(role, **fields)
+        response = self.login(user)
+        assert response.status_code == 200, response.get_json()
+        return user
+
+
+@pytest.fixture
+def auth(client, create_user):
+    return AuthActions(client, create_user)
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as counter: ...; counter.count is the number of SQL statements run."""
+
+    class Counter:
+        count = 0
+        statements: list[str]
+
+    @contextlib.contextmanager
+    def counting():
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter.count += 1
+            counter.statements.append(statement)
+
+        engine = _db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def error_of(response) -> dict:
+    """The `error` object of a 4xx/5xx response, asserting the one error shape."""
+    body = response.get_json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "fields"}, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body["error"]
