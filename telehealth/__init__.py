@@ -30,7 +30,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from telehealth.logs import configure_logging, init_request_logging
 
     configure_logging(app.config["LOG_LEVEL"])
-    crypto.configure(app.config["FIELD_ENCRYPTION_KEYS"], app.config["SECRET_KEY"])
+    crypto.init_app(app)
     _prepare_database_url(app)
 
     from telehealth import models  # noqa: F401  (registers every table)

@@ -30,6 +30,8 @@ def _load_user(token: str) -> User | None:
 
 
 def start_session(user: User) -> None:
+    if hasattr(user, "_get_current_object"):  # `current_user` itself: store the user, not the proxy
+        user = user._get_current_object()
     session.clear()  # no state carries over from before login (session fixation)
     login_user(user)
     session[_LAST_ACTIVE] = now().timestamp()

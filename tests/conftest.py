@@ -7,12 +7,15 @@ a fresh SQLite file otherwise (or with TEST_DATABASE_URL=sqlite://).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import itertools
 import os
 import socket
 from datetime import date, timedelta
 
 import pytest
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, make_url
 
 from telehealth import create_app
@@ -52,7 +55,9 @@ def recreate_postgres_database(url: str) -> None:
 
 
 def make_test_app(database_url: str, **overrides):
-    return create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    application = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    application.test_client_class = IsolatedClient
+    return application
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +83,14 @@ def is_postgres(app) -> bool:
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
 
 
+class _ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks an engine itself; in a test every statement must go
+    through the test's connection, inside its transaction."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
 @pytest.fixture
 def db(app):
     """The database inside a transaction that is rolled back after the test; commits in the
@@ -86,7 +99,8 @@ def db(app):
         connection = _db.engine.connect()
         transaction = connection.begin()
         original = _db.session
-        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
+                                                "class_": _ConnectionBoundSession})
         limiter.reset()
         try:
             yield _db
@@ -95,6 +109,14 @@ def db(app):
             _db.session = original
             transaction.rollback()
             connection.close()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production, even though the test body
+    holds one open (otherwise `g`, and Flask-Login's cached user, would leak between requests)."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture

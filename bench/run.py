@@ -1,0 +1,479 @@
+"""`make bench`: throughput and latency of the app as ratios to a bare Flask route.
+
+Both the app (wsgi:app) and the baseline (bench/bare_app.py) are served by gunicorn with the same
+worker settings, on PostgreSQL, and loaded with wrk. Absolute numbers depend on the machine, so the
+figures that matter are ratios against the baseline measured in the same run. Nothing here asserts
+on timings; a scenario is only *invalid* when some of its responses were not 2xx/3xx or wrk failed.
+
+Add a scenario by appending to `build_scenarios()`. A scenario with a `body` is sent with
+bench/post_json.lua (method and body passed through the environment), and is checked once with
+urllib before it is measured, like every other scenario.
+
+Environment: BENCH_DURATION (seconds per scenario, default 8), BENCH_WARMUP (seconds, default 2,
+0 to skip), BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS (gunicorn
+workers for both servers, default 2), BENCH_DATABASE_ADMIN_URL (default
+postgresql://postgres@127.0.0.1:5432/postgres).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO / "bench"
+OUT_DIR = REPO / ".bench"
+BIN = Path(sys.executable).parent  # the venv's bin when run as .venv/bin/python
+POST_JSON_LUA = BENCH_DIR / "post_json.lua"
+
+DB_NAME = "telehealth_bench"
+ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DATABASE_URL = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+SESSION_COOKIE = "telehealth_session"
+DEMO_EMAIL = "patient@demo.telehealth"
+DEMO_PASSWORD = "demo-password-2026"
+
+
+class BenchError(RuntimeError):
+    """A setup step failed; the message says which and what to do."""
+
+
+def _env_number(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BenchError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise BenchError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+
+
+@dataclass
+class Scenario:
+    name: str
+    target: str                       # "bare" or "app": which server the path is requested from
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    method: str = "GET"
+    body: str | None = None           # JSON text; implies the POST-JSON Lua script
+    script: Path | None = None        # a wrk Lua script; defaults to post_json.lua when body is set
+    expect_status: tuple[int, ...] = (200,)
+
+    def lua_script(self) -> Path | None:
+        if self.script is not None:
+            return self.script
+        return POST_JSON_LUA if self.body is not None or self.method != "GET" else None
+
+    def lua_env(self) -> dict[str, str]:
+        if self.lua_script() is None:
+            return {}
+        return {"BENCH_METHOD": self.method, "BENCH_BODY": self.body if self.body is not None else "{}"}
+
+
+BASELINE = "bare /bare"
+
+
+def build_scenarios(session_cookie: str) -> list[Scenario]:
+    """The measured scenarios, in order; the first one is the baseline every ratio refers to."""
+    auth = {"Cookie": f"{SESSION_COOKIE}={session_cookie}"}
+    return [
+        Scenario(BASELINE, "bare", "/bare"),
+        Scenario("app /readyz", "app", "/readyz"),
+        Scenario("app /api/v1/me (patient)", "app", "/api/v1/me", headers=auth),
+        # Later: Scenario("app PATCH /api/v1/me", "app", "/api/v1/me", headers=auth, method="PATCH",
+        #                 body=json.dumps({...})),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Database and app preparation
+
+
+def recreate_database() -> None:
+    try:
+        import psycopg
+    except ImportError:
+        raise BenchError("psycopg is not installed in this Python; run `make install`") from None
+    try:
+        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+    except psycopg.OperationalError as exc:
+        raise BenchError(
+            f"PostgreSQL does not answer at {ADMIN_URL} ({str(exc).strip().splitlines()[0]}).\n"
+            "  make bench needs PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres;\n"
+            "  start it (e.g. `pg_ctlcluster 15 main start`) and rerun."
+        ) from None
+
+
+def app_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "TELEHEALTH_ENV": "development",
+        "DATABASE_URL": DATABASE_URL,
+        "LOGIN_RATE_LIMIT": "1000000 per minute",
+        "LOG_LEVEL": "WARNING",
+        "FLASK_APP": "wsgi.py",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def run_flask(env: dict[str, str], *args: str) -> None:
+    cmd = [str(BIN / "flask"), *args]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise BenchError(f"`flask {' '.join(args)}` failed (exit {proc.returncode}):\n"
+                         f"{proc.stdout}{proc.stderr}".rstrip())
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A gunicorn process group started by us, and only ever stopped by its own pid."""
+
+    def __init__(self, name: str, app_spec: str, ready_path: str, env: dict[str, str],
+                 workers: int, chdir: Path | None = None):
+        self.name = name
+        self.app_spec = app_spec
+        self.ready_path = ready_path
+        self.env = env
+        self.workers = workers
+        self.chdir = chdir
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log_path = OUT_DIR / f"gunicorn-{name}.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        cmd = [str(BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
+               "--log-level", "warning"]
+        if self.chdir is not None:
+            cmd += ["--chdir", str(self.chdir)]
+        cmd.append(self.app_spec)
+        log = open(self.log_path, "wb")
+        try:
+            # Own session: a Ctrl-C in the terminal does not reach gunicorn; stop() ends it.
+            self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        assert self.proc is not None
+        url = self.base_url + self.ready_path
+        deadline = time.monotonic() + timeout
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"gunicorn ({self.name}) exited with {self.proc.returncode} before answering "
+                                 f"{self.ready_path}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+                    last_error = f"HTTP {resp.status}"
+            except urllib.error.HTTPError as exc:
+                last_error = f"HTTP {exc.code}"
+            except (urllib.error.URLError, OSError) as exc:
+                last_error = str(exc)
+            time.sleep(0.2)
+        raise BenchError(f"gunicorn ({self.name}) did not answer 200 on {url} within {timeout:.0f}s "
+                         f"(last: {last_error}):\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        # The group is the one start_new_session created for this gunicorn: master and its workers.
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        # Workers orphaned by a master that died first are still in the group.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "  (no log)"
+        tail = text.strip().splitlines()[-lines:]
+        return "\n".join("  | " + line for line in tail) or "  (log is empty)"
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP checks with urllib
+
+
+def request(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
+            body: str | None = None) -> tuple[int, Any, bytes]:
+    data = body.encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+def log_in(app: Server) -> str:
+    body = json.dumps({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    status, headers, content = request(app.base_url + "/api/v1/auth/login", method="POST", body=body)
+    if status != 200:
+        raise BenchError(f"login as {DEMO_EMAIL} answered HTTP {status}: {content[:300]!r}")
+    for raw in headers.get_all("Set-Cookie") or []:
+        cookie = SimpleCookie()
+        cookie.load(raw)
+        if SESSION_COOKIE in cookie:
+            return cookie[SESSION_COOKIE].value
+    raise BenchError(f"login answered 200 but set no {SESSION_COOKIE} cookie")
+
+
+def check_scenario(scenario: Scenario, base_url: str) -> None:
+    status, _, content = request(base_url + scenario.path, method=scenario.method,
+                                 headers=scenario.headers, body=scenario.body)
+    if status not in scenario.expect_status:
+        raise BenchError(f"scenario {scenario.name!r}: {scenario.method} {scenario.path} answered HTTP {status}, "
+                         f"expected {'/'.join(map(str, scenario.expect_status))}: {content[:300]!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# wrk
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _to_ms(value: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value.strip())
+    if not match:
+        raise ValueError(f"unknown wrk duration {value!r}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    if not rps:
+        raise BenchError(f"could not find Requests/sec in wrk output:\n{output}")
+    percentiles = {}
+    dist = output.split("Latency Distribution", 1)
+    if len(dist) == 2:
+        for pct, value in re.findall(r"^\s+(\d+(?:\.\d+)?)%\s+(\S+)\s*$", dist[1], re.M):
+            percentiles[f"p{pct}"] = round(_to_ms(value), 3)
+    if "p50" not in percentiles or "p99" not in percentiles:
+        raise BenchError(f"could not find the 50% and 99% latency in wrk output (was --latency given?):\n{output}")
+    total = re.search(r"^\s*(\d+) requests in ([\d.]+\w+)", output, re.M)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return {
+        "requests_per_sec": float(rps.group(1)),
+        "latency_ms": percentiles,
+        "requests": int(total.group(1)) if total else None,
+        "non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": (dict(zip(("connect", "read", "write", "timeout"), map(int, sock.groups())))
+                          if sock else {"connect": 0, "read": 0, "write": 0, "timeout": 0}),
+    }
+
+
+def run_wrk(url: str, *, duration: int, connections: int, threads: int,
+            headers: dict[str, str] | None = None, script: Path | None = None,
+            script_env: dict[str, str] | None = None) -> tuple[dict[str, Any], str]:
+    """Run wrk once; return the parsed figures and the raw output."""
+    cmd = ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    cmd.append(url)
+    env = dict(os.environ, **(script_env or {}))
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"wrk did not finish within {duration + 60}s on {url}") from None
+    if proc.returncode != 0:
+        raise BenchError(f"wrk failed (exit {proc.returncode}) on {url}:\n{proc.stdout}{proc.stderr}".rstrip())
+    return parse_wrk(proc.stdout), proc.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def _ratio(value: float | None, base: float | None) -> float | None:
+    if value is None or not base:
+        return None
+    return round(value / base, 3)
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    header = ("scenario", "req/s", "p50 ms", "p99 ms", "req/s vs bare", "p50 vs bare", "non-2xx")
+    rows = []
+    for r in results:
+        rows.append((
+            r["name"],
+            f"{r['requests_per_sec']:.0f}",
+            f"{r['latency_ms']['p50']:.2f}",
+            f"{r['latency_ms']['p99']:.2f}",
+            f"{r['rps_ratio']:.2f}x" if r["rps_ratio"] is not None else "-",
+            f"{r['p50_ratio']:.2f}x" if r["p50_ratio"] is not None else "-",
+            str(r["non_2xx_3xx"]),
+        ))
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    fmt = "  ".join(["{:<%d}" % widths[0]] + ["{:>%d}" % w for w in widths[1:]])
+    print(fmt.format(*header))
+    print(fmt.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(fmt.format(*row))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    duration = _env_number("BENCH_DURATION", 8, 1)
+    warmup = _env_number("BENCH_WARMUP", 2, 0)
+    connections = _env_number("BENCH_CONNECTIONS", 16, 1)
+    threads = _env_number("BENCH_THREADS", 2, 1)
+    workers = _env_number("BENCH_WORKERS", 2, 1)
+    if connections < threads:
+        raise BenchError(f"BENCH_CONNECTIONS ({connections}) must be at least BENCH_THREADS ({threads})")
+    if shutil.which("wrk") is None:
+        raise BenchError("wrk is not on PATH; run `bash bench/ensure_wrk.sh` (make bench does)")
+    for tool in ("flask", "gunicorn"):
+        if not (BIN / tool).exists():
+            raise BenchError(f"{BIN / tool} not found; run bench/run.py with the venv python (.venv/bin/python)")
+    OUT_DIR.mkdir(exist_ok=True)
+
+    print(f"bench: recreating database {DB_NAME}", flush=True)
+    recreate_database()
+    env = app_environment()
+    run_flask(env, "db", "upgrade")
+    run_flask(env, "seed-demo")
+
+    servers = {
+        "bare": Server("bare", "bare_app:app", "/bare", env, workers, chdir=BENCH_DIR),
+        "app": Server("app", "wsgi:app", "/healthz", env, workers),
+    }
+    results: list[dict[str, Any]] = []
+    try:
+        for server in servers.values():
+            server.start()
+        for server in servers.values():
+            server.wait_ready()
+        print(f"bench: gunicorn --workers {workers}: app on :{servers['app'].port}, "
+              f"bare on :{servers['bare'].port}; wrk -t{threads} -c{connections} -d{duration}s "
+              f"(+{warmup}s warm-up each)", flush=True)
+
+        cookie = log_in(servers["app"])
+        scenarios = build_scenarios(cookie)
+        for scenario in scenarios:
+            check_scenario(scenario, servers[scenario.target].base_url)
+
+        for scenario in scenarios:
+            url = servers[scenario.target].base_url + scenario.path
+            wrk_args = dict(connections=connections, threads=threads, headers=scenario.headers,
+                            script=scenario.lua_script(), script_env=scenario.lua_env())
+            print(f"bench: {scenario.name} ...", flush=True)
+            if warmup:
+                run_wrk(url, duration=warmup, **wrk_args)
+            figures, raw = run_wrk(url, duration=duration, **wrk_args)
+            results.append({"name": scenario.name, "target": scenario.target, "method": scenario.method,
+                            "path": scenario.path, **figures, "wrk_output": raw})
+    finally:
+        for server in servers.values():
+            server.stop()
+
+    base = results[0]
+    for r in results:
+        r["rps_ratio"] = _ratio(r["requests_per_sec"], base["requests_per_sec"])
+        r["p50_ratio"] = _ratio(r["latency_ms"]["p50"], base["latency_ms"]["p50"])
+        r["p99_ratio"] = _ratio(r["latency_ms"]["p99"], base["latency_ms"]["p99"])
+        errors = sum(r["socket_errors"].values())
+        r["valid"] = r["non_2xx_3xx"] == 0 and errors == 0
+
+    print()
+    print_table(results)
+    print()
+    for r in results:
+        if r["non_2xx_3xx"]:
+            print(f"WARNING: {r['name']}: {r['non_2xx_3xx']} non-2xx/3xx responses; this result is not valid")
+        if any(r["socket_errors"].values()):
+            errs = ", ".join(f"{k} {v}" for k, v in r["socket_errors"].items())
+            print(f"WARNING: {r['name']}: socket errors ({errs}); this result is not valid")
+    for server in servers.values():
+        if server.log_path.exists() and server.log_path.stat().st_size:
+            print(f"note: gunicorn ({server.name}) logged warnings or errors; see {server.log_path.relative_to(REPO)}")
+
+    report = {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "baseline": BASELINE,
+        "settings": {"duration_s": duration, "warmup_s": warmup, "connections": connections,
+                     "threads": threads, "gunicorn_workers": workers, "database": DATABASE_URL},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version()},
+        "scenarios": results,
+    }
+    out = OUT_DIR / "results.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Ratios are against {BASELINE!r} in this run (req/s: higher is better; p50: lower is better).")
+    print(f"Results: {out.relative_to(REPO)}")
+    return 0  # an invalid scenario is reported above (WARNING lines, "valid" in the JSON), not fatal
+
+
+def _terminate(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("bench: interrupted; servers stopped", file=sys.stderr)
+        sys.exit(130)
