@@ -468,6 +468,9 @@ def _terminate(signum, _frame):
 
 
 if __name__ == "__main__":
+    # Ctrl-C and SIGTERM both unwind through main()'s finally, which stops the servers; SIGINT is
+    # reset explicitly because a shell without job control starts background jobs with it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     try:
         sys.exit(main())

@@ -219,41 +219,40 @@ class AuditListOut(Schema):
 
 
 def user_out(user) -> UserOut:
-    out = UserOut(id=user.id, email=user.email, role=user.role.value, display_name=user.display_name,
-                  time_zone=user.time_zone, active=user.active, created_at=user.created_at,
-                  last_login_at=user.last_login_at)
+    profiles: dict = {}
     if user.patient_profile is not None:
         p = user.patient_profile
-        out.patient = PatientOut(
+        profiles["patient"] = PatientOut(
             legal_first_name=p.legal_first_name, legal_last_name=p.legal_last_name,
             date_of_birth=p.date_of_birth, state_of_residence=p.state_of_residence, phone=p.phone_e164,
             shipping_address=p.shipping_address, emergency_contact=p.emergency_contact,
             mental_health_provider=p.mental_health_provider)
     if user.physician_profile is not None:
         d = user.physician_profile
-        out.physician = PhysicianOut(npi=d.npi, dea_number=d.dea_number, dea_expires_on=d.dea_expires_on,
+        profiles["physician"] = PhysicianOut(npi=d.npi, dea_number=d.dea_number, dea_expires_on=d.dea_expires_on,
                                      licenses=[LicenseOut(state=lic.state, license_number=lic.license_number,
                                                           expires_on=lic.expires_on) for lic in d.licenses])
     if user.coach_profile is not None:
-        out.coach = CoachOut(bio=user.coach_profile.bio)
-    return out
+        profiles["coach"] = CoachOut(bio=user.coach_profile.bio)
+    return UserOut(id=user.id, email=user.email, role=user.role.value, display_name=user.display_name,
+                   time_zone=user.time_zone, active=user.active, created_at=user.created_at,
+                   last_login_at=user.last_login_at, **profiles)
 
 
 def patient_record_out(user, scopes) -> PatientRecordOut:
     """Only the fields the viewer's scopes allow (minimum necessary)."""
     p = user.patient_profile
     names = {s.value for s in scopes}
-    out = PatientRecordOut(id=user.id, scopes=sorted(names), display_name=user.display_name,
-                           legal_first_name=p.legal_first_name, legal_last_name=p.legal_last_name,
-                           state_of_residence=p.state_of_residence, time_zone=user.time_zone, phone=p.phone_e164)
+    extra: dict = {}
     if "logistics" in names:
-        out.shipping_address = p.shipping_address
+        extra["shipping_address"] = p.shipping_address
     if "identity" in names:
-        out.email = user.email
-        out.date_of_birth = p.date_of_birth
-        out.emergency_contact = p.emergency_contact
-        out.mental_health_provider = p.mental_health_provider
-    return out
+        extra.update(email=user.email, date_of_birth=p.date_of_birth, emergency_contact=p.emergency_contact,
+                     mental_health_provider=p.mental_health_provider)
+    return PatientRecordOut(id=user.id, scopes=sorted(names), display_name=user.display_name,
+                            legal_first_name=p.legal_first_name, legal_last_name=p.legal_last_name,
+                            state_of_residence=p.state_of_residence, time_zone=user.time_zone, phone=p.phone_e164,
+                            **extra)
 
 
 def care_assignment_out(a) -> CareAssignmentOut:

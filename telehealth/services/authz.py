@@ -20,6 +20,7 @@ from telehealth.errors import Forbidden, NotFound, Unauthenticated
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.care import CareAssignment, CareRole
+from telehealth.services import audit
 
 
 class Scope(StrEnum):
@@ -73,6 +74,9 @@ def authorize_patient(actor: User, patient_id: int, scope: Scope) -> frozenset[S
     scopes = scopes_for(actor, patient_id)
     if scope in scopes:
         return scopes
+    # A refused attempt is itself worth knowing about: it is recorded and kept.
+    audit.record(actor, "denied", f"patient_{scope.value}", patient_id)
+    db.session.commit()
     if actor.role is Role.PATIENT:
         # A patient learns nothing about other patients, not even that they exist.
         raise NotFound("No such record.")

@@ -12,7 +12,7 @@ from telehealth.services import audit, passwords
 from telehealth.services.accounts import find_by_email, normalize_email, send_set_password_mail
 
 _PROFILE_OPTIONS = (selectinload(User.physician_profile).selectinload(PhysicianProfile.licenses),
-                    selectinload(User.coach_profile))
+                    selectinload(User.coach_profile), selectinload(User.patient_profile))
 
 
 def _npi_taken(npi: str, other_than: int | None = None) -> bool:
