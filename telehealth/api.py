@@ -94,7 +94,8 @@ def endpoint(summary: str, *, tags: Iterable[str] = (), auth: str | Iterable[Rol
         @wraps(fn)
         def view(*args, **kwargs):
             if spec.auth != PUBLIC:
-                if g.get("session_expired"):
+                # Loading the user checks the server-side session, which may end it for inactivity.
+                if not current_user.is_authenticated and g.get("session_expired"):
                     raise Unauthenticated("You were logged off after a period of inactivity; log in again.",
                                           code="session_expired")
                 authz.require_role(current_user, spec.roles)

@@ -57,14 +57,13 @@ def init_request_logging(app: Flask) -> None:
         rid = g.get("request_id")
         if rid:
             response.headers["X-Request-ID"] = rid
-        from flask_login import current_user
-
+        user = g.get("_login_user")  # only if this request loaded it: logging must not cost a query
         access_log.info("request", extra={
             "method": request.method,
             "route": request.url_rule.rule if request.url_rule else None,
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 2),
-            "user_id": current_user.id if getattr(current_user, "is_authenticated", False) else None,
+            "user_id": getattr(user, "id", None),
         })
         return response
 

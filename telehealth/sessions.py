@@ -1,30 +1,28 @@
-"""Login sessions over HTTP: Flask-Login wiring, session generations and automatic logoff.
+"""Login sessions over HTTP: the Flask session cookie carries a server-side session token.
 
-A session cookie names the user and the generation (`session_version`) it was issued for; a
-password change or deactivation bumps the generation and so ends every other session. Staff are
-logged off after STAFF_IDLE_TIMEOUT_MINUTES without a request, patients after PATIENT_IDLE_TIMEOUT_MINUTES.
+The cookie is signed (SECRET_KEY), HttpOnly and SameSite; what it proves is checked against the
+`login_sessions` table on every request, so logout, automatic logoff, a password change or a
+deactivation end a session for every copy of its cookie. See services/login_sessions.py.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from flask import g, session
+from flask_login import login_user, logout_user
 
-from flask import Flask, current_app, g, session
-from flask_login import current_user, login_user, logout_user
-
-from telehealth.clock import now
-from telehealth.extensions import db, login_manager
+from telehealth.extensions import login_manager
 from telehealth.models.accounts import User
+from telehealth.services import login_sessions
 
-_LAST_ACTIVE = "last_active"
+_TOKEN = "sid"
 
 
 @login_manager.user_loader
-def _load_user(token: str) -> User | None:
-    user_id, _, version = token.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+def _load_user(user_id: str) -> User | None:
+    user, expired = login_sessions.resolve(session.get(_TOKEN))
+    if expired:
+        g.session_expired = True
+    if user is None or str(user.id) != user_id:
+        session.clear()
         return None
     return user
 
@@ -34,28 +32,10 @@ def start_session(user: User) -> None:
         user = user._get_current_object()
     session.clear()  # no state carries over from before login (session fixation)
     login_user(user)
-    session[_LAST_ACTIVE] = now().timestamp()
+    session[_TOKEN] = login_sessions.open_session(user)
 
 
 def end_session() -> None:
+    login_sessions.end_session(session.get(_TOKEN))
     logout_user()
     session.clear()
-
-
-def _idle_limit(user: User) -> timedelta:
-    minutes = current_app.config["STAFF_IDLE_TIMEOUT_MINUTES" if user.is_staff else "PATIENT_IDLE_TIMEOUT_MINUTES"]
-    return timedelta(minutes=minutes)
-
-
-def init_sessions(app: Flask) -> None:
-    @app.before_request
-    def _enforce_idle_logoff():
-        if not current_user.is_authenticated:
-            return
-        moment = now().timestamp()
-        last = session.get(_LAST_ACTIVE)
-        if last is None or moment - float(last) > _idle_limit(current_user).total_seconds():
-            end_session()
-            g.session_expired = True
-            return
-        session[_LAST_ACTIVE] = moment

@@ -160,6 +160,29 @@ def test_logout_ends_the_session(client, auth):
     assert client.get("/api/v1/me").status_code == 401
 
 
+def test_logout_ends_the_session_for_every_copy_of_the_cookie(client, app, auth):
+    auth.as_role("physician")
+    stolen = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    thief = app.test_client()
+    thief.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
+    assert thief.get("/api/v1/me").status_code == 200
+    auth.logout()
+    assert thief.get("/api/v1/me").status_code == 401
+
+
+def test_sessions_are_stored_as_hashes(client, app, auth, db):
+    from telehealth.models.accounts import LoginSession
+
+    user = auth.as_role("patient")
+    rows = db.session.scalars(select(LoginSession).where(LoginSession.user_id == user.id)).all()
+    assert len(rows) == 1 and rows[0].is_open and len(rows[0].token_hash) == 64
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    assert rows[0].token_hash not in cookie
+    auth.logout()
+    db.session.expire_all()
+    assert rows[0].ended_reason == "logout"
+
+
 def test_session_cookie_flags(auth, create_user):
     response = auth.login(create_user("patient"))
     cookie = response.headers["Set-Cookie"]
@@ -297,3 +320,13 @@ def test_coach_updates_bio(client, auth):
     auth.as_role("coach")
     r = client.patch("/api/v1/me", json={"bio": "Somatic and IFS-informed."})
     assert r.status_code == 200 and r.get_json()["coach"]["bio"] == "Somatic and IFS-informed."
+
+
+@pytest.mark.parametrize("role", ["patient", "physician", "coach", "admin"])
+def test_an_authenticated_read_costs_one_select(client, auth, count_queries, role):
+    auth.as_role(role)
+    client.get("/api/v1/me")
+    with count_queries() as counter:
+        assert client.get("/api/v1/me").status_code == 200
+    selects = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1, selects  # session, user and profile in one statement

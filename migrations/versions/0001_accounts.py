@@ -1,8 +1,8 @@
-"""accounts, roles, profiles, care team, audit trail, mail outbox
+"""accounts, roles, profiles, login sessions, care team, audit trail, mail outbox
 
-Revision ID: 8c1cc349224f
+Revision ID: 0001_accounts
 Revises: 
-Create Date: 2026-11-22 20:44:28.541272
+Create Date: 2026-11-22 20:51:12.967750
 
 """
 from alembic import op
@@ -40,7 +40,6 @@ def upgrade():
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('failed_login_count', sa.Integer(), nullable=False),
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -89,6 +88,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_coach_profiles_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_coach_profiles'))
     )
+    op.create_table('login_sessions',
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_reason', sa.String(length=30), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_login_sessions_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_login_sessions'))
+    )
+    with op.batch_alter_table('login_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_sessions_user_id'), ['user_id'], unique=False)
+
     op.create_table('patient_profiles',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('legal_first_name', sa.String(length=100), nullable=False),
@@ -143,6 +155,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_patient_profiles_phone_e164'))
 
     op.drop_table('patient_profiles')
+    with op.batch_alter_table('login_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_sessions_user_id'))
+
+    op.drop_table('login_sessions')
     op.drop_table('coach_profiles')
     with op.batch_alter_table('care_assignments', schema=None) as batch_op:
         batch_op.drop_index('ix_care_assignments_staff_patient')

@@ -44,18 +44,12 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped on password change or deactivation: every older session cookie stops working.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     patient_profile: Mapped[PatientProfile | None] = relationship(back_populates="user", uselist=False)
     physician_profile: Mapped[PhysicianProfile | None] = relationship(back_populates="user", uselist=False)
     coach_profile: Mapped[CoachProfile | None] = relationship(back_populates="user", uselist=False)
-
-    # Flask-Login: the cookie names the user and the session generation it was issued for.
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -82,12 +76,36 @@ class User(UserMixin, db.Model):
         self.unlock()
         self.last_login_at = at
 
-    def end_sessions(self) -> None:
-        self.session_version += 1
-
     def deactivate(self) -> None:
         self.active = False
-        self.end_sessions()
+
+
+class LoginSession(db.Model):
+    """One login on one device. The cookie carries a random token; only its SHA-256 is stored, so
+    a copy of the database cannot be turned into live sessions. Ending the row ends the session,
+    whatever copies of the cookie exist."""
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(30))
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    def is_idle(self, at: datetime, limit: timedelta) -> bool:
+        return at - self.last_seen_at > limit
+
+    def end(self, at: datetime, reason: str) -> None:
+        if self.ended_at is None:
+            self.ended_at, self.ended_reason = at, reason
 
 
 class PatientProfile(db.Model):

@@ -15,7 +15,7 @@ from telehealth.errors import Conflict, Locked, Unauthenticated, ValidationFaile
 from telehealth.extensions import db
 from telehealth.models.accounts import CoachProfile, PatientProfile, Role, User
 from telehealth.policy import current_policy
-from telehealth.services import audit, passwords
+from telehealth.services import audit, login_sessions, passwords
 
 RESET_SALT = "password-reset"
 PATIENT_FIELDS = ("legal_first_name", "legal_last_name", "state_of_residence", "shipping_address",
@@ -41,8 +41,9 @@ def check_new_password(password: str, email: str, field: str = "password") -> No
 
 
 def set_password(user: User, password: str) -> None:
+    """Set a new password and end every session opened with the old one."""
     user.password_hash = passwords.hash_password(password)
-    user.end_sessions()
+    login_sessions.end_all(user, "password_changed")
 
 
 def sign_up_patient(data) -> User:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import CoachProfile, PhysicianLicense, PhysicianProfile, Role, User
-from telehealth.services import audit, passwords
+from telehealth.services import audit, login_sessions, passwords
 from telehealth.services.accounts import find_by_email, normalize_email, send_set_password_mail
 
 _PROFILE_OPTIONS = (selectinload(User.physician_profile).selectinload(PhysicianProfile.licenses),
@@ -115,6 +115,7 @@ def update_staff(actor: User, staff_id: int, changes: dict) -> User:
             user.active = True
         elif user.active:
             user.deactivate()
+            login_sessions.end_all(user, "deactivated")
     for name in physician_only:
         setattr(user.physician_profile, name, changes[name])
     if changes.get("bio") is not None:
