@@ -31,7 +31,7 @@ run: seed
 	@echo "telehealth is at http://$(HOST):$(PORT)  (API: /api/v1, OpenAPI: /api/v1/openapi.json)"
 	@echo "Mail (password resets, invitations): $(BIN)/flask mail-outbox"
 	@echo
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 wsgi:app
 
 # The whole suite on PostgreSQL when a server answers (or TEST_DATABASE_URL is set), else SQLite.
 test: install

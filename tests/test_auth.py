@@ -43,6 +43,7 @@ def test_signup_creates_a_patient_and_logs_in(client, db):
     assert me["patient"]["state_of_residence"] == "NY"
     assert me["patient"]["emergency_contact"]["phone"] == "+16465550199"
     assert client.get("/api/v1/me").status_code == 200
+    assert me["last_login_at"] is not None
     # created_at is shown in the patient's own zone
     assert me["created_at"].endswith(("-05:00", "-04:00"))
 

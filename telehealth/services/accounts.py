@@ -72,6 +72,7 @@ def sign_up_patient(data) -> User:
     profile.emergency_contact = data.emergency_contact.model_dump()
     profile.mental_health_provider = data.mental_health_provider.model_dump() if data.mental_health_provider else None
     user.patient_profile = profile
+    user.record_login(now())  # sign-up logs the patient in
     db.session.add(user)
     try:
         db.session.flush()
