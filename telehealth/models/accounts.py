@@ -1,7 +1,6 @@
 """Accounts: users with exactly one role, and the profile each role needs."""
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telehealth.clock import now
 from telehealth.extensions import db
-from telehealth.models.types import EncryptedText, UTCDateTime
+from telehealth.models.types import EncryptedDate, EncryptedJSON, UTCDateTime
 
 
 class Role(StrEnum):
@@ -114,47 +113,14 @@ class PatientProfile(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     legal_first_name: Mapped[str] = mapped_column(String(100))
     legal_last_name: Mapped[str] = mapped_column(String(100))
-    _date_of_birth: Mapped[str] = mapped_column("date_of_birth", EncryptedText)
+    date_of_birth: Mapped[date] = mapped_column(EncryptedDate)
     state_of_residence: Mapped[str] = mapped_column(String(2), index=True)
     phone_e164: Mapped[str] = mapped_column(String(16), index=True)
-    _shipping_address: Mapped[str] = mapped_column("shipping_address", EncryptedText)
-    _emergency_contact: Mapped[str] = mapped_column("emergency_contact", EncryptedText)
-    _mental_health_provider: Mapped[str | None] = mapped_column("mental_health_provider", EncryptedText)
+    shipping_address: Mapped[dict] = mapped_column(EncryptedJSON)
+    emergency_contact: Mapped[dict] = mapped_column(EncryptedJSON)
+    mental_health_provider: Mapped[dict | None] = mapped_column(EncryptedJSON)
 
     user: Mapped[User] = relationship(back_populates="patient_profile")
-
-    # Sensitive fields are stored encrypted; these properties give the plain values.
-    @property
-    def date_of_birth(self) -> date:
-        return date.fromisoformat(self._date_of_birth)
-
-    @date_of_birth.setter
-    def date_of_birth(self, value: date) -> None:
-        self._date_of_birth = value.isoformat()
-
-    @property
-    def shipping_address(self) -> dict:
-        return json.loads(self._shipping_address)
-
-    @shipping_address.setter
-    def shipping_address(self, value: dict) -> None:
-        self._shipping_address = json.dumps(value, sort_keys=True)
-
-    @property
-    def emergency_contact(self) -> dict:
-        return json.loads(self._emergency_contact)
-
-    @emergency_contact.setter
-    def emergency_contact(self, value: dict) -> None:
-        self._emergency_contact = json.dumps(value, sort_keys=True)
-
-    @property
-    def mental_health_provider(self) -> dict | None:
-        return None if self._mental_health_provider is None else json.loads(self._mental_health_provider)
-
-    @mental_health_provider.setter
-    def mental_health_provider(self, value: dict | None) -> None:
-        self._mental_health_provider = None if value is None else json.dumps(value, sort_keys=True)
 
 
 class PhysicianProfile(db.Model):
