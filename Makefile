@@ -7,7 +7,7 @@ export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench install migrate seed clean
+.PHONY: run test test-sqlite lint bench install migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,11 @@ run: seed
 	@echo
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 wsgi:app
 
+lint: install
+	$(BIN)/ruff check telehealth config tests bench migrations wsgi.py
+
 # The whole suite on PostgreSQL when a server answers (or TEST_DATABASE_URL is set), else SQLite.
-test: install
+test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-sqlite: install

@@ -47,7 +47,6 @@ class Config:
     FIELD_ENCRYPTION_KEYS = _env("FIELD_ENCRYPTION_KEYS")
 
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
-    JSON_SORT_KEYS = False
 
     SESSION_COOKIE_NAME = "telehealth_session"
     SESSION_COOKIE_HTTPONLY = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from typing import Annotated, Any
@@ -72,7 +72,6 @@ class EndpointSpec:
     status: int
     errors: tuple[int, ...]
     content_type: str = "application/json"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def roles(self) -> tuple[Role, ...] | None:

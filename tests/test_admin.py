@@ -2,12 +2,12 @@
 team assignments and the audit trail."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import func, select
 
-from telehealth.models import AuditEvent, OutboxMail, User
+from telehealth.models import AuditEvent, OutboxMail
 from tests.conftest import PASSWORD, _npi, error_of
 
 PHYSICIAN = {

@@ -112,7 +112,7 @@ def test_login_wrong_password_and_unknown_email_look_alike(client, create_user):
 
 
 def test_login_is_case_insensitive_on_email(auth, create_user):
-    user = create_user("patient", email="mixed@example.org")
+    create_user("patient", email="mixed@example.org")
     assert auth.login("MIXED@example.org").status_code == 200
 
 

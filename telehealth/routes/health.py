@@ -32,6 +32,4 @@ def readyz():
     except Exception:
         db.session.rollback()
         raise Unavailable("The database is not reachable.") from None
-    finally:
-        db.session.remove()
     return HealthOut(status="ready")

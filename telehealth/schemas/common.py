@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 from telehealth.api import Schema
 from telehealth.clock import is_valid_zone
@@ -96,6 +96,3 @@ class MentalHealthProvider(Schema):
     phone: Phone | None = None
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
 
-
-class Page(Schema):
-    limit: int = Field(default=50, ge=1, le=200)
