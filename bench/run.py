@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from tests.screening_data import valid_screening_answers  # noqa: E402  (the same valid answers the tests use)
 BENCH_DIR = REPO / "bench"
 OUT_DIR = REPO / ".bench"
 BIN = Path(sys.executable).parent  # the venv's bin when run as .venv/bin/python
@@ -101,8 +103,10 @@ def build_scenarios(session_cookie: str) -> list[Scenario]:
         Scenario(BASELINE, "bare", "/bare"),
         Scenario("app /readyz", "app", "/readyz"),
         Scenario("app /api/v1/me (patient)", "app", "/api/v1/me", headers=auth),
-        # Later: Scenario("app PATCH /api/v1/me", "app", "/api/v1/me", headers=auth, method="PATCH",
-        #                 body=json.dumps({...})),
+        # A complete, valid anonymous screening: validated, scored, evaluated, stored, queued for review.
+        Scenario("app POST /api/v1/assessments", "app", "/api/v1/assessments", method="POST",
+                 body=json.dumps({"questionnaire": "screening", "version": 1, "answers": valid_screening_answers()}),
+                 expect_status=(201,)),
     ]
 
 
@@ -133,6 +137,7 @@ def app_environment() -> dict[str, str]:
         "TELEHEALTH_ENV": "development",
         "DATABASE_URL": DATABASE_URL,
         "LOGIN_RATE_LIMIT": "1000000 per minute",
+        "ASSESSMENT_RATE_LIMIT": "1000000 per minute",
         "LOG_LEVEL": "WARNING",
         "FLASK_APP": "wsgi.py",
         "PYTHONUNBUFFERED": "1",

@@ -60,6 +60,8 @@ class Config:
     PATIENT_IDLE_TIMEOUT_MINUTES = _env_int("PATIENT_IDLE_TIMEOUT_MINUTES", 60)
 
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+    # Anonymous screening endpoints, per client address (a 10-minute form saves a few drafts).
+    ASSESSMENT_RATE_LIMIT = _env("ASSESSMENT_RATE_LIMIT", "120 per hour")
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
     PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)

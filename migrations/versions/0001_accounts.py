@@ -59,8 +59,6 @@ def upgrade():
     sa.Column('patient_id', sa.Integer(), nullable=True),
     sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('fields', sa.String(length=500), nullable=True),
-    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['patient_id'], ['users.id'], name=op.f('fk_audit_events_patient_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:

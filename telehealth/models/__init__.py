@@ -1,10 +1,17 @@
 """Models grouped by domain; importing this package registers every table on the metadata."""
-from telehealth.models.accounts import CoachProfile, PatientProfile, PhysicianLicense, PhysicianProfile, Role, User
+from telehealth.models.accounts import (
+    CoachProfile, LoginSession, PatientProfile, PhysicianLicense, PhysicianProfile, Role, User,
+)
+from telehealth.models.alerts import AlertStatus, ClinicalAlert
+from telehealth.models.assessments import (
+    Assessment, AssessmentStatus, Decision, Measure, ReviewDecision, ReviewStatus,
+)
 from telehealth.models.audit import AuditEvent
 from telehealth.models.care import CareAssignment, CareRole
 from telehealth.models.mail import OutboxMail
 
 __all__ = [
-    "AuditEvent", "CareAssignment", "CareRole", "CoachProfile", "OutboxMail", "PatientProfile",
+    "AlertStatus", "Assessment", "AssessmentStatus", "ClinicalAlert", "Decision", "Measure", "ReviewDecision",
+    "ReviewStatus", "AuditEvent", "CareAssignment", "CareRole", "CoachProfile", "LoginSession", "OutboxMail", "PatientProfile",
     "PhysicianLicense", "PhysicianProfile", "Role", "User",
 ]

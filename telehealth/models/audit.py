@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telehealth.clock import now
@@ -17,12 +17,14 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # Plain ids, no foreign keys: the trail must keep who and whom even after an account is gone,
+    # and must record attempts on records that do not exist.
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_role: Mapped[str | None] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(40))  # read, create, update, delete, login, ...
     resource_type: Mapped[str] = mapped_column(String(60))
     resource_id: Mapped[str | None] = mapped_column(String(64))
-    patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    patient_id: Mapped[int | None] = mapped_column(Integer)
     request_id: Mapped[str | None] = mapped_column(String(64))
     # Names of fields that changed, never their values: the trail itself must hold no PHI.
     fields: Mapped[str | None] = mapped_column(String(500))

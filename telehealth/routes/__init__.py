@@ -3,7 +3,7 @@ from flask import Flask
 
 
 def register_routes(app: Flask) -> None:
-    from telehealth.routes import admin, auth, docs, health, me, patients
+    from telehealth.routes import admin, assessments, auth, docs, health, me, measures, patients, reviews
 
-    for module in (health, docs, auth, me, admin, patients):
+    for module in (health, docs, auth, me, admin, patients, assessments, reviews, measures):
         app.register_blueprint(module.bp)

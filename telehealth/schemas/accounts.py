@@ -29,6 +29,8 @@ class PatientSignupIn(Schema):
     shipping_address: Address
     emergency_contact: EmergencyContact
     mental_health_provider: MentalHealthProvider | None = None
+    # the token from an anonymous screening, claimed into the new account
+    assessment_claim_token: Annotated[str, StringConstraints(min_length=10, max_length=200)] | None = None
 
 
 # Logging in and asking for a reset take any address: an existing account's email was checked at

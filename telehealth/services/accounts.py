@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -15,7 +15,7 @@ from telehealth.errors import Conflict, Locked, Unauthenticated, ValidationFaile
 from telehealth.extensions import db
 from telehealth.models.accounts import CoachProfile, PatientProfile, Role, User
 from telehealth.policy import current_policy
-from telehealth.services import audit, login_sessions, passwords
+from telehealth.services import assessments, audit, eligibility, login_sessions, passwords
 
 RESET_SALT = "password-reset"
 PATIENT_FIELDS = ("legal_first_name", "legal_last_name", "state_of_residence", "shipping_address",
@@ -28,10 +28,6 @@ def normalize_email(email: str) -> str:
 
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
-
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def check_new_password(password: str, email: str, field: str = "password") -> None:
@@ -52,13 +48,15 @@ def sign_up_patient(data) -> User:
     errors: dict[str, list[str]] = {}
     if data.date_of_birth >= today or data.date_of_birth.year < 1900:
         errors["date_of_birth"] = ["Enter your real date of birth."]
-    elif age_on(data.date_of_birth, today) < current_policy().minimum_age_years:
+    elif eligibility.age_on(data.date_of_birth, today) < current_policy().minimum_age_years:
         errors["date_of_birth"] = [f"The program is for adults aged {current_policy().minimum_age_years} and over."]
     problems = passwords.policy_problems(data.password, email=data.email)
     if problems:
         errors["password"] = problems
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
+    if data.assessment_claim_token:
+        assessments.find_claimable(data.assessment_claim_token)  # refuse before anything is written
     email = normalize_email(data.email)
     if find_by_email(email):
         raise Conflict("An account with this email already exists; log in or reset your password.",
@@ -80,6 +78,8 @@ def sign_up_patient(data) -> User:
         db.session.rollback()
         raise Conflict("An account with this email already exists.", fields={"email": ["Already registered."]}) from None
     audit.record(user, "create", "patient_profile", user.id, patient_id=user.id)
+    if data.assessment_claim_token:
+        assessments.claim(user, data.assessment_claim_token, commit=False)
     db.session.commit()
     return user
 

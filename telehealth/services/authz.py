@@ -68,16 +68,38 @@ def scopes_for(actor: User, patient_id: int) -> frozenset[Scope]:
     return _STAFF_SCOPES[actor.role]
 
 
+def deny(actor: User, resource_type: str, resource_id, *, patient_id: int | None, message: str):
+    """Record a refused attempt (it is worth knowing about, so it is kept) and raise. A patient
+    learns nothing about other patients' records, not even that they exist."""
+    audit.record(actor, "denied", resource_type, resource_id, patient_id=patient_id)
+    db.session.commit()
+    if actor.role is Role.PATIENT:
+        raise NotFound("No such record.")
+    raise Forbidden(message)
+
+
 def authorize_patient(actor: User, patient_id: int, scope: Scope) -> frozenset[Scope]:
     """Raise unless `actor` may see `scope` data of the patient; return every scope they hold."""
     require_role(actor, None)
     scopes = scopes_for(actor, patient_id)
     if scope in scopes:
         return scopes
-    # A refused attempt is itself worth knowing about: it is recorded and kept.
-    audit.record(actor, "denied", f"patient_{scope.value}", patient_id)
-    db.session.commit()
-    if actor.role is Role.PATIENT:
-        # A patient learns nothing about other patients, not even that they exist.
-        raise NotFound("No such record.")
-    raise Forbidden("You do not have access to this part of the patient's record.")
+    deny(actor, f"patient_{scope.value}", patient_id, patient_id=patient_id,
+         message="You do not have access to this part of the patient's record.")
+
+
+def authorize_assessment(actor: User, assessment) -> None:
+    """Who may read a screening assessment (clinical data): the patient it belongs to; a physician
+    while it waits for clinical review, once they have decided on it, or for a patient they care
+    for. Nobody else: not ops, coaches or admins."""
+    require_role(actor, None)
+    if actor.role is Role.PATIENT and assessment.patient_id == actor.id:
+        return
+    if actor.role is Role.PHYSICIAN and (
+        assessment.is_open_for_review
+        or assessment.reviewer_id == actor.id
+        or (assessment.patient_id is not None and Scope.CLINICAL in scopes_for(actor, assessment.patient_id))
+    ):
+        return
+    deny(actor, "assessment", assessment.id, patient_id=assessment.patient_id,
+         message="You do not have access to this assessment.")

@@ -5,8 +5,6 @@ Nothing here knows about cookies; `telehealth.sessions` carries the token in the
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from flask import current_app
@@ -16,13 +14,10 @@ from sqlalchemy.orm import joinedload
 from telehealth.clock import now
 from telehealth.extensions import db
 from telehealth.models.accounts import LoginSession, PhysicianProfile, User
+from telehealth.tokens import new_token, token_hash
 
 # last_seen_at is written at most this often: enough for a 15-minute idle limit, not a write per request.
 TOUCH_EVERY = timedelta(seconds=30)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def idle_limit(user: User) -> timedelta:
@@ -32,8 +27,8 @@ def idle_limit(user: User) -> timedelta:
 
 def open_session(user: User) -> str:
     """A new session for `user`; returns the token the client keeps."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(LoginSession(token_hash=_hash(token), user_id=user.id))
+    token, hashed = new_token()
+    db.session.add(LoginSession(token_hash=hashed, user_id=user.id))
     db.session.commit()
     return token
 
@@ -45,7 +40,7 @@ def resolve(token: str | None) -> tuple[User | None, bool]:
     # One statement for the session, its user and whichever profile the user has.
     user = joinedload(LoginSession.user)
     row = db.session.execute(
-        select(LoginSession).where(LoginSession.token_hash == _hash(token))
+        select(LoginSession).where(LoginSession.token_hash == token_hash(token))
         .options(user.joinedload(User.patient_profile), user.joinedload(User.coach_profile),
                  user.joinedload(User.physician_profile).joinedload(PhysicianProfile.licenses))
     ).unique().scalar_one_or_none()
@@ -65,7 +60,7 @@ def resolve(token: str | None) -> tuple[User | None, bool]:
 def end_session(token: str | None, reason: str = "logout") -> None:
     if not token:
         return
-    row = db.session.get(LoginSession, _hash(token))
+    row = db.session.get(LoginSession, token_hash(token))
     if row is not None:
         row.end(now(), reason)
         db.session.commit()

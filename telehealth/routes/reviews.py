@@ -1,0 +1,56 @@
+"""The clinical review queue, decisions, SLA figures, and clinical alerts."""
+from flask import Blueprint
+from flask_login import current_user
+
+from telehealth.api import endpoint
+from telehealth.clock import now
+from telehealth.models.accounts import Role
+from telehealth.models.assessments import OPEN_REVIEW, Decision, ReviewStatus
+from telehealth.schemas.assessments import (
+    AlertListOut, AlertOut, AssessmentOut, DecisionIn, ReviewQueueOut, ReviewQueueQuery, SlaOut, SlaQuery,
+    alert_out, assessment_out, review_item_out,
+)
+from telehealth.services import alerts, reviews
+
+bp = Blueprint("reviews", __name__, url_prefix="/api/v1")
+PHYSICIAN = (Role.PHYSICIAN,)
+
+
+@bp.get("/reviews")
+@endpoint("Screenings waiting for clinical review: urgent first, then oldest, with SLA time left",
+          tags=["reviews"], auth=PHYSICIAN, query=ReviewQueueQuery, response=ReviewQueueOut)
+def review_queue(query: ReviewQueueQuery):
+    statuses = OPEN_REVIEW if query.status == "open" else (ReviewStatus(query.status),)
+    at = now()
+    return ReviewQueueOut(items=[review_item_out(a, at) for a in reviews.queue(statuses, query.limit)])
+
+
+@bp.post("/reviews/<int:assessment_id>/decision")
+@endpoint("Approve for consult, decline with a reason, or ask the patient for more information",
+          tags=["reviews"], auth=PHYSICIAN, body=DecisionIn, response=AssessmentOut, errors=(409,))
+def decide(assessment_id: int, body: DecisionIn):
+    assessment = reviews.decide(current_user, assessment_id, Decision(body.decision),
+                                message=body.message_to_patient, note=body.note)
+    return assessment_out(assessment, for_physician=True)
+
+
+@bp.get("/reviews/sla")
+@endpoint("Review SLA figures for screenings submitted in a window (default: the last 30 days)",
+          tags=["reviews"], auth=(Role.OPS, Role.ADMIN), query=SlaQuery, response=SlaOut)
+def sla(query: SlaQuery):
+    since, until = reviews.default_window()
+    since, until = query.since or since, query.until or until
+    return SlaOut(since=since, until=until, **reviews.sla_figures(since, until))
+
+
+@bp.get("/alerts")
+@endpoint("Open clinical alerts (crisis first to reach the on-call physician)", tags=["alerts"], auth=PHYSICIAN,
+          response=AlertListOut)
+def open_alerts():
+    return AlertListOut(items=[alert_out(a) for a in alerts.open_alerts()])
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@endpoint("Acknowledge a clinical alert", tags=["alerts"], auth=PHYSICIAN, response=AlertOut, errors=(409,))
+def acknowledge(alert_id: int):
+    return alert_out(alerts.acknowledge(current_user, alert_id))

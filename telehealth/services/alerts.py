@@ -1,0 +1,27 @@
+"""Clinical alerts as physicians see them: the open ones, and acknowledging one."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from telehealth.clock import now
+from telehealth.errors import NotFound
+from telehealth.extensions import db
+from telehealth.models.accounts import User
+from telehealth.models.alerts import AlertStatus, ClinicalAlert
+from telehealth.services import audit
+
+
+def open_alerts(limit: int = 100) -> list[ClinicalAlert]:
+    return list(db.session.scalars(
+        select(ClinicalAlert).where(ClinicalAlert.status != AlertStatus.ACKNOWLEDGED)
+        .order_by(ClinicalAlert.created_at, ClinicalAlert.id).limit(limit)))
+
+
+def acknowledge(physician: User, alert_id: int) -> ClinicalAlert:
+    alert = db.session.get(ClinicalAlert, alert_id)
+    if alert is None:
+        raise NotFound("No such alert.")
+    alert.acknowledge(physician.id, now())
+    audit.record(physician, "update", "clinical_alert", alert.id, patient_id=alert.patient_id, fields=["status"])
+    db.session.commit()
+    return alert
