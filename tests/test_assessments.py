@@ -308,6 +308,15 @@ def test_review_queue_orders_urgent_then_oldest_with_time_left(client, app, auth
     by_id = {i["assessment_id"]: i for i in items}
     assert by_id[first]["overdue"] is True and by_id[first]["seconds_left"] == -30 * 60
     assert by_id[second]["overdue"] is False and by_id[second]["seconds_left"] == 30 * 60
+    assert by_id[urgent]["outcome"] == "crisis" and by_id[urgent]["scores"]["phq9"]["total"] == 20
+
+
+def test_ops_watch_the_queue_without_clinical_content(client, auth, ny_physician):
+    submit(client, valid_screening_answers(phq9=phq9_answers(20, item9=1)))
+    auth.as_role("ops")
+    [item] = client.get("/api/v1/reviews").get_json()["items"]
+    assert item["urgent"] is True and item["seconds_left"] > 0
+    assert item["outcome"] is None and item["reasons"] is None and item["scores"] is None
 
 
 def test_sla_figures(client, app, auth, create_user, db, ny_physician):

@@ -18,11 +18,13 @@ PHYSICIAN = (Role.PHYSICIAN,)
 
 @bp.get("/reviews")
 @endpoint("Screenings waiting for clinical review: urgent first, then oldest, with SLA time left",
-          tags=["reviews"], auth=PHYSICIAN, query=ReviewQueueQuery, response=ReviewQueueOut)
+          tags=["reviews"], auth=(Role.PHYSICIAN, Role.OPS, Role.ADMIN), query=ReviewQueueQuery,
+          response=ReviewQueueOut)
 def review_queue(query: ReviewQueueQuery):
+    """Ops and admin watch the SLA here and see no clinical content (outcome, reasons, scores)."""
     statuses = OPEN_REVIEW if query.status == "open" else (ReviewStatus(query.status),)
-    at = now()
-    return ReviewQueueOut(items=[review_item_out(a, at) for a in reviews.queue(statuses, query.limit)])
+    at, clinical = now(), current_user.role is Role.PHYSICIAN
+    return ReviewQueueOut(items=[review_item_out(a, at, clinical=clinical) for a in reviews.queue(statuses, query.limit)])
 
 
 @bp.post("/reviews/<int:assessment_id>/decision")

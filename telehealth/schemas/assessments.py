@@ -151,18 +151,20 @@ class DraftOut(Schema):
 
 
 class ReviewItemOut(Schema):
+    """A queue item. Outcome, reasons and scores are clinical: physicians only (null for ops/admin)."""
+
     assessment_id: int
     review_status: str
     urgent: bool
-    outcome: str
-    reasons: list[ReasonOut]
-    scores: ScoresOut
     state_of_residence: str | None
     patient_id: int | None
     submitted_at: Timestamp
     due_at: Timestamp
     seconds_left: int
     overdue: bool
+    outcome: str | None = None
+    reasons: list[ReasonOut] | None = None
+    scores: ScoresOut | None = None
 
 
 class ReviewQueueOut(Schema):
@@ -252,13 +254,13 @@ def assessment_out(a, *, for_physician: bool) -> AssessmentOut:
     return AssessmentOut(**dict(base), patient_id=a.patient_id, answers=a.answers)
 
 
-def review_item_out(a, at: datetime) -> ReviewItemOut:
+def review_item_out(a, at: datetime, *, clinical: bool) -> ReviewItemOut:
     left = a.time_left(at)
+    details = dict(outcome=a.outcome, reasons=[ReasonOut(**r) for r in a.reasons], scores=_scores(a)) if clinical else {}
     return ReviewItemOut(
-        assessment_id=a.id, review_status=a.review_status.value, urgent=a.urgent, outcome=a.outcome,
-        reasons=[ReasonOut(**r) for r in a.reasons], scores=_scores(a), state_of_residence=a.state_of_residence,
-        patient_id=a.patient_id, submitted_at=a.submitted_at, due_at=a.review_due_at,
-        seconds_left=int(left.total_seconds()), overdue=left.total_seconds() < 0)
+        assessment_id=a.id, review_status=a.review_status.value, urgent=a.urgent,
+        state_of_residence=a.state_of_residence, patient_id=a.patient_id, submitted_at=a.submitted_at,
+        due_at=a.review_due_at, seconds_left=int(left.total_seconds()), overdue=left.total_seconds() < 0, **details)
 
 
 def measure_out(m) -> MeasureOut:
