@@ -6,6 +6,7 @@ director edits (a later issue), not to deployment settings.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -62,6 +63,9 @@ class Config:
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
     # Anonymous screening endpoints, per client address (a 10-minute form saves a few drafts).
     ASSESSMENT_RATE_LIMIT = _env("ASSESSMENT_RATE_LIMIT", "120 per hour")
+    # How long an unfinished screening can be resumed, and an anonymous result claimed, by its token.
+    ASSESSMENT_DRAFT_TTL_DAYS = _env_int("ASSESSMENT_DRAFT_TTL_DAYS", 30)
+    ASSESSMENT_CLAIM_TTL_DAYS = _env_int("ASSESSMENT_CLAIM_TTL_DAYS", 30)
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
     PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
@@ -83,6 +87,10 @@ class Config:
     SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
 
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    # How many proxies in front of the app set X-Forwarded-For (0: none, trust no such header).
+    TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
+    # The medical director's changes to the clinical policy defaults, as JSON (see telehealth/policy.py).
+    CLINICAL_POLICY = json.loads(_env("CLINICAL_POLICY", "{}"))  # type: ignore[arg-type]
     TESTING = False
 
     @classmethod

@@ -25,6 +25,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.config.from_object(settings_cls)
     app.config.update(overrides)
     settings_cls.validate(app.config)
+    from telehealth.policy import validate_policy_overrides
+
+    validate_policy_overrides(app.config.get("CLINICAL_POLICY") or {})
 
     from telehealth import crypto
     from telehealth.logs import configure_logging, init_request_logging
@@ -35,13 +38,19 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     from telehealth import models  # noqa: F401  (registers every table)
     from telehealth.cli import register_cli
-    from telehealth.converters import UsStateConverter
+    from telehealth.converters import DbIdConverter, UsStateConverter
     from telehealth.errors import register_error_handlers
     from telehealth.extensions import csrf, db, limiter, login_manager, migrate
     from telehealth.routes import register_routes
     from telehealth import sessions  # noqa: F401  (registers the Flask-Login user loader)
 
     app.url_map.converters["us_state"] = UsStateConverter
+    app.url_map.converters["int"] = DbIdConverter
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_HOPS"]  # rate limits must see the client, not the load balancer
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True,
                      compare_type=True)
@@ -71,11 +80,13 @@ def _prepare_database_url(app: Flask) -> None:
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     if url.startswith("sqlite") and ":memory:" in url:
         from sqlalchemy.pool import StaticPool
 
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"poolclass": StaticPool,
-                                                   "connect_args": {"check_same_thread": False}}
+        options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    options["hide_parameters"] = True  # bound values are PHI: never in exception text or logs
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_DATABASE_URI"] = url
 
 

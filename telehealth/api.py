@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
+from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError, field_validator
 from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import UnsupportedMediaType
 
@@ -47,9 +47,17 @@ Timestamp = Annotated[datetime, PlainSerializer(_serialize_timestamp, return_typ
 
 
 class Schema(BaseModel):
-    """Base of every request and response body: unknown fields are refused, not ignored."""
+    """Base of every request and response body: unknown fields are refused, not ignored, and text
+    may not hold NUL characters (PostgreSQL cannot store them)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text may not contain NUL characters")
+        return value
 
 
 class Empty(Schema):

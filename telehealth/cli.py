@@ -82,6 +82,13 @@ def register_cli(app: Flask) -> None:
         for role, email, password in rows:
             click.echo(f"  {role:<10} {email:<30} {password}")
 
+    @app.cli.command("purge-drafts")
+    def purge_drafts():
+        """Delete anonymous screening drafts older than ASSESSMENT_DRAFT_TTL_DAYS."""
+        from telehealth.services.assessments import purge_expired_drafts
+
+        click.echo(f"Deleted {purge_expired_drafts()} expired anonymous drafts.")
+
     @app.cli.command("mail-outbox")
     @click.option("--limit", default=10, show_default=True)
     def mail_outbox(limit: int):

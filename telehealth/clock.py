@@ -5,7 +5,7 @@ timezone-aware UTC; conversion to a person's zone happens only when showing them
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
 UTC = timezone.utc
@@ -20,6 +20,19 @@ def in_zone(moment: datetime, zone: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are not allowed; store and pass UTC-aware values")
     return moment.astimezone(ZoneInfo(zone))
+
+
+# Hawaii (and the Aleutians) are the last US states to reach a new day: checking an age against the
+# date there never calls someone 18 while it is still the day before their birthday where they live.
+WESTERNMOST_US_ZONE = "Pacific/Honolulu"
+
+
+def earliest_us_date() -> date:
+    return now().astimezone(ZoneInfo(WESTERNMOST_US_ZONE)).date()
+
+
+def today_in(zone: str) -> date:
+    return now().astimezone(ZoneInfo(zone)).date()
 
 
 _ZONES: frozenset[str] | None = None

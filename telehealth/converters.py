@@ -1,5 +1,8 @@
-"""URL converters: `<us_state:state>` matches only real two-letter US state codes."""
-from werkzeug.routing import BaseConverter, ValidationError
+"""URL converters: `<int:...>` ids fit a 32-bit column (larger ones are a 404, not a database error);
+`<us_state:state>` matches only real two-letter US state codes."""
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
+
+from telehealth.schemas.common import MAX_DB_ID
 
 from telehealth.schemas.common import US_STATES
 
@@ -11,3 +14,10 @@ class UsStateConverter(BaseConverter):
         if value.upper() not in US_STATES:
             raise ValidationError()
         return value.upper()
+
+
+class DbIdConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_DB_ID)
+        super().__init__(url_map, *args, **kwargs)

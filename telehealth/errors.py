@@ -7,8 +7,9 @@ and every werkzeug HTTPException, into that shape. A 500 never carries a stack t
 from __future__ import annotations
 
 import logging
+import traceback
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,10 @@ def register_error_handlers(app: Flask) -> None:
         message = exc.description or exc.name
         if status == 429:
             message = "Too many requests; wait a moment and try again."
+            if request.path.startswith("/api/v1/assessments"):
+                from telehealth.services.crisis import HELP_NOW
+
+                message = f"{message} {HELP_NOW}"  # the screening's limit must never hide help
         headers = []
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             headers.append(("Allow", ", ".join(exc.valid_methods)))  # type: ignore[attr-defined]
@@ -95,5 +100,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error")
+        # The type and where it happened, never the exception's text: it may quote PHI.
+        log.error("unhandled error", extra={"exception": type(exc).__name__,
+                                            "where": traceback.format_tb(exc.__traceback__)[-5:]})
         return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")

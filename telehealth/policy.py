@@ -6,9 +6,18 @@ behaviour everywhere at once.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Literal
 
 from flask import current_app, has_app_context
+from pydantic import TypeAdapter, ValidationError
+
+from config import ConfigError
+
+# The medication classes the medical screen asks about (telehealth/questionnaires/medical_screen.v1.json).
+Medication = Literal["maoi", "benzodiazepine", "lamotrigine", "stimulant", "ssri_snri", "antipsychotic",
+                     "opioid", "other"]
 
 
 @dataclass(frozen=True)
@@ -23,17 +32,36 @@ class ClinicalPolicy:
     # Treatment-resistant depression: this many trials, each at least this long at an adequate dose.
     min_adequate_trials: int = 2
     min_trial_weeks: int = 6
-    interacting_medications: tuple[str, ...] = ("maoi", "benzodiazepine", "lamotrigine", "stimulant")
+    interacting_medications: tuple[Medication, ...] = ("maoi", "benzodiazepine", "lamotrigine", "stimulant")
     review_sla_hours: int = 24
+    # "other" medicines, or any typed in, go to a physician: an unlisted MAOI must not slip through.
+    review_unlisted_medications: bool = True
+
+
+_ADAPTER = TypeAdapter(ClinicalPolicy)
+
+
+def policy_from(overrides: dict) -> ClinicalPolicy:
+    """The defaults with `overrides` applied, each value checked for its type (a string "18" for an
+    age is refused, not compared with numbers later); unknown names are refused too."""
+    unknown = set(overrides) - {f.name for f in fields(ClinicalPolicy)}
+    if unknown:
+        raise ConfigError(f"CLINICAL_POLICY has unknown settings: {', '.join(sorted(unknown))}")
+    merged = {**asdict(ClinicalPolicy()), **overrides}
+    try:
+        # strict, through JSON: the shape the setting arrives in, with no silent coercion
+        return _ADAPTER.validate_json(json.dumps(merged), strict=True)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"CLINICAL_POLICY is invalid: {problems}") from None
+
+
+def validate_policy_overrides(overrides: dict) -> None:
+    """Refuse to start with a policy that does not hold together."""
+    policy_from(overrides)
 
 
 def current_policy() -> ClinicalPolicy:
-    """The defaults, overridden by `CLINICAL_POLICY` (a dict) in the app config."""
-    policy = ClinicalPolicy()
+    """The defaults, overridden by `CLINICAL_POLICY` (a dict; from JSON in the environment)."""
     overrides = current_app.config.get("CLINICAL_POLICY") if has_app_context() else None
-    if overrides:
-        known = {f.name for f in fields(ClinicalPolicy)}
-        # Config may come from JSON or env, where sequences are lists; the policy stays hashable.
-        policy = replace(policy, **{k: tuple(v) if isinstance(v, list) else v
-                                    for k, v in overrides.items() if k in known})
-    return policy
+    return policy_from(overrides) if overrides else ClinicalPolicy()

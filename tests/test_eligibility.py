@@ -15,6 +15,7 @@ from telehealth.services.eligibility import (
     Outcome,
     Reason,
     age_on,
+    crisis_in_partial,
     evaluate,
     facts_from_screening,
 )
@@ -232,9 +233,28 @@ def test_each_interacting_medication_needs_review_and_is_named(medication, name)
     assert name in result.reasons[0].message
 
 
-@pytest.mark.parametrize("medication", ["ssri_snri", "antipsychotic", "opioid", "other"])
-def test_other_medications_do_not_need_review(medication):
+@pytest.mark.parametrize("medication", ["ssri_snri", "antipsychotic", "opioid"])
+def test_listed_non_interacting_medications_do_not_need_review(medication):
     assert assess(medical={"current_medications": [medication]}).reasons == ()
+
+
+@pytest.mark.parametrize("medical", [{"current_medications": ["other"]},
+                                     {"current_medications": [], "other_medications": "phenelzine"}])
+def test_unlisted_medications_go_to_a_physician(medical):
+    result = assess(medical=medical)
+    assert result.outcome == Outcome.NEEDS_REVIEW and rules(result) == ["review.other_medications"]
+
+
+def test_unlisted_medication_review_can_be_switched_off_by_policy():
+    policy = ClinicalPolicy(review_unlisted_medications=False)
+    assert assess(policy=policy, medical={"current_medications": ["other"]}).reasons == ()
+
+
+def test_crisis_is_found_in_partial_answers():
+    assert [r.rule for r in crisis_in_partial({"phq9": {"q9": 1}})] == ["crisis.phq9_item9"]
+    assert [r.rule for r in crisis_in_partial({"cssrs": {"q2": True, "q5": True}})] == ["crisis.cssrs_intent_or_plan"]
+    assert crisis_in_partial({"phq9": {"q1": 3}, "cssrs": {"q1": True}}) == ()
+    assert crisis_in_partial({}) == ()
 
 
 def test_one_reason_per_interacting_medication():
@@ -427,11 +447,24 @@ def test_policy_defaults_match_the_product_brief():
 def test_current_policy_reads_overrides_from_app_config():
     assert current_policy() == POLICY  # outside an app
     app = Flask(__name__)
-    app.config["CLINICAL_POLICY"] = {"minimum_age_years": 21, "interacting_medications": ["maoi", "opioid"],
-                                     "not_a_field": 1}
+    app.config["CLINICAL_POLICY"] = {"minimum_age_years": 21, "interacting_medications": ["maoi", "opioid"]}
     with app.app_context():
         policy = current_policy()
     assert policy.minimum_age_years == 21
     assert policy.interacting_medications == ("maoi", "opioid")
     assert policy.phq9_min_score == 10
     hash(policy)
+
+
+@pytest.mark.parametrize("overrides, complaint", [
+    ({"not_a_field": 1}, "unknown settings: not_a_field"),
+    ({"minimum_age_years": "18"}, "minimum_age_years"),
+    ({"interacting_medications": ["aspirin"]}, "interacting_medications.0"),
+    ({"review_sla_hours": 24.5}, "review_sla_hours"),
+])
+def test_a_malformed_policy_is_refused_at_start_up(overrides, complaint):
+    from config import ConfigError
+    from telehealth import create_app
+
+    with pytest.raises(ConfigError, match=complaint):
+        create_app({"ENV_NAME": "testing", "CLINICAL_POLICY": overrides})

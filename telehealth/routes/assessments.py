@@ -9,7 +9,7 @@ from telehealth.extensions import limiter
 from telehealth.models.accounts import Role
 from telehealth.schemas.assessments import (
     AssessmentListOut, AssessmentOut, AssessmentResultOut, AssessmentSubmitIn, ClaimIn, DraftOut, DraftSaveIn,
-    DraftSubmitIn, DraftTokenIn, QuestionnaireOut, ReplyIn, assessment_out, assessment_result_out,
+    DraftSubmitIn, DraftTokenIn, QuestionnaireOut, ReplyIn, assessment_out, assessment_result_out, crisis_payload,
 )
 from telehealth.services import assessments, reviews
 
@@ -69,7 +69,7 @@ def save_draft(body: DraftSaveIn):
 @endpoint("Resume a draft by its token", tags=["assessments"], auth=PUBLIC, body=DraftTokenIn, response=DraftOut,
           errors=(429,))
 def resume_draft(body: DraftTokenIn):
-    return _draft_out(assessments.resume_draft(body.token), body.token)
+    return _draft_out(assessments.resume_draft(body.token, reader=_actor(), reading=True), body.token)
 
 
 @bp.post("/assessments/drafts/submit")
@@ -83,7 +83,8 @@ def submit_draft(body: DraftSubmitIn):
 
 def _draft_out(draft, token: str) -> DraftOut:
     return DraftOut(token=token, questionnaire=draft.questionnaire_id, version=draft.questionnaire_version,
-                    saved_at=draft.updated_at, answers=draft.answers, missing_sections=assessments.missing_sections(draft))
+                    saved_at=draft.updated_at, answers=draft.answers, missing_sections=assessments.missing_sections(draft),
+                    crisis=draft.urgent, **crisis_payload(draft.urgent))
 
 
 @bp.post("/assessments/claim")

@@ -5,9 +5,9 @@ from flask_login import current_user
 from telehealth.api import endpoint
 from telehealth.models.accounts import Role
 from telehealth.schemas.assessments import (
-    CrisisResourceOut, MeasureHistoryOut, MeasureIn, MeasureQuery, MeasureResultOut, measure_out,
+    MeasureHistoryOut, MeasureIn, MeasureQuery, MeasureResultOut, crisis_payload, measure_out,
 )
-from telehealth.services import crisis, measures
+from telehealth.services import measures
 
 bp = Blueprint("measures", __name__, url_prefix="/api/v1")
 
@@ -18,9 +18,7 @@ bp = Blueprint("measures", __name__, url_prefix="/api/v1")
 def retake(body: MeasureIn):
     """A PHQ-9 with item 9 above 0 returns crisis resources and alerts the on-call physician."""
     measure, is_crisis = measures.record_retake(current_user, body.instrument, body.version, body.answers)
-    return MeasureResultOut(measure=measure_out(measure), crisis=is_crisis,
-                            crisis_resources=[CrisisResourceOut(**r) for r in crisis.RESOURCES] if is_crisis else [],
-                            next_steps=list(crisis.CRISIS_NEXT_STEPS) if is_crisis else [])
+    return MeasureResultOut(measure=measure_out(measure), crisis=is_crisis, **crisis_payload(is_crisis))
 
 
 @bp.get("/me/measures")

@@ -5,9 +5,9 @@ from flask_login import current_user
 from telehealth.api import endpoint
 from telehealth.clock import now
 from telehealth.models.accounts import Role
-from telehealth.models.assessments import OPEN_REVIEW, Decision, ReviewStatus
+from telehealth.models.assessments import Decision
 from telehealth.schemas.assessments import (
-    AlertListOut, AlertOut, AssessmentOut, DecisionIn, ReviewQueueOut, ReviewQueueQuery, SlaOut, SlaQuery,
+    AlertListOut, AlertOut, AlertQuery, AssessmentOut, DecisionIn, ReviewQueueOut, ReviewQueueQuery, SlaOut, SlaQuery,
     alert_out, assessment_out, review_item_out,
 )
 from telehealth.services import alerts, reviews
@@ -22,9 +22,9 @@ PHYSICIAN = (Role.PHYSICIAN,)
           response=ReviewQueueOut)
 def review_queue(query: ReviewQueueQuery):
     """Ops and admin watch the SLA here and see no clinical content (outcome, reasons, scores)."""
-    statuses = OPEN_REVIEW if query.status == "open" else (ReviewStatus(query.status),)
+    items = reviews.queue(current_user, query.status, query.limit)
     at, clinical = now(), current_user.role is Role.PHYSICIAN
-    return ReviewQueueOut(items=[review_item_out(a, at, clinical=clinical) for a in reviews.queue(statuses, query.limit)])
+    return ReviewQueueOut(items=[review_item_out(a, at, clinical=clinical) for a in items])
 
 
 @bp.post("/reviews/<int:assessment_id>/decision")
@@ -40,16 +40,16 @@ def decide(assessment_id: int, body: DecisionIn):
 @endpoint("Review SLA figures for screenings submitted in a window (default: the last 30 days)",
           tags=["reviews"], auth=(Role.OPS, Role.ADMIN), query=SlaQuery, response=SlaOut)
 def sla(query: SlaQuery):
-    since, until = reviews.default_window()
-    since, until = query.since or since, query.until or until
-    return SlaOut(since=since, until=until, **reviews.sla_figures(since, until))
+    return SlaOut(**reviews.sla_figures(query.since, query.until))
 
 
 @bp.get("/alerts")
-@endpoint("Open clinical alerts (crisis first to reach the on-call physician)", tags=["alerts"], auth=PHYSICIAN,
-          response=AlertListOut)
-def open_alerts():
-    return AlertListOut(items=[alert_out(a) for a in alerts.open_alerts()])
+@endpoint("Open clinical alerts, newest first, paged with before_id", tags=["alerts"], auth=PHYSICIAN,
+          query=AlertQuery, response=AlertListOut)
+def open_alerts(query: AlertQuery):
+    items = alerts.open_alerts(current_user, before_id=query.before_id, limit=query.limit)
+    return AlertListOut(items=[alert_out(a) for a in items],
+                        next_before_id=items[-1].id if len(items) == query.limit else None)
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")

@@ -8,7 +8,7 @@ from pydantic import EmailStr, Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
 from telehealth.schemas.common import (
-    Address, Dea, EmergencyContact, MentalHealthProvider, Npi, Password, Phone, State, Text100, TimeZone,
+    Address, DbId, Dea, EmergencyContact, MentalHealthProvider, Npi, Password, Phone, State, Text100, TimeZone,
 )
 
 StaffRole = Literal["physician", "coach", "ops", "admin"]
@@ -112,14 +112,14 @@ class StaffListQuery(Schema):
 
 
 class CareAssignmentIn(Schema):
-    patient_id: int = Field(gt=0)
-    staff_id: int = Field(gt=0)
+    patient_id: DbId
+    staff_id: DbId
 
 
 class AuditQuery(Schema):
-    patient_id: int | None = Field(default=None, gt=0)
-    actor_id: int | None = Field(default=None, gt=0)
-    before_id: int | None = Field(default=None, gt=0)
+    patient_id: DbId | None = None
+    actor_id: DbId | None = None
+    before_id: DbId | None = None
     limit: int = Field(default=100, ge=1, le=500)
 
 

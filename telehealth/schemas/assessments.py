@@ -1,12 +1,13 @@
 """Request and response bodies for questionnaires, assessments, reviews, measures and alerts."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
+from telehealth.schemas.common import DbId
 from telehealth.services import assessments, crisis
 
 QuestionnaireId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
@@ -60,9 +61,19 @@ class ReviewQueueQuery(Schema):
     limit: int = Field(default=100, ge=1, le=500)
 
 
+# Bounded so no date arithmetic or storage can overflow on a crafted value.
+Moment = Annotated[AwareDatetime, Field(ge=datetime(2000, 1, 1, tzinfo=timezone.utc),
+                                        le=datetime(2100, 1, 1, tzinfo=timezone.utc))]
+
+
 class SlaQuery(Schema):
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
+
+
+class AlertQuery(Schema):
+    before_id: DbId | None = None
+    limit: int = Field(default=100, ge=1, le=500)
 
 
 class MeasureIn(Schema):
@@ -148,6 +159,9 @@ class DraftOut(Schema):
     saved_at: Timestamp
     answers: dict[str, Any]
     missing_sections: list[str]
+    crisis: bool
+    crisis_resources: list[CrisisResourceOut]
+    next_steps: list[str]
 
 
 class ReviewItemOut(Schema):
@@ -217,6 +231,7 @@ class AlertOut(Schema):
 
 class AlertListOut(Schema):
     items: list[AlertOut]
+    next_before_id: int | None
 
 
 class QuestionnaireOut(Schema):
@@ -239,14 +254,27 @@ def _review(a, *, for_physician: bool) -> ReviewOut:
                     private_note=d.private_note if for_physician else None) for d in a.decisions])
 
 
+def crisis_payload(is_crisis: bool) -> dict:
+    """The resources and safety steps of a crisis, or nothing."""
+    if not is_crisis:
+        return {"crisis_resources": [], "next_steps": []}
+    return {"crisis_resources": [CrisisResourceOut(**r) for r in crisis.RESOURCES],
+            "next_steps": list(crisis.CRISIS_NEXT_STEPS)}
+
+
 def assessment_result_out(a, *, claim_token: str | None = None, for_physician: bool = False) -> AssessmentResultOut:
     is_crisis = a.outcome == "crisis"
+    reasons = [ReasonOut(**r) for r in a.reasons]
+    if is_crisis and not for_physician:
+        # The person in crisis reads about their safety only; physicians see every finding.
+        reasons = [r for r in reasons if r.outcome == "crisis"]
+    show = assessments.shows_crisis_resources(a.outcome, a.cssrs_risk)
     return AssessmentResultOut(
         id=a.id, questionnaire=a.questionnaire_id, version=a.questionnaire_version, submitted_at=a.submitted_at,
-        outcome=a.outcome, reasons=[ReasonOut(**r) for r in a.reasons], scores=_scores(a),
-        review=_review(a, for_physician=for_physician),
-        crisis_resources=[CrisisResourceOut(**r) for r in crisis.RESOURCES] if is_crisis else [],
-        next_steps=assessments.next_steps(a.outcome, anonymous=a.patient_id is None), claim_token=claim_token)
+        outcome=a.outcome, reasons=reasons, scores=_scores(a), review=_review(a, for_physician=for_physician),
+        crisis_resources=crisis_payload(show)["crisis_resources"],
+        next_steps=assessments.next_steps(a.outcome, anonymous=a.patient_id is None, cssrs_risk=a.cssrs_risk),
+        claim_token=claim_token)
 
 
 def assessment_out(a, *, for_physician: bool) -> AssessmentOut:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from telehealth.api import Schema
 from telehealth.clock import is_valid_zone
@@ -65,6 +65,9 @@ def _dea(value: str) -> str:
     return value
 
 
+# Row ids: positive and within a 32-bit INTEGER column, so a crafted id is a 4xx, never a database error.
+MAX_DB_ID = 2**31 - 1
+DbId = Annotated[int, Field(gt=0, le=MAX_DB_ID)]
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 State = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_state)]

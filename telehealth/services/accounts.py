@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from telehealth.adapters.mail import send_mail
-from telehealth.clock import now
+from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, Locked, Unauthenticated, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import CoachProfile, PatientProfile, Role, User
@@ -44,7 +44,7 @@ def set_password(user: User, password: str) -> None:
 
 def sign_up_patient(data) -> User:
     """Create a patient account and profile from a validated `PatientSignupIn`."""
-    today = now().date()
+    today = today_in(data.time_zone)  # their own calendar day decides whether they are an adult yet
     errors: dict[str, list[str]] = {}
     if data.date_of_birth >= today or data.date_of_birth.year < 1900:
         errors["date_of_birth"] = ["Enter your real date of birth."]
@@ -56,7 +56,8 @@ def sign_up_patient(data) -> User:
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
     if data.assessment_claim_token:
-        assessments.find_claimable(data.assessment_claim_token)  # refuse before anything is written
+        # refuse before anything is written
+        assessments.find_claimable(data.assessment_claim_token, field="assessment_claim_token")
     email = normalize_email(data.email)
     if find_by_email(email):
         raise Conflict("An account with this email already exists; log in or reset your password.",
@@ -79,7 +80,7 @@ def sign_up_patient(data) -> User:
         raise Conflict("An account with this email already exists.", fields={"email": ["Already registered."]}) from None
     audit.record(user, "create", "patient_profile", user.id, patient_id=user.id)
     if data.assessment_claim_token:
-        assessments.claim(user, data.assessment_claim_token, commit=False)
+        assessments.claim(user, data.assessment_claim_token, commit=False, field="assessment_claim_token")
     db.session.commit()
     return user
 

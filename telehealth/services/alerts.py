@@ -11,10 +11,18 @@ from telehealth.models.alerts import AlertStatus, ClinicalAlert
 from telehealth.services import audit
 
 
-def open_alerts(limit: int = 100) -> list[ClinicalAlert]:
-    return list(db.session.scalars(
-        select(ClinicalAlert).where(ClinicalAlert.status != AlertStatus.ACKNOWLEDGED)
-        .order_by(ClinicalAlert.created_at, ClinicalAlert.id).limit(limit)))
+def open_alerts(viewer: User, *, before_id: int | None = None, limit: int = 100) -> list[ClinicalAlert]:
+    """Unacknowledged alerts, newest first (so a new crisis is never below the fold); each is an
+    audited read of the patient's record."""
+    query = (select(ClinicalAlert).where(ClinicalAlert.status != AlertStatus.ACKNOWLEDGED)
+             .order_by(ClinicalAlert.id.desc()).limit(limit))
+    if before_id is not None:
+        query = query.where(ClinicalAlert.id < before_id)
+    items = list(db.session.scalars(query))
+    for alert in items:
+        audit.record(viewer, "read", "clinical_alert", alert.id, patient_id=alert.patient_id)
+    db.session.commit()
+    return items
 
 
 def acknowledge(physician: User, alert_id: int) -> ClinicalAlert:

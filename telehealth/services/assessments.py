@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from telehealth import questionnaires
-from telehealth.clock import now
+from telehealth.clock import earliest_us_date, now
 from telehealth.errors import NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import PhysicianLicense, Role, User
 from telehealth.models.alerts import ClinicalAlert
 from telehealth.models.assessments import Assessment, AssessmentStatus, Measure
 from telehealth.policy import current_policy
-from telehealth.services import audit, crisis, eligibility, scoring
+from telehealth.services import audit, crisis, eligibility
 from telehealth.services.authz import authorize_assessment
 from telehealth.tokens import new_token, token_hash
 
@@ -40,7 +42,11 @@ def load_questionnaire(qid: str, version: int, *, allowed: tuple[str, ...]) -> q
 def validated(q: questionnaires.Questionnaire, answers, *, partial: bool = False) -> dict:
     clean, errors = questionnaires.validate_answers(q, answers, today=now().date(), partial=partial)
     if errors:
-        raise ValidationFailed("Some answers are missing or invalid.", fields=errors)
+        message = "Some answers are missing or invalid."
+        if eligibility.crisis_in_partial(clean):
+            # Nothing is stored for an invalid submission, but someone in crisis is helped at once.
+            message = f"{crisis.HELP_NOW} {message}"
+        raise ValidationFailed(message, fields=errors)
     return clean
 
 
@@ -54,15 +60,23 @@ def serviced_states(day: date) -> frozenset[str]:
 
 
 def _find_by_token(token: str, status: AssessmentStatus) -> Assessment | None:
+    """The draft or unclaimed submission a token opens, unless it is past its time to live."""
     found = db.session.scalar(select(Assessment).where(Assessment.token_hash == token_hash(token)))
-    return found if found is not None and found.status is status else None
+    if found is None or found.status is not status:
+        return None
+    if status is AssessmentStatus.DRAFT:
+        last, ttl = found.updated_at, current_app.config["ASSESSMENT_DRAFT_TTL_DAYS"]
+    else:
+        last, ttl = found.submitted_at, current_app.config["ASSESSMENT_CLAIM_TTL_DAYS"]
+    return found if now() - last <= timedelta(days=ttl) else None
 
 
 # ------------------------------------------------------------------ drafts
 
 
 def save_draft(actor: User | None, qid: str, version: int, answers, token: str | None = None) -> tuple[Assessment, str]:
-    """Create or replace a draft's answers; returns the draft and the token that resumes it."""
+    """Create or replace a draft's answers; returns the draft and the token that resumes it. Crisis
+    answers in a draft take the crisis path at once (one alert per draft): `draft.urgent` is set."""
     q = load_questionnaire(qid, version, allowed=(SCREENING,))
     clean = validated(q, answers, partial=True)
     if token:
@@ -77,15 +91,24 @@ def save_draft(actor: User | None, qid: str, version: int, answers, token: str |
         db.session.add(draft)
     draft.answers = clean
     draft.updated_at = now()
+    findings = eligibility.crisis_in_partial(clean)
+    if findings and not draft.urgent:
+        draft.urgent = True
+        db.session.flush()
+        crisis.alert_on_call(f"Crisis answers in an unfinished screening ({', '.join(r.rule for r in findings)}); "
+                             f"draft {draft.id}.", patient_id=draft.patient_id, assessment_id=draft.id)
     db.session.commit()
     return draft, token
 
 
-def resume_draft(token: str) -> Assessment:
+def resume_draft(token: str, *, reader: User | None = None, reading: bool = False) -> Assessment:
     draft = _find_by_token(token, AssessmentStatus.DRAFT)
     if draft is None:
-        raise ValidationFailed("This draft link is invalid or was already submitted.",
-                               fields={"token": ["Unknown or already used."]}, code="invalid_token")
+        raise ValidationFailed("This draft link is invalid, expired or was already submitted.",
+                               fields={"token": ["Unknown, expired or already used."]}, code="invalid_token")
+    if reading and draft.patient_id is not None:
+        audit.record(reader, "read", "assessment_draft", draft.id, patient_id=draft.patient_id)
+        db.session.commit()
     return draft
 
 
@@ -121,17 +144,17 @@ def _patient_id(actor: User | None) -> int | None:
 def _submit(actor: User | None, assessment: Assessment, clean: dict) -> tuple[Assessment, str | None]:
     policy = current_policy()
     moment = now()
-    scores = scoring.score_screening(clean)
-    facts = eligibility.facts_from_screening(clean, moment.date(), policy)
+    facts = eligibility.facts_from_screening(clean, earliest_us_date(), policy)
     result = eligibility.evaluate(facts, policy, serviced_states(moment.date()))
+    already_alerted = assessment.urgent  # a draft with crisis answers raised its alert when saved
 
     assessment.answers = clean
     assessment.state_of_residence = clean["medical"].get("state_of_residence")
     assessment.outcome = result.outcome
     assessment.reasons = [{"rule": r.rule, "outcome": r.outcome, "message": r.message} for r in result.reasons]
-    assessment.phq9_total, assessment.phq9_band = scores["phq9"].total, scores["phq9"].band
-    assessment.gad7_total, assessment.gad7_band = scores["gad7"].total, scores["gad7"].band
-    assessment.cssrs_risk = scores["cssrs"].risk
+    assessment.phq9_total, assessment.phq9_band = facts.phq9.total, facts.phq9.band
+    assessment.gad7_total, assessment.gad7_band = facts.gad7.total, facts.gad7.band
+    assessment.cssrs_risk = facts.cssrs.risk
     assessment.urgent = result.outcome == eligibility.Outcome.CRISIS
     assessment.submit(moment, timedelta(hours=policy.review_sla_hours))
 
@@ -145,7 +168,7 @@ def _submit(actor: User | None, assessment: Assessment, clean: dict) -> tuple[As
     db.session.flush()
     if assessment.patient_id is not None:
         _record_measures(assessment)
-    if assessment.urgent:
+    if assessment.urgent and not already_alerted:
         rules = ", ".join(r.rule for r in result.reasons if r.outcome == eligibility.Outcome.CRISIS)
         crisis.alert_on_call(f"Crisis screening result ({rules}); assessment {assessment.id}.",
                              patient_id=assessment.patient_id, assessment_id=assessment.id)
@@ -157,24 +180,25 @@ def _submit(actor: User | None, assessment: Assessment, clean: dict) -> tuple[As
 def _record_measures(assessment: Assessment) -> None:
     """The screening's PHQ-9 and GAD-7 start the patient's score history."""
     for instrument in MEASURED_INSTRUMENTS:
-        score = getattr(scoring, instrument)(assessment.answers[instrument])
         db.session.add(Measure(patient_id=assessment.patient_id, instrument=instrument,
                                questionnaire_version=assessment.questionnaire_version,
-                               answers=assessment.answers[instrument], total=score.total, band=score.band,
+                               answers=assessment.answers[instrument],
+                               total=getattr(assessment, f"{instrument}_total"),
+                               band=getattr(assessment, f"{instrument}_band"),
                                taken_at=assessment.submitted_at, source="screening", assessment_id=assessment.id))
 
 
-def find_claimable(claim_token: str) -> Assessment:
+def find_claimable(claim_token: str, *, field: str = "claim_token") -> Assessment:
     assessment = _find_by_token(claim_token, AssessmentStatus.SUBMITTED)
     if assessment is None or assessment.patient_id is not None:
-        raise ValidationFailed("This claim link is invalid or was already used.",
-                               fields={"claim_token": ["Unknown or already used."]}, code="invalid_token")
+        raise ValidationFailed("This claim token is invalid, expired or was already used.",
+                               fields={field: ["Unknown, expired or already used."]}, code="invalid_token")
     return assessment
 
 
-def claim(patient: User, claim_token: str, *, commit: bool = True) -> Assessment:
+def claim(patient: User, claim_token: str, *, commit: bool = True, field: str = "claim_token") -> Assessment:
     """Attach an anonymous submission to `patient`'s record (the token works once)."""
-    assessment = find_claimable(claim_token)
+    assessment = find_claimable(claim_token, field=field)
     assessment.claim(patient.id, now())
     _record_measures(assessment)
     for alert in _alerts_of(assessment):
@@ -203,13 +227,32 @@ def get_assessment(actor: User, assessment_id: int) -> Assessment:
 
 
 def list_for_patient(patient: User) -> list[Assessment]:
-    return list(db.session.scalars(
+    rows = list(db.session.scalars(
         select(Assessment).where(Assessment.patient_id == patient.id, Assessment.status == AssessmentStatus.SUBMITTED)
-        .order_by(Assessment.submitted_at.desc())))
+        .order_by(Assessment.submitted_at.desc()).options(selectinload(Assessment.decisions))))
+    audit.record(patient, "read", "assessments", patient.id, patient_id=patient.id)
+    db.session.commit()
+    return rows
+
+
+def purge_expired_drafts() -> int:
+    """Delete anonymous drafts nobody resumed within ASSESSMENT_DRAFT_TTL_DAYS (no PHI kept for ever)."""
+    cutoff = now() - timedelta(days=current_app.config["ASSESSMENT_DRAFT_TTL_DAYS"])
+    stale = list(db.session.scalars(select(Assessment).where(
+        Assessment.status == AssessmentStatus.DRAFT, Assessment.patient_id.is_(None), Assessment.updated_at < cutoff)))
+    for draft in stale:
+        db.session.delete(draft)
+    db.session.commit()
+    return len(stale)
 
 
 
-def next_steps(outcome: str, *, anonymous: bool) -> list[str]:
+def shows_crisis_resources(outcome: str, cssrs_risk: str | None) -> bool:
+    """Crisis results, and any thoughts of suicide short of a crisis, show the resources."""
+    return outcome == eligibility.Outcome.CRISIS or cssrs_risk in ("low", "moderate")
+
+
+def next_steps(outcome: str, *, anonymous: bool, cssrs_risk: str | None = None) -> list[str]:
     """What the person should do now, in plain words. A crisis result gets safety steps only."""
     if outcome == eligibility.Outcome.CRISIS:
         return list(crisis.CRISIS_NEXT_STEPS)
@@ -224,6 +267,9 @@ def next_steps(outcome: str, *, anonymous: bool) -> list[str]:
         eligibility.Outcome.WAITLIST: [
             "We do not yet have a physician licensed in your state, so we cannot treat you yet.", review],
     }[eligibility.Outcome(outcome)]
+    if shows_crisis_resources(outcome, cssrs_risk):
+        steps.insert(0, "If thoughts of suicide come back or get stronger, call or text 988 at any time, "
+                        "or text HOME to 741741.")
     if anonymous:
         steps.append("Create an account with your claim token to keep these results and see the review.")
     return steps

@@ -71,6 +71,7 @@ def scopes_for(actor: User, patient_id: int) -> frozenset[Scope]:
 def deny(actor: User, resource_type: str, resource_id, *, patient_id: int | None, message: str):
     """Record a refused attempt (it is worth knowing about, so it is kept) and raise. A patient
     learns nothing about other patients' records, not even that they exist."""
+    db.session.rollback()  # a refusal writes nothing of the caller's, only its own record
     audit.record(actor, "denied", resource_type, resource_id, patient_id=patient_id)
     db.session.commit()
     if actor.role is Role.PATIENT:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from telehealth.clock import now
+from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
@@ -29,6 +29,10 @@ def assign(actor: User, patient_id: int, staff_id: int) -> CareAssignment:
         errors["patient_id"] = ["No such patient."]
     if staff is None or staff.role not in _CARE_ROLE or not staff.active:
         errors["staff_id"] = ["Choose an active physician or coach."]
+    elif (staff.role is Role.PHYSICIAN and patient is not None and patient.role is Role.PATIENT
+          and staff.physician_profile.license_for(patient.patient_profile.state_of_residence,
+                                                  today_in(patient.time_zone)) is None):
+        errors["staff_id"] = ["This physician holds no valid license in the patient's state."]
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
     existing = db.session.scalar(select(CareAssignment).where(

@@ -15,6 +15,9 @@ RESOURCES: tuple[dict[str, str], ...] = (
     {"name": "Emergency services", "how": "If you are in immediate danger, call 911 now.", "phone": "911", "sms": ""},
 )
 
+HELP_NOW = ("If you are thinking about ending your life, call or text 988 now, or text HOME to 741741. "
+            "If you are in danger, call 911.")
+
 CRISIS_NEXT_STEPS = (
     "Please reach out now: call or text 988, or text HOME to 741741. If you are in danger, call 911.",
     "A physician on our clinical team has been alerted and will review your answers urgently.",

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from telehealth.policy import ClinicalPolicy
 from telehealth.services.scoring import CssrsResult, InstrumentScore, score_screening
+from telehealth.services.scoring import cssrs as score_cssrs
 
 
 class Outcome(StrEnum):
@@ -84,6 +85,7 @@ class Facts:
     phq9: InstrumentScore
     gad7: InstrumentScore
     cssrs: CssrsResult
+    other_medications: str = ""
 
 
 def age_on(birth: date, today: date) -> int:
@@ -122,6 +124,7 @@ def facts_from_screening(answers: dict, today: date, policy: ClinicalPolicy) -> 
         phq9=scores["phq9"],
         gad7=scores["gad7"],
         cssrs=scores["cssrs"],
+        other_medications=medical.get("other_medications", "") or "",
     )
 
 
@@ -151,15 +154,28 @@ def _review(rule_id: str, message: str) -> Reason:
 
 @rule
 def crisis_rules(f: Facts, policy: ClinicalPolicy, states: frozenset[str]) -> Iterator[Reason]:
-    if f.phq9.items[8] > 0:
+    yield from _crisis_findings(f.phq9.items[8], f.cssrs)
+
+
+def crisis_in_partial(answers: dict) -> tuple[Reason, ...]:
+    """Crisis findings in whatever validated answers exist so far (a draft, or a submission that
+    failed validation elsewhere): a person in crisis must be helped before the form is complete."""
+    phq9 = answers.get("phq9") or {}
+    cssrs = answers.get("cssrs") or {}
+    item9 = phq9.get("q9") if isinstance(phq9.get("q9"), int) else 0
+    return tuple(_crisis_findings(item9, score_cssrs(cssrs)))
+
+
+def _crisis_findings(phq9_item9: int, cssrs: CssrsResult) -> Iterator[Reason]:
+    if phq9_item9 > 0:
         yield _crisis("crisis.phq9_item9", "You told us you have had thoughts that you would be better off dead "
                       "or of hurting yourself. Thank you for telling us. You deserve support, and you do not "
                       "have to face this alone.")
-    if f.cssrs.ideation_with_intent_or_plan:
+    if cssrs.ideation_with_intent_or_plan:
         yield _crisis("crisis.cssrs_intent_or_plan", "You told us you have had thoughts of ending your life "
                       "and some intention or a plan to act on them. We are glad you told us, and we want you "
                       "to be safe.")
-    if f.cssrs.behavior_past_3_months:
+    if cssrs.behavior_past_3_months:
         yield _crisis("crisis.cssrs_recent_behavior", "You told us that in the past 3 months you did, or "
                       "prepared to do, something to end your life. We are glad you are here, and we want you "
                       "to be safe.")
@@ -229,6 +245,9 @@ def review_rules(f: Facts, policy: ClinicalPolicy, states: frozenset[str]) -> It
             name = MEDICATION_NAMES.get(medication, medication.replace("_", " "))
             yield _review("review.interacting_medication", f"You take {name}, which can interact with ketamine; "
                           "a physician will review your medications.")
+    if policy.review_unlisted_medications and ("other" in f.current_medications or f.other_medications.strip()):
+        yield _review("review.other_medications", "You take other medicines; a physician will check that they "
+                      "are safe with ketamine.")
     if f.adequate_trials < policy.min_adequate_trials:
         yield _review("review.few_antidepressant_trials", f"This treatment is usually for people who have tried "
                       f"at least {policy.min_adequate_trials} antidepressants, each for {policy.min_trial_weeks} "

@@ -9,15 +9,17 @@ import statistics
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, select
-from sqlalchemy.orm import selectinload
 
 from telehealth.adapters.mail import send_mail
 from telehealth.clock import now
 from telehealth.errors import NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import User
+from telehealth.models.accounts import Role, User
 from telehealth.models.assessments import OPEN_REVIEW, Assessment, AssessmentStatus, Decision, ReviewStatus
 from telehealth.services import audit
+from telehealth.services.authz import authorize_assessment
+
+DEFAULT_WINDOW = timedelta(days=30)
 
 _PATIENT_NOTICE = {
     Decision.APPROVE: "Your screening has been reviewed: you can now book a consultation with a physician.",
@@ -26,13 +28,19 @@ _PATIENT_NOTICE = {
 }
 
 
-def queue(statuses: tuple[ReviewStatus, ...] = OPEN_REVIEW, limit: int = 100) -> list[Assessment]:
-    """Open reviews, urgent first, then oldest first."""
-    return list(db.session.scalars(
+def queue(viewer: User, status: str = "open", limit: int = 100) -> list[Assessment]:
+    """Open reviews, urgent first, then oldest first. A physician's view shows clinical content,
+    so each item they see is an audited read."""
+    statuses = OPEN_REVIEW if status == "open" else (ReviewStatus(status),)
+    items = list(db.session.scalars(
         select(Assessment).where(Assessment.review_status.in_(statuses))
         .order_by(case((Assessment.urgent.is_(True), 0), else_=1), Assessment.submitted_at, Assessment.id)
-        .options(selectinload(Assessment.decisions))
         .limit(limit)))
+    if viewer.role is Role.PHYSICIAN:
+        for item in items:
+            audit.record(viewer, "read", "review_queue_item", item.id, patient_id=item.patient_id)
+        db.session.commit()
+    return items
 
 
 def _get_submitted(assessment_id: int) -> Assessment:
@@ -63,8 +71,7 @@ def decide(physician: User, assessment_id: int, decision: Decision, *, message: 
 def patient_reply(patient: User, assessment_id: int, message: str) -> Assessment:
     """The patient answers a physician's question; the review goes back to the queue."""
     assessment = _get_submitted(assessment_id)
-    if assessment.patient_id != patient.id:
-        raise NotFound("No such assessment.")
+    authorize_assessment(patient, assessment)
     assessment.decide(Decision.PATIENT_REPLY, patient.id, now(), message=message)
     audit.record(patient, "update", "assessment_review", assessment.id, patient_id=patient.id,
                  fields=["review_status"])
@@ -72,28 +79,31 @@ def patient_reply(patient: User, assessment_id: int, message: str) -> Assessment
     return assessment
 
 
-def sla_figures(start: datetime, end: datetime, at: datetime | None = None) -> dict:
-    """Review SLA over assessments submitted in [start, end): counts, share reviewed in time, median."""
-    at = at or now()
+def sla_figures(start: datetime | None = None, end: datetime | None = None) -> dict:
+    """Review SLA over assessments submitted from `start` to `end` (default: the last 30 days): counts, the
+    share reviewed in time among those whose outcome is known (reviewed, or open past due), median."""
+    at = now()
+    start, end = start or at - DEFAULT_WINDOW, end or at
+    if start >= end:
+        raise ValidationFailed("The window is empty.", fields={"since": ["Must be before 'until'."]})
     rows = db.session.execute(
         select(Assessment.submitted_at, Assessment.first_reviewed_at, Assessment.review_due_at)
         .where(Assessment.status == AssessmentStatus.SUBMITTED,
-               Assessment.submitted_at >= start, Assessment.submitted_at < end)).all()
+               Assessment.submitted_at >= start, Assessment.submitted_at <= end)).all()
     waits = [(reviewed - submitted) for submitted, reviewed, _ in rows if reviewed is not None]
     in_time = sum(1 for submitted, reviewed, due in rows if reviewed is not None and reviewed <= due)
     open_rows = [due for _, reviewed, due in rows if reviewed is None]
+    overdue = sum(1 for due in open_rows if due < at)
+    decided = len(waits) + overdue  # open items still inside their SLA may yet be on time
     return {
+        "since": start,
+        "until": end,
         "submitted": len(rows),
         "reviewed": len(waits),
         "reviewed_within_sla": in_time,
-        "share_reviewed_within_sla": round(in_time / len(rows), 4) if rows else None,
+        "share_reviewed_within_sla": round(in_time / decided, 4) if decided else None,
         "median_hours_to_review": round(statistics.median(w.total_seconds() for w in waits) / 3600, 2)
         if waits else None,
         "open": len(open_rows),
-        "open_overdue": sum(1 for due in open_rows if due < at),
+        "open_overdue": overdue,
     }
-
-
-def default_window(at: datetime | None = None) -> tuple[datetime, datetime]:
-    at = at or now()
-    return at - timedelta(days=30), at
