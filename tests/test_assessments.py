@@ -405,3 +405,17 @@ def test_policy_changes_move_the_outcome(client, app, monkeypatch, ny_physician)
     monkeypatch.setitem(app.config, "CLINICAL_POLICY", {"minimum_age_years": 45})
     body = submit(client).get_json()  # the test person is 40
     assert body["outcome"] == "not_eligible" and "stop.under_age" in [r["rule"] for r in body["reasons"]]
+
+
+def test_answers_reasons_and_notes_are_encrypted_at_rest(client, auth, db, ny_physician):
+    from sqlalchemy import text
+
+    body = submit(client, valid_screening_answers(medical={"other_medications": "phenelzine"})).get_json()
+    auth.login(ny_physician)
+    client.post(f"/api/v1/reviews/{body['id']}/decision",
+                json={"decision": "request_info", "message_to_patient": "Tell us about phenelzine",
+                      "note": "possible MAOI"})
+    answers, reasons = db.session.execute(text("SELECT answers, reasons FROM assessments")).one()
+    note, message = db.session.execute(text("SELECT private_note, message_to_patient FROM review_decisions")).one()
+    for raw in (answers, reasons, note, message):
+        assert "phenelzine" not in raw.lower() and "maoi" not in raw.lower()
