@@ -34,7 +34,7 @@ run: seed
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 wsgi:app
 
 lint: install
-	$(BIN)/ruff check telehealth config tests bench migrations wsgi.py
+	$(BIN)/ruff check telehealth config tests bench migrations scripts wsgi.py
 
 # The whole suite on PostgreSQL when a server answers (or TEST_DATABASE_URL is set), else SQLite.
 test: lint

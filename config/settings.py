@@ -86,6 +86,15 @@ class Config:
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
     SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
 
+    # Stripe. Development and tests talk to a local `localstripe` server (started by the Makefile
+    # and the test fixtures); production leaves STRIPE_API_BASE unset to reach Stripe itself.
+    STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:8420")
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_localstripe")
+    STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_localstripe_development")
+    STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 0)
+    # Written refund policy: unused credits of refundable packages, pro rata, within this many days.
+    REFUND_WINDOW_DAYS = _env_int("REFUND_WINDOW_DAYS", 30)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     # How many proxies in front of the app set X-Forwarded-For (0: none, trust no such header).
     TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
@@ -117,6 +126,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE")  # unset: Stripe's own API
+    STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 
     @classmethod
     def validate(cls, settings: dict) -> None:
@@ -125,6 +136,9 @@ class ProductionConfig(Config):
             problems.append("SECRET_KEY must be set to a private value")
         if not _env("DATABASE_URL") and settings.get("SQLALCHEMY_DATABASE_URI") == default_sqlite_url():
             problems.append("DATABASE_URL must be set")
+        if settings.get("STRIPE_SECRET_KEY", "").endswith("localstripe") or \
+                settings.get("STRIPE_WEBHOOK_SECRET", "").endswith("development"):
+            problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set")
         if not settings.get("FIELD_ENCRYPTION_KEYS"):
             problems.append("FIELD_ENCRYPTION_KEYS must be set")
         if problems:

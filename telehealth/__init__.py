@@ -64,7 +64,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     for blueprint in app.blueprints.values():
         # The JSON API authenticates by a SameSite cookie and accepts only JSON bodies, which a
         # cross-site form cannot send; the server-rendered portal's forms carry CSRF tokens.
-        if (blueprint.url_prefix or "").startswith("/api/"):
+        if (blueprint.url_prefix or "").startswith(("/api/", "/webhooks")):
             csrf.exempt(blueprint)
     register_cli(app)
     return app
@@ -108,5 +108,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE: a transaction takes SQLite's write lock when it starts, so two transactions that
+    # read then write (a credit debit, a booking) run one after the other, waiting up to
+    # busy_timeout, instead of failing with "database is locked" when the second tries to write.
+    if conn.dialect.name == "sqlite" and conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -11,7 +11,14 @@ import contextvars
 import itertools
 import os
 import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -23,7 +30,8 @@ from telehealth.extensions import db as _db
 from telehealth.extensions import limiter
 
 PASSWORD = "correct horse battery staple"
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/telehealth_test"
+# One database per test run, so two runs on one machine (a developer and a helper) never collide.
+DEFAULT_PG_URL = f"postgresql://postgres@127.0.0.1:5432/telehealth_test_{os.getpid()}"
 
 
 def _postgres_answers(host: str = "127.0.0.1", port: int = 5432) -> bool:
@@ -54,6 +62,15 @@ def recreate_postgres_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{parsed.database}"')
 
 
+def drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with contextlib.suppress(psycopg.Error), psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+
+
 def make_test_app(database_url: str, **overrides):
     application = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
     application.test_client_class = IsolatedClient
@@ -62,15 +79,61 @@ def make_test_app(database_url: str, **overrides):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    return resolve_database_url(tmp_path_factory.mktemp("db"))
+    url = resolve_database_url(tmp_path_factory.mktemp("db"))
+    yield url
+    if url == DEFAULT_PG_URL:
+        drop_postgres_database(url)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.1):
+    """Poll `predicate` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def localstripe_url():
+    """A real localstripe server (Stripe's API, stateful, signed webhooks) for the whole session."""
+    port = free_port()
+    script = Path(__file__).resolve().parent.parent / "scripts" / "localstripe_server.py"
+    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"localstripe-{port}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers():
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(urllib.request.Request(
+                    f"{url}/v1/customers", headers={"Authorization": "Bearer sk_test_x"}), timeout=1):
+                return True
+        return False
+
+    try:
+        wait_until(answers, timeout=30)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, localstripe_url):
     """One app for the session, its schema built by the migrations (not create_all)."""
     from flask_migrate import upgrade
 
-    application = make_test_app(database_url)
+    application = make_test_app(database_url, STRIPE_API_BASE=localstripe_url)
     with application.app_context():
         upgrade()
     yield application
@@ -139,44 +202,49 @@ def _npi(n: int) -> str:
     return next(base + str(d) for d in range(10) if luhn_ok("80840" + base + str(d)))
 
 
-@pytest.fixture
-def create_user(db):
-    """create_user(role, **fields) -> User, with password PASSWORD and the role's profile."""
+_hashed: dict[str, str] = {}
+
+
+def _make_user(db, role: str = "patient", *, states=("NY",), time_zone="America/New_York", email=None,
+               license_expires=None, **fields):
+    """A committed user of `role` with password PASSWORD and the role's profile."""
     from telehealth.models import CoachProfile, PatientProfile, PhysicianLicense, PhysicianProfile, Role, User
     from telehealth.services.passwords import hash_password
 
-    hashed = hash_password(PASSWORD)
+    if "hash" not in _hashed:
+        _hashed["hash"] = hash_password(PASSWORD)
+    n = next(_seq)
+    user = User(email=email or f"{role}{n}@example.org", password_hash=_hashed["hash"], role=Role(role),
+                display_name=fields.pop("display_name", f"{role.title()} {n}"), time_zone=time_zone)
+    if role == "patient":
+        profile = PatientProfile(legal_first_name=fields.pop("legal_first_name", "Pat"),
+                                 legal_last_name=fields.pop("legal_last_name", f"Ient{n}"),
+                                 state_of_residence=fields.pop("state", states[0]),
+                                 phone_e164=fields.pop("phone", "+12125550100"))
+        profile.date_of_birth = fields.pop("date_of_birth", date(1985, 5, 17))
+        profile.shipping_address = fields.pop("shipping_address", {
+            "line1": f"{n} Main St", "line2": "", "city": "Albany", "state": "NY", "postal_code": "12207"})
+        profile.emergency_contact = {"name": "Em Contact", "relationship": "sibling", "phone": "+12125550111"}
+        profile.mental_health_provider = None
+        user.patient_profile = profile
+    elif role == "physician":
+        expires = license_expires or date.today() + timedelta(days=365)
+        user.physician_profile = PhysicianProfile(
+            npi=_npi(n), dea_number=None, dea_expires_on=None,
+            licenses=[PhysicianLicense(state=s, license_number=f"{s}{n}", expires_on=expires) for s in states])
+    elif role == "coach":
+        user.coach_profile = CoachProfile(bio="")
+    for key, value in fields.items():
+        setattr(user, key, value)
+    db.session.add(user)
+    db.session.commit()
+    return user
 
-    def make(role: str = "patient", *, states=("NY",), time_zone="America/New_York", email=None,
-             license_expires=None, **fields):
-        n = next(_seq)
-        user = User(email=email or f"{role}{n}@example.org", password_hash=hashed, role=Role(role),
-                    display_name=fields.pop("display_name", f"{role.title()} {n}"), time_zone=time_zone)
-        if role == "patient":
-            profile = PatientProfile(legal_first_name=fields.pop("legal_first_name", "Pat"),
-                                     legal_last_name=fields.pop("legal_last_name", f"Ient{n}"),
-                                     state_of_residence=fields.pop("state", states[0]),
-                                     phone_e164=fields.pop("phone", "+12125550100"))
-            profile.date_of_birth = fields.pop("date_of_birth", date(1985, 5, 17))
-            profile.shipping_address = fields.pop("shipping_address", {
-                "line1": f"{n} Main St", "line2": "", "city": "Albany", "state": "NY", "postal_code": "12207"})
-            profile.emergency_contact = {"name": "Em Contact", "relationship": "sibling", "phone": "+12125550111"}
-            profile.mental_health_provider = None
-            user.patient_profile = profile
-        elif role == "physician":
-            expires = license_expires or date.today() + timedelta(days=365)
-            user.physician_profile = PhysicianProfile(
-                npi=_npi(n), dea_number=None, dea_expires_on=None,
-                licenses=[PhysicianLicense(state=s, license_number=f"{s}{n}", expires_on=expires) for s in states])
-        elif role == "coach":
-            user.coach_profile = CoachProfile(bio="")
-        for key, value in fields.items():
-            setattr(user, key, value)
-        db.session.add(user)
-        db.session.commit()
-        return user
 
-    return make
+@pytest.fixture
+def create_user(db):
+    """create_user(role, **fields) -> User, with password PASSWORD and the role's profile."""
+    return lambda role="patient", **fields: _make_user(db, role, **fields)
 
 
 class AuthActions:
@@ -238,3 +306,54 @@ def error_of(response) -> dict:
     assert set(body["error"]) == {"code", "message", "fields"}, body
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     return body["error"]
+
+
+# --------------------------------------------------------------------------- live server and real commits
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served over HTTP in a thread, so localstripe can deliver webhooks to it."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _post_form(url: str, fields: dict) -> None:
+    data = urllib.parse.urlencode(fields).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST"), timeout=5):
+        pass
+
+
+@pytest.fixture
+def committed(app):
+    """Real commits (for tests where another thread or process must see the data: webhooks
+    delivered over HTTP, concurrent requests). Every row is deleted afterwards."""
+    with app.app_context():
+        limiter.reset()
+        # The test body's own session commits each statement: it never sits in an open transaction
+        # that would hold SQLite's write lock while the app serves the test's requests.
+        connection = _db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        _db.session.registry.set(_ConnectionBoundSession(db=_db, bind=connection))
+        yield _db
+        _db.session.remove()
+        connection.close()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def stripe_webhooks(app, localstripe_url, live_server, committed):
+    """localstripe delivers its signed webhooks to the live app during the test."""
+    _post_form(f"{localstripe_url}/_config/webhooks/telehealth",
+               {"url": f"{live_server}/webhooks/stripe", "secret": app.config["STRIPE_WEBHOOK_SECRET"]})
+    yield
+    # Point deliveries at a closed port, then let any in flight finish before the rows are deleted.
+    _post_form(f"{localstripe_url}/_config/webhooks/telehealth",
+               {"url": f"http://127.0.0.1:{free_port()}/", "secret": "unused"})
+    time.sleep(1.5)

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from config import ConfigError
 from telehealth import clock, create_app
 from telehealth.models import AuditEvent, User
-from tests.conftest import make_test_app, recreate_postgres_database
+from tests.conftest import drop_postgres_database, make_test_app, recreate_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def _production(**overrides):
     settings = {"ENV_NAME": "production", "SECRET_KEY": "s3cret-" + "x" * 30,
                 "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1/whatever",
-                "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+                "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_real"}
     settings.update(overrides)
     return create_app(settings)
 
@@ -47,6 +48,7 @@ def test_production_starts_with_real_settings():
     ({"SECRET_KEY": "dev-insecure-secret-key-change-me"}, "SECRET_KEY"),
     ({"SECRET_KEY": ""}, "SECRET_KEY"),
     ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS"),
+    ({"STRIPE_SECRET_KEY": "sk_test_localstripe"}, "STRIPE_SECRET_KEY"),
 ])
 def test_production_refuses_unsafe_settings(overrides, complaint):
     with pytest.raises(ConfigError, match=complaint):
@@ -56,7 +58,8 @@ def test_production_refuses_unsafe_settings(overrides, complaint):
 def test_production_refuses_to_start_without_database_url():
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     env.update(TELEHEALTH_ENV="production", SECRET_KEY="s3cret-" + "x" * 30,
-               FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode())
+               FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(), STRIPE_SECRET_KEY="sk_live_x",
+               STRIPE_WEBHOOK_SECRET="whsec_real")
     result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "DATABASE_URL must be set" in result.stderr
 
@@ -127,10 +130,12 @@ def test_encrypted_fields_survive_key_rotation(database_url, tmp_path):
 def scratch_database_url(database_url, tmp_path):
     """A database of its own, for tests that run migrations up and down."""
     if database_url.startswith("postgresql"):
-        url = database_url.rsplit("/", 1)[0] + "/telehealth_test_migrations"
+        url = database_url + "_migrations"
         recreate_postgres_database(url)
-        return url
-    return f"sqlite:///{tmp_path}/migrations.db"
+        yield url
+        drop_postgres_database(url)
+    else:
+        yield f"sqlite:///{tmp_path}/migrations.db"
 
 
 def test_migrations_and_models_agree_and_run_down_and_up(scratch_database_url):

@@ -7,10 +7,16 @@ from telehealth.models.assessments import (
     Assessment, AssessmentStatus, Decision, Measure, ReviewDecision, ReviewStatus,
 )
 from telehealth.models.audit import AuditEvent
+from telehealth.models.billing import (
+    BillingCustomer, CreditBalance, CreditEntry, CreditKind, Diagnosis, EntryType, Order, OrderStatus, Product,
+    ProductKind, Refund, StripeEvent, Subscription, SubscriptionStatus,
+)
 from telehealth.models.care import CareAssignment, CareRole
 from telehealth.models.mail import OutboxMail
 
 __all__ = [
+    "BillingCustomer", "CreditBalance", "CreditEntry", "CreditKind", "Diagnosis", "EntryType", "Order", "OrderStatus",
+    "Product", "ProductKind", "Refund", "StripeEvent", "Subscription", "SubscriptionStatus",
     "AlertStatus", "Assessment", "AssessmentStatus", "ClinicalAlert", "Decision", "Measure", "ReviewDecision",
     "ReviewStatus", "AuditEvent", "CareAssignment", "CareRole", "CoachProfile", "LoginSession", "OutboxMail", "PatientProfile",
     "PhysicianLicense", "PhysicianProfile", "Role", "User",

@@ -3,7 +3,11 @@ from flask import Flask
 
 
 def register_routes(app: Flask) -> None:
-    from telehealth.routes import admin, assessments, auth, docs, health, me, measures, patients, reviews
+    from telehealth.routes import (
+        admin, assessments, auth, billing, billing_documents, docs, health, me, measures, patients, reviews,
+    )
 
-    for module in (health, docs, auth, me, admin, patients, assessments, reviews, measures):
+    for module in (health, docs, auth, me, admin, patients, assessments, reviews, measures, billing,
+                   billing_documents):
         app.register_blueprint(module.bp)
+    app.register_blueprint(billing.webhooks)

@@ -1,0 +1,161 @@
+"""Stripe, behind one adapter: the real `stripe` SDK with its base URL from config, so tests and
+`make run` talk to a local `localstripe` server and production to Stripe itself.
+
+Only this module imports `stripe`. It speaks in plain values (ids, statuses, cents) and raises
+`PaymentDeclined` (the card said no) or `PaymentProviderUnavailable` (Stripe did not answer well).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import stripe
+from flask import current_app
+
+from telehealth.clock import UTC
+from telehealth.errors import ServiceError
+
+_CLIENT = "telehealth.stripe_client"
+
+
+class PaymentDeclined(ServiceError):
+    status = 402
+    code = "payment_declined"
+
+
+class PaymentProviderUnavailable(ServiceError):
+    status = 503
+    code = "payment_provider_unavailable"
+
+
+class InvalidWebhook(ServiceError):
+    status = 400
+    code = "invalid_signature"
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    client_secret: str
+    status: str
+    failure_message: str | None = None
+
+
+@dataclass(frozen=True)
+class StripeSubscription:
+    id: str
+    status: str
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+
+
+def _client() -> stripe.StripeClient:
+    app = current_app
+    if _CLIENT not in app.extensions:
+        base = app.config["STRIPE_API_BASE"]
+        app.extensions[_CLIENT] = stripe.StripeClient(
+            app.config["STRIPE_SECRET_KEY"], base_addresses={"api": base} if base else {},
+            max_network_retries=app.config["STRIPE_MAX_NETWORK_RETRIES"])
+    return app.extensions[_CLIENT]
+
+
+def _call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except stripe.CardError as exc:
+        raise PaymentDeclined(exc.user_message or "The card was declined.") from None
+    except stripe.StripeError as exc:
+        raise PaymentProviderUnavailable(
+            "The payment service did not complete the request; nothing was charged. Try again shortly.") from exc
+
+
+def create_customer(email: str, patient_id: int) -> str:
+    customer = _call(_client().v1.customers.create,
+                     params={"email": email, "metadata": {"patient_id": str(patient_id)}},
+                     options={"idempotency_key": f"customer-{patient_id}"})
+    return customer.id
+
+
+def create_payment_intent(*, amount_cents: int, currency: str, customer_id: str, order_id: int,
+                          attempt: str | None = None) -> Intent:
+    """`attempt` names the failed intent a retry replaces (it keys the retry's idempotency)."""
+    key = f"order-{order_id}" + (f"-after-{attempt}" if attempt else "")
+    intent = _call(_client().v1.payment_intents.create,
+                   params={"amount": amount_cents, "currency": currency, "customer": customer_id,
+                           "payment_method_types": ["card"], "metadata": {"order_id": str(order_id)}},
+                   options={"idempotency_key": key})
+    return Intent(intent.id, intent.client_secret, intent.status)
+
+
+def confirm_payment_intent(intent_id: str, payment_method: str) -> Intent:
+    """Confirm on the server with a PaymentMethod the browser collected (Stripe's "finalize on the
+    server" flow; the Payment Element confirms in the browser instead)."""
+    client = _client()
+    _call(client.v1.payment_intents.update, intent_id, params={"payment_method": payment_method})
+    intent = _call(client.v1.payment_intents.confirm, intent_id)
+    return Intent(intent.id, intent.client_secret, intent.status)
+
+
+def ensure_plan(*, code: str, name: str, amount_cents: int, currency: str) -> tuple[str, str]:
+    """The Stripe Product and monthly Plan for a subscription product (created if missing)."""
+    client = _client()
+    plan_id = f"plan-{code}-{amount_cents}"
+    try:
+        plan = client.v1.plans.retrieve(plan_id)
+        return plan.product if isinstance(plan.product, str) else plan.product.id, plan.id
+    except stripe.InvalidRequestError:
+        pass
+    except stripe.StripeError as exc:
+        raise PaymentProviderUnavailable("The payment service is unavailable; try again shortly.") from exc
+    product = _call(client.v1.products.create, params={"name": name, "metadata": {"code": code}})
+    plan = _call(client.v1.plans.create, params={"id": plan_id, "amount": amount_cents, "currency": currency,
+                                                 "interval": "month", "product": product.id})
+    return product.id, plan.id
+
+
+def create_subscription(*, customer_id: str, plan_id: str, payment_method: str, patient_id: int) -> StripeSubscription:
+    client = _client()
+    _call(client.v1.payment_methods.attach, payment_method, params={"customer": customer_id})
+    _call(client.v1.customers.update, customer_id,
+          params={"invoice_settings": {"default_payment_method": payment_method}})
+    sub = _call(client.v1.subscriptions.create,
+                params={"customer": customer_id, "items": [{"plan": plan_id}],
+                        "metadata": {"patient_id": str(patient_id)}})
+    return _subscription(sub)
+
+
+def cancel_at_period_end(subscription_id: str) -> StripeSubscription:
+    sub = _call(_client().v1.subscriptions.update, subscription_id, params={"cancel_at_period_end": True})
+    return _subscription(sub)
+
+
+def refund(*, payment_intent_id: str | None, charge_id: str | None = None, amount_cents: int,
+           idempotency_key: str) -> str:
+    params: dict = {"amount": amount_cents}
+    if payment_intent_id:
+        params["payment_intent"] = payment_intent_id
+    else:
+        params["charge"] = charge_id
+    result = _call(_client().v1.refunds.create, params=params, options={"idempotency_key": idempotency_key})
+    return result.id
+
+
+def invoice_charge(invoice_id: str) -> str | None:
+    invoice = _call(_client().v1.invoices.retrieve, invoice_id)
+    charge = getattr(invoice, "charge", None)
+    return charge if isinstance(charge, str) or charge is None else charge.id
+
+
+def parse_webhook(payload: bytes, signature: str | None) -> dict:
+    """The event, if and only if its Stripe-Signature is valid for our endpoint secret."""
+    try:
+        event = stripe.Webhook.construct_event(payload, signature or "", current_app.config["STRIPE_WEBHOOK_SECRET"])
+    except (stripe.SignatureVerificationError, ValueError):
+        raise InvalidWebhook("The Stripe signature is missing or invalid.") from None
+    return event.to_dict()
+
+
+def _subscription(sub) -> StripeSubscription:
+    end = getattr(sub, "current_period_end", None)
+    return StripeSubscription(sub.id, sub.status, datetime.fromtimestamp(end, UTC) if end else None,
+                              bool(getattr(sub, "cancel_at_period_end", False)))

@@ -1,0 +1,464 @@
+"""Billing documents for HSA/FSA reimbursement and out-of-network claims: receipts of paid orders,
+superbills over a date range, and the diagnosis codes physicians record for them.
+
+A receipt is billing data: the patient it belongs to, ops and admin may read it; the care team may
+not (they have no need). A superbill carries diagnoses, so it is clinical: the patient themself
+and the physicians on their care team, never ops, admin or coaches. Every read is audited.
+
+Money is integer cents throughout and is formatted by `format_cents` alone; dates on the documents
+are in the patient's time zone. HTML comes from the Jinja templates under `templates/billing/`
+(autoescaped), PDF from fpdf2 with a core font (Helvetica), so no font file is needed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from telehealth.clock import UTC, today_in
+from telehealth.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from telehealth.extensions import db
+from telehealth.models.accounts import Role, User
+from telehealth.models.billing import Diagnosis, Order, OrderStatus
+from telehealth.services import audit
+from telehealth.services.authz import Scope, authorize_patient, deny, require_role
+
+DEFAULT_CLINIC_NAME = "Telehealth Ketamine Program"
+ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
+MAX_SUPERBILL_DAYS = 366  # inclusive: a leap year fits, one day more does not
+# Bounds for superbill dates: no claim reaches outside them, and the day arithmetic stays in range.
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+NO_DIAGNOSIS_NOTICE = "A physician has not yet recorded a diagnosis."
+RECEIPT_ROLES = (Role.PATIENT, Role.OPS, Role.ADMIN)
+_PAID_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+@dataclass(frozen=True)
+class ReceiptRefund:
+    amount_cents: int
+    refunded_at: datetime
+
+
+@dataclass(frozen=True)
+class Receipt:
+    number: str                 # R-000123
+    order_id: int
+    clinic_name: str
+    patient_id: int
+    patient_name: str           # legal name
+    product_name: str
+    product_description: str
+    status: str                 # paid, partially_refunded, refunded
+    amount_cents: int           # what was paid
+    refunds: tuple[ReceiptRefund, ...]
+    refunded_cents: int
+    net_cents: int              # paid net of refunds
+    currency: str               # ISO 4217, upper case
+    paid_at: datetime           # aware UTC
+    payment_reference: str | None  # the Stripe PaymentIntent or Invoice id
+    time_zone: str              # the patient's: dates on the document are shown in it
+
+
+@dataclass(frozen=True)
+class SuperbillPatient:
+    id: int
+    name: str
+    date_of_birth: date
+    address: dict
+
+
+@dataclass(frozen=True)
+class SuperbillProvider:
+    name: str
+    npi: str
+
+
+@dataclass(frozen=True)
+class SuperbillDiagnosis:
+    code: str
+    description: str
+    recorded_on: date
+
+
+@dataclass(frozen=True)
+class SuperbillLine:
+    order_id: int
+    receipt_number: str
+    service_date: date          # the payment's day, in the patient's zone
+    description: str            # the product's name
+    charged_cents: int
+    refunded_cents: int
+    net_cents: int
+
+
+@dataclass(frozen=True)
+class Superbill:
+    clinic_name: str
+    patient: SuperbillPatient
+    provider: SuperbillProvider | None  # None until a physician records a diagnosis
+    notice: str | None                  # why the provider is missing
+    diagnoses: tuple[SuperbillDiagnosis, ...]  # most recent first, one per code
+    lines: tuple[SuperbillLine, ...]
+    start: date
+    end: date
+    issued_on: date
+    currency: str
+    total_charged_cents: int
+    total_refunded_cents: int
+    total_net_cents: int
+    time_zone: str
+
+
+# ----------------------------------------------------------------------------- diagnoses
+
+
+def normalize_icd10(code: str) -> str:
+    """`code` upper-cased if it looks like an ICD-10-CM code; ValidationFailed (field `code`) if not."""
+    value = (code or "").strip().upper()
+    if not ICD10_CM.match(value):
+        raise ValidationFailed("Some fields are missing or invalid.", fields={
+            "code": ["Use an ICD-10-CM code, such as F33.2."]})
+    return value
+
+
+def record_diagnosis(physician: User, patient_id: int, code: str, description: str) -> Diagnosis:
+    """A physician on the patient's care team records a diagnosis code (used on superbills)."""
+    require_role(physician, (Role.PHYSICIAN,))
+    authorize_patient(physician, patient_id, Scope.CLINICAL)
+    clean_code = normalize_icd10(code)
+    clean_description = (description or "").strip()
+    if not 1 <= len(clean_description) <= 200:
+        raise ValidationFailed("Some fields are missing or invalid.", fields={
+            "description": ["Describe the diagnosis in 1 to 200 characters."]})
+    diagnosis = Diagnosis(patient_id=patient_id, physician_id=physician.id, code=clean_code,
+                          description=clean_description, recorded_on=today_in(physician.time_zone))
+    db.session.add(diagnosis)
+    db.session.flush()
+    audit.record(physician, "create", "diagnosis", diagnosis.id, patient_id=patient_id)
+    db.session.commit()
+    return diagnosis
+
+
+# ----------------------------------------------------------------------------- receipts
+
+
+def _clinic_name() -> str:
+    return current_app.config.get("CLINIC_NAME", DEFAULT_CLINIC_NAME) or DEFAULT_CLINIC_NAME
+
+
+def receipt_number(order_id: int) -> str:
+    return f"R-{order_id:06d}"
+
+
+def _legal_name(patient: User) -> str:
+    profile = patient.patient_profile
+    if profile is None:
+        return patient.display_name
+    return f"{profile.legal_first_name} {profile.legal_last_name}"
+
+
+def receipt(actor: User, order_id: int) -> Receipt:
+    """The receipt of a paid order: the patient's own, or any for ops and admin. Audited."""
+    require_role(actor, None)
+    order = db.session.get(Order, order_id)
+    try:
+        require_role(actor, RECEIPT_ROLES)  # billing is not the care team's business
+    except Forbidden:
+        audit.record(actor, "denied", "receipt", order_id, patient_id=order.patient_id if order else None)
+        db.session.commit()  # a refusal is kept like any other
+        raise
+    if order is None:
+        raise NotFound("No such order.")
+    if actor.role is Role.PATIENT and order.patient_id != actor.id:
+        deny(actor, "receipt", order_id, patient_id=order.patient_id, message="This is not your order.")
+    if order.paid_at is None or order.status not in _PAID_STATUSES:
+        raise Conflict("Only paid orders have a receipt.")
+    patient = db.session.get(User, order.patient_id)
+    refunds = tuple(ReceiptRefund(amount_cents=r.amount_cents, refunded_at=r.created_at) for r in order.refunds)
+    result = Receipt(
+        number=receipt_number(order.id), order_id=order.id, clinic_name=_clinic_name(), patient_id=patient.id,
+        patient_name=_legal_name(patient), product_name=order.product.name,
+        product_description=order.product.description or "", status=order.status.value,
+        amount_cents=order.amount_cents, refunds=refunds, refunded_cents=order.refunded_cents,
+        net_cents=order.amount_cents - order.refunded_cents, currency=order.currency.upper(),
+        paid_at=order.paid_at, payment_reference=order.stripe_payment_intent_id or order.stripe_invoice_id,
+        time_zone=patient.time_zone,
+    )
+    audit.record(actor, "read", "receipt", order.id, patient_id=order.patient_id)
+    db.session.commit()
+    return result
+
+
+# ----------------------------------------------------------------------------- superbills
+
+
+def _check_range(start: date, end: date) -> None:
+    fields: dict[str, list[str]] = {}
+    for name, value in (("start", start), ("end", end)):
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            fields[name] = [f"Choose a date between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}."]
+    if not fields:
+        if start > end:
+            fields["end"] = ["The end date must be on or after the start date."]
+        elif (end - start).days + 1 > MAX_SUPERBILL_DAYS:
+            fields["end"] = [f"A superbill covers at most {MAX_SUPERBILL_DAYS} days."]
+    if fields:
+        raise ValidationFailed("Some query parameters are invalid.", fields=fields)
+
+
+def _day_bounds(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
+    """[start 00:00, the day after end 00:00) in `zone`, as UTC instants."""
+    tz = ZoneInfo(zone)
+    return (datetime.combine(start, time.min, tz).astimezone(UTC),
+            datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC))
+
+
+def superbill(actor: User, patient_id: int, start: date, end: date) -> Superbill:
+    """The patient's superbill for [start, end] (inclusive, in their zone): the patient and the
+    physicians on their care team only, since it names diagnoses. Audited."""
+    authorize_patient(actor, patient_id, Scope.CLINICAL)
+    _check_range(start, end)
+    patient = db.session.get(User, patient_id)
+    if patient is None or patient.role is not Role.PATIENT or patient.patient_profile is None:
+        raise NotFound("No such patient.")
+    zone = patient.time_zone
+    profile = patient.patient_profile
+
+    rows = list(db.session.scalars(select(Diagnosis).where(
+        Diagnosis.patient_id == patient_id, Diagnosis.recorded_on <= end,
+    ).order_by(Diagnosis.recorded_on.desc(), Diagnosis.id.desc())))
+    diagnoses: dict[str, SuperbillDiagnosis] = {}
+    for row in rows:  # newest first: the latest wording of each code wins
+        diagnoses.setdefault(row.code, SuperbillDiagnosis(row.code, row.description, row.recorded_on))
+    provider = None
+    if rows:
+        physician = db.session.get(User, rows[0].physician_id)
+        npi = physician.physician_profile.npi if physician.physician_profile else ""
+        provider = SuperbillProvider(name=physician.display_name, npi=npi)
+
+    since, until = _day_bounds(start, end, zone)
+    orders = db.session.scalars(select(Order).where(
+        Order.patient_id == patient_id, Order.paid_at.is_not(None), Order.status.in_(_PAID_STATUSES),
+        Order.paid_at >= since, Order.paid_at < until,
+    ).order_by(Order.paid_at, Order.id))
+    lines = tuple(
+        SuperbillLine(order_id=o.id, receipt_number=receipt_number(o.id),
+                      service_date=o.paid_at.astimezone(ZoneInfo(zone)).date(), description=o.product.name,
+                      charged_cents=o.amount_cents, refunded_cents=o.refunded_cents,
+                      net_cents=o.amount_cents - o.refunded_cents)
+        for o in orders
+        if o.amount_cents > o.refunded_cents  # a fully refunded order was not paid for: nothing to claim
+    )
+    result = Superbill(
+        clinic_name=_clinic_name(),
+        patient=SuperbillPatient(id=patient.id, name=_legal_name(patient), date_of_birth=profile.date_of_birth,
+                                 address=dict(profile.shipping_address or {})),
+        provider=provider, notice=None if provider else NO_DIAGNOSIS_NOTICE,
+        diagnoses=tuple(diagnoses.values()), lines=lines, start=start, end=end, issued_on=today_in(zone),
+        currency="USD", total_charged_cents=sum(line.charged_cents for line in lines),
+        total_refunded_cents=sum(line.refunded_cents for line in lines),
+        total_net_cents=sum(line.net_cents for line in lines), time_zone=zone,
+    )
+    audit.record(actor, "read", "superbill", patient_id, patient_id=patient_id)
+    db.session.commit()
+    return result
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def format_cents(cents: int) -> str:
+    """Integer cents as dollars: 19900 -> "$199.00", -5000 -> "-$50.00", 123456 -> "$1,234.56"."""
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}${dollars:,}.{rest:02d}"
+
+
+def format_date(day: date) -> str:
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def format_moment(moment: datetime, zone: str) -> str:
+    """A moment as the patient reads it: "March 5, 2026, 2:15 PM EST"."""
+    local = moment.astimezone(ZoneInfo(zone))
+    hour = local.hour % 12 or 12
+    return f"{format_date(local.date())}, {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'} " \
+           f"{local.tzname()}"
+
+
+def local_date(moment: datetime, zone: str) -> str:
+    return format_date(moment.astimezone(ZoneInfo(zone)).date())
+
+
+def address_lines(address: dict) -> list[str]:
+    """A US postal address as printed lines."""
+    first = [str(address.get(k) or "").strip() for k in ("line1", "line2")]
+    city = str(address.get("city") or "").strip()
+    state = str(address.get("state") or "").strip()
+    postal = str(address.get("postal_code") or "").strip()
+    last = ", ".join(p for p in (city, f"{state} {postal}".strip()) if p)
+    return [line for line in (*first, last) if line]
+
+
+def _helpers(zone: str) -> dict:
+    return {"money": format_cents, "day": format_date, "moment": lambda m: format_moment(m, zone),
+            "local_date": lambda m: local_date(m, zone), "address_lines": address_lines}
+
+
+def receipt_html(r: Receipt) -> str:
+    return render_template("billing/receipt.html", r=r, **_helpers(r.time_zone))
+
+
+def superbill_html(s: Superbill) -> str:
+    return render_template("billing/superbill.html", s=s, **_helpers(s.time_zone))
+
+
+# ----------------------------------------------------------------------------- PDF
+
+
+def latin1(text: object) -> str:
+    """Text the PDF core fonts can draw: common typography mapped to plain ASCII, anything else
+    outside latin-1 replaced by "?"."""
+    value = str(text)
+    for fancy, plain in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "-"),
+                         ("\u2014", "-"), ("\u2026", "..."), ("\u00a0", " ")):
+        value = value.replace(fancy, plain)
+    return value.encode("latin-1", "replace").decode("latin-1")
+
+
+def _new_pdf(title: str, clinic_name: str):
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="portrait", unit="mm", format="letter")
+    pdf.set_margins(18, 18, 18)
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.set_title(latin1(title))
+    pdf.set_author(latin1(clinic_name))
+    pdf.set_creator(latin1(clinic_name))
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    _line(pdf, clinic_name, height=8)
+    pdf.set_font("Helvetica", "", 11)
+    _line(pdf, title, height=6)
+    pdf.ln(4)
+    return pdf
+
+
+def _line(pdf, text: object, *, height: float = 5.5) -> None:
+    """A full-width paragraph (wraps when long)."""
+    from fpdf.enums import XPos, YPos
+
+    pdf.multi_cell(0, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _wrapped(pdf, text: object, width: float) -> None:
+    from fpdf.enums import XPos, YPos
+
+    pdf.multi_cell(width, 5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _heading(pdf, text: str) -> None:
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 11)
+    _line(pdf, text, height=6)
+    pdf.set_font("Helvetica", "", 10)
+
+
+def _row(pdf, cells: list[tuple[object, float, str]], *, bold: bool = False, border: str = "") -> None:
+    """One table row: (text, width in mm, align L/R) per cell."""
+    from fpdf.enums import XPos, YPos
+
+    pdf.set_font("Helvetica", "B" if bold else "", 10)
+    for i, (text, width, align) in enumerate(cells):
+        last = i == len(cells) - 1
+        pdf.cell(width, 6.5, latin1(text), border=border, align=align,
+                 new_x=XPos.LMARGIN if last else XPos.RIGHT, new_y=YPos.NEXT if last else YPos.TOP)
+    pdf.set_font("Helvetica", "", 10)
+
+
+def _pairs(pdf, pairs: list[tuple[str, object]]) -> None:
+    from fpdf.enums import XPos, YPos
+
+    for label, value in pairs:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(45, 5.5, latin1(label), new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(0, 5.5, latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def receipt_pdf(r: Receipt) -> bytes:
+    pdf = _new_pdf(f"Receipt {r.number}", r.clinic_name)
+    pdf.set_font("Helvetica", "", 10)
+    _pairs(pdf, [("Receipt number", r.number), ("Billed to", r.patient_name),
+                 ("Date paid", format_moment(r.paid_at, r.time_zone)),
+                 ("Payment reference", r.payment_reference or "-"), ("Currency", r.currency)])
+    _heading(pdf, "Details")
+    width = pdf.epw
+    _row(pdf, [("Description", width - 40, "L"), ("Amount", 40, "R")], bold=True, border="B")
+    _row(pdf, [(r.product_name, width - 40, "L"), (format_cents(r.amount_cents), 40, "R")])
+    if r.product_description:
+        pdf.set_font("Helvetica", "", 9)
+        _wrapped(pdf, r.product_description, width - 40)
+        pdf.set_font("Helvetica", "", 10)
+    for refund in r.refunds:
+        _row(pdf, [(f"Refund on {local_date(refund.refunded_at, r.time_zone)}", width - 40, "L"),
+                   (format_cents(-refund.amount_cents), 40, "R")])
+    _row(pdf, [("Amount paid", width - 40, "L"), (format_cents(r.amount_cents), 40, "R")], border="T")
+    if r.refunded_cents:
+        _row(pdf, [("Refunded", width - 40, "L"), (format_cents(-r.refunded_cents), 40, "R")])
+    _row(pdf, [("Net paid", width - 40, "L"), (format_cents(r.net_cents), 40, "R")], bold=True)
+    pdf.ln(6)
+    pdf.set_font("Helvetica", "", 9)
+    _line(pdf, "Keep this receipt for your records and for HSA/FSA reimbursement. "
+               "For an out-of-network claim, ask for a superbill.", height=5)
+    return bytes(pdf.output())
+
+
+def superbill_pdf(s: Superbill) -> bytes:
+    pdf = _new_pdf(f"Superbill, {format_date(s.start)} to {format_date(s.end)}", s.clinic_name)
+    pdf.set_font("Helvetica", "", 10)
+    _pairs(pdf, [("Statement period", f"{format_date(s.start)} to {format_date(s.end)}"),
+                 ("Issued on", format_date(s.issued_on))])
+    _heading(pdf, "Patient")
+    _pairs(pdf, [("Name", s.patient.name), ("Date of birth", format_date(s.patient.date_of_birth)),
+                 ("Address", "\n".join(address_lines(s.patient.address)) or "-")])
+    _heading(pdf, "Provider")
+    if s.provider is not None:
+        _pairs(pdf, [("Physician", s.provider.name), ("NPI", s.provider.npi)])
+    else:
+        _line(pdf, s.notice or NO_DIAGNOSIS_NOTICE)
+    _heading(pdf, "Diagnoses (ICD-10-CM)")
+    if s.diagnoses:
+        for d in s.diagnoses:
+            _pairs(pdf, [(d.code, d.description)])
+    else:
+        _line(pdf, "None recorded.")
+    _heading(pdf, "Services")
+    width = pdf.epw
+    cols = (28, width - 28 - 3 * 27, 27, 27, 27)
+    _row(pdf, [("Date", cols[0], "L"), ("Description", cols[1], "L"), ("Charged", cols[2], "R"),
+               ("Refunded", cols[3], "R"), ("Paid", cols[4], "R")], bold=True, border="B")
+    if not s.lines:
+        _line(pdf, "No paid services in this period.")
+    for line in s.lines:
+        _row(pdf, [(line.service_date.isoformat(), cols[0], "L"), (line.description, cols[1], "L"),
+                   (format_cents(line.charged_cents), cols[2], "R"),
+                   (format_cents(-line.refunded_cents) if line.refunded_cents else "-", cols[3], "R"),
+                   (format_cents(line.net_cents), cols[4], "R")])
+    _row(pdf, [("Total", cols[0] + cols[1], "L"), (format_cents(s.total_charged_cents), cols[2], "R"),
+               (format_cents(-s.total_refunded_cents) if s.total_refunded_cents else "-", cols[3], "R"),
+               (format_cents(s.total_net_cents), cols[4], "R")], bold=True, border="T")
+    pdf.ln(6)
+    pdf.set_font("Helvetica", "", 9)
+    _line(pdf, f"Amounts are in {s.currency}, net of refunds. Services were provided by telehealth. "
+               "Submit this superbill to your insurer or HSA/FSA administrator with your receipts.", height=5)
+    return bytes(pdf.output())

@@ -1,0 +1,201 @@
+"""Buying: one-time packages through a PaymentIntent, monthly maintenance through a Subscription,
+and leaving in one step. Prices come from the catalog; credits are granted when Stripe says the
+money arrived (stripe_events.py), never when a client says so.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from telehealth.adapters import payments as gateway
+from telehealth.clock import now
+from telehealth.errors import Conflict, NotFound
+from telehealth.extensions import db
+from telehealth.models.accounts import User
+from telehealth.models.assessments import Assessment, AssessmentStatus, ReviewStatus
+from telehealth.models.billing import (
+    BillingCustomer, Order, OrderStatus, Product, ProductKind, Subscription, SubscriptionStatus,
+)
+from telehealth.services import audit, catalog
+from telehealth.services.assessments import serviced_states
+from telehealth.services.eligibility import Outcome
+
+
+class PurchaseRefused(Conflict):
+    code = "purchase_not_allowed"
+
+
+def purchase_blocker(patient: User) -> str | None:
+    """Why this patient may not buy now, in plain words (None: they may)."""
+    latest = db.session.scalar(
+        select(Assessment).where(Assessment.patient_id == patient.id, Assessment.status == AssessmentStatus.SUBMITTED)
+        .order_by(Assessment.submitted_at.desc()).limit(1))
+    if latest is None:
+        return "Take the free screening first: the program is only for people it is safe for."
+    approved = latest.review_status is ReviewStatus.APPROVED
+    if latest.review_status is ReviewStatus.DECLINED:
+        return "A physician reviewed your screening and the program is not right for you now."
+    if latest.outcome == Outcome.CRISIS and not approved:
+        return "Your safety comes first: a physician will contact you before anything else."
+    if latest.outcome == Outcome.NOT_ELIGIBLE and not approved:
+        return "Your screening shows the program is not safe or suitable for you now."
+    state = patient.patient_profile.state_of_residence
+    if state not in serviced_states(now().date()):
+        return f"We do not yet have a physician licensed in {state}; we cannot treat you there yet."
+    return None
+
+
+def _ensure_allowed(patient: User) -> None:
+    blocker = purchase_blocker(patient)
+    if blocker:
+        raise PurchaseRefused(blocker)
+
+
+def customer_id_for(patient: User) -> str:
+    """The patient's Stripe Customer, created the first time they buy."""
+    existing = db.session.get(BillingCustomer, patient.id)
+    if existing is not None:
+        return existing.stripe_customer_id
+    customer_id = gateway.create_customer(patient.email, patient.id)
+    db.session.add(BillingCustomer(patient_id=patient.id, stripe_customer_id=customer_id))
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent purchase stored it first (Stripe's idempotency key made it the same)
+        db.session.rollback()
+        return db.session.get(BillingCustomer, patient.id).stripe_customer_id
+    return customer_id
+
+
+def start_purchase(patient: User, product_code: str) -> tuple[Order, str]:
+    """An order for a one-time product and the PaymentIntent's client secret for the Payment Element."""
+    product = catalog.get_product(product_code)
+    if product.kind is not ProductKind.ONE_TIME:
+        raise PurchaseRefused("Monthly maintenance is a subscription: start it with /billing/subscription.")
+    _ensure_allowed(patient)
+    customer_id = customer_id_for(patient)
+    order = Order(patient_id=patient.id, product_id=product.id, amount_cents=product.price_cents,
+                  currency=product.currency, status=OrderStatus.PENDING)
+    db.session.add(order)
+    db.session.flush()
+    intent = gateway.create_payment_intent(amount_cents=order.amount_cents, currency=order.currency,
+                                           customer_id=customer_id, order_id=order.id)
+    order.stripe_payment_intent_id = intent.id
+    audit.record(patient, "create", "order", order.id, patient_id=patient.id)
+    db.session.commit()
+    return order, intent.client_secret
+
+
+def get_order(actor: User, order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None or (actor.role.value == "patient" and order.patient_id != actor.id):
+        raise NotFound("No such order.")
+    return order
+
+
+def confirm_on_server(patient: User, order_id: int, payment_method: str) -> Order:
+    """Confirm an order's PaymentIntent with a PaymentMethod id collected by Stripe.js. The order
+    becomes paid when Stripe's webhook says so."""
+    order = get_order(patient, order_id)
+    if order.status is OrderStatus.FAILED:
+        intent = gateway.create_payment_intent(amount_cents=order.amount_cents, currency=order.currency,
+                                               customer_id=customer_id_for(patient), order_id=order.id,
+                                               attempt=order.stripe_payment_intent_id)
+        order.retry_with(intent.id)
+        db.session.commit()
+    if order.status is not OrderStatus.PENDING:
+        raise Conflict("This order is not waiting for payment.")
+    try:
+        gateway.confirm_payment_intent(order.stripe_payment_intent_id, payment_method)
+    except gateway.PaymentDeclined as exc:
+        order.move_to(OrderStatus.FAILED)  # known now; the webhook that follows changes nothing
+        order.failure_message = exc.message[:300]
+        db.session.commit()
+        raise
+    return order
+
+
+def list_orders(patient_id: int) -> list[Order]:
+    return list(db.session.scalars(select(Order).where(Order.patient_id == patient_id)
+                                   .order_by(Order.created_at.desc(), Order.id.desc())))
+
+
+# ------------------------------------------------------------------ maintenance subscription
+
+
+def current_subscription(patient_id: int) -> Subscription | None:
+    return db.session.scalar(select(Subscription).where(
+        Subscription.patient_id == patient_id, Subscription.status != SubscriptionStatus.CANCELED)
+        .order_by(Subscription.id.desc()).limit(1))
+
+
+def maintenance_product() -> Product:
+    product = db.session.scalar(select(Product).where(Product.kind == ProductKind.SUBSCRIPTION,
+                                                      Product.active.is_(True)).order_by(Product.id).limit(1))
+    if product is None:
+        raise NotFound("Monthly maintenance is not offered right now.")
+    return product
+
+
+def subscribe(patient: User, payment_method: str) -> Subscription:
+    """Start monthly maintenance; the first month's credits arrive with invoice.payment_succeeded."""
+    product = maintenance_product()
+    _ensure_allowed(patient)
+    if current_subscription(patient.id) is not None:
+        raise Conflict("You already have monthly maintenance.")
+    if not product.stripe_plan_id:
+        product.stripe_product_id, product.stripe_plan_id = gateway.ensure_plan(
+            code=product.code, name=product.name, amount_cents=product.price_cents, currency=product.currency)
+    customer_id = customer_id_for(patient)
+    remote = gateway.create_subscription(customer_id=customer_id, plan_id=product.stripe_plan_id,
+                                         payment_method=payment_method, patient_id=patient.id)
+    subscription = upsert_subscription(remote.id, patient.id, product.id)
+    apply_remote_state(subscription, remote.status, remote.current_period_end, remote.cancel_at_period_end)
+    audit.record(patient, "create", "subscription", subscription.id, patient_id=patient.id)
+    db.session.commit()
+    return subscription
+
+
+def upsert_subscription(stripe_id: str, patient_id: int, product_id: int) -> Subscription:
+    """Our row for a Stripe subscription, whichever of the API answer and its webhooks comes first."""
+    found = db.session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == stripe_id))
+    if found is not None:
+        return found
+    subscription = Subscription(patient_id=patient_id, product_id=product_id, stripe_subscription_id=stripe_id,
+                                status=SubscriptionStatus.INCOMPLETE)
+    try:
+        with db.session.begin_nested():
+            db.session.add(subscription)
+    except IntegrityError:
+        return db.session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == stripe_id))
+    return subscription
+
+
+_REMOTE_STATUS = {"active": SubscriptionStatus.ACTIVE, "trialing": SubscriptionStatus.ACTIVE,
+                  "past_due": SubscriptionStatus.PAST_DUE, "unpaid": SubscriptionStatus.PAST_DUE,
+                  "canceled": SubscriptionStatus.CANCELED, "incomplete_expired": SubscriptionStatus.CANCELED,
+                  "incomplete": SubscriptionStatus.INCOMPLETE}
+
+
+def apply_remote_state(subscription: Subscription, status: str, period_end, cancel_at_period_end: bool) -> None:
+    """Follow Stripe's view, except that a cancelled subscription never comes back to life."""
+    if subscription.status is SubscriptionStatus.CANCELED:
+        return
+    subscription.status = _REMOTE_STATUS.get(status, subscription.status)
+    if subscription.status is SubscriptionStatus.CANCELED:
+        subscription.canceled_at = subscription.canceled_at or now()
+    subscription.current_period_end = period_end or subscription.current_period_end
+    subscription.cancel_at_period_end = cancel_at_period_end
+
+
+def cancel_subscription(patient: User) -> Subscription:
+    """One request, no survey: maintenance ends at the end of the period already paid for."""
+    subscription = current_subscription(patient.id)
+    if subscription is None:
+        raise NotFound("You have no monthly maintenance to cancel.")
+    if not subscription.cancel_at_period_end:
+        remote = gateway.cancel_at_period_end(subscription.stripe_subscription_id)
+        apply_remote_state(subscription, remote.status, remote.current_period_end, True)
+    audit.record(patient, "update", "subscription", subscription.id, patient_id=patient.id,
+                 fields=["cancel_at_period_end"])
+    db.session.commit()
+    return subscription

@@ -1,0 +1,125 @@
+"""Refunds, self-served within the written policy or made by staff with a reason.
+
+Policy (README, "Refunds"): unused credits of a refundable package (Starter, 3-Month program) are
+refundable within REFUND_WINDOW_DAYS of payment, pro rata: price x unused credits / credits granted.
+Consumed credits are not refundable. Credits are consumed oldest purchase first, so the unused ones
+belong to the newest purchases. Staff may refund any paid order, any amount up to what remains.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from telehealth.adapters import payments as gateway
+from telehealth.clock import now
+from telehealth.errors import Conflict, ValidationFailed
+from telehealth.extensions import db
+from telehealth.models.accounts import User
+from telehealth.models.billing import CreditEntry, CreditKind, EntryType, Order, OrderStatus, Refund
+from telehealth.services import audit, ledger
+from telehealth.services.purchases import get_order
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    order_id: int
+    refundable: bool
+    reason: str
+    amount_cents: int
+    unused: dict[str, int]
+    granted: dict[str, int]
+
+
+def _net_granted(order: Order) -> dict[CreditKind, int]:
+    """Credits this order still stands behind: granted minus those already taken back by refunds."""
+    rows = db.session.execute(
+        select(CreditEntry.kind, func.sum(CreditEntry.delta)).where(
+            CreditEntry.order_id == order.id, CreditEntry.entry_type.in_((EntryType.GRANT, EntryType.REFUND)))
+        .group_by(CreditEntry.kind)).all()
+    return {kind: total for kind, total in rows if total > 0}
+
+
+def unused_credits(order: Order) -> dict[CreditKind, int]:
+    """Unused credits of `order`: the balance belongs to the newest grants first."""
+    balances = ledger.balances(order.patient_id)
+    newer = list(db.session.scalars(select(Order).where(
+        Order.patient_id == order.patient_id, Order.paid_at.is_not(None), Order.paid_at > order.paid_at)))
+    unused: dict[CreditKind, int] = {}
+    mine = _net_granted(order)
+    for kind, granted in mine.items():
+        remaining = balances.get(kind, 0)
+        for other in newer:
+            remaining -= min(remaining, _net_granted(other).get(kind, 0))
+        unused[kind] = min(granted, max(remaining, 0))
+    return unused
+
+
+def quote(patient: User, order_id: int) -> RefundQuote:
+    order = get_order(patient, order_id)
+    granted = _net_granted(order)
+    unused = unused_credits(order) if order.paid_at else {}
+    total_granted, total_unused = sum(order.product.grants.values()), sum(unused.values())
+    amount = order.amount_cents * total_unused // total_granted if total_granted else 0
+    amount = min(amount, order.amount_cents - order.refunded_cents)
+    window = timedelta(days=current_app.config["REFUND_WINDOW_DAYS"])
+    if order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+        reason = "Only a paid order can be refunded."
+    elif not order.product.refundable:
+        reason = f"{order.product.name} is not refundable under our policy; contact support."
+    elif now() - order.paid_at > window:
+        reason = f"Refunds are possible within {window.days} days of payment."
+    elif amount <= 0:
+        reason = "Every credit of this order has been used."
+    else:
+        reason = "Unused credits are refundable, pro rata."
+    refundable = reason == "Unused credits are refundable, pro rata."
+    return RefundQuote(order.id, refundable, reason, amount if refundable else 0,
+                       {k.value: v for k, v in unused.items() if v}, {k.value: v for k, v in granted.items()})
+
+
+def request_refund(patient: User, order_id: int) -> Refund:
+    """Self-service: refund the order's unused credits as quoted; they leave the balance at once."""
+    offer = quote(patient, order_id)
+    if not offer.refundable:
+        raise Conflict(offer.reason, code="refund_not_allowed")
+    order = get_order(patient, order_id)
+    return _execute(order, offer.amount_cents, {CreditKind(k): v for k, v in offer.unused.items() if v},
+                    reason="Unused credits, self-service", actor=patient)
+
+
+def staff_refund(actor: User, order_id: int, amount_cents: int, reason: str) -> Refund:
+    """Staff refund any paid order with a reason; a full refund also takes back its unused credits."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        from telehealth.errors import NotFound
+
+        raise NotFound("No such order.")
+    if amount_cents > order.amount_cents - order.refunded_cents:
+        raise ValidationFailed("More than what remains refundable.",
+                               fields={"amount_cents": [f"At most {order.amount_cents - order.refunded_cents}."]})
+    full = order.refunded_cents + amount_cents == order.amount_cents
+    take = {k: v for k, v in unused_credits(order).items() if v} if full and order.paid_at else {}
+    return _execute(order, amount_cents, take, reason=reason, actor=actor)
+
+
+def _execute(order: Order, amount_cents: int, take: dict[CreditKind, int], *, reason: str, actor: User) -> Refund:
+    sequence = len(order.refunds) + 1
+    order.record_refund(amount_cents)  # refuses more than was paid, or an unpaid order (409)
+    for kind, count in take.items():
+        ledger.take_back(order.patient_id, kind, count, key=f"refund:{order.id}:{sequence}:{kind.value}",
+                         order_id=order.id, note=reason[:300])
+    db.session.flush()  # everything checked and staged before the money moves
+    charge = None
+    if order.stripe_payment_intent_id is None and order.stripe_invoice_id:
+        charge = gateway.invoice_charge(order.stripe_invoice_id)
+    stripe_refund_id = gateway.refund(payment_intent_id=order.stripe_payment_intent_id, charge_id=charge,
+                                      amount_cents=amount_cents, idempotency_key=f"refund-{order.id}-{sequence}")
+    refund = Refund(order_id=order.id, amount_cents=amount_cents, stripe_refund_id=stripe_refund_id,
+                    reason=reason[:300], actor_id=actor.id)
+    db.session.add(refund)
+    audit.record(actor, "create", "refund", order.id, patient_id=order.patient_id)
+    db.session.commit()
+    return refund

@@ -1,0 +1,385 @@
+"""Packages and payments end to end: the real Stripe SDK against a localstripe server, whose signed
+webhooks reach the app over HTTP. Each test commits for real (webhooks arrive on another thread)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import time
+from datetime import timedelta
+
+import pytest
+import stripe
+import time_machine
+from sqlalchemy import func, select
+
+from telehealth.clock import now
+from telehealth.models import (
+    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, Order, OutboxMail, Product, ReviewStatus,
+    StripeEvent, Subscription,
+)
+from telehealth.services import catalog
+from tests.conftest import PASSWORD, error_of, wait_until
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+@pytest.fixture
+def shop(app, committed, create_user_committed):
+    catalog.seed_catalog()
+    create_user_committed("physician", states=["NY"])
+    return app
+
+
+@pytest.fixture
+def create_user_committed(committed):
+    """create_user for committed tests (the `create_user` fixture lives in a rolled-back transaction)."""
+    from tests.conftest import _make_user
+
+    return lambda role="patient", **fields: _make_user(committed, role, **fields)
+
+
+def _screened(db, patient, *, outcome="likely_candidate", review=ReviewStatus.PENDING):
+    at = now()
+    db.session.add(Assessment(questionnaire_id="screening", questionnaire_version=1, status=AssessmentStatus.SUBMITTED,
+                              patient_id=patient.id, answers={}, submitted_at=at, outcome=outcome, reasons=[],
+                              review_status=review, review_due_at=at + timedelta(hours=24)))
+    db.session.commit()
+
+
+@pytest.fixture
+def buyer(shop, committed, create_user_committed):
+    """A NY patient with a screening that allows buying, logged in on a test client."""
+    patient = create_user_committed("patient")
+    _screened(committed, patient)
+    client = shop.test_client()
+    assert client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD}).status_code == 200
+    client.patient = patient
+    return client
+
+
+def _stripe(app) -> stripe.StripeClient:
+    return stripe.StripeClient(app.config["STRIPE_SECRET_KEY"], base_addresses={"api": app.config["STRIPE_API_BASE"]},
+                               max_network_retries=0)
+
+
+def _credits(client) -> dict:
+    return client.get("/api/v1/me/credits").get_json()["balances"]
+
+
+def _buy(client, product="starter", payment_method="pm_card_visa"):
+    r = client.post("/api/v1/orders", json={"product": product})
+    assert r.status_code == 201, r.get_json()
+    order = r.get_json()["order"]
+    r = client.post(f"/api/v1/orders/{order['id']}/confirm", json={"payment_method": payment_method})
+    return order, r
+
+
+def _order(client, order_id):
+    return client.get(f"/api/v1/orders/{order_id}").get_json()
+
+
+# --------------------------------------------------------------------------- catalog and purchase
+
+
+def test_catalog_prices_are_the_products(client):
+    from telehealth.services.catalog import DEFAULT_CATALOG
+
+    catalog.seed_catalog()
+    items = {p["code"]: p for p in client.get("/api/v1/catalog").get_json()["items"]}
+    assert {code: p["price_cents"] for code, p in items.items()} == {
+        "starter": 19900, "three_month": 24900, "maintenance": 14900, "coaching_30": 7900, "coaching_60": 11900}
+    assert items["starter"]["grants"] == {"consult": 1, "medication_session": 1, "coaching_30": 1}
+    assert items["maintenance"]["kind"] == "subscription" and len(items) == len(DEFAULT_CATALOG)
+
+
+def test_purchase_to_credits_through_stripe_and_its_webhook(app, buyer, stripe_webhooks, committed):
+    r = buyer.post("/api/v1/orders", json={"product": "starter"})
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["client_secret"].startswith(body["client_secret"].split("_secret_")[0])
+    assert body["order"]["amount_cents"] == 19900 and body["order"]["status"] == "pending"
+    intent = _stripe(app).v1.payment_intents.retrieve(
+        committed.session.get(Order, body["order"]["id"]).stripe_payment_intent_id)
+    assert intent.amount == 19900 and intent.metadata["order_id"] == str(body["order"]["id"])
+
+    r = buyer.post(f"/api/v1/orders/{body['order']['id']}/confirm", json={"payment_method": "pm_card_visa"})
+    assert r.status_code == 200
+    wait_until(lambda: _order(buyer, body["order"]["id"])["status"] == "paid")
+    assert _credits(buyer) == {"consult": 1, "medication_session": 1, "coaching_30": 1, "coaching_60": 0,
+                               "follow_up": 0}
+    # a second purchase reuses the patient's Stripe customer
+    _buy(buyer, "coaching_60")
+    assert committed.session.scalar(select(func.count()).select_from(BillingCustomer)) == 1
+    wait_until(lambda: _credits(buyer)["coaching_60"] == 1)
+
+
+def test_a_declined_card_is_a_402_and_grants_nothing(app, buyer, stripe_webhooks):
+    order, r = _buy(buyer, payment_method="pm_card_chargeCustomerFail")
+    assert r.status_code == 402 and error_of(r)["code"] == "payment_declined"
+    wait_until(lambda: _order(buyer, order["id"])["status"] == "failed")
+    assert sum(_credits(buyer).values()) == 0
+    # the patient retries with another card: the same order gets paid
+    r = buyer.post(f"/api/v1/orders/{order['id']}/confirm", json={"payment_method": "pm_card_visa"})
+    assert r.status_code == 200
+    wait_until(lambda: _order(buyer, order["id"])["status"] == "paid")
+    assert _credits(buyer)["consult"] == 1
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"product": "starter", "amount_cents": 1}, "amount_cents"),
+    ({"product": "starter", "price": 100}, "price"),
+    ({"product": "diamond"}, "product"),
+    ({}, "product"),
+])
+def test_tampered_purchases_are_refused(buyer, committed, body, field):
+    r = buyer.post("/api/v1/orders", json=body)
+    assert r.status_code == 422 and field in error_of(r)["fields"]
+    assert committed.session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda db, p: None, "screening"),
+    (lambda db, p: _screened(db, p, outcome="not_eligible"), "not safe"),
+    (lambda db, p: _screened(db, p, outcome="crisis"), "safety"),
+    (lambda db, p: _screened(db, p, review=ReviewStatus.DECLINED), "reviewed"),
+])
+def test_patients_who_may_not_buy_are_refused(shop, committed, create_user_committed, setup, message):
+    patient = create_user_committed("patient")
+    setup(committed, patient)
+    client = shop.test_client()
+    client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    r = client.post("/api/v1/orders", json={"product": "starter"})
+    assert r.status_code == 409 and error_of(r)["code"] == "purchase_not_allowed"
+    assert message in error_of(r)["message"]
+    assert committed.session.scalar(select(func.count()).select_from(Order)) == 0
+    assert committed.session.scalar(select(func.count()).select_from(BillingCustomer)) == 0
+
+
+def test_a_patient_in_an_unserviced_state_is_refused(shop, committed, create_user_committed):
+    patient = create_user_committed("patient", state="WY")
+    _screened(committed, patient, review=ReviewStatus.APPROVED)
+    client = shop.test_client()
+    client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    r = client.post("/api/v1/orders", json={"product": "starter"})
+    assert r.status_code == 409 and "WY" in error_of(r)["message"]
+
+
+def test_maintenance_is_not_bought_as_an_order(buyer):
+    r = buyer.post("/api/v1/orders", json={"product": "maintenance"})
+    assert r.status_code == 409
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+def _sign(app, payload: bytes, at: int | None = None) -> str:
+    at = at or int(time.time())
+    signature = hmac.new(app.config["STRIPE_WEBHOOK_SECRET"].encode(), b"%d.%s" % (at, payload), hashlib.sha256)
+    return f"t={at},v1={signature.hexdigest()}"
+
+
+def _events_for(app, intent_id: str) -> list[dict]:
+    found = []
+    for kind in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+        page = _stripe(app).v1.events.list(params={"limit": 100, "type": kind})
+        found += [e.to_dict() for e in page.auto_paging_iter() if e.data.object.id == intent_id]
+    return found
+
+
+def test_every_webhook_of_a_purchase_replayed_20_times_in_any_order_grants_once(app, buyer, committed):
+    order, r = _buy(buyer, payment_method="pm_card_chargeCustomerFail")  # a failure first...
+    assert r.status_code == 402
+    failed_intent = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    assert buyer.post(f"/api/v1/orders/{order['id']}/confirm", json={"payment_method": "pm_card_visa"}).status_code == 200
+    committed.session.expire_all()
+    paid_intent = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    assert paid_intent != failed_intent  # a retry is a new PaymentIntent for the same order
+
+    def all_events():
+        found = _events_for(app, failed_intent) + _events_for(app, paid_intent)
+        return found if len(found) >= 2 else None
+
+    events = wait_until(all_events)
+    assert {e["type"] for e in events} >= {"payment_intent.payment_failed", "payment_intent.succeeded"}
+
+    deliveries = [e for e in events for _ in range(20)]
+    random.Random(7).shuffle(deliveries)
+    webhook = app.test_client()
+    outcomes = []
+    for event in deliveries:
+        payload = json.dumps(event).encode()
+        r = webhook.post("/webhooks/stripe", data=payload, content_type="application/json",
+                         headers={"Stripe-Signature": _sign(app, payload)})
+        assert r.status_code == 200, r.get_json()
+        outcomes.append(r.get_json()["message"])
+    assert outcomes.count("applied") == len(events) and outcomes.count("duplicate") == 19 * len(events)
+    assert _order(buyer, order["id"])["status"] == "paid"  # a late failure never unpays it
+    assert _credits(buyer) == {"consult": 1, "medication_session": 1, "coaching_30": 1, "coaching_60": 0,
+                               "follow_up": 0}
+    grants = committed.session.scalar(select(func.count()).select_from(CreditEntry))
+    assert grants == 3
+
+
+@pytest.mark.parametrize("signature", [None, "t=1,v1=deadbeef", "garbage"])
+def test_a_bad_or_missing_signature_is_refused_and_changes_nothing(app, committed, signature):
+    payload = json.dumps({"id": "evt_forged", "type": "payment_intent.succeeded",
+                          "data": {"object": {"id": "pi_x"}}}).encode()
+    headers = {"Stripe-Signature": signature} if signature else {}
+    r = app.test_client().post("/webhooks/stripe", data=payload, content_type="application/json", headers=headers)
+    assert r.status_code == 400 and error_of(r)["code"] == "invalid_signature"
+    assert committed.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def test_a_stale_signature_is_refused(app, committed):
+    payload = json.dumps({"id": "evt_old", "type": "customer.created", "data": {"object": {}}}).encode()
+    r = app.test_client().post("/webhooks/stripe", data=payload, content_type="application/json",
+                               headers={"Stripe-Signature": _sign(app, payload, at=int(time.time()) - 3600)})
+    assert r.status_code == 400
+
+
+def test_unknown_event_types_are_acknowledged_and_ignored(app, committed):
+    payload = json.dumps({"id": "evt_new_kind", "type": "radar.early_fraud_warning.created",
+                          "data": {"object": {"id": "x"}}}).encode()
+    r = app.test_client().post("/webhooks/stripe", data=payload, content_type="application/json",
+                               headers={"Stripe-Signature": _sign(app, payload)})
+    assert r.status_code == 200 and r.get_json()["message"] == "ignored"
+
+
+# --------------------------------------------------------------------------- subscription
+
+
+def _invoice_and_pay(app, subscription_id: str, customer_id: str):
+    client = _stripe(app)
+    invoice = client.v1.invoices.create(params={"customer": customer_id, "subscription": subscription_id})
+    try:
+        client.v1.invoices.pay(invoice.id)
+    except stripe.CardError:
+        pass
+    return invoice.id
+
+
+def test_maintenance_subscription_renewal_failure_and_one_step_cancellation(app, buyer, stripe_webhooks, committed):
+    r = buyer.post("/api/v1/me/subscription", json={"payment_method": "pm_card_visa"})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["status"] == "active"
+    wait_until(lambda: _credits(buyer)["follow_up"] == 1)
+    assert _credits(buyer)["medication_session"] == 1
+    assert buyer.post("/api/v1/me/subscription", json={"payment_method": "pm_card_visa"}).status_code == 409
+
+    subscription = committed.session.scalar(select(Subscription))
+    customer = committed.session.scalar(select(BillingCustomer)).stripe_customer_id
+    _invoice_and_pay(app, subscription.stripe_subscription_id, customer)  # the next month
+    wait_until(lambda: _credits(buyer)["follow_up"] == 2)
+    paid_months = [o for o in buyer.get("/api/v1/me/orders").get_json()["items"] if o["product"] == "maintenance"]
+    assert len(paid_months) == 2 and all(o["amount_cents"] == 14900 for o in paid_months)
+
+    # leaving is one request, no survey: it ends when the paid month ends
+    r = buyer.post("/api/v1/me/subscription/cancel", json={})
+    assert r.status_code == 200 and r.get_json()["cancel_at_period_end"] is True
+    assert _stripe(app).v1.subscriptions.retrieve(subscription.stripe_subscription_id).cancel_at_period_end is True
+
+    # the payment method stops working: the month fails, the patient is told, nothing is granted
+    # (localstripe reports a renewal failure for a debit that bounces, its failing test IBAN, and
+    # then ends the subscription, as Stripe does for a bounced SEPA debit)
+    failing = _stripe(app).v1.payment_methods.create(params={"type": "sepa_debit", "sepa_debit": {
+        "iban": "DE62370400440532013001"}})
+    _stripe(app).v1.payment_methods.attach(failing.id, params={"customer": customer})
+    _stripe(app).v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": failing.id}})
+    _invoice_and_pay(app, subscription.stripe_subscription_id, customer)
+
+    def failure_mail():
+        committed.session.expire_all()
+        return committed.session.scalar(select(OutboxMail).where(OutboxMail.kind == "payment_failed"))
+
+    mail = wait_until(failure_mail)
+    assert mail.to_address == buyer.patient.email and "ketamine" not in mail.body.lower()
+    statuses = sorted(o["status"] for o in buyer.get("/api/v1/me/orders").get_json()["items"])
+    assert statuses == ["failed", "paid", "paid"]
+    assert _credits(buyer)["follow_up"] == 2
+    wait_until(lambda: buyer.get("/api/v1/me/subscription").status_code == 404)  # ended by Stripe
+    committed.session.expire_all()
+    assert committed.session.scalar(select(Subscription)).status.value == "canceled"
+
+
+# --------------------------------------------------------------------------- refunds
+
+
+def _paid(client, product="starter"):
+    order, r = _buy(client, product)
+    assert r.status_code == 200
+    wait_until(lambda: _order(client, order["id"])["status"] == "paid")
+    return order
+
+
+def test_self_service_refund_of_unused_credits_pro_rata(app, buyer, stripe_webhooks, committed):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    order = _paid(buyer)
+    ledger.debit(buyer.patient.id, CreditKind.CONSULT, key="booking:test:1", note="consult booked")
+    committed.session.commit()
+    quote = buyer.get(f"/api/v1/orders/{order['id']}/refund-quote").get_json()
+    assert quote["refundable"] is True and quote["amount_cents"] == 19900 * 2 // 3
+    assert quote["unused"] == {"medication_session": 1, "coaching_30": 1}
+    r = buyer.post(f"/api/v1/orders/{order['id']}/refund", json={})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "partially_refunded" and body["refunded_cents"] == 13266
+    assert sum(_credits(buyer).values()) == 0
+    refund = _stripe(app).v1.refunds.list(params={"limit": 10}).data[0]
+    assert refund.amount == 13266
+    again = buyer.post(f"/api/v1/orders/{order['id']}/refund", json={})
+    assert again.status_code == 409  # nothing unused is left
+
+
+def test_refunds_outside_the_policy_are_refused(app, buyer, stripe_webhooks, committed):
+    starter, coaching = _paid(buyer), _paid(buyer, "coaching_30")
+    r = buyer.post(f"/api/v1/orders/{coaching['id']}/refund", json={})
+    assert r.status_code == 409 and error_of(r)["code"] == "refund_not_allowed"
+    with time_machine.travel(now() + timedelta(days=app.config["REFUND_WINDOW_DAYS"] + 1)):
+        buyer.post("/api/v1/auth/login", json={"email": buyer.patient.email, "password": PASSWORD})
+        r = buyer.post(f"/api/v1/orders/{starter['id']}/refund", json={})
+        assert r.status_code == 409 and "30 days" in error_of(r)["message"]
+        assert sum(_credits(buyer).values()) == 4
+    assert committed.session.scalar(select(Order).where(Order.id == starter["id"])).refunded_cents == 0
+
+
+def test_staff_refund_any_order_with_a_reason(app, buyer, stripe_webhooks, committed, create_user_committed):
+    order = _paid(buyer, "coaching_60")
+    ops = create_user_committed("ops")
+    staff = app.test_client()
+    staff.post("/api/v1/auth/login", json={"email": ops.email, "password": PASSWORD})
+    r = staff.post(f"/api/v1/admin/orders/{order['id']}/refund", json={"amount_cents": 20000, "reason": "goodwill"})
+    assert r.status_code == 422 and "amount_cents" in error_of(r)["fields"]
+    r = staff.post(f"/api/v1/admin/orders/{order['id']}/refund", json={"amount_cents": 11900, "reason": "goodwill"})
+    assert r.status_code == 200 and r.get_json()["status"] == "refunded"
+    assert _credits(buyer)["coaching_60"] == 0  # a full refund takes back the unused credit
+    event = committed.session.scalar(select(AuditEvent).where(AuditEvent.resource_type == "refund"))
+    assert event.actor_id == ops.id and event.patient_id == buyer.patient.id
+    r = buyer.post(f"/api/v1/admin/orders/{order['id']}/refund", json={"amount_cents": 1, "reason": "mine"})
+    assert r.status_code == 403
+
+
+def test_a_patient_sees_only_their_own_orders(app, buyer, stripe_webhooks, create_user_committed, committed):
+    order = _paid(buyer, "coaching_30")
+    other = create_user_committed("patient")
+    client = app.test_client()
+    client.post("/api/v1/auth/login", json={"email": other.email, "password": PASSWORD})
+    assert client.get(f"/api/v1/orders/{order['id']}").status_code == 404
+    assert client.post(f"/api/v1/orders/{order['id']}/refund", json={}).status_code == 404
+    assert client.get("/api/v1/me/orders").get_json()["items"] == []
+
+
+def test_admin_changes_a_price_and_new_orders_use_it(app, buyer, committed, create_user_committed):
+    admin = create_user_committed("admin")
+    client = app.test_client()
+    client.post("/api/v1/auth/login", json={"email": admin.email, "password": PASSWORD})
+    r = client.patch("/api/v1/admin/products/coaching_30", json={"price_cents": 8900})
+    assert r.status_code == 200 and r.get_json()["price_cents"] == 8900
+    r = client.patch("/api/v1/admin/products/coaching_30", json={"price_cents": -5})
+    assert r.status_code == 422
+    assert buyer.post("/api/v1/orders", json={"product": "coaching_30"}).get_json()["order"]["amount_cents"] == 8900
+    assert committed.session.scalar(select(Product).where(Product.code == "coaching_30")).price_cents == 8900
