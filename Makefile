@@ -25,13 +25,9 @@ migrate: install
 seed: migrate
 	$(BIN)/flask seed-demo
 
-# Web server on SQLite (instance/telehealth.db), demo data seeded; Ctrl-C stops it.
+# Web server on SQLite (instance/telehealth.db) with a local Stripe, demo data seeded; Ctrl-C stops it.
 run: seed
-	@echo
-	@echo "telehealth is at http://$(HOST):$(PORT)  (API: /api/v1, OpenAPI: /api/v1/openapi.json)"
-	@echo "Mail (password resets, invitations): $(BIN)/flask mail-outbox"
-	@echo
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 wsgi:app
+	HOST=$(HOST) PORT=$(PORT) PYTHONPATH=. $(BIN)/python scripts/run_dev.py
 
 lint: install
 	$(BIN)/ruff check telehealth config tests bench migrations scripts wsgi.py

@@ -57,8 +57,9 @@ DEMO_PATIENT = {
 
 def seed_demo() -> list[tuple[str, str, str]]:
     """Create the demo staff and patient if missing; return (role, email, password) rows."""
+    from telehealth.models.assessments import Decision
     from telehealth.schemas.accounts import PatientSignupIn, StaffCreateIn
-    from telehealth.services import accounts, staff
+    from telehealth.services import accounts, assessments, catalog, reviews, staff
 
     rows = []
     for spec in demo_staff():
@@ -66,9 +67,33 @@ def seed_demo() -> list[tuple[str, str, str]]:
             staff.create_staff(None, StaffCreateIn.model_validate(spec), password=DEMO_PASSWORD)
         rows.append((spec["role"], spec["email"], DEMO_PASSWORD))
     if accounts.find_by_email(DEMO_PATIENT["email"]) is None:
-        accounts.sign_up_patient(PatientSignupIn.model_validate(DEMO_PATIENT))
+        patient = accounts.sign_up_patient(PatientSignupIn.model_validate(DEMO_PATIENT))
+        # The demo patient has taken the screening and been approved for a consult, so a person
+        # trying `make run` can go on to buy a package.
+        assessment, _ = assessments.submit(patient, "screening", 1, demo_screening_answers())
+        reviewer = accounts.find_by_email("dr.brooks@demo.telehealth")
+        reviews.decide(reviewer, assessment.id, Decision.APPROVE, message=None, note="Demo approval.")
     rows.append(("patient", DEMO_PATIENT["email"], DEMO_PASSWORD))
+    catalog.seed_catalog()
     return rows
+
+
+def demo_screening_answers() -> dict:
+    """A likely candidate: moderate-to-severe depression, two adequate antidepressant trials."""
+    return {
+        "phq9": {f"q{i}": 2 for i in range(1, 9)} | {"q9": 0},
+        "gad7": {f"q{i}": 2 for i in range(1, 7)} | {"q7": 0},
+        "cssrs": {"q1": False, "q2": False, "q6": False},
+        "treatment_history": {"antidepressant_trials": [
+            {"name": "sertraline", "weeks": 10, "adequate_dose": True},
+            {"name": "bupropion", "weeks": 8, "adequate_dose": True}], "therapy_tried": True},
+        "medical": {"date_of_birth": DEMO_PATIENT["date_of_birth"], "state_of_residence": "NY",
+                    "pregnant_or_breastfeeding": False, "psychosis_history": False,
+                    "mania_or_bipolar_history": False, "active_substance_use_disorder": False,
+                    "hypertension": "none", "blood_pressure": {"systolic": 122, "diastolic": 78},
+                    "vascular_history": [], "raised_intracranial_pressure": False, "heart_disease": "none",
+                    "liver_disease": False, "bladder_symptoms": False, "current_medications": ["ssri_snri"]},
+    }
 
 
 def register_cli(app: Flask) -> None:

@@ -296,3 +296,13 @@ def test_audit_rows_hold_no_values(client, auth, db):
     assert event.fields == "legal_last_name,phone"
     row = db.session.execute(text("SELECT * FROM audit_events WHERE id = :id"), {"id": event.id}).one()
     assert "Secretname" not in str(row) and "5550150" not in str(row)
+
+
+def test_the_demo_patient_is_screened_approved_and_may_buy(runner, db):
+    from telehealth.models import Product
+    from telehealth.services import accounts, purchases
+
+    runner.invoke(args=["seed-demo"])
+    patient = accounts.find_by_email("patient@demo.telehealth")
+    assert purchases.purchase_blocker(patient) is None
+    assert db.session.scalar(select(Product).where(Product.code == "starter")).price_cents == 19900
