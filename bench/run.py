@@ -107,7 +107,23 @@ def build_scenarios(session_cookie: str) -> list[Scenario]:
         Scenario("app POST /api/v1/assessments", "app", "/api/v1/assessments", method="POST",
                  body=json.dumps({"questionnaire": "screening", "version": 1, "answers": valid_screening_answers()}),
                  expect_status=(201,)),
+        # One signed Stripe event sent over and over: the first is applied, every other is a
+        # duplicate, as when Stripe retries. Signature check, event lookup and storage each time.
+        stripe_webhook_scenario(),
     ]
+
+
+def stripe_webhook_scenario() -> Scenario:
+    import hashlib
+    import hmac
+
+    body = json.dumps({"id": "evt_bench_duplicate", "type": "payment_intent.succeeded", "object": "event",
+                       "data": {"object": {"id": "pi_bench", "object": "payment_intent", "metadata": {}}}})
+    at = int(time.time())
+    secret = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe_development")
+    signature = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
+    return Scenario("app POST /webhooks/stripe (duplicates)", "app", "/webhooks/stripe", method="POST", body=body,
+                    headers={"Stripe-Signature": f"t={at},v1={signature}"})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ class Config:
     ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
 
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    CLINIC_NAME = _env("CLINIC_NAME", "Telehealth Ketamine Program")  # on receipts and superbills
     MAIL_BACKEND = _env("MAIL_BACKEND", "outbox")  # outbox | smtp
     MAIL_FROM = _env("MAIL_FROM", "care@telehealth.example")
     SMTP_HOST = _env("SMTP_HOST", "127.0.0.1")

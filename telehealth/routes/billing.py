@@ -79,12 +79,7 @@ def subscribe(body: SubscribeIn):
 @bp.get("/me/subscription")
 @endpoint("My monthly maintenance", tags=["billing"], auth=PATIENT, response=SubscriptionOut)
 def my_subscription():
-    subscription = purchases.current_subscription(current_user.id)
-    if subscription is None:
-        from telehealth.errors import NotFound
-
-        raise NotFound("You have no monthly maintenance.")
-    return subscription_out(subscription)
+    return subscription_out(purchases.my_subscription(current_user))
 
 
 @bp.post("/me/subscription/cancel")

@@ -128,6 +128,13 @@ def current_subscription(patient_id: int) -> Subscription | None:
         .order_by(Subscription.id.desc()).limit(1))
 
 
+def my_subscription(patient: User) -> Subscription:
+    subscription = current_subscription(patient.id)
+    if subscription is None:
+        raise NotFound("You have no monthly maintenance.")
+    return subscription
+
+
 def maintenance_product() -> Product:
     product = db.session.scalar(select(Product).where(Product.kind == ProductKind.SUBSCRIPTION,
                                                       Product.active.is_(True)).order_by(Product.id).limit(1))

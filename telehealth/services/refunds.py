@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from telehealth.adapters import payments as gateway
 from telehealth.clock import now
-from telehealth.errors import Conflict, ValidationFailed
+from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import User
 from telehealth.models.billing import CreditEntry, CreditKind, EntryType, Order, OrderStatus, Refund
@@ -94,8 +94,6 @@ def staff_refund(actor: User, order_id: int, amount_cents: int, reason: str) -> 
     """Staff refund any paid order with a reason; a full refund also takes back its unused credits."""
     order = db.session.get(Order, order_id)
     if order is None:
-        from telehealth.errors import NotFound
-
         raise NotFound("No such order.")
     if amount_cents > order.amount_cents - order.refunded_cents:
         raise ValidationFailed("More than what remains refundable.",
