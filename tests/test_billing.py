@@ -383,3 +383,41 @@ def test_admin_changes_a_price_and_new_orders_use_it(app, buyer, committed, crea
     assert r.status_code == 422
     assert buyer.post("/api/v1/orders", json={"product": "coaching_30"}).get_json()["order"]["amount_cents"] == 8900
     assert committed.session.scalar(select(Product).where(Product.code == "coaching_30")).price_cents == 8900
+
+
+@pytest.mark.parametrize("event", [{"id": "evt_1"}, {"id": "evt_2", "type": "x", "data": []},
+                                   {"type": "payment_intent.succeeded", "data": {"object": {}}}, []])
+def test_a_signed_but_malformed_event_is_a_400(app, committed, event):
+    payload = json.dumps(event).encode()
+    r = app.test_client().post("/webhooks/stripe", data=payload, content_type="application/json",
+                               headers={"Stripe-Signature": _sign(app, payload)})
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert committed.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def test_one_event_delivered_concurrently_grants_once(app, buyer, committed, live_server):
+    import threading
+    import urllib.request
+
+    order, r = _buy(buyer)  # confirmed at Stripe; no webhooks are delivered in this test
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    [event] = wait_until(lambda: [e for e in _events_for(app, intent_id) if e["type"] == "payment_intent.succeeded"])
+    payload = json.dumps(event).encode()
+    results, start = [], threading.Barrier(10)
+
+    def deliver():
+        request = urllib.request.Request(f"{live_server}/webhooks/stripe", data=payload, method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "Stripe-Signature": _sign(app, payload)})
+        start.wait()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            results.append(json.loads(response.read())["message"])
+
+    threads = [threading.Thread(target=deliver) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["applied"] + ["duplicate"] * 9
+    assert _credits(buyer) == {"consult": 1, "medication_session": 1, "coaching_30": 1, "coaching_60": 0,
+                               "follow_up": 0}

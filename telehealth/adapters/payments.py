@@ -6,6 +6,7 @@ Only this module imports `stripe`. It speaks in plain values (ids, statuses, cen
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -147,12 +148,20 @@ def invoice_charge(invoice_id: str) -> str | None:
 
 
 def parse_webhook(payload: bytes, signature: str | None) -> dict:
-    """The event, if and only if its Stripe-Signature is valid for our endpoint secret."""
+    """The event, if and only if its Stripe-Signature is valid for our endpoint secret (and recent)."""
     try:
-        event = stripe.Webhook.construct_event(payload, signature or "", current_app.config["STRIPE_WEBHOOK_SECRET"])
-    except (stripe.SignatureVerificationError, ValueError):
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8", "replace"), signature or "",
+                                              current_app.config["STRIPE_WEBHOOK_SECRET"],
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
+    except stripe.SignatureVerificationError:
         raise InvalidWebhook("The Stripe signature is missing or invalid.") from None
-    return event.to_dict()
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        raise InvalidWebhook("The event is not a JSON object.", code="malformed_event")
+    return event
 
 
 def _subscription(sub) -> StripeSubscription:

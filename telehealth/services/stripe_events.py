@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from telehealth.adapters.mail import send_mail
 from telehealth.clock import UTC, now
+from telehealth.errors import ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import User
 from telehealth.models.billing import (
@@ -25,23 +26,33 @@ from telehealth.services import ledger, purchases
 log = logging.getLogger(__name__)
 
 
+class MalformedEvent(ValidationFailed):
+    status = 400
+    code = "malformed_event"
+
+
 def handle(event: dict) -> str:
-    """Apply a verified event; returns "applied", "duplicate" or "ignored"."""
-    if db.session.get(StripeEvent, event["id"]) is not None:
-        return "duplicate"
-    handler = HANDLERS.get(event["type"])
-    db.session.add(StripeEvent(id=event["id"], type=event["type"]))
-    if handler is not None:
-        handler(event["data"]["object"])
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # the same event, or the same effect, committed by a concurrent delivery
-        db.session.rollback()
-        log.info("stripe event not applied: a concurrent delivery won",
-                 extra={"event_type": event["type"], "constraint": getattr(exc.orig, "diag", None) and
-                        exc.orig.diag.constraint_name})
-        return "duplicate"
-    return "applied" if handler else "ignored"
+    """Apply a verified event; returns "applied", "duplicate" or "ignored".
+
+    A unique-key clash means another delivery committed first: either the same event (then it is a
+    duplicate) or a row this effect also needed (then trying again sees that row and succeeds)."""
+    if not (isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
+            and isinstance((event.get("data") or {}).get("object"), dict)):
+        raise MalformedEvent("The event lacks an id, a type or a data object.")
+    for _attempt in range(3):
+        if db.session.get(StripeEvent, event["id"]) is not None:
+            return "duplicate"
+        handler = HANDLERS.get(event["type"])
+        db.session.add(StripeEvent(id=event["id"], type=event["type"]))
+        try:
+            if handler is not None:
+                handler(event["data"]["object"])
+            db.session.commit()
+            return "applied" if handler else "ignored"
+        except IntegrityError:
+            db.session.rollback()
+            log.info("stripe event raced a concurrent delivery; trying again", extra={"event_type": event["type"]})
+    raise RuntimeError("a Stripe event kept racing concurrent deliveries")  # 500: Stripe delivers it again
 
 
 def grant_for(order: Order, *, period_key: str) -> None:
