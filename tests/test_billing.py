@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from telehealth.clock import now
 from telehealth.models import (
-    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, Order, OutboxMail, Product, ReviewStatus,
-    StripeEvent, Subscription,
+    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, Order, OutboxMail, Product, Refund,
+    ReviewStatus, StripeEvent, Subscription,
 )
 from telehealth.services import catalog
 from tests.conftest import PASSWORD, error_of, wait_until
@@ -99,10 +99,10 @@ def test_purchase_to_credits_through_stripe_and_its_webhook(app, buyer, stripe_w
     r = buyer.post("/api/v1/orders", json={"product": "starter"})
     assert r.status_code == 201
     body = r.get_json()
-    assert body["client_secret"].startswith(body["client_secret"].split("_secret_")[0])
     assert body["order"]["amount_cents"] == 19900 and body["order"]["status"] == "pending"
     intent = _stripe(app).v1.payment_intents.retrieve(
         committed.session.get(Order, body["order"]["id"]).stripe_payment_intent_id)
+    assert body["client_secret"] == intent.client_secret and body["client_secret"].startswith(f"{intent.id}_secret_")
     assert intent.amount == 19900 and intent.metadata["order_id"] == str(body["order"]["id"])
 
     r = buyer.post(f"/api/v1/orders/{body['order']['id']}/confirm", json={"payment_method": "pm_card_visa"})
@@ -165,6 +165,27 @@ def test_a_patient_in_an_unserviced_state_is_refused(shop, committed, create_use
     client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
     r = client.post("/api/v1/orders", json={"product": "starter"})
     assert r.status_code == 409 and "WY" in error_of(r)["message"]
+    assert committed.session.scalar(select(func.count()).select_from(Order)) == 0
+    assert committed.session.scalar(select(func.count()).select_from(BillingCustomer)) == 0
+
+
+def test_a_new_screening_does_not_undo_a_declined_one_and_an_open_crisis_blocks(shop, committed,
+                                                                                create_user_committed):
+    from telehealth.models import ClinicalAlert
+
+    patient = create_user_committed("patient")
+    _screened(committed, patient, review=ReviewStatus.DECLINED)
+    _screened(committed, patient)  # taken again, still waiting for review
+    client = shop.test_client()
+    client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    r = client.post("/api/v1/orders", json={"product": "starter"})
+    assert r.status_code == 409 and "review your new screening" in error_of(r)["message"]
+    _screened(committed, patient, review=ReviewStatus.APPROVED)
+    assert client.post("/api/v1/orders", json={"product": "coaching_30"}).status_code == 201
+    committed.session.add(ClinicalAlert(kind="crisis", urgency="urgent", patient_id=patient.id, summary="retake"))
+    committed.session.commit()
+    r = client.post("/api/v1/orders", json={"product": "coaching_30"})
+    assert r.status_code == 409 and "safety" in error_of(r)["message"]
 
 
 def test_maintenance_is_not_bought_as_an_order(buyer):
@@ -216,7 +237,14 @@ def test_every_webhook_of_a_purchase_replayed_20_times_in_any_order_grants_once(
         assert r.status_code == 200, r.get_json()
         outcomes.append(r.get_json()["message"])
     assert outcomes.count("applied") == len(events) and outcomes.count("duplicate") == 19 * len(events)
-    assert _order(buyer, order["id"])["status"] == "paid"  # a late failure never unpays it
+    assert _order(buyer, order["id"])["status"] == "paid"
+    # a failure reported for the very intent that paid, arriving late, never unpays it
+    succeeded = next(e for e in events if e["type"] == "payment_intent.succeeded")
+    late_failure = {**succeeded, "id": "evt_late_failure", "type": "payment_intent.payment_failed"}
+    payload = json.dumps(late_failure).encode()
+    assert webhook.post("/webhooks/stripe", data=payload, content_type="application/json",
+                        headers={"Stripe-Signature": _sign(app, payload)}).get_json()["message"] == "applied"
+    assert _order(buyer, order["id"])["status"] == "paid"
     assert _credits(buyer) == {"consult": 1, "medication_session": 1, "coaching_30": 1, "coaching_60": 0,
                                "follow_up": 0}
     grants = committed.session.scalar(select(func.count()).select_from(CreditEntry))
@@ -421,3 +449,128 @@ def test_one_event_delivered_concurrently_grants_once(app, buyer, committed, liv
     assert sorted(results) == ["applied"] + ["duplicate"] * 9
     assert _credits(buyer) == {"consult": 1, "medication_session": 1, "coaching_30": 1, "coaching_60": 0,
                                "follow_up": 0}
+
+
+def _deliver(app, event: dict):
+    payload = json.dumps(event).encode()
+    return app.test_client().post("/webhooks/stripe", data=payload, content_type="application/json",
+                                  headers={"Stripe-Signature": _sign(app, payload)})
+
+
+def test_a_refund_made_in_stripe_is_recorded_and_cannot_be_paid_out_again(app, buyer, stripe_webhooks, committed):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    order = _paid(buyer)
+    ledger.debit(buyer.patient.id, CreditKind.CONSULT, key="booking:test:2")
+    committed.session.commit()
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 13266})  # the dashboard
+    charge = {"id": "ch_dashboard", "object": "charge", "payment_intent": intent_id,
+              "refunds": {"data": [{"id": refund.id, "amount": 13266}]}}
+    for _ in range(3):  # delivered more than once
+        assert _deliver(app, {"id": "evt_charge_refunded", "type": "charge.refunded",
+                              "data": {"object": charge}}).status_code == 200
+    body = _order(buyer, order["id"])
+    assert body["status"] == "partially_refunded" and body["refunded_cents"] == 13266
+    assert sum(_credits(buyer).values()) == 0  # the two unused credits left with the money
+    quote = buyer.get(f"/api/v1/orders/{order['id']}/refund-quote").get_json()
+    assert quote["refundable"] is False and quote["amount_cents"] == 0
+
+
+def test_a_charge_without_an_intent_touches_no_order(app, committed):
+    r = _deliver(app, {"id": "evt_invoice_charge", "type": "charge.refunded",
+                       "data": {"object": {"id": "ch_x", "refunds": {"data": [{"id": "re_x", "amount": 100}]}}}})
+    assert r.status_code == 200
+    assert committed.session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+def test_concurrent_refund_requests_pay_out_once(app, buyer, stripe_webhooks, committed, live_server):
+    import threading
+    import urllib.error
+    import urllib.request
+
+    order = _paid(buyer)
+    cookie = "; ".join(f"{c.key}={c.value}" for c in [buyer.get_cookie(app.config["SESSION_COOKIE_NAME"])])
+    codes, start = [], threading.Barrier(4)
+
+    def refund():
+        request = urllib.request.Request(f"{live_server}/api/v1/orders/{order['id']}/refund", data=b"{}",
+                                         method="POST", headers={"Content-Type": "application/json", "Cookie": cookie})
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                codes.append(response.status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+
+    threads = [threading.Thread(target=refund) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [200, 409, 409, 409]
+    committed.session.expire_all()
+    assert committed.session.get(Order, order["id"]).refunded_cents == 19900
+    assert committed.session.scalar(select(func.count()).select_from(Refund)) == 1
+
+
+def test_a_refund_counts_what_was_bought_not_todays_catalog(app, buyer, stripe_webhooks, committed):
+    order = _paid(buyer)
+    product = committed.session.scalar(select(Product).where(Product.code == "starter"))
+    product.grants = {"consult": 1}  # the catalog changes after the purchase
+    committed.session.commit()
+    quote = buyer.get(f"/api/v1/orders/{order['id']}/refund-quote").get_json()
+    assert quote["amount_cents"] == 19900 and quote["granted"] == {"consult": 1, "medication_session": 1,
+                                                                    "coaching_30": 1}
+
+
+def test_concurrent_subscribe_requests_start_one_subscription(app, buyer, stripe_webhooks, committed, live_server):
+    import threading
+    import urllib.error
+    import urllib.request
+
+    cookie = f"{app.config['SESSION_COOKIE_NAME']}={buyer.get_cookie(app.config['SESSION_COOKIE_NAME']).value}"
+    codes, start = [], threading.Barrier(2)
+
+    def subscribe():
+        request = urllib.request.Request(f"{live_server}/api/v1/me/subscription", method="POST",
+                                         data=json.dumps({"payment_method": "pm_card_visa"}).encode(),
+                                         headers={"Content-Type": "application/json", "Cookie": cookie})
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                codes.append(response.status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+
+    threads = [threading.Thread(target=subscribe) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201, 409]
+    assert committed.session.scalar(select(func.count()).select_from(Subscription)) == 1
+
+
+def test_an_older_subscription_event_does_not_undo_a_newer_one(app, buyer, stripe_webhooks, committed):
+    assert buyer.post("/api/v1/me/subscription", json={"payment_method": "pm_card_visa"}).status_code == 201
+    sub_id = committed.session.scalar(select(Subscription)).stripe_subscription_id
+    customer = committed.session.scalar(select(BillingCustomer)).stripe_customer_id
+    newer = int(time.time()) + 60
+    base = {"id": sub_id, "object": "subscription", "customer": customer, "current_period_end": newer + 86400 * 30}
+    assert _deliver(app, {"id": "evt_new", "type": "customer.subscription.updated", "created": newer,
+                          "data": {"object": {**base, "status": "active", "cancel_at_period_end": True}}}
+                    ).status_code == 200
+    assert _deliver(app, {"id": "evt_old", "type": "customer.subscription.updated", "created": newer - 30,
+                          "data": {"object": {**base, "status": "past_due", "cancel_at_period_end": False}}}
+                    ).status_code == 200
+    state = buyer.get("/api/v1/me/subscription").get_json()
+    assert state["status"] == "active" and state["cancel_at_period_end"] is True
+
+
+def test_an_event_for_a_customer_not_yet_known_is_refused_so_stripe_retries(app, committed):
+    r = _deliver(app, {"id": "evt_early", "type": "invoice.payment_succeeded", "data": {"object": {
+        "id": "in_early", "subscription": "sub_unknown", "customer": "cus_unknown", "amount_paid": 14900}}})
+    assert r.status_code == 409 and error_of(r)["code"] == "event_not_yet_placeable"
+    assert committed.session.scalar(select(func.count()).select_from(StripeEvent)) == 0

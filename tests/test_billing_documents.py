@@ -38,7 +38,7 @@ _pi = iter(range(1, 10_000))
 def make_order(db, patient, product, *, paid_at=PAID_AT, refunds=(), status=OrderStatus.PAID,
                amount_cents=19900) -> Order:
     n = next(_pi)
-    order = Order(patient_id=patient.id, product_id=product.id, amount_cents=amount_cents, status=status,
+    order = Order(patient_id=patient.id, product_id=product.id, amount_cents=amount_cents, grants=dict(product.grants), status=status,
                   paid_at=paid_at if status is not OrderStatus.PENDING else None,
                   stripe_payment_intent_id=f"pi_test_docs_{n}", created_at=paid_at or PAID_AT)
     db.session.add(order)

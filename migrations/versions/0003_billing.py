@@ -2,7 +2,7 @@
 
 Revision ID: 0003_billing
 Revises: 0002_assessments
-Create Date: 2026-11-22 21:20:29.922753
+Create Date: 2026-11-22 21:48:27.340866
 
 """
 from alembic import op
@@ -35,7 +35,7 @@ def upgrade():
     sa.UniqueConstraint('code', name=op.f('uq_products_code'))
     )
     op.create_table('stripe_events',
-    sa.Column('id', sa.String(length=100), nullable=False),
+    sa.Column('id', sa.String(length=255), nullable=False),
     sa.Column('type', sa.String(length=100), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stripe_events'))
@@ -81,6 +81,7 @@ def upgrade():
     sa.Column('current_period_end', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('canceled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('remote_updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['patient_id'], ['users.id'], name=op.f('fk_subscriptions_patient_id_users'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_subscriptions_product_id_products'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subscriptions')),
@@ -88,6 +89,7 @@ def upgrade():
     )
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subscriptions_patient_id'), ['patient_id'], unique=False)
+        batch_op.create_index('uq_subscriptions_one_live_per_patient', ['patient_id'], unique=True, postgresql_where=sa.text("status <> 'canceled'"), sqlite_where=sa.text("status <> 'canceled'"))
 
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -95,6 +97,7 @@ def upgrade():
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('amount_cents', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('grants', sa.JSON(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'paid', 'failed', 'partially_refunded', 'refunded', name='order_status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('refunded_cents', sa.Integer(), nullable=False),
     sa.Column('stripe_payment_intent_id', sa.String(length=100), nullable=True),
@@ -103,7 +106,7 @@ def upgrade():
     sa.Column('failure_message', sa.String(length=300), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint('amount_cents > 0', name=op.f('ck_orders_amount_positive')),
+    sa.CheckConstraint('amount_cents >= 0', name=op.f('ck_orders_amount_not_negative')),
     sa.CheckConstraint('refunded_cents >= 0 AND refunded_cents <= amount_cents', name=op.f('ck_orders_refund_within_amount')),
     sa.ForeignKeyConstraint(['patient_id'], ['users.id'], name=op.f('fk_orders_patient_id_users'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_orders_product_id_products'), ondelete='RESTRICT'),
@@ -169,6 +172,7 @@ def downgrade():
 
     op.drop_table('orders')
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.drop_index('uq_subscriptions_one_live_per_patient', postgresql_where=sa.text("status <> 'canceled'"), sqlite_where=sa.text("status <> 'canceled'"))
         batch_op.drop_index(batch_op.f('ix_subscriptions_patient_id'))
 
     op.drop_table('subscriptions')

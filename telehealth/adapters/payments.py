@@ -65,6 +65,9 @@ def _call(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except stripe.CardError as exc:
         raise PaymentDeclined(exc.user_message or "The card was declined.") from None
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise PaymentProviderUnavailable(
+            "The payment service did not answer in time. Check your orders before trying again.") from exc
     except stripe.StripeError as exc:
         raise PaymentProviderUnavailable(
             "The payment service did not complete the request; nothing was charged. Try again shortly.") from exc
@@ -97,6 +100,16 @@ def confirm_payment_intent(intent_id: str, payment_method: str) -> Intent:
     return Intent(intent.id, intent.client_secret, intent.status)
 
 
+def cancel_payment_intent(intent_id: str) -> None:
+    """Cancel an intent that will not be used (a failed attempt being replaced)."""
+    try:
+        _client().v1.payment_intents.cancel(intent_id)
+    except stripe.InvalidRequestError:
+        pass  # already cancelled, or in a state that cannot be cancelled: nothing to stop
+    except stripe.StripeError as exc:
+        raise PaymentProviderUnavailable("The payment service is unavailable; try again shortly.") from exc
+
+
 def ensure_plan(*, code: str, name: str, amount_cents: int, currency: str) -> tuple[str, str]:
     """The Stripe Product and monthly Plan for a subscription product (created if missing)."""
     client = _client()
@@ -121,7 +134,8 @@ def create_subscription(*, customer_id: str, plan_id: str, payment_method: str, 
           params={"invoice_settings": {"default_payment_method": payment_method}})
     sub = _call(client.v1.subscriptions.create,
                 params={"customer": customer_id, "items": [{"plan": plan_id}],
-                        "metadata": {"patient_id": str(patient_id)}})
+                        "metadata": {"patient_id": str(patient_id)}},
+                options={"idempotency_key": f"subscribe-{patient_id}-{payment_method}"})
     return _subscription(sub)
 
 
@@ -164,7 +178,13 @@ def parse_webhook(payload: bytes, signature: str | None) -> dict:
     return event
 
 
+def timestamp(value) -> datetime | None:
+    """A Stripe unix time as an aware UTC datetime (None when absent or out of any sane range)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 4_102_444_800:  # before 2100
+        return None
+    return datetime.fromtimestamp(value, UTC)
+
+
 def _subscription(sub) -> StripeSubscription:
-    end = getattr(sub, "current_period_end", None)
-    return StripeSubscription(sub.id, sub.status, datetime.fromtimestamp(end, UTC) if end else None,
+    return StripeSubscription(sub.id, sub.status, timestamp(getattr(sub, "current_period_end", None)),
                               bool(getattr(sub, "cancel_at_period_end", False)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telehealth.clock import now
@@ -83,7 +83,7 @@ class Order(db.Model):
 
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("amount_cents >= 0", name="amount_not_negative"),  # a 100% coupon month is $0
         CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_within_amount"),
         Index("ix_orders_patient_created", "patient_id", "created_at"),
     )
@@ -93,6 +93,9 @@ class Order(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="usd")
+    # What this order grants, copied from the product when it was made: a later catalog change
+    # neither changes what was bought nor how its refund is counted.
+    grants: Mapped[dict] = mapped_column(JSON)
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "order_status"), default=OrderStatus.PENDING)
     refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -159,6 +162,11 @@ class SubscriptionStatus(StrEnum):
 
 class Subscription(db.Model):
     __tablename__ = "subscriptions"
+    __table_args__ = (
+        # One live maintenance subscription per patient, whatever races the requests run.
+        Index("uq_subscriptions_one_live_per_patient", "patient_id", unique=True,
+              postgresql_where=text("status <> 'canceled'"), sqlite_where=text("status <> 'canceled'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
@@ -169,6 +177,8 @@ class Subscription(db.Model):
     current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When Stripe created the newest subscription event applied: an older one arriving late is ignored.
+    remote_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     product: Mapped[Product] = relationship()
 
@@ -217,7 +227,7 @@ class StripeEvent(db.Model):
 
     __tablename__ = "stripe_events"
 
-    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

@@ -10,6 +10,7 @@ from telehealth.schemas.billing import (
     PurchaseIn, PurchaseOut, RefundQuoteOut, StaffRefundIn, SubscribeIn, SubscriptionOut, order_out, product_out,
     subscription_out,
 )
+from telehealth.extensions import db
 from telehealth.services import catalog, ledger, purchases, refunds, stripe_events
 
 bp = Blueprint("billing", __name__, url_prefix="/api/v1")
@@ -57,7 +58,16 @@ def my_orders():
 @endpoint("One order (its patient, ops or admin)", tags=["billing"], auth=(Role.PATIENT, Role.OPS, Role.ADMIN),
           response=OrderOut)
 def get_order(order_id: int):
-    return order_out(purchases.get_order(current_user, order_id))
+    order = purchases.get_order(current_user, order_id)
+    db.session.commit()  # staff reads are audited
+    return order_out(order)
+
+
+@bp.get("/admin/patients/<int:patient_id>/orders")
+@endpoint("A patient's orders, for refunds and billing questions (ops, admin; audited)", tags=["billing"],
+          auth=(Role.OPS, Role.ADMIN), response=OrderListOut)
+def patient_orders(patient_id: int):
+    return OrderListOut(items=[order_out(o) for o in purchases.list_orders_for_staff(current_user, patient_id)])
 
 
 @bp.get("/me/credits")

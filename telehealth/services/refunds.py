@@ -57,11 +57,11 @@ def unused_credits(order: Order) -> dict[CreditKind, int]:
     return unused
 
 
-def quote(patient: User, order_id: int) -> RefundQuote:
-    order = get_order(patient, order_id)
+def quote(patient: User, order_id: int, *, lock: bool = False) -> RefundQuote:
+    order = get_order(patient, order_id, lock=lock)
     granted = _net_granted(order)
     unused = unused_credits(order) if order.paid_at else {}
-    total_granted, total_unused = sum(order.product.grants.values()), sum(unused.values())
+    total_granted, total_unused = sum(order.grants.values()), sum(unused.values())
     amount = order.amount_cents * total_unused // total_granted if total_granted else 0
     amount = min(amount, order.amount_cents - order.refunded_cents)
     window = timedelta(days=current_app.config["REFUND_WINDOW_DAYS"])
@@ -82,17 +82,17 @@ def quote(patient: User, order_id: int) -> RefundQuote:
 
 def request_refund(patient: User, order_id: int) -> Refund:
     """Self-service: refund the order's unused credits as quoted; they leave the balance at once."""
-    offer = quote(patient, order_id)
+    offer = quote(patient, order_id, lock=True)  # the order stays locked until the refund commits
     if not offer.refundable:
         raise Conflict(offer.reason, code="refund_not_allowed")
-    order = get_order(patient, order_id)
+    order = get_order(patient, order_id, lock=True)
     return _execute(order, offer.amount_cents, {CreditKind(k): v for k, v in offer.unused.items() if v},
                     reason="Unused credits, self-service", actor=patient)
 
 
 def staff_refund(actor: User, order_id: int, amount_cents: int, reason: str) -> Refund:
     """Staff refund any paid order with a reason; a full refund also takes back its unused credits."""
-    order = db.session.get(Order, order_id)
+    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
     if order is None:
         raise NotFound("No such order.")
     if amount_cents > order.amount_cents - order.refunded_cents:
@@ -101,6 +101,25 @@ def staff_refund(actor: User, order_id: int, amount_cents: int, reason: str) -> 
     full = order.refunded_cents + amount_cents == order.amount_cents
     take = {k: v for k, v in unused_credits(order).items() if v} if full and order.paid_at else {}
     return _execute(order, amount_cents, take, reason=reason, actor=actor)
+
+
+def record_outside_refund(order: Order, stripe_refund_id: str, amount_cents: int) -> Refund:
+    """A refund Stripe made without this app asking (or whose answer was lost): its money, and the
+    unused credits it pays for (pro rata, rounded up), leave the order."""
+    sequence = len(order.refunds) + 1
+    order.record_refund(min(amount_cents, order.amount_cents - order.refunded_cents))
+    total = sum(order.grants.values())
+    to_take = -(-amount_cents * total // order.amount_cents) if order.amount_cents else 0
+    for kind, unused in sorted(unused_credits(order).items()):
+        take = min(unused, to_take)
+        if take:
+            ledger.take_back(order.patient_id, kind, take, key=f"refund:{order.id}:{sequence}:{kind.value}",
+                             order_id=order.id, note="Refunded in Stripe")
+            to_take -= take
+    refund = Refund(order_id=order.id, amount_cents=amount_cents, stripe_refund_id=stripe_refund_id,
+                    reason="Refunded in Stripe")
+    db.session.add(refund)
+    return refund
 
 
 def _execute(order: Order, amount_cents: int, take: dict[CreditKind, int], *, reason: str, actor: User) -> Refund:

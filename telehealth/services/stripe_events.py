@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from telehealth.adapters.mail import send_mail
-from telehealth.clock import UTC, now
-from telehealth.errors import ValidationFailed
+from telehealth.adapters.payments import timestamp
+from telehealth.clock import now
+from telehealth.errors import ServiceError, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import User
 from telehealth.models.billing import (
@@ -31,14 +32,21 @@ class MalformedEvent(ValidationFailed):
     code = "malformed_event"
 
 
+class NotYetPlaceable(ServiceError):
+    status = 409
+    code = "event_not_yet_placeable"
+
+
 def handle(event: dict) -> str:
     """Apply a verified event; returns "applied", "duplicate" or "ignored".
 
     A unique-key clash means another delivery committed first: either the same event (then it is a
     duplicate) or a row this effect also needed (then trying again sees that row and succeeds)."""
-    if not (isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
-            and isinstance((event.get("data") or {}).get("object"), dict)):
-        raise MalformedEvent("The event lacks an id, a type or a data object.")
+    data = event.get("data")
+    if not (isinstance(event.get("id"), str) and 0 < len(event["id"]) <= 255 and isinstance(event.get("type"), str)
+            and isinstance(data, dict) and isinstance(data.get("object"), dict)
+            and isinstance(data["object"].get("id"), str)):
+        raise MalformedEvent("The event lacks an id, a type or a data object with an id.")
     for _attempt in range(3):
         if db.session.get(StripeEvent, event["id"]) is not None:
             return "duplicate"
@@ -46,7 +54,7 @@ def handle(event: dict) -> str:
         db.session.add(StripeEvent(id=event["id"], type=event["type"]))
         try:
             if handler is not None:
-                handler(event["data"]["object"])
+                handler(event["data"]["object"], timestamp(event.get("created")))
             db.session.commit()
             return "applied" if handler else "ignored"
         except IntegrityError:
@@ -56,7 +64,7 @@ def handle(event: dict) -> str:
 
 
 def grant_for(order: Order, *, period_key: str) -> None:
-    for kind, count in order.product.grants.items():
+    for kind, count in order.grants.items():
         ledger.grant(order.patient_id, CreditKind(kind), count, key=f"{period_key}:{kind}", order_id=order.id,
                      note=f"{order.product.name}")
 
@@ -68,16 +76,33 @@ def _order_for_intent(intent: dict) -> Order | None:
     return db.session.scalar(select(Order).where(Order.stripe_payment_intent_id == intent["id"]).with_for_update())
 
 
-def payment_intent_succeeded(intent: dict) -> None:
+def _order_from_metadata(intent: dict) -> Order | None:
+    """An order an intent names in its metadata, though the order has moved on to a newer intent."""
+    order_id = str((intent.get("metadata") or {}).get("order_id", ""))
+    if not order_id.isdigit() or int(order_id) > 2**31 - 1:
+        return None
+    return db.session.scalar(select(Order).where(Order.id == int(order_id)).with_for_update())
+
+
+def payment_intent_succeeded(intent: dict, at) -> None:
     order = _order_for_intent(intent)
-    if order is None:  # a subscription invoice's payment: the invoice events carry it
-        return
+    if order is None:
+        # An earlier attempt of a retried order was paid after all (its cancellation lost the race):
+        # the money is the order's. If the order was paid twice, staff see the log and refund one.
+        order = _order_from_metadata(intent)
+        if order is None:  # a subscription invoice's payment: the invoice events carry it
+            return
+        if order.paid_at is not None:
+            log.warning("an order was paid by two payment intents", extra={"order_id": order.id})
+            return
+        order.status = OrderStatus.FAILED if order.status is OrderStatus.PENDING else order.status
+        order.stripe_payment_intent_id = intent["id"]
     order.mark_paid(now())
     if order.paid_at is not None:  # paid now or before: the keyed grant happens once either way
         grant_for(order, period_key=f"order:{order.id}")
 
 
-def payment_intent_failed(intent: dict) -> None:
+def payment_intent_failed(intent: dict, at) -> None:
     order = _order_for_intent(intent)
     if order is None:
         return
@@ -96,8 +121,9 @@ def _subscription_for(stripe_subscription_id: str | None, customer_id: str | Non
     # The webhook beat the API answer: the customer tells us whose it is.
     customer = db.session.scalar(select(BillingCustomer).where(BillingCustomer.stripe_customer_id == customer_id))
     if customer is None:
-        log.warning("stripe subscription for an unknown customer", extra={"subscription": stripe_subscription_id})
-        return None
+        # Not ours yet (the purchase that made it has not committed): refuse, so Stripe delivers
+        # it again later, rather than store it as handled and lose its effect.
+        raise NotYetPlaceable("This subscription's customer is not known yet; deliver the event again later.")
     return purchases.upsert_subscription(stripe_subscription_id, customer.patient_id,
                                          purchases.maintenance_product().id)
 
@@ -105,10 +131,12 @@ def _subscription_for(stripe_subscription_id: str | None, customer_id: str | Non
 def _invoice_order(invoice: dict, subscription: Subscription) -> Order:
     order = db.session.scalar(select(Order).where(Order.stripe_invoice_id == invoice["id"]).with_for_update())
     if order is None:
-        order = Order(patient_id=subscription.patient_id, product_id=subscription.product_id,
-                      amount_cents=invoice.get("amount_paid") or invoice.get("amount_due") or invoice["total"],
-                      currency=invoice.get("currency", "usd"), stripe_invoice_id=invoice["id"],
-                      subscription_id=subscription.id, status=OrderStatus.PENDING)
+        amount = invoice.get("amount_paid") or invoice.get("amount_due") or invoice.get("total") or 0
+        if not isinstance(amount, int) or not 0 <= amount <= 10_000_000:
+            raise MalformedEvent("The invoice's amount is not a sane number of cents.")
+        order = Order(patient_id=subscription.patient_id, product_id=subscription.product_id, amount_cents=amount,
+                      currency=str(invoice.get("currency", "usd"))[:3], grants=dict(subscription.product.grants),
+                      stripe_invoice_id=invoice["id"], subscription_id=subscription.id, status=OrderStatus.PENDING)
         db.session.add(order)
         db.session.flush()
     return order
@@ -116,11 +144,11 @@ def _invoice_order(invoice: dict, subscription: Subscription) -> Order:
 
 def _period_end(invoice: dict) -> datetime | None:
     lines = (invoice.get("lines") or {}).get("data") or []
-    end = lines[0].get("period", {}).get("end") if lines else invoice.get("period_end")
-    return datetime.fromtimestamp(end, UTC) if end else None
+    first = lines[0] if lines and isinstance(lines[0], dict) else {}
+    return timestamp((first.get("period") or {}).get("end") if first else invoice.get("period_end"))
 
 
-def invoice_paid(invoice: dict) -> None:
+def invoice_paid(invoice: dict, at) -> None:
     """A month of maintenance: its credits, once per invoice."""
     subscription = _subscription_for(invoice.get("subscription"), invoice.get("customer"))
     if subscription is None:
@@ -128,10 +156,11 @@ def invoice_paid(invoice: dict) -> None:
     order = _invoice_order(invoice, subscription)
     order.mark_paid(now())
     grant_for(order, period_key=f"invoice:{invoice['id']}")
-    purchases.apply_remote_state(subscription, "active", _period_end(invoice), subscription.cancel_at_period_end)
+    purchases.apply_remote_state(subscription, "active", _period_end(invoice), subscription.cancel_at_period_end,
+                                 as_of=at)
 
 
-def invoice_failed(invoice: dict) -> None:
+def invoice_failed(invoice: dict, at) -> None:
     subscription = _subscription_for(invoice.get("subscription"), invoice.get("customer"))
     if subscription is None:
         return
@@ -146,32 +175,38 @@ def invoice_failed(invoice: dict) -> None:
               "or to see your options; you can cancel in one step there too.", kind="payment_failed")
 
 
-def subscription_deleted(sub: dict) -> None:
+def subscription_deleted(sub: dict, at) -> None:
     subscription = _subscription_for(sub["id"], sub.get("customer"))
     if subscription is not None and subscription.status is not SubscriptionStatus.CANCELED:
         subscription.status = SubscriptionStatus.CANCELED
         subscription.canceled_at = now()
 
 
-def subscription_updated(sub: dict) -> None:
+def subscription_updated(sub: dict, at) -> None:
     subscription = _subscription_for(sub["id"], sub.get("customer"))
     if subscription is not None:
-        end = sub.get("current_period_end")
-        purchases.apply_remote_state(subscription, sub.get("status", ""),
-                                     datetime.fromtimestamp(end, UTC) if end else None,
-                                     bool(sub.get("cancel_at_period_end")))
+        purchases.apply_remote_state(subscription, str(sub.get("status", "")), timestamp(sub.get("current_period_end")),
+                                     bool(sub.get("cancel_at_period_end")), as_of=at)
 
 
-def charge_refunded(charge: dict) -> None:
-    """Refunds made outside the app (Stripe's dashboard): the money is recorded on the order."""
-    order = db.session.scalar(select(Order).where(Order.stripe_payment_intent_id == charge.get("payment_intent")))
+def charge_refunded(charge: dict, at) -> None:
+    """Refunds made outside the app (Stripe's dashboard, or one of ours whose answer was lost):
+    the money is recorded on the order and unused credits worth it are taken back, so a
+    self-service refund cannot pay the same credits out twice."""
+    intent_id = charge.get("payment_intent")
+    if not isinstance(intent_id, str):
+        return  # an invoice's charge, or no intent: nothing of ours to match it to
+    order = db.session.scalar(select(Order).where(Order.stripe_payment_intent_id == intent_id).with_for_update())
     if order is None:
         return
+    from telehealth.services import refunds  # refunds imports purchases, which imports this module's peers
+
     for refund in (charge.get("refunds") or {}).get("data") or []:
+        if not (isinstance(refund, dict) and isinstance(refund.get("id"), str)
+                and isinstance(refund.get("amount"), int) and refund["amount"] > 0):
+            raise MalformedEvent("A refund in the charge lacks an id or an amount.")
         if db.session.scalar(select(Refund.id).where(Refund.stripe_refund_id == refund["id"])) is None:
-            order.record_refund(refund["amount"])
-            db.session.add(Refund(order_id=order.id, amount_cents=refund["amount"], stripe_refund_id=refund["id"],
-                                  reason="Refunded in Stripe"))
+            refunds.record_outside_refund(order, refund["id"], refund["amount"])
 
 
 HANDLERS = {
