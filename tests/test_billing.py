@@ -485,18 +485,17 @@ def test_a_charge_without_an_intent_touches_no_order(app, committed):
     assert committed.session.scalar(select(func.count()).select_from(Order)) == 0
 
 
-def test_concurrent_refund_requests_pay_out_once(app, buyer, stripe_webhooks, committed, live_server):
+def _race(url: str, body: dict, cookie: str, count: int) -> list[int]:
+    """POST the same request from `count` threads at once; the status codes they got."""
     import threading
     import urllib.error
     import urllib.request
 
-    order = _paid(buyer)
-    cookie = "; ".join(f"{c.key}={c.value}" for c in [buyer.get_cookie(app.config["SESSION_COOKIE_NAME"])])
-    codes, start = [], threading.Barrier(4)
+    codes, start = [], threading.Barrier(count)
 
-    def refund():
-        request = urllib.request.Request(f"{live_server}/api/v1/orders/{order['id']}/refund", data=b"{}",
-                                         method="POST", headers={"Content-Type": "application/json", "Cookie": cookie})
+    def send():
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json", "Cookie": cookie})
         start.wait()
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -504,12 +503,23 @@ def test_concurrent_refund_requests_pay_out_once(app, buyer, stripe_webhooks, co
         except urllib.error.HTTPError as exc:
             codes.append(exc.code)
 
-    threads = [threading.Thread(target=refund) for _ in range(4)]
+    threads = [threading.Thread(target=send) for _ in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(codes) == [200, 409, 409, 409]
+    return sorted(codes)
+
+
+def _cookie(app, client) -> str:
+    name = app.config["SESSION_COOKIE_NAME"]
+    return f"{name}={client.get_cookie(name).value}"
+
+
+def test_concurrent_refund_requests_pay_out_once(app, buyer, stripe_webhooks, committed, live_server):
+    order = _paid(buyer)
+    codes = _race(f"{live_server}/api/v1/orders/{order['id']}/refund", {}, _cookie(app, buyer), 4)
+    assert codes == [200, 409, 409, 409]
     committed.session.expire_all()
     assert committed.session.get(Order, order["id"]).refunded_cents == 19900
     assert committed.session.scalar(select(func.count()).select_from(Refund)) == 1
@@ -526,30 +536,8 @@ def test_a_refund_counts_what_was_bought_not_todays_catalog(app, buyer, stripe_w
 
 
 def test_concurrent_subscribe_requests_start_one_subscription(app, buyer, stripe_webhooks, committed, live_server):
-    import threading
-    import urllib.error
-    import urllib.request
-
-    cookie = f"{app.config['SESSION_COOKIE_NAME']}={buyer.get_cookie(app.config['SESSION_COOKIE_NAME']).value}"
-    codes, start = [], threading.Barrier(2)
-
-    def subscribe():
-        request = urllib.request.Request(f"{live_server}/api/v1/me/subscription", method="POST",
-                                         data=json.dumps({"payment_method": "pm_card_visa"}).encode(),
-                                         headers={"Content-Type": "application/json", "Cookie": cookie})
-        start.wait()
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                codes.append(response.status)
-        except urllib.error.HTTPError as exc:
-            codes.append(exc.code)
-
-    threads = [threading.Thread(target=subscribe) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(codes) == [201, 409]
+    codes = _race(f"{live_server}/api/v1/me/subscription", {"payment_method": "pm_card_visa"}, _cookie(app, buyer), 2)
+    assert codes == [201, 409]
     assert committed.session.scalar(select(func.count()).select_from(Subscription)) == 1
 
 

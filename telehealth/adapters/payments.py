@@ -122,9 +122,13 @@ def ensure_plan(*, code: str, name: str, amount_cents: int, currency: str) -> tu
     except stripe.StripeError as exc:
         raise PaymentProviderUnavailable("The payment service is unavailable; try again shortly.") from exc
     product = _call(client.v1.products.create, params={"name": name, "metadata": {"code": code}})
-    plan = _call(client.v1.plans.create, params={"id": plan_id, "amount": amount_cents, "currency": currency,
-                                                 "interval": "month", "product": product.id})
-    return product.id, plan.id
+    try:
+        plan = client.v1.plans.create(params={"id": plan_id, "amount": amount_cents, "currency": currency,
+                                              "interval": "month", "product": product.id})
+    except stripe.StripeError:
+        # Another request created this plan a moment ago (its id is ours to choose): use that one.
+        plan = _call(client.v1.plans.retrieve, plan_id)
+    return (plan.product if isinstance(plan.product, str) else plan.product.id), plan.id
 
 
 def create_subscription(*, customer_id: str, plan_id: str, payment_method: str, patient_id: int) -> StripeSubscription:
