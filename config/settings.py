@@ -94,6 +94,13 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_localstripe_development")
     STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 0)
+    # Booking: how soon and how far ahead, slot grid, buffer around each appointment, and the
+    # cancellation cutoff after which a patient's cancellation keeps the credit used.
+    BOOKING_MIN_NOTICE_HOURS = _env_int("BOOKING_MIN_NOTICE_HOURS", 12)
+    BOOKING_HORIZON_DAYS = _env_int("BOOKING_HORIZON_DAYS", 30)
+    SLOT_STEP_MINUTES = _env_int("SLOT_STEP_MINUTES", 30)
+    APPOINTMENT_BUFFER_MINUTES = _env_int("APPOINTMENT_BUFFER_MINUTES", 10)
+    CANCELLATION_CUTOFF_HOURS = _env_int("CANCELLATION_CUTOFF_HOURS", 24)
     # Written refund policy: unused credits of refundable packages, pro rata, within this many days.
     REFUND_WINDOW_DAYS = _env_int("REFUND_WINDOW_DAYS", 30)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")

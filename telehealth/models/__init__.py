@@ -12,9 +12,14 @@ from telehealth.models.billing import (
     ProductKind, Refund, StripeEvent, Subscription, SubscriptionStatus,
 )
 from telehealth.models.care import CareAssignment, CareRole
+from telehealth.models.scheduling import (
+    Appointment, AppointmentStatus, AvailabilityException, AvailabilityWindow, CalendarFeed, ExceptionKind, Reminder,
+)
 from telehealth.models.mail import OutboxMail
 
 __all__ = [
+    "Appointment", "AppointmentStatus", "AvailabilityException", "AvailabilityWindow", "CalendarFeed", "ExceptionKind",
+    "Reminder",
     "BillingCustomer", "CreditBalance", "CreditEntry", "CreditKind", "Diagnosis", "EntryType", "Order", "OrderStatus",
     "Product", "ProductKind", "Refund", "StripeEvent", "Subscription", "SubscriptionStatus",
     "AlertStatus", "Assessment", "AssessmentStatus", "ClinicalAlert", "Decision", "Measure", "ReviewDecision",

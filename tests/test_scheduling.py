@@ -1,0 +1,244 @@
+"""Scheduling: availability across time zones and daylight saving, licensing, booking with credits,
+cancellation, and no double booking under a rush."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from telehealth.models import (
+    Appointment, Assessment, AssessmentStatus, CareAssignment, CareRole, CreditKind, Reminder, ReviewStatus,
+)
+from telehealth.services import ledger, scheduling
+from tests.conftest import PASSWORD, _make_user, error_of
+
+UTC = timezone.utc
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)  # a week before the US daylight-saving change (8 March 2026)
+
+
+def _approve(db, patient):
+    db.session.add(Assessment(questionnaire_id="screening", questionnaire_version=1, status=AssessmentStatus.SUBMITTED,
+                              patient_id=patient.id, answers={}, submitted_at=NOW, outcome="likely_candidate",
+                              reasons=[], review_status=ReviewStatus.APPROVED, review_due_at=NOW))
+    db.session.commit()
+
+
+def _provider(db, role, zone, windows, **kw):
+    provider = _make_user(db, role, time_zone=zone, **kw)
+    scheduling.set_weekly_windows(provider, windows)
+    return provider
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def patient(db, auth, clock):
+    patient = auth.as_role("patient")
+    _approve(db, patient)
+    ledger.grant(patient.id, CreditKind.CONSULT, 3, key="test:consults")
+    ledger.grant(patient.id, CreditKind.COACHING_30, 2, key="test:coaching")
+    db.session.commit()
+    return patient
+
+
+def _slots(client, type_="consult", start="2026-03-07T00:00:00Z", end="2026-03-10T00:00:00Z", **extra):
+    r = client.get("/api/v1/slots", query_string={"type": type_, "start": start, "end": end, **extra})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["items"]
+
+
+def test_slots_follow_each_providers_clock_across_daylight_saving(client, db, patient):
+    sunday_night = [(6, time(1, 0), time(4, 0))]  # Sunday 01:00 to 04:00 on the provider's wall
+    new_york = _provider(db, "physician", "America/New_York", sunday_night, states=["NY"])
+    phoenix = _provider(db, "physician", "America/Phoenix", sunday_night, states=["NY"])
+    by_provider = {}
+    for slot in _slots(client):
+        by_provider.setdefault(slot["provider_id"], []).append(slot["starts_at"])
+    # 8 March in New York: 2am never happens, so the window is two real hours (4 half-hour slots);
+    # Phoenix keeps standard time all year: three hours (6 slots).
+    assert len(by_provider[new_york.id]) == 4 and len(by_provider[phoenix.id]) == 6
+    local = [datetime.fromisoformat(s).astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
+             for s in by_provider[new_york.id]]
+    assert local == ["01:00", "01:30", "03:00", "03:30"]
+    # times are shown in the patient's zone (New York): the change shows in the offsets
+    assert by_provider[new_york.id][0].endswith("-05:00") and by_provider[new_york.id][-1].endswith("-04:00")
+
+
+def test_only_physicians_licensed_in_the_patients_state_on_that_date_are_offered(client, db, patient, clock):
+    weekdays = [(d, time(9), time(12)) for d in range(7)]
+    licensed = _provider(db, "physician", "America/New_York", weekdays, states=["NY"])
+    elsewhere = _provider(db, "physician", "America/New_York", weekdays, states=["CA"])
+    expiring = _provider(db, "physician", "America/New_York", weekdays, states=["NY"],
+                         license_expires=datetime(2026, 3, 8).date())
+    offered = {(s["provider_id"], s["starts_at"][:10]) for s in _slots(client, start="2026-03-07T00:00:00Z",
+                                                                        end="2026-03-11T00:00:00Z")}
+    assert {p for p, _ in offered} == {licensed.id, expiring.id}
+    assert max(day for p, day in offered if p == expiring.id) == "2026-03-08"  # none after the license ends
+    slot = datetime(2026, 3, 9, 14, tzinfo=UTC)  # 10:00 in New York
+    r = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": elsewhere.id,
+                                                  "starts_at": slot.isoformat()})
+    assert r.status_code == 409 and error_of(r)["code"] == "slot_taken"
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def test_booking_debits_a_credit_and_sets_reminders(client, db, patient):
+    doctor = _provider(db, "physician", "America/New_York", [(0, time(9), time(12))], states=["NY"])
+    slot = _slots(client, provider_id=doctor.id, start="2026-03-09T00:00:00Z", end="2026-03-10T00:00:00Z")[0]
+    r = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id,
+                                                  "starts_at": slot["starts_at"]})
+    assert r.status_code == 201, r.get_json()
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 2
+    reminders = db.session.scalars(select(Reminder).order_by(Reminder.due_at)).all()
+    starts = datetime.fromisoformat(slot["starts_at"])
+    assert [(r.lead, r.due_at) for r in reminders] == [("24h", starts - timedelta(hours=24)),
+                                                        ("1h", starts - timedelta(hours=1))]
+    # the slot, and the ones its buffers touch, are no longer offered
+    again = _slots(client, provider_id=doctor.id, start="2026-03-09T00:00:00Z", end="2026-03-10T00:00:00Z")
+    assert slot["starts_at"] not in [s["starts_at"] for s in again]
+    r = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id,
+                                                  "starts_at": slot["starts_at"]})
+    assert r.status_code == 409
+
+
+def test_a_consult_needs_an_approved_screening_and_a_credit(client, db, auth, clock):
+    doctor = _provider(db, "physician", "America/New_York", [(0, time(9), time(12))], states=["NY"])
+    unapproved = auth.as_role("patient")
+    slot = datetime(2026, 3, 9, 14, tzinfo=UTC).isoformat()
+    r = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id, "starts_at": slot})
+    assert r.status_code == 409 and error_of(r)["code"] == "not_approved"
+    _approve(db, unapproved)
+    r = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id, "starts_at": slot})
+    assert r.status_code == 409 and error_of(r)["code"] == "insufficient_credits"
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def test_notice_and_horizon_bound_what_can_be_booked(client, db, patient):
+    _provider(db, "physician", "America/New_York", [(d, time(0), time(23, 30)) for d in range(7)], states=["NY"])
+    slots = [datetime.fromisoformat(s["starts_at"]) for s in
+             _slots(client, start="2026-03-01T00:00:00Z", end="2026-05-01T00:00:00Z")]
+    assert min(slots) >= NOW + timedelta(hours=12) and max(slots) <= NOW + timedelta(days=30)
+
+
+def test_assigned_coach_comes_first(client, db, patient):
+    weekdays = [(d, time(9), time(11)) for d in range(7)]
+    other = _provider(db, "coach", "America/Chicago", weekdays)
+    mine = _provider(db, "coach", "America/Denver", weekdays)
+    db.session.add(CareAssignment(patient_id=patient.id, staff_id=mine.id, care_role=CareRole.COACH))
+    db.session.commit()
+    items = _slots(client, type_="coaching_30")
+    assert items[0]["provider_id"] == mine.id and items[0]["preferred"] is True
+    assert {s["provider_id"] for s in items} == {mine.id, other.id}
+
+
+def test_overlap_of_different_lengths_is_refused(client, db, patient):
+    coach = _provider(db, "coach", "America/New_York", [(0, time(9), time(13))])
+    ledger.grant(patient.id, CreditKind.COACHING_60, 1, key="test:c60")
+    db.session.commit()
+    ten = datetime(2026, 3, 9, 14, tzinfo=UTC)
+    assert client.post("/api/v1/appointments", json={"type": "coaching_60", "provider_id": coach.id,
+                                                     "starts_at": ten.isoformat()}).status_code == 201
+    for offset in (30, 60):  # inside the hour, or touching its buffer
+        r = client.post("/api/v1/appointments", json={"type": "coaching_30", "provider_id": coach.id,
+                                                      "starts_at": (ten + timedelta(minutes=offset)).isoformat()})
+        assert r.status_code == 409, offset
+    assert client.post("/api/v1/appointments", json={"type": "coaching_30", "provider_id": coach.id,
+                                                     "starts_at": (ten + timedelta(minutes=90)).isoformat()}
+                       ).status_code == 201
+
+
+def test_cancel_in_time_returns_the_credit_late_keeps_it(client, db, patient, clock, app, create_user):
+    doctor = _provider(db, "physician", "America/New_York", [(d, time(9), time(17)) for d in range(7)], states=["NY"])
+    first = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id,
+                                                      "starts_at": "2026-03-05T14:00:00+00:00"}).get_json()
+    second = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id,
+                                                       "starts_at": "2026-03-06T14:00:00+00:00"}).get_json()
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 1
+    r = client.post(f"/api/v1/appointments/{first['id']}/cancel", json={})
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 2
+    assert {r.status for r in db.session.scalars(select(Reminder).where(Reminder.appointment_id == first["id"]))} == {
+        "cancelled"}
+    clock.move_to(datetime(2026, 3, 5, 20, tzinfo=UTC))  # 18 hours before the second
+    client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    r = client.post(f"/api/v1/appointments/{second['id']}/cancel", json={})
+    assert r.status_code == 409 and error_of(r)["code"] == "late_cancellation"
+    r = client.post(f"/api/v1/appointments/{second['id']}/cancel", json={"accept_late": True})
+    assert r.status_code == 200 and r.get_json()["late_cancellation"] is True
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 2  # the late one's credit stays used
+
+
+def test_a_provider_cancelling_late_gives_the_credit_back(client, db, patient, clock, app):
+    doctor = _provider(db, "physician", "America/New_York", [(d, time(9), time(17)) for d in range(7)], states=["NY"])
+    appointment = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id,
+                                                            "starts_at": "2026-03-02T14:00:00+00:00"}).get_json()
+    doctor_client = app.test_client()
+    doctor_client.post("/api/v1/auth/login", json={"email": doctor.email, "password": PASSWORD})
+    assert doctor_client.post(f"/api/v1/appointments/{appointment['id']}/cancel", json={}).status_code == 200
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 3
+    stranger = app.test_client()
+    other = _make_user(db, "patient")
+    stranger.post("/api/v1/auth/login", json={"email": other.email, "password": PASSWORD})
+    assert stranger.get(f"/api/v1/appointments/{appointment['id']}").status_code == 404
+
+
+def _rush(app, live_server, committed, bookings):
+    """Fire the bookings (type, minutes after 10:00) at one provider from one thread each."""
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    patient = _make_user(committed, "patient")
+    _approve(committed, patient)
+    ledger.grant(patient.id, CreditKind.CONSULT, 60, key="rush:consult")
+    ledger.grant(patient.id, CreditKind.COACHING_30, 60, key="rush:c30")
+    ledger.grant(patient.id, CreditKind.COACHING_60, 60, key="rush:c60")
+    committed.session.commit()
+    coach = _make_user(committed, "coach")
+    scheduling.set_weekly_windows(coach, [(d, time(0), time(23, 30)) for d in range(7)])
+    login = app.test_client()
+    login.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    cookie = f"{app.config['SESSION_COOKIE_NAME']}={login.get_cookie(app.config['SESSION_COOKIE_NAME']).value}"
+    ten = (datetime.now(UTC) + timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
+    codes, start = [], threading.Barrier(len(bookings))
+
+    def book(type_, minutes):
+        body = json.dumps({"type": type_, "provider_id": coach.id,
+                           "starts_at": (ten + timedelta(minutes=minutes)).isoformat()}).encode()
+        request = urllib.request.Request(f"{live_server}/api/v1/appointments", data=body, method="POST",
+                                         headers={"Content-Type": "application/json", "Cookie": cookie})
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                codes.append(response.status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+
+    threads = [threading.Thread(target=book, args=b) for b in bookings]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return codes, patient.id
+
+
+def test_fifty_requests_for_one_slot_book_it_once(app, live_server, committed):
+    codes, patient_id = _rush(app, live_server, committed, [("coaching_30", 0)] * 50)
+    assert codes.count(201) == 1 and codes.count(409) == 49, sorted(set(codes))
+    assert committed.session.scalar(select(func.count()).select_from(Appointment)) == 1
+    assert ledger.balances(patient_id)[CreditKind.COACHING_30] == 59
+
+
+def test_overlapping_appointments_of_different_lengths_race(app, live_server, committed):
+    codes, patient_id = _rush(app, live_server, committed,
+                              [("coaching_60", 0)] * 10 + [("coaching_30", 30)] * 10 + [("coaching_30", 60)] * 10)
+    assert codes.count(201) == 1 and codes.count(409) == 29, sorted(set(codes))
+    booked = committed.session.scalars(select(Appointment)).all()
+    assert len(booked) == 1
