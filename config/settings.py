@@ -101,6 +101,13 @@ class Config:
     SLOT_STEP_MINUTES = _env_int("SLOT_STEP_MINUTES", 30)
     APPOINTMENT_BUFFER_MINUTES = _env_int("APPOINTMENT_BUFFER_MINUTES", 10)
     CANCELLATION_CUTOFF_HOURS = _env_int("CANCELLATION_CUTOFF_HOURS", 24)
+    # Twilio Video access tokens are made offline; development values sign tokens nobody accepts.
+    TWILIO_ACCOUNT_SID = _env("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
+    TWILIO_API_KEY_SID = _env("TWILIO_API_KEY_SID", "SK00000000000000000000000000000000")
+    TWILIO_API_KEY_SECRET = _env("TWILIO_API_KEY_SECRET", "development-video-secret-not-for-production")
+    # A video token is handed out from this long before an appointment to this long after it ends.
+    VIDEO_OPENS_MINUTES_BEFORE = _env_int("VIDEO_OPENS_MINUTES_BEFORE", 10)
+    VIDEO_CLOSES_MINUTES_AFTER = _env_int("VIDEO_CLOSES_MINUTES_AFTER", 30)
     # Written refund policy: unused credits of refundable packages, pro rata, within this many days.
     REFUND_WINDOW_DAYS = _env_int("REFUND_WINDOW_DAYS", 30)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
@@ -147,6 +154,8 @@ class ProductionConfig(Config):
         if settings.get("STRIPE_SECRET_KEY", "").endswith("localstripe") or \
                 settings.get("STRIPE_WEBHOOK_SECRET", "").endswith("development"):
             problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set")
+        if settings.get("TWILIO_API_KEY_SECRET") == "development-video-secret-not-for-production":
+            problems.append("TWILIO_API_KEY_SECRET must be set")
         if not settings.get("FIELD_ENCRYPTION_KEYS"):
             problems.append("FIELD_ENCRYPTION_KEYS must be set")
         if problems:

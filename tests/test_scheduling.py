@@ -242,3 +242,120 @@ def test_overlapping_appointments_of_different_lengths_race(app, live_server, co
     assert codes.count(201) == 1 and codes.count(409) == 29, sorted(set(codes))
     booked = committed.session.scalars(select(Appointment)).all()
     assert len(booked) == 1
+
+
+@pytest.fixture
+def booked(client, db, patient):
+    """A consult booked with a NY physician for Monday 9 March 2026, 10:00 in New York."""
+    doctor = _provider(db, "physician", "America/New_York", [(d, time(9), time(17)) for d in range(7)], states=["NY"])
+    r = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id,
+                                                  "starts_at": "2026-03-09T14:00:00+00:00"})
+    assert r.status_code == 201
+    return doctor, r.get_json()
+
+
+def _as(app, user):
+    other = app.test_client()
+    assert other.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}).status_code == 200
+    return other
+
+
+def test_reschedule_moves_the_booking_its_credit_and_reminders(client, db, patient, booked):
+    doctor, appointment = booked
+    r = client.post(f"/api/v1/appointments/{appointment['id']}/reschedule",
+                    json={"starts_at": "2026-03-10T15:00:00+00:00"})
+    assert r.status_code == 201, r.get_json()
+    moved = r.get_json()
+    assert moved["id"] != appointment["id"] and moved["starts_at"].startswith("2026-03-10T11:00")
+    assert client.get(f"/api/v1/appointments/{appointment['id']}").get_json()["status"] == "cancelled"
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 2  # one credit, now for the new time
+    pending = db.session.scalars(select(Reminder).where(Reminder.status == "pending")).all()
+    assert {r.appointment_id for r in pending} == {moved["id"]}
+    # the old time is free again
+    assert "2026-03-09T10:00:00-04:00" in [s["starts_at"] for s in _slots(client, provider_id=doctor.id)]
+    # cancelling the moved appointment in time gives the credit back once
+    client.post(f"/api/v1/appointments/{moved['id']}/cancel", json={})
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 3
+
+
+def test_video_token_only_for_its_people_and_around_its_time(client, app, db, patient, booked, clock):
+    import jwt as pyjwt  # PyJWT, installed with the twilio SDK
+
+    doctor, appointment = booked
+    url = f"/api/v1/appointments/{appointment['id']}/video-token"
+    clock.move_to(datetime(2026, 3, 9, 13, 49, tzinfo=UTC))  # 11 minutes before
+    client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    r = client.post(url, json={})
+    assert r.status_code == 409 and error_of(r)["code"] == "video_not_open"
+    clock.move_to(datetime(2026, 3, 9, 13, 51, tzinfo=UTC))
+    client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    r = client.post(url, json={})
+    assert r.status_code == 200
+    claims = pyjwt.decode(r.get_json()["token"], app.config["TWILIO_API_KEY_SECRET"], algorithms=["HS256"])
+    assert claims["grants"]["video"]["room"] == r.get_json()["room"]
+    assert claims["grants"]["identity"] == f"user-{patient.id}"
+    assert _as(app, doctor).post(url, json={}).status_code == 200
+    assert _as(app, _make_user(db, "physician", states=["NY"])).post(url, json={}).status_code == 403
+    assert _as(app, _make_user(db, "patient")).post(url, json={}).status_code == 404
+    clock.move_to(datetime(2026, 3, 9, 15, 1, tzinfo=UTC))  # 31 minutes after the end
+    assert _as(app, doctor).post(url, json={}).status_code == 409
+
+
+def test_the_physician_records_the_encounter(client, app, db, patient, booked, clock):
+    doctor, appointment = booked
+    clock.move_to(datetime(2026, 3, 9, 14, 40, tzinfo=UTC))
+    doc = _as(app, doctor)
+    url = f"/api/v1/appointments/{appointment['id']}/complete"
+    r = doc.post(url, json={"started_at": "2026-03-09T14:02:00+00:00", "ended_at": "2026-03-09T14:50:00+00:00"})
+    assert r.status_code == 422  # not in the future
+    r = _as(app, patient).post(url, json={"started_at": "2026-03-09T14:02:00+00:00",
+                                          "ended_at": "2026-03-09T14:30:00+00:00"})
+    assert r.status_code == 403  # not by the patient
+    r = doc.post(url, json={"started_at": "2026-03-09T14:02:00+00:00", "ended_at": "2026-03-09T14:30:00+00:00",
+                            "notes": "Discussed history; candidate."})
+    assert r.status_code == 200 and r.get_json()["status"] == "completed"
+    stored = db.session.get(Appointment, appointment["id"])
+    assert stored.encounter_modality == "video" and stored.encounter_notes == "Discussed history; candidate."
+    assert doc.post(url, json={"started_at": "2026-03-09T14:02:00+00:00",
+                               "ended_at": "2026-03-09T14:30:00+00:00"}).status_code == 409
+
+
+def test_no_show_is_marked_by_the_provider_after_the_start(client, app, db, patient, booked, clock):
+    doctor, appointment = booked
+    doc = _as(app, doctor)
+    url = f"/api/v1/appointments/{appointment['id']}/no-show"
+    assert doc.post(url, json={}).status_code == 409  # not started yet
+    clock.move_to(datetime(2026, 3, 9, 14, 15, tzinfo=UTC))
+    doc = _as(app, doctor)
+    assert doc.post(url, json={}).get_json()["status"] == "no_show"
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 2  # a no-show uses the credit
+
+
+def test_calendar_file_and_revocable_provider_feed(client, app, db, patient, booked):
+    from icalendar import Calendar
+
+    doctor, appointment = booked
+    r = client.get(f"/api/v1/appointments/{appointment['id']}/calendar.ics")
+    assert r.status_code == 200 and r.mimetype == "text/calendar"
+    [event] = Calendar.from_ical(r.data).walk("VEVENT")
+    assert event["dtstart"].dt == datetime(2026, 3, 9, 14, tzinfo=UTC)
+    assert "ketamine" not in r.get_data(as_text=True).lower()
+    doc = _as(app, doctor)
+    url = doc.post("/api/v1/me/calendar-feed", json={}).get_json()["url"]
+    path = url.removeprefix(app.config["PUBLIC_BASE_URL"])
+    feed = app.test_client().get(path)  # no login: the token is the secret
+    assert feed.status_code == 200 and len(Calendar.from_ical(feed.data).walk("VEVENT")) == 1
+    assert patient.patient_profile.legal_last_name not in feed.get_data(as_text=True)
+    new_url = doc.post("/api/v1/me/calendar-feed", json={}).get_json()["url"]
+    assert app.test_client().get(path).status_code == 404  # the old one stopped working
+    assert doc.delete("/api/v1/me/calendar-feed").status_code == 204
+    assert app.test_client().get(new_url.removeprefix(app.config["PUBLIC_BASE_URL"])).status_code == 404
+
+
+def test_a_provider_cancellation_tells_the_patient(client, app, db, patient, booked):
+    from telehealth.models import OutboxMail
+
+    doctor, appointment = booked
+    _as(app, doctor).post(f"/api/v1/appointments/{appointment['id']}/cancel", json={})
+    mail = db.session.scalar(select(OutboxMail).where(OutboxMail.kind == "appointment_cancelled"))
+    assert mail.to_address == patient.email

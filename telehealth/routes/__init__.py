@@ -12,3 +12,4 @@ def register_routes(app: Flask) -> None:
                    billing_documents, scheduling):
         app.register_blueprint(module.bp)
     app.register_blueprint(billing.webhooks)
+    app.register_blueprint(scheduling.feeds)

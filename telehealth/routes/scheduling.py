@@ -1,17 +1,19 @@
 """Availability, slot search, booking and cancelling."""
-from flask import Blueprint
+from flask import Blueprint, Response, current_app
 from flask_login import current_user
 
-from telehealth.api import endpoint
+from telehealth.api import PUBLIC, Empty, endpoint
 from telehealth.errors import ValidationFailed
 from telehealth.models.accounts import Role
 from telehealth.schemas.scheduling import (
-    AppointmentListOut, AppointmentOut, AvailabilityOut, BookIn, CancelIn, ExceptionIn, ExceptionOut, SlotListOut,
-    SlotOut, SlotQuery, WeeklyAvailabilityIn, WindowOut, appointment_out,
+    AppointmentListOut, AppointmentOut, AvailabilityOut, BookIn, CalendarFeedOut, CancelIn, EncounterIn, ExceptionIn,
+    ExceptionOut, RescheduleIn, SlotListOut, SlotOut, SlotQuery, VideoTokenOut, WeeklyAvailabilityIn, WindowOut,
+    appointment_out,
 )
-from telehealth.services import scheduling
+from telehealth.services import calendars, scheduling
 
 bp = Blueprint("scheduling", __name__, url_prefix="/api/v1")
+feeds = Blueprint("calendar_feeds", __name__, url_prefix="/calendar")
 PROVIDERS = (Role.PHYSICIAN, Role.COACH)
 
 
@@ -82,3 +84,65 @@ def get_appointment(appointment_id: int):
 def cancel(appointment_id: int, body: CancelIn):
     appointment = scheduling.cancel(current_user, appointment_id, accept_late=body.accept_late)
     return appointment_out(appointment, late=appointment.late_cancellation)
+
+
+@bp.post("/appointments/<int:appointment_id>/reschedule")
+@endpoint("Move my appointment to another free slot (until the cancellation cutoff); the credit moves with it",
+          tags=["scheduling"], auth=(Role.PATIENT,), body=RescheduleIn, response=AppointmentOut, status=201,
+          errors=(409,))
+def reschedule(appointment_id: int, body: RescheduleIn):
+    appointment = scheduling.reschedule(current_user, appointment_id, body.starts_at, body.provider_id)
+    return appointment_out(appointment, late=scheduling.is_late(appointment))
+
+
+@bp.post("/appointments/<int:appointment_id>/no-show")
+@endpoint("Mark that the patient did not come (the provider, once it has started)", tags=["scheduling"],
+          auth=PROVIDERS, body=Empty, response=AppointmentOut, errors=(409,))
+def no_show(appointment_id: int, body: Empty):
+    return appointment_out(scheduling.mark_no_show(current_user, appointment_id), late=False)
+
+
+@bp.post("/appointments/<int:appointment_id>/complete")
+@endpoint("Record the video encounter (start, end, notes) and complete the appointment", tags=["scheduling"],
+          auth=PROVIDERS, body=EncounterIn, response=AppointmentOut, errors=(409,))
+def complete(appointment_id: int, body: EncounterIn):
+    appointment = scheduling.complete(current_user, appointment_id, started_at=body.started_at,
+                                      ended_at=body.ended_at, notes=body.notes)
+    return appointment_out(appointment, late=False)
+
+
+@bp.post("/appointments/<int:appointment_id>/video-token")
+@endpoint("A Twilio Video access token for this appointment's room (its patient or provider, around its time)",
+          tags=["scheduling"], body=Empty, response=VideoTokenOut, errors=(409,))
+def video_token(appointment_id: int, body: Empty):
+    token, room, closes = scheduling.video_token(current_user, appointment_id)
+    return VideoTokenOut(token=token, room=room, expires_at=closes)
+
+
+@bp.get("/appointments/<int:appointment_id>/calendar.ics")
+@endpoint("The appointment as an iCalendar file", tags=["scheduling"], content_type="text/calendar")
+def appointment_ics(appointment_id: int):
+    appointment = scheduling.get_appointment(current_user, appointment_id)
+    return Response(calendars.appointment_ics(appointment), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="appointment-{appointment.id}.ics"'})
+
+
+@bp.post("/me/calendar-feed")
+@endpoint("A new private calendar feed URL (the previous one stops working)", tags=["scheduling"], auth=PROVIDERS,
+          body=Empty, response=CalendarFeedOut, status=201)
+def create_feed(body: Empty):
+    token = calendars.create_feed(current_user)
+    return CalendarFeedOut(url=f"{current_app.config['PUBLIC_BASE_URL']}/calendar/feeds/{token}.ics")
+
+
+@bp.delete("/me/calendar-feed")
+@endpoint("Revoke my calendar feed", tags=["scheduling"], auth=PROVIDERS, status=204)
+def revoke_feed():
+    calendars.revoke_feed(current_user)
+
+
+@feeds.get("/feeds/<token>.ics")
+@endpoint("A provider's private calendar feed (the token is the secret)", tags=["scheduling"], auth=PUBLIC,
+          content_type="text/calendar")
+def feed(token: str):
+    return Response(calendars.feed_ics(token), mimetype="text/calendar", headers={"Cache-Control": "no-store"})

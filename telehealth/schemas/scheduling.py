@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
 from telehealth.schemas.common import DbId
@@ -75,6 +75,27 @@ class BookIn(Schema):
 
 class CancelIn(Schema):
     accept_late: bool = False
+
+
+class RescheduleIn(Schema):
+    starts_at: AwareDatetime
+    provider_id: DbId | None = None
+
+
+class EncounterIn(Schema):
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    notes: Annotated[str, StringConstraints(max_length=10000)] = ""
+
+
+class VideoTokenOut(Schema):
+    token: str
+    room: str
+    expires_at: Timestamp
+
+
+class CalendarFeedOut(Schema):
+    url: str
 
 
 class AppointmentOut(Schema):

@@ -28,6 +28,8 @@ from telehealth.models.care import CareAssignment, CareRole
 from telehealth.models.scheduling import (
     Appointment, AppointmentStatus, AvailabilityException, AvailabilityWindow, ExceptionKind, Reminder,
 )
+from telehealth.adapters import video
+from telehealth.adapters.mail import send_mail
 from telehealth.services import audit, ledger
 from telehealth.services.slots import DayException, Window, free_slots, overlaps
 
@@ -185,8 +187,10 @@ def _has_approved_screening(patient: User) -> bool:
         Assessment.review_status == ReviewStatus.APPROVED).limit(1)) is not None
 
 
-def book(patient: User, type_code: str, provider_id: int, starts_at: datetime) -> Appointment:
-    """Book one slot: re-checked, credit debited and appointment written in one transaction."""
+def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *,
+         replacing: Appointment | None = None) -> Appointment:
+    """Book one slot: re-checked, credit debited and appointment written in one transaction. When
+    `replacing` an appointment (a reschedule), its credit carries over instead of a new debit."""
     kind = appointment_type(type_code)
     if kind.needs_approved_screening and not _has_approved_screening(patient):
         raise Conflict("A physician must approve your screening before you book a consult.", code="not_approved")
@@ -211,13 +215,30 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime) -
             db.session.flush()
     except IntegrityError:
         raise SlotTaken("Someone booked this time a moment ago; choose another slot.") from None
-    ledger.debit(patient.id, kind.credit, key=f"appointment:{appointment.id}", note=kind.name)
+    if replacing is None:
+        ledger.debit(patient.id, kind.credit, key=f"appointment:{appointment.id}", note=kind.name)
     for lead, before in REMINDER_LEADS:
         if starts_at - before > now():
             db.session.add(Reminder(appointment_id=appointment.id, lead=lead, due_at=starts_at - before))
     audit.record(patient, "create", "appointment", appointment.id, patient_id=patient.id)
+    if replacing is not None:
+        replacing.cancel(patient.id, now(), late=False)
+        replacing.credit_kind = f"moved:{appointment.id}"  # its credit now belongs to the new time
+        _cancel_reminders(replacing)
     db.session.commit()
     return appointment
+
+
+def reschedule(patient: User, appointment_id: int, starts_at: datetime, provider_id: int | None = None) -> Appointment:
+    """Move a booking before the cutoff: the new time is booked (checked like any booking) and the
+    old one released in the same transaction; the credit moves with it."""
+    old = get_appointment(patient, appointment_id)
+    if old.patient_id != patient.id or old.status is not AppointmentStatus.BOOKED:
+        raise Conflict("Only your own booked appointment can be moved.")
+    if is_late(old):
+        raise Conflict(f"Appointments can be moved until {_cfg('CANCELLATION_CUTOFF_HOURS')} hours before they "
+                       "start; cancel instead.", code="late_reschedule")
+    return book(patient, old.appointment_type, provider_id or old.provider_id, starts_at, replacing=old)
 
 
 def _overlapping(candidate: Appointment) -> bool:
@@ -261,10 +282,77 @@ def cancel(actor: User, appointment_id: int, *, accept_late: bool = False) -> Ap
     if not late:
         ledger.restore(appointment.patient_id, CreditKind(appointment.credit_kind),
                        key=f"appointment:{appointment.id}:restore", note="Cancelled in time")
-    for reminder in db.session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id,
-                                                              Reminder.status == "pending")):
-        reminder.status = "cancelled"
+        if not by_patient:
+            patient = db.session.get(User, appointment.patient_id)
+            send_mail(patient.email, "Your appointment was cancelled",
+                      "Your care team had to cancel an appointment. Your credit is back in your account: "
+                      "log in to book another time.", kind="appointment_cancelled")
+    _cancel_reminders(appointment)
     audit.record(actor, "update", "appointment", appointment.id, patient_id=appointment.patient_id,
                  fields=["status"])
     db.session.commit()
     return appointment
+
+
+def _cancel_reminders(appointment: Appointment) -> None:
+    for reminder in db.session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id,
+                                                              Reminder.status == "pending")):
+        reminder.status = "cancelled"
+
+
+def _as_provider(actor: User, appointment_id: int) -> Appointment:
+    appointment = get_appointment(actor, appointment_id)
+    if appointment.provider_id != actor.id:
+        raise Forbidden("Only the appointment's provider can do this.")
+    return appointment
+
+
+def mark_no_show(provider: User, appointment_id: int) -> Appointment:
+    appointment = _as_provider(provider, appointment_id)
+    if now() < appointment.starts_at:
+        raise Conflict("A no-show can be marked once the appointment has started.")
+    appointment.move_to(AppointmentStatus.NO_SHOW)
+    audit.record(provider, "update", "appointment", appointment.id, patient_id=appointment.patient_id,
+                 fields=["status"])
+    db.session.commit()
+    return appointment
+
+
+def complete(provider: User, appointment_id: int, *, started_at: datetime, ended_at: datetime,
+             notes: str) -> Appointment:
+    """Record the video encounter: for a physician's consult, the telemedicine encounter that must
+    exist before any prescription."""
+    appointment = _as_provider(provider, appointment_id)
+    if not started_at < ended_at or ended_at > now():
+        raise ValidationFailed("The encounter must end after it starts, and not in the future.",
+                               fields={"ended_at": ["After started_at, and not in the future."]})
+    if started_at < appointment.starts_at - timedelta(minutes=_cfg("VIDEO_OPENS_MINUTES_BEFORE")):
+        raise ValidationFailed("The encounter cannot start before its video room opens.",
+                               fields={"started_at": ["Too early for this appointment."]})
+    appointment.move_to(AppointmentStatus.COMPLETED)
+    appointment.encounter_started_at, appointment.encounter_ended_at = started_at, ended_at
+    appointment.encounter_modality, appointment.encounter_notes = "video", notes
+    audit.record(provider, "update", "appointment_encounter", appointment.id, patient_id=appointment.patient_id)
+    db.session.commit()
+    return appointment
+
+
+def video_token(actor: User, appointment_id: int) -> tuple[str, str, datetime]:
+    """A Twilio Video token for the appointment's own room, for its patient or provider only, from
+    VIDEO_OPENS_MINUTES_BEFORE before the start until VIDEO_CLOSES_MINUTES_AFTER after the end."""
+    appointment = get_appointment(actor, appointment_id)
+    if actor.id not in (appointment.patient_id, appointment.provider_id):
+        raise Forbidden("Only the patient and the provider join the video.")
+    if appointment.status is not AppointmentStatus.BOOKED:
+        raise Conflict("This appointment is not taking place.")
+    opens = appointment.starts_at - timedelta(minutes=_cfg("VIDEO_OPENS_MINUTES_BEFORE"))
+    closes = appointment.ends_at + timedelta(minutes=_cfg("VIDEO_CLOSES_MINUTES_AFTER"))
+    moment = now()
+    if not opens <= moment <= closes:
+        raise Conflict("The video room opens 10 minutes before the appointment and closes 30 minutes after it.",
+                       code="video_not_open")
+    token = video.access_token(identity=f"user-{actor.id}", room=appointment.video_room,
+                               ttl_seconds=max(60, int((closes - moment).total_seconds())))
+    audit.record(actor, "read", "video_token", appointment.id, patient_id=appointment.patient_id)
+    db.session.commit()
+    return token, appointment.video_room, closes
