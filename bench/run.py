@@ -9,6 +9,11 @@ Add a scenario by appending to `build_scenarios()`. A scenario with a `body` is 
 bench/post_json.lua (method and body passed through the environment), and is checked once with
 urllib before it is measured, like every other scenario.
 
+Scheduling: the set-up gives the demo patient coaching credits and the two demo coaches weekly
+availability (through the API); "booking" books a different slot with every request
+(bench/book_slots.lua) and counts 201s and 409s; a racing step then fires concurrent bookings at
+the same 20 slots and counts double bookings in PostgreSQL (must be 0: otherwise exit 1).
+
 Environment: BENCH_DURATION (seconds per scenario, default 8), BENCH_WARMUP (seconds, default 2,
 0 to skip), BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS (gunicorn
 workers for both servers, default 2), BENCH_DATABASE_ADMIN_URL (default
@@ -25,11 +30,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -41,6 +49,7 @@ BENCH_DIR = REPO / "bench"
 OUT_DIR = REPO / ".bench"
 BIN = Path(sys.executable).parent  # the venv's bin when run as .venv/bin/python
 POST_JSON_LUA = BENCH_DIR / "post_json.lua"
+BOOK_SLOTS_LUA = BENCH_DIR / "book_slots.lua"
 
 DB_NAME = "telehealth_bench"
 ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -48,6 +57,19 @@ DATABASE_URL = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
 SESSION_COOKIE = "telehealth_session"
 DEMO_EMAIL = "patient@demo.telehealth"
 DEMO_PASSWORD = "demo-password-2026"
+DEMO_COACHES = ("coach.lee@demo.telehealth", "coach.rivera@demo.telehealth")
+BOOKING_TYPE = "coaching_30"
+CREDITS_GRANTED = 100_000
+RACE_SLOTS = 20          # the racing step: this many slots ...
+RACE_REQUESTS = 200      # ... this many booking requests at them in all ...
+RACE_THREADS = 32        # ... from at most this many client threads at once
+# Booking needs a fresh slot per request, and the two coaches have 24 non-overlapping 30-minute
+# slots a day (08:00-20:00, one an hour with the buffers). The app's 30-day horizon holds ~700:
+# too few for a run, so the bench moves the horizon out far enough for BOOKINGS_PER_WORKER_SECOND
+# (an overestimate) over warm-up and run. A booking re-checks only its own slot, so the horizon
+# does not change the work per request.
+BOOKINGS_PER_WORKER_SECOND = 250
+SLOTS_PER_DAY = 2 * 12
 
 
 class BenchError(RuntimeError):
@@ -80,23 +102,33 @@ class Scenario:
     method: str = "GET"
     body: str | None = None           # JSON text; implies the POST-JSON Lua script
     script: Path | None = None        # a wrk Lua script; defaults to post_json.lua when body is set
-    expect_status: tuple[int, ...] = (200,)
+    expect_status: tuple[int, ...] = (200,)  # of the one check request before wrk
+    # Extra environment for the Lua script, and for the warm-up run when it must differ (a
+    # booking scenario gives the warm-up its own slots so the measured run gets fresh ones).
+    script_env: dict[str, str] = field(default_factory=dict)
+    warmup_script_env: dict[str, str] | None = None
+    # Answers that keep the wrk run valid, as counted by a script that prints "bench-status"
+    # lines (book_slots.lua): "<status> <error code>" or "<status> ok". None: only 2xx/3xx.
+    valid_answers: tuple[str, ...] | None = None
+    # How many different requests the script sends before it repeats itself (booking: slots).
+    distinct_requests: int | None = None
 
     def lua_script(self) -> Path | None:
         if self.script is not None:
             return self.script
         return POST_JSON_LUA if self.body is not None or self.method != "GET" else None
 
-    def lua_env(self) -> dict[str, str]:
+    def lua_env(self, warmup: bool = False) -> dict[str, str]:
         if self.lua_script() is None:
             return {}
-        return {"BENCH_METHOD": self.method, "BENCH_BODY": self.body if self.body is not None else "{}"}
+        extra = self.warmup_script_env if warmup and self.warmup_script_env is not None else self.script_env
+        return {"BENCH_METHOD": self.method, "BENCH_BODY": self.body if self.body is not None else "{}", **extra}
 
 
 BASELINE = "bare /bare"
 
 
-def build_scenarios(session_cookie: str) -> list[Scenario]:
+def build_scenarios(session_cookie: str, scheduling: SchedulingSetup) -> list[Scenario]:
     """The measured scenarios, in order; the first one is the baseline every ratio refers to."""
     auth = {"Cookie": f"{SESSION_COOKIE}={session_cookie}"}
     return [
@@ -110,6 +142,17 @@ def build_scenarios(session_cookie: str) -> list[Scenario]:
         # One signed Stripe event sent over and over: the first is applied, every other is a
         # duplicate, as when Stripe retries. Signature check, event lookup and storage each time.
         stripe_webhook_scenario(),
+        # Free 30-minute coaching slots in the coming week across both demo coaches (08:00-20:00
+        # every day in their own zones): eligibility, windows, bookings, stepping, in the patient's zone.
+        Scenario("app slot search (a week)", "app", scheduling.slot_search_path, headers=auth),
+        # Every request books another free slot (credit debited, reminders, audit); see
+        # book_slots.lua. 409s are valid (the list ran out, or a slot was taken) and counted apart.
+        Scenario("app booking", "app", "/api/v1/appointments", headers=auth, method="POST",
+                 body=scheduling.check_body, script=BOOK_SLOTS_LUA, expect_status=(201,),
+                 script_env={"BENCH_BODIES_FILE": str(scheduling.measured_file)},
+                 warmup_script_env={"BENCH_BODIES_FILE": str(scheduling.warmup_file)},
+                 valid_answers=("201 ok", "409 slot_taken"),
+                 distinct_requests=scheduling.counts["measured_slots"]),
     ]
 
 
@@ -147,13 +190,18 @@ def recreate_database() -> None:
         ) from None
 
 
-def app_environment() -> dict[str, str]:
+def booking_horizon_days(workers: int, seconds: int) -> int:
+    return max(30, -(-BOOKINGS_PER_WORKER_SECOND * workers * seconds // SLOTS_PER_DAY) + 2)
+
+
+def app_environment(horizon_days: int = 30) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "TELEHEALTH_ENV": "development",
         "DATABASE_URL": DATABASE_URL,
         "LOGIN_RATE_LIMIT": "1000000 per minute",
         "ASSESSMENT_RATE_LIMIT": "1000000 per minute",
+        "BOOKING_HORIZON_DAYS": str(horizon_days),
         "LOG_LEVEL": "WARNING",
         "FLASK_APP": "wsgi.py",
         "PYTHONUNBUFFERED": "1",
@@ -167,6 +215,39 @@ def run_flask(env: dict[str, str], *args: str) -> None:
     if proc.returncode != 0:
         raise BenchError(f"`flask {' '.join(args)}` failed (exit {proc.returncode}):\n"
                          f"{proc.stdout}{proc.stderr}".rstrip())
+
+
+# The demo patient starts without credits; booking debits one per appointment. Run with the
+# venv's python and the bench environment (DATABASE_URL); prints the settings run.py needs.
+GRANT_CREDITS = f"""
+import json
+from telehealth import create_app
+from telehealth.extensions import db
+from telehealth.models import CreditKind
+from telehealth.services import accounts, ledger
+
+app = create_app()
+with app.app_context():
+    patient = accounts.find_by_email({DEMO_EMAIL!r})
+    ledger.grant(patient.id, CreditKind({BOOKING_TYPE!r}), {CREDITS_GRANTED}, key="bench:{BOOKING_TYPE}")
+    db.session.commit()
+    print("bench-settings " + json.dumps({{
+        "patient_id": patient.id,
+        "buffer_minutes": app.config["APPOINTMENT_BUFFER_MINUTES"],
+        "min_notice_hours": app.config["BOOKING_MIN_NOTICE_HOURS"],
+        "horizon_days": app.config["BOOKING_HORIZON_DAYS"],
+    }}))
+"""
+
+
+def grant_credits(env: dict[str, str]) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-c", GRANT_CREDITS], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120)
+    found = re.search(r"^bench-settings (\{.*\})$", proc.stdout, re.M)
+    if proc.returncode != 0 or not found:
+        raise BenchError(f"granting {BOOKING_TYPE} credits to {DEMO_EMAIL} failed (exit {proc.returncode}):\n"
+                         f"{proc.stdout}{proc.stderr}".rstrip())
+    return json.loads(found.group(1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,11 +362,11 @@ def request(url: str, *, method: str = "GET", headers: dict[str, str] | None = N
         return exc.code, exc.headers, exc.read()
 
 
-def log_in(app: Server) -> str:
-    body = json.dumps({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+def log_in(app: Server, email: str = DEMO_EMAIL) -> str:
+    body = json.dumps({"email": email, "password": DEMO_PASSWORD})
     status, headers, content = request(app.base_url + "/api/v1/auth/login", method="POST", body=body)
     if status != 200:
-        raise BenchError(f"login as {DEMO_EMAIL} answered HTTP {status}: {content[:300]!r}")
+        raise BenchError(f"login as {email} answered HTTP {status}: {content[:300]!r}")
     for raw in headers.get_all("Set-Cookie") or []:
         cookie = SimpleCookie()
         cookie.load(raw)
@@ -294,12 +375,143 @@ def log_in(app: Server) -> str:
     raise BenchError(f"login answered 200 but set no {SESSION_COOKIE} cookie")
 
 
+def cookie_header(session_cookie: str) -> dict[str, str]:
+    return {"Cookie": f"{SESSION_COOKIE}={session_cookie}"}
+
+
+def error_code(content: bytes) -> str:
+    try:
+        return str(json.loads(content)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "?"
+
+
+def answer_key(status: int, content: bytes) -> str:
+    """How answers are counted, the same as book_slots.lua: "201 ok", "409 slot_taken"."""
+    return f"{status} ok" if status < 400 else f"{status} {error_code(content)}"
+
+
 def check_scenario(scenario: Scenario, base_url: str) -> None:
     status, _, content = request(base_url + scenario.path, method=scenario.method,
                                  headers=scenario.headers, body=scenario.body)
     if status not in scenario.expect_status:
         raise BenchError(f"scenario {scenario.name!r}: {scenario.method} {scenario.path} answered HTTP {status}, "
                          f"expected {'/'.join(map(str, scenario.expect_status))}: {content[:300]!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scheduling: availability, the slots the booking runs walk through, the race, double bookings
+
+
+@dataclass
+class SchedulingSetup:
+    slot_search_path: str      # the "slot search (a week)" scenario
+    check_body: str            # the booking scenario's check request: one slot of its own
+    warmup_file: Path          # JSON bodies for the booking warm-up, one per line ...
+    measured_file: Path        # ... and for the measured run: no slot in both
+    race_bodies: list[str]     # RACE_SLOTS slots that nothing else books
+    counts: dict[str, int]     # for the report
+
+
+def prepare_scheduling(app: Server, patient_cookie: str, settings: dict[str, Any],
+                       warmup: int, duration: int) -> SchedulingSetup:
+    windows = [{"weekday": d, "start_time": "08:00:00", "end_time": "20:00:00"} for d in range(7)]
+    for email in DEMO_COACHES:
+        status, _, content = request(app.base_url + "/api/v1/me/availability", method="PUT",
+                                     headers=cookie_header(log_in(app, email)), body=json.dumps({"windows": windows}))
+        if status != 200:
+            raise BenchError(f"PUT /api/v1/me/availability as {email} answered HTTP {status}: {content[:300]!r}")
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    week = urllib.parse.urlencode({"type": BOOKING_TYPE, "start": (now + timedelta(days=1)).isoformat(),
+                                   "end": (now + timedelta(days=8)).isoformat()})
+    # Every slot bookable now, an hour clear of both ends of the bookable range (it moves on
+    # while the bench runs), four weeks per search.
+    offered: dict[tuple[int, str], dict[str, Any]] = {}
+    start = now + timedelta(hours=settings["min_notice_hours"] + 1)
+    last = now + timedelta(days=settings["horizon_days"], hours=-1)
+    while start < last:
+        end = min(start + timedelta(days=28), last)
+        query = urllib.parse.urlencode({"type": BOOKING_TYPE, "start": start.isoformat(), "end": end.isoformat()})
+        status, _, content = request(app.base_url + "/api/v1/slots?" + query, headers=cookie_header(patient_cookie))
+        if status != 200:
+            raise BenchError(f"slot search as {DEMO_EMAIL} answered HTTP {status}: {content[:300]!r}")
+        for slot in json.loads(content)["items"]:
+            offered[(slot["provider_id"], slot["starts_at"])] = slot
+        start = end
+
+    # Slots whose blocked time (the slot plus a buffer on each side) does not overlap, per
+    # provider: each of them can be booked, whatever else is booked.
+    gap = timedelta(minutes=2 * settings["buffer_minutes"])
+    last_end: dict[int, datetime] = {}
+    chosen = []
+    for slot in sorted(offered.values(), key=lambda s: (s["provider_id"], datetime.fromisoformat(s["starts_at"]))):
+        starts, ends = datetime.fromisoformat(slot["starts_at"]), datetime.fromisoformat(slot["ends_at"])
+        if slot["provider_id"] in last_end and starts < last_end[slot["provider_id"]] + gap:
+            continue
+        last_end[slot["provider_id"]] = ends
+        chosen.append(slot)
+    chosen.sort(key=lambda s: (datetime.fromisoformat(s["starts_at"]), s["provider_id"]))
+    bodies = [json.dumps({"type": BOOKING_TYPE, "provider_id": s["provider_id"], "starts_at": s["starts_at"]})
+              for s in chosen]
+    if len(bodies) < RACE_SLOTS + 3:
+        raise BenchError(f"only {len(bodies)} bookable {BOOKING_TYPE} slots found (from {len(offered)} offered); "
+                         f"availability of {', '.join(DEMO_COACHES)} not set?")
+
+    race, check, rest = bodies[-RACE_SLOTS:], bodies[0], bodies[1:-RACE_SLOTS]
+    # The warm-up gets its share by time, so both runs run out (if ever) at the same rate.
+    split = max(1, round(len(rest) * warmup / (warmup + duration))) if warmup else 0
+    warmup_file, measured_file = OUT_DIR / "booking-warmup.jsonl", OUT_DIR / "booking-measured.jsonl"
+    warmup_file.write_text("".join(b + "\n" for b in rest[:split]))
+    measured_file.write_text("".join(b + "\n" for b in rest[split:]))
+    return SchedulingSetup(slot_search_path="/api/v1/slots?" + week, check_body=check, warmup_file=warmup_file,
+                           measured_file=measured_file, race_bodies=race,
+                           counts={"horizon_days": settings["horizon_days"], "slots_offered": len(offered),
+                                   "bookable_without_overlap": len(bodies),
+                                   "warmup_slots": split, "measured_slots": len(rest) - split})
+
+
+def race_bookings(app: Server, patient_cookie: str, bodies: list[str]) -> dict[str, int]:
+    """RACE_REQUESTS bookings of the same slots from RACE_THREADS threads, released together;
+    requests for one slot are neighbours in the queue, so they meet in the two workers."""
+    url, headers = app.base_url + "/api/v1/appointments", cookie_header(patient_cookie)
+    jobs = [body for body in bodies for _ in range(RACE_REQUESTS // len(bodies))]
+    gate = threading.Event()
+
+    def book(body: str) -> str:
+        gate.wait()
+        try:
+            status, _, content = request(url, method="POST", headers=headers, body=body)
+        except (urllib.error.URLError, OSError) as exc:
+            return f"error {type(exc).__name__}"
+        return answer_key(status, content)
+
+    with ThreadPoolExecutor(max_workers=RACE_THREADS) as pool:
+        futures = [pool.submit(book, body) for body in jobs]
+        gate.set()
+        answers = [f.result() for f in futures]
+    return {key: answers.count(key) for key in sorted(set(answers))}
+
+
+DOUBLE_BOOKINGS_SQL = """
+SELECT count(*) FROM appointments a JOIN appointments b
+  ON a.provider_id = b.provider_id AND a.id < b.id AND a.status = 'booked' AND b.status = 'booked'
+ AND a.blocks_from < b.blocks_until AND b.blocks_from < a.blocks_until
+"""
+
+
+def count_double_bookings() -> tuple[int, int]:
+    """(pairs of booked appointments of one provider whose blocked times overlap, booked appointments)."""
+    import psycopg
+
+    with psycopg.connect(DATABASE_URL, connect_timeout=5) as conn:
+        pairs = conn.execute(DOUBLE_BOOKINGS_SQL).fetchone()[0]
+        booked = conn.execute("SELECT count(*) FROM appointments WHERE status = 'booked'").fetchone()[0]
+    return pairs, booked
+
+
+def _answers(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} x{n}" for key, n in sorted(counts.items())) or "none"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,6 +548,9 @@ def parse_wrk(output: str) -> dict[str, Any]:
         "non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": (dict(zip(("connect", "read", "write", "timeout"), map(int, sock.groups())))
                           if sock else {"connect": 0, "read": 0, "write": 0, "timeout": 0}),
+        # Printed by scripts that count answers (book_slots.lua): "bench-status 409 slot_taken 3".
+        "answers": ({f"{status} {code}": int(n) for status, code, n in
+                     re.findall(r"^bench-status (\d+) (\S+) (\d+)$", output, re.M)} or None),
     }
 
 
@@ -349,7 +564,7 @@ def run_wrk(url: str, *, duration: int, connections: int, threads: int,
     if script is not None:
         cmd += ["-s", str(script)]
     cmd.append(url)
-    env = dict(os.environ, **(script_env or {}))
+    env = dict(os.environ, **(script_env or {}), BENCH_WRK_THREADS=str(threads))
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60)
     except subprocess.TimeoutExpired:
@@ -410,15 +625,17 @@ def main() -> int:
 
     print(f"bench: recreating database {DB_NAME}", flush=True)
     recreate_database()
-    env = app_environment()
+    env = app_environment(booking_horizon_days(workers, warmup + duration))
     run_flask(env, "db", "upgrade")
     run_flask(env, "seed-demo")
+    settings = grant_credits(env)
 
     servers = {
         "bare": Server("bare", "bare_app:app", "/bare", env, workers, chdir=BENCH_DIR),
         "app": Server("app", "wsgi:app", "/healthz", env, workers),
     }
     results: list[dict[str, Any]] = []
+    race: dict[str, Any] = {}
     try:
         for server in servers.values():
             server.start()
@@ -429,20 +646,27 @@ def main() -> int:
               f"(+{warmup}s warm-up each)", flush=True)
 
         cookie = log_in(servers["app"])
-        scenarios = build_scenarios(cookie)
+        scheduling = prepare_scheduling(servers["app"], cookie, settings, warmup, duration)
+        scenarios = build_scenarios(cookie, scheduling)
         for scenario in scenarios:
             check_scenario(scenario, servers[scenario.target].base_url)
 
         for scenario in scenarios:
             url = servers[scenario.target].base_url + scenario.path
             wrk_args = dict(connections=connections, threads=threads, headers=scenario.headers,
-                            script=scenario.lua_script(), script_env=scenario.lua_env())
+                            script=scenario.lua_script())
             print(f"bench: {scenario.name} ...", flush=True)
             if warmup:
-                run_wrk(url, duration=warmup, **wrk_args)
-            figures, raw = run_wrk(url, duration=duration, **wrk_args)
+                run_wrk(url, duration=warmup, script_env=scenario.lua_env(warmup=True), **wrk_args)
+            figures, raw = run_wrk(url, duration=duration, script_env=scenario.lua_env(), **wrk_args)
             results.append({"name": scenario.name, "target": scenario.target, "method": scenario.method,
-                            "path": scenario.path, **figures, "wrk_output": raw})
+                            "path": scenario.path, "valid_answers": scenario.valid_answers,
+                            "distinct_requests": scenario.distinct_requests, **figures, "wrk_output": raw})
+
+        print(f"bench: racing: {RACE_REQUESTS} bookings of the same {RACE_SLOTS} slots from "
+              f"{RACE_THREADS} threads ...", flush=True)
+        race["answers"] = race_bookings(servers["app"], cookie, scheduling.race_bodies)
+        race["double_bookings"], race["booked_appointments"] = count_double_bookings()
     finally:
         for server in servers.values():
             server.stop()
@@ -453,17 +677,41 @@ def main() -> int:
         r["p50_ratio"] = _ratio(r["latency_ms"]["p50"], base["latency_ms"]["p50"])
         r["p99_ratio"] = _ratio(r["latency_ms"]["p99"], base["latency_ms"]["p99"])
         errors = sum(r["socket_errors"].values())
-        r["valid"] = r["non_2xx_3xx"] == 0 and errors == 0
+        if r["valid_answers"] is None:
+            r["valid"] = r["non_2xx_3xx"] == 0 and errors == 0
+        else:  # the script counted every answer; each must be one of the valid ones
+            counted = r["answers"] or {}
+            r["valid"] = (errors == 0 and sum(counted.values()) == r["requests"]
+                          and all(key in r["valid_answers"] for key in counted))
 
     print()
     print_table(results)
     print()
     for r in results:
-        if r["non_2xx_3xx"]:
+        if r["valid_answers"] is not None:
+            print(f"{r['name']}: answers {_answers(r['answers'] or {})} "
+                  f"(valid: {', '.join(r['valid_answers'])})")
+            if not r["valid"] and not any(r["socket_errors"].values()):
+                print(f"WARNING: {r['name']}: answers other than {', '.join(r['valid_answers'])} (or not all "
+                      "counted); this result is not valid")
+        elif r["non_2xx_3xx"]:
             print(f"WARNING: {r['name']}: {r['non_2xx_3xx']} non-2xx/3xx responses; this result is not valid")
+        if r["distinct_requests"] is not None and (r["requests"] or 0) > r["distinct_requests"]:
+            print(f"note: {r['name']}: {r['requests']} requests for {r['distinct_requests']} different ones: "
+                  "the list ran out and the rest repeated it (for booking: 409s; raise "
+                  "BOOKINGS_PER_WORKER_SECOND in bench/run.py)")
         if any(r["socket_errors"].values()):
             errs = ", ".join(f"{k} {v}" for k, v in r["socket_errors"].items())
             print(f"WARNING: {r['name']}: socket errors ({errs}); this result is not valid")
+    created = race["answers"].get("201 ok", 0)
+    race_ok = race["double_bookings"] == 0 and created <= RACE_SLOTS
+    race.update({"slots": RACE_SLOTS, "requests": RACE_REQUESTS, "threads": RACE_THREADS, "ok": race_ok})
+    print(f"racing: {RACE_REQUESTS} bookings of {RACE_SLOTS} slots: {_answers(race['answers'])}; "
+          f"201s: {created} (must be at most {RACE_SLOTS})")
+    print(f"double bookings found: {race['double_bookings']} "
+          f"(among {race['booked_appointments']} booked appointments; must be 0)")
+    if not race_ok:
+        print("FAIL: a slot was booked twice; see DOUBLE_BOOKINGS_SQL in bench/run.py")
     for server in servers.values():
         if server.log_path.exists() and server.log_path.stat().st_size:
             print(f"note: gunicorn ({server.name}) logged warnings or errors; see {server.log_path.relative_to(REPO)}")
@@ -475,13 +723,17 @@ def main() -> int:
                      "threads": threads, "gunicorn_workers": workers, "database": DATABASE_URL},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version()},
+        "scheduling": scheduling.counts,
         "scenarios": results,
+        "race": race,
     }
     out = OUT_DIR / "results.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"Ratios are against {BASELINE!r} in this run (req/s: higher is better; p50: lower is better).")
     print(f"Results: {out.relative_to(REPO)}")
-    return 0  # an invalid scenario is reported above (WARNING lines, "valid" in the JSON), not fatal
+    # An invalid scenario is reported above (WARNING lines, "valid" in the JSON), not fatal; a
+    # double booking is a bug.
+    return 0 if race_ok else 1
 
 
 def _terminate(signum, _frame):
