@@ -349,8 +349,8 @@ def video_token(actor: User, appointment_id: int) -> tuple[str, str, datetime]:
     closes = appointment.ends_at + timedelta(minutes=_cfg("VIDEO_CLOSES_MINUTES_AFTER"))
     moment = now()
     if not opens <= moment <= closes:
-        raise Conflict("The video room opens 10 minutes before the appointment and closes 30 minutes after it.",
-                       code="video_not_open")
+        raise Conflict(f"The video room opens {_cfg('VIDEO_OPENS_MINUTES_BEFORE')} minutes before the appointment "
+                       f"and closes {_cfg('VIDEO_CLOSES_MINUTES_AFTER')} minutes after it.", code="video_not_open")
     token = video.access_token(identity=f"user-{actor.id}", room=appointment.video_room,
                                ttl_seconds=max(60, int((closes - moment).total_seconds())))
     audit.record(actor, "read", "video_token", appointment.id, patient_id=appointment.patient_id)
