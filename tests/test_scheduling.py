@@ -359,3 +359,88 @@ def test_a_provider_cancellation_tells_the_patient(client, app, db, patient, boo
     _as(app, doctor).post(f"/api/v1/appointments/{appointment['id']}/cancel", json={})
     mail = db.session.scalar(select(OutboxMail).where(OutboxMail.kind == "appointment_cancelled"))
     assert mail.to_address == patient.email
+
+
+def test_a_reschedule_may_overlap_its_own_old_time(client, db, patient, booked):
+    _, appointment = booked
+    r = client.post(f"/api/v1/appointments/{appointment['id']}/reschedule",
+                    json={"starts_at": "2026-03-09T14:30:00+00:00"})
+    assert r.status_code == 201, r.get_json()
+
+
+def test_cancelling_twice_or_after_the_start_is_a_409(client, app, db, patient, booked, clock):
+    doctor, appointment = booked
+    url = f"/api/v1/appointments/{appointment['id']}/cancel"
+    assert client.post(url, json={}).status_code == 200
+    assert client.post(url, json={}).status_code == 409
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 3  # restored once
+    second = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id,
+                                                       "starts_at": "2026-03-09T16:00:00+00:00"}).get_json()
+    clock.move_to(datetime(2026, 3, 9, 16, 5, tzinfo=UTC))
+    r = _as(app, doctor).post(f"/api/v1/appointments/{second['id']}/cancel", json={})
+    assert r.status_code == 409 and "no-show" in error_of(r)["message"]
+
+
+@pytest.mark.parametrize("url, body, field", [
+    ("/api/v1/me/availability", {"windows": [{"weekday": 0, "start_time": "09:00:00+02:00", "end_time": "12:00:00"}]},
+     "windows.0.start_time"),
+    ("/api/v1/me/availability/exceptions", {"day": "2026-03-09", "kind": "off", "start_time": "09:00:00Z",
+                                            "end_time": "10:00:00"}, "start_time"),
+])
+def test_wall_times_with_an_offset_are_refused(client, auth, url, body, field):
+    auth.as_role("physician")
+    method = client.put if url.endswith("availability") else client.post
+    r = method(url, json=body)
+    assert r.status_code == 422 and field in error_of(r)["fields"]
+
+
+@pytest.mark.parametrize("starts_at", ["9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+00:00"])
+def test_absurd_dates_are_refused(client, db, patient, starts_at):
+    r = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": 1, "starts_at": starts_at})
+    assert r.status_code == 422 and "starts_at" in error_of(r)["fields"]
+    r = client.get("/api/v1/slots", query_string={"type": "consult", "start": starts_at, "end": starts_at})
+    assert r.status_code == 422
+
+
+def test_two_reschedules_at_once_leave_one_appointment_and_one_credit(app, live_server, committed):
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    patient = _make_user(committed, "patient")
+    _approve(committed, patient)
+    ledger.grant(patient.id, CreditKind.COACHING_30, 1, key="resched:c30")
+    committed.session.commit()
+    coach = _make_user(committed, "coach")
+    scheduling.set_weekly_windows(coach, [(d, time(0), time(23, 30)) for d in range(7)])
+    client = app.test_client()
+    client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    base = (datetime.now(UTC) + timedelta(days=3)).replace(hour=15, minute=0, second=0, microsecond=0)
+    first = client.post("/api/v1/appointments", json={"type": "coaching_30", "provider_id": coach.id,
+                                                      "starts_at": base.isoformat()}).get_json()
+    cookie = f"{app.config['SESSION_COOKIE_NAME']}={client.get_cookie(app.config['SESSION_COOKIE_NAME']).value}"
+    codes, start = [], threading.Barrier(4)
+
+    def move(hours):
+        body = json.dumps({"starts_at": (base + timedelta(hours=hours)).isoformat()}).encode()
+        request = urllib.request.Request(f"{live_server}/api/v1/appointments/{first['id']}/reschedule", data=body,
+                                         method="POST", headers={"Content-Type": "application/json", "Cookie": cookie})
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                codes.append(response.status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+
+    threads = [threading.Thread(target=move, args=(h,)) for h in (2, 3, 4, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201, 409, 409, 409]
+    live = committed.session.scalars(select(Appointment).where(Appointment.status == "booked")).all()
+    assert len(live) == 1
+    assert ledger.balances(patient.id)[CreditKind.COACHING_30] == 0
+    assert client.post(f"/api/v1/appointments/{live[0].id}/cancel", json={}).status_code == 200
+    assert ledger.balances(patient.id)[CreditKind.COACHING_30] == 1  # one purchase, one credit

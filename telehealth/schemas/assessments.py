@@ -1,13 +1,13 @@
 """Request and response bodies for questionnaires, assessments, reviews, measures and alerts."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import DbId
+from telehealth.schemas.common import DbId, Moment
 from telehealth.services import assessments, crisis
 
 QuestionnaireId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
@@ -59,11 +59,6 @@ class ReplyIn(Schema):
 class ReviewQueueQuery(Schema):
     status: Literal["open", "pending", "info_requested"] = "open"
     limit: int = Field(default=100, ge=1, le=500)
-
-
-# Bounded so no date arithmetic or storage can overflow on a crafted value.
-Moment = Annotated[AwareDatetime, Field(ge=datetime(2000, 1, 1, tzinfo=timezone.utc),
-                                        le=datetime(2100, 1, 1, tzinfo=timezone.utc))]
 
 
 class SlaQuery(Schema):

@@ -4,7 +4,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, Field, StringConstraints
+from datetime import datetime, time, timezone
+
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from telehealth.api import Schema
 from telehealth.clock import is_valid_zone
@@ -68,6 +70,18 @@ def _dea(value: str) -> str:
 # Row ids: positive and within a 32-bit INTEGER column, so a crafted id is a 4xx, never a database error.
 MAX_DB_ID = 2**31 - 1
 DbId = Annotated[int, Field(gt=0, le=MAX_DB_ID)]
+# A moment from a client: aware, and bounded so no date arithmetic or storage can overflow.
+Moment = Annotated[AwareDatetime, Field(ge=datetime(2000, 1, 1, tzinfo=timezone.utc),
+                                        le=datetime(2100, 1, 1, tzinfo=timezone.utc))]
+
+
+def _wall_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("Give a wall-clock time without an offset: it is read in the provider's own zone")
+    return value
+
+
+WallTime = Annotated[time, AfterValidator(_wall_time)]
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 State = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_state)]

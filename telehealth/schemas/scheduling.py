@@ -4,18 +4,18 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import DbId
+from telehealth.schemas.common import DbId, Moment, WallTime
 
 TypeCode = Literal["consult", "follow_up", "coaching_30", "coaching_60"]
 
 
 class WindowIn(Schema):
     weekday: int = Field(ge=0, le=6, description="0 is Monday")
-    start_time: time
-    end_time: time
+    start_time: WallTime
+    end_time: WallTime
 
 
 class WeeklyAvailabilityIn(Schema):
@@ -25,8 +25,8 @@ class WeeklyAvailabilityIn(Schema):
 class ExceptionIn(Schema):
     day: date
     kind: Literal["off", "extra"]
-    start_time: time | None = None
-    end_time: time | None = None
+    start_time: WallTime | None = None
+    end_time: WallTime | None = None
 
 
 class WindowOut(Schema):
@@ -50,8 +50,8 @@ class ExceptionOut(Schema):
 
 class SlotQuery(Schema):
     type: TypeCode
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
     provider_id: DbId | None = None
 
 
@@ -70,7 +70,7 @@ class SlotListOut(Schema):
 class BookIn(Schema):
     type: TypeCode
     provider_id: DbId
-    starts_at: AwareDatetime
+    starts_at: Moment
 
 
 class CancelIn(Schema):
@@ -78,13 +78,13 @@ class CancelIn(Schema):
 
 
 class RescheduleIn(Schema):
-    starts_at: AwareDatetime
+    starts_at: Moment
     provider_id: DbId | None = None
 
 
 class EncounterIn(Schema):
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
+    started_at: Moment
+    ended_at: Moment
     notes: Annotated[str, StringConstraints(max_length=10000)] = ""
 
 

@@ -217,14 +217,12 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
         raise SlotTaken("Someone booked this time a moment ago; choose another slot.") from None
     if replacing is None:
         ledger.debit(patient.id, kind.credit, key=f"appointment:{appointment.id}", note=kind.name)
+    else:
+        replacing.credit_kind = f"moved:{appointment.id}"  # its credit now belongs to the new time
     for lead, before in REMINDER_LEADS:
         if starts_at - before > now():
             db.session.add(Reminder(appointment_id=appointment.id, lead=lead, due_at=starts_at - before))
     audit.record(patient, "create", "appointment", appointment.id, patient_id=patient.id)
-    if replacing is not None:
-        replacing.cancel(patient.id, now(), late=False)
-        replacing.credit_kind = f"moved:{appointment.id}"  # its credit now belongs to the new time
-        _cancel_reminders(replacing)
     db.session.commit()
     return appointment
 
@@ -232,12 +230,17 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
 def reschedule(patient: User, appointment_id: int, starts_at: datetime, provider_id: int | None = None) -> Appointment:
     """Move a booking before the cutoff: the new time is booked (checked like any booking) and the
     old one released in the same transaction; the credit moves with it."""
-    old = get_appointment(patient, appointment_id)
+    old = _locked(patient, appointment_id)
     if old.patient_id != patient.id or old.status is not AppointmentStatus.BOOKED:
         raise Conflict("Only your own booked appointment can be moved.")
     if is_late(old):
         raise Conflict(f"Appointments can be moved until {_cfg('CANCELLATION_CUTOFF_HOURS')} hours before they "
                        "start; cancel instead.", code="late_reschedule")
+    # Released first (uncommitted), so the new time may overlap the old one; if the new booking
+    # fails, nothing is committed and the old appointment stands.
+    old.cancel(patient.id, now(), late=False)
+    _cancel_reminders(old)
+    db.session.flush()
     return book(patient, old.appointment_type, provider_id or old.provider_id, starts_at, replacing=old)
 
 
@@ -251,13 +254,19 @@ def _overlapping(candidate: Appointment) -> bool:
 # ------------------------------------------------------------------ reading and cancelling
 
 
-def get_appointment(actor: User, appointment_id: int) -> Appointment:
-    appointment = db.session.get(Appointment, appointment_id)
+def get_appointment(actor: User, appointment_id: int, *, lock: bool = False) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id, with_for_update=lock or None)
     if appointment is None:
         raise NotFound("No such appointment.")
     if actor.id in (appointment.patient_id, appointment.provider_id) or actor.role in (Role.OPS, Role.ADMIN):
         return appointment
     raise NotFound("No such appointment.") if actor.role is Role.PATIENT else Forbidden("Not your appointment.")
+
+
+def _locked(actor: User, appointment_id: int) -> Appointment:
+    """The appointment read FOR UPDATE (PostgreSQL; SQLite serializes already): two changes to one
+    appointment, say two reschedules, run one after the other and the second sees the first."""
+    return get_appointment(actor, appointment_id, lock=True)
 
 
 def list_for(actor: User) -> list[Appointment]:
@@ -272,7 +281,9 @@ def is_late(appointment: Appointment) -> bool:
 def cancel(actor: User, appointment_id: int, *, accept_late: bool = False) -> Appointment:
     """The patient cancels until the cutoff and keeps the credit; after it, only by accepting that
     the credit is used (`accept_late`). A provider or staff may cancel any time: credit comes back."""
-    appointment = get_appointment(actor, appointment_id)
+    appointment = _locked(actor, appointment_id)
+    if appointment.status is AppointmentStatus.BOOKED and now() >= appointment.starts_at:
+        raise Conflict("This appointment has started: mark it completed or as a no-show instead.")
     by_patient = actor.id == appointment.patient_id
     late = by_patient and is_late(appointment)
     if late and not accept_late:
@@ -301,7 +312,7 @@ def _cancel_reminders(appointment: Appointment) -> None:
 
 
 def _as_provider(actor: User, appointment_id: int) -> Appointment:
-    appointment = get_appointment(actor, appointment_id)
+    appointment = _locked(actor, appointment_id)
     if appointment.provider_id != actor.id:
         raise Forbidden("Only the appointment's provider can do this.")
     return appointment
@@ -312,6 +323,7 @@ def mark_no_show(provider: User, appointment_id: int) -> Appointment:
     if now() < appointment.starts_at:
         raise Conflict("A no-show can be marked once the appointment has started.")
     appointment.move_to(AppointmentStatus.NO_SHOW)
+    _cancel_reminders(appointment)
     audit.record(provider, "update", "appointment", appointment.id, patient_id=appointment.patient_id,
                  fields=["status"])
     db.session.commit()
@@ -330,6 +342,7 @@ def complete(provider: User, appointment_id: int, *, started_at: datetime, ended
         raise ValidationFailed("The encounter cannot start before its video room opens.",
                                fields={"started_at": ["Too early for this appointment."]})
     appointment.move_to(AppointmentStatus.COMPLETED)
+    _cancel_reminders(appointment)
     appointment.encounter_started_at, appointment.encounter_ended_at = started_at, ended_at
     appointment.encounter_modality, appointment.encounter_notes = "video", notes
     audit.record(provider, "update", "appointment_encounter", appointment.id, patient_id=appointment.patient_id)
