@@ -10,7 +10,6 @@ from telehealth.schemas.billing import (
     PurchaseIn, PurchaseOut, RefundQuoteOut, StaffRefundIn, SubscribeIn, SubscriptionOut, order_out, product_out,
     subscription_out,
 )
-from telehealth.extensions import db
 from telehealth.services import catalog, ledger, purchases, refunds, stripe_events
 
 bp = Blueprint("billing", __name__, url_prefix="/api/v1")
@@ -58,9 +57,7 @@ def my_orders():
 @endpoint("One order (its patient, ops or admin)", tags=["billing"], auth=(Role.PATIENT, Role.OPS, Role.ADMIN),
           response=OrderOut)
 def get_order(order_id: int):
-    order = purchases.get_order(current_user, order_id)
-    db.session.commit()  # staff reads are audited
-    return order_out(order)
+    return order_out(purchases.view_order(current_user, order_id))
 
 
 @bp.get("/admin/patients/<int:patient_id>/orders")

@@ -1,10 +1,9 @@
 """Liveness and readiness probes."""
 from flask import Blueprint
-from sqlalchemy import text
 
 from telehealth.api import PUBLIC, Schema, endpoint
 from telehealth.errors import ServiceError
-from telehealth.extensions import db
+from telehealth.services import health
 
 bp = Blueprint("health", __name__)
 
@@ -27,9 +26,6 @@ def healthz():
 @bp.get("/readyz")
 @endpoint("Ready to serve: the database answers", tags=["health"], auth=PUBLIC, response=HealthOut, errors=(503,))
 def readyz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
-        db.session.rollback()
-        raise Unavailable("The database is not reachable.") from None
+    if not health.database_answers():
+        raise Unavailable("The database is not reachable.")
     return HealthOut(status="ready")

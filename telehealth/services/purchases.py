@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from telehealth.adapters import payments as gateway
 from telehealth.clock import now
@@ -143,7 +144,15 @@ def confirm_on_server(patient: User, order_id: int, payment_method: str) -> Orde
 
 def list_orders(patient_id: int) -> list[Order]:
     return list(db.session.scalars(select(Order).where(Order.patient_id == patient_id)
+                                   .options(selectinload(Order.product), selectinload(Order.refunds))
                                    .order_by(Order.created_at.desc(), Order.id.desc())))
+
+
+def view_order(actor: User, order_id: int) -> Order:
+    """One order as its patient or ops/admin sees it (a staff read is audited and kept)."""
+    order = get_order(actor, order_id)
+    db.session.commit()
+    return order
 
 
 # ------------------------------------------------------------------ maintenance subscription
