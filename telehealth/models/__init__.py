@@ -12,12 +12,14 @@ from telehealth.models.billing import (
     ProductKind, Refund, StripeEvent, Subscription, SubscriptionStatus,
 )
 from telehealth.models.care import CareAssignment, CareRole
+from telehealth.models.prescriptions import DosageForm, Prescription, PrescriptionStatus
 from telehealth.models.scheduling import (
     Appointment, AppointmentStatus, AvailabilityException, AvailabilityWindow, CalendarFeed, ExceptionKind, Reminder,
 )
 from telehealth.models.mail import OutboxMail
 
 __all__ = [
+    "DosageForm", "Prescription", "PrescriptionStatus",
     "Appointment", "AppointmentStatus", "AvailabilityException", "AvailabilityWindow", "CalendarFeed", "ExceptionKind",
     "Reminder",
     "BillingCustomer", "CreditBalance", "CreditEntry", "CreditKind", "Diagnosis", "EntryType", "Order", "OrderStatus",

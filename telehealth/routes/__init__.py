@@ -5,11 +5,11 @@ from flask import Flask
 def register_routes(app: Flask) -> None:
     from telehealth.routes import (
         admin, assessments, auth, billing, billing_documents, docs, health, me, measures, patients, reviews,
-        scheduling,
+        prescriptions, scheduling,
     )
 
     for module in (health, docs, auth, me, admin, patients, assessments, reviews, measures, billing,
-                   billing_documents, scheduling):
+                   billing_documents, scheduling, prescriptions):
         app.register_blueprint(module.bp)
     app.register_blueprint(billing.webhooks)
     app.register_blueprint(scheduling.feeds)
