@@ -108,6 +108,8 @@ class Config:
     # A video token is handed out from this long before an appointment to this long after it ends.
     VIDEO_OPENS_MINUTES_BEFORE = _env_int("VIDEO_OPENS_MINUTES_BEFORE", 10)
     VIDEO_CLOSES_MINUTES_AFTER = _env_int("VIDEO_CLOSES_MINUTES_AFTER", 30)
+    # The partner pharmacy: its API and the shared secret that signs its webhooks.
+    PHARMACY_WEBHOOK_SECRET = _env("PHARMACY_WEBHOOK_SECRET", "pharmacy-development-secret")
     # Written refund policy: unused credits of refundable packages, pro rata, within this many days.
     REFUND_WINDOW_DAYS = _env_int("REFUND_WINDOW_DAYS", 30)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
@@ -154,6 +156,8 @@ class ProductionConfig(Config):
         if settings.get("STRIPE_SECRET_KEY", "").endswith("localstripe") or \
                 settings.get("STRIPE_WEBHOOK_SECRET", "").endswith("development"):
             problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set")
+        if settings.get("PHARMACY_WEBHOOK_SECRET") == "pharmacy-development-secret":
+            problems.append("PHARMACY_WEBHOOK_SECRET must be set")
         if settings.get("TWILIO_API_KEY_SECRET") == "development-video-secret-not-for-production":
             problems.append("TWILIO_API_KEY_SECRET must be set")
         if not settings.get("FIELD_ENCRYPTION_KEYS"):

@@ -35,7 +35,7 @@ def _production(**overrides):
                 "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1/whatever",
                 "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
                 "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_real",
-                "TWILIO_API_KEY_SECRET": "real-video-secret"}
+                "TWILIO_API_KEY_SECRET": "real-video-secret", "PHARMACY_WEBHOOK_SECRET": "real-pharmacy-secret"}
     settings.update(overrides)
     return create_app(settings)
 
@@ -60,7 +60,8 @@ def test_production_refuses_to_start_without_database_url():
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     env.update(TELEHEALTH_ENV="production", SECRET_KEY="s3cret-" + "x" * 30,
                FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(), STRIPE_SECRET_KEY="sk_live_x",
-               STRIPE_WEBHOOK_SECRET="whsec_real", TWILIO_API_KEY_SECRET="real-video-secret")
+               STRIPE_WEBHOOK_SECRET="whsec_real", TWILIO_API_KEY_SECRET="real-video-secret",
+               PHARMACY_WEBHOOK_SECRET="real-pharmacy-secret")
     result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "DATABASE_URL must be set" in result.stderr
 

@@ -1,0 +1,136 @@
+"""Medication shipments from the partner pharmacy, as an explicit state machine with a history.
+
+The happy path is ordered (created, sent to pharmacy, received, filled, shipped, out for delivery,
+delivered); the pharmacy's events may arrive late or out of order, so an event behind the current
+state is kept in the history and moves nothing (a late "shipped" after "delivered"). Exception,
+returned and cancelled leave the path by the moves in `SIDE_MOVES`.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from telehealth.clock import now
+from telehealth.errors import Conflict
+from telehealth.extensions import db
+from telehealth.models.accounts import enum_column
+from telehealth.models.types import EncryptedJSON, UTCDateTime
+
+
+class ShipmentStatus(StrEnum):
+    CREATED = "created"
+    SENT_TO_PHARMACY = "sent_to_pharmacy"
+    RECEIVED = "received"
+    FILLED = "filled"
+    SHIPPED = "shipped"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
+PATH = (ShipmentStatus.CREATED, ShipmentStatus.SENT_TO_PHARMACY, ShipmentStatus.RECEIVED, ShipmentStatus.FILLED,
+        ShipmentStatus.SHIPPED, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED)
+RANK = {status: i for i, status in enumerate(PATH)}
+FINAL = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED, ShipmentStatus.CANCELLED})
+# Moves off the ordered path, from which states.
+SIDE_MOVES: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
+    ShipmentStatus.EXCEPTION: frozenset(set(PATH) - {ShipmentStatus.DELIVERED}),
+    ShipmentStatus.RETURNED: frozenset({ShipmentStatus.SHIPPED, ShipmentStatus.OUT_FOR_DELIVERY,
+                                        ShipmentStatus.EXCEPTION}),
+    ShipmentStatus.CANCELLED: frozenset({ShipmentStatus.CREATED, ShipmentStatus.SENT_TO_PHARMACY,
+                                         ShipmentStatus.RECEIVED, ShipmentStatus.EXCEPTION}),
+}
+
+
+class Move(StrEnum):
+    APPLIED = "applied"
+    STALE = "stale"        # behind the current state: kept in the history only
+
+
+def judge(current: ShipmentStatus, target: ShipmentStatus) -> Move | None:
+    """Whether `target` moves a shipment in `current` (None: a move that is never allowed)."""
+    if current in FINAL:
+        return Move.STALE if target in PATH else None  # a late event about the way here
+    if target in SIDE_MOVES:
+        return Move.APPLIED if current in SIDE_MOVES[target] else None
+    if current is ShipmentStatus.EXCEPTION:
+        return Move.APPLIED  # back on the path wherever the pharmacy says it now is
+    if RANK[target] > RANK[current]:
+        return Move.APPLIED  # forward, possibly past a step whose event is late
+    return Move.STALE
+
+
+class Shipment(db.Model):
+    __tablename__ = "shipments"
+    __table_args__ = (
+        CheckConstraint("sessions BETWEEN 1 AND 3", name="sessions_per_shipment"),
+        Index("ix_shipments_status_created", "status", "created_at"),
+        Index("ix_shipments_tracking", "tracking_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id", ondelete="RESTRICT"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    sessions: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ShipmentStatus] = mapped_column(enum_column(ShipmentStatus, "shipment_status"),
+                                                   default=ShipmentStatus.CREATED)
+    pharmacy_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    shipping_address: Mapped[dict] = mapped_column(EncryptedJSON)
+    carrier: Mapped[str | None] = mapped_column(String(40))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    signature_name: Mapped[str | None] = mapped_column(String(100))
+    exception_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    history: Mapped[list[ShipmentEvent]] = relationship(back_populates="shipment", order_by="ShipmentEvent.id",
+                                                        cascade="all, delete-orphan")
+
+    def apply(self, target: ShipmentStatus, at: datetime, *, source: str, event_id: str | None = None,
+              details: dict | None = None, strict: bool = True) -> Move:
+        """Move to `target` if that means something from here, and keep the event in the history.
+        `strict` (a person's request): anything but a real move is a 409. Not strict (the pharmacy's
+        report, which may be late): a move that means nothing is kept as history only."""
+        verdict = judge(self.status, target)
+        if strict and verdict is not Move.APPLIED:
+            raise Conflict(f"A shipment that is {self.status} cannot become {target}.")
+        verdict = verdict or Move.STALE
+        details = details or {}
+        if verdict is Move.APPLIED:
+            self.status = target
+            if target is ShipmentStatus.SHIPPED:
+                self.shipped_at = at
+            if target is ShipmentStatus.DELIVERED:
+                self.delivered_at, self.signature_name = at, details.get("signature_name") or self.signature_name
+            if target is ShipmentStatus.EXCEPTION:
+                self.exception_reason = details.get("reason") or "Unspecified"
+        # carrier data may come with any event, even a late one
+        self.carrier = details.get("carrier") or self.carrier
+        self.tracking_number = details.get("tracking_number") or self.tracking_number
+        self.history.append(ShipmentEvent(status=target, at=at, source=source, pharmacy_event_id=event_id,
+                                          applied=verdict is Move.APPLIED))
+        return verdict
+
+
+class ShipmentEvent(db.Model):
+    """The shipment's history: every transition and every event received, applied or not."""
+
+    __tablename__ = "shipment_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    status: Mapped[ShipmentStatus] = mapped_column(enum_column(ShipmentStatus, "shipment_event_status"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    source: Mapped[str] = mapped_column(String(20))  # pharmacy | ops | system
+    pharmacy_event_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    applied: Mapped[bool] = mapped_column(default=True)
+
+    shipment: Mapped[Shipment] = relationship(back_populates="history")

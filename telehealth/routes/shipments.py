@@ -1,0 +1,35 @@
+"""Shipments: the patient's own, ops moving one by hand, and the pharmacy's signed webhook."""
+from flask import Blueprint, request
+from flask_login import current_user
+
+from telehealth.api import PUBLIC, MessageOut, endpoint
+from telehealth.models.accounts import Role
+from telehealth.schemas.shipments import ShipmentListOut, ShipmentMoveIn, ShipmentOut, shipment_out
+from telehealth.services import pharmacy_events, shipments
+
+bp = Blueprint("shipments", __name__, url_prefix="/api/v1")
+webhooks = Blueprint("pharmacy_webhooks", __name__, url_prefix="/webhooks")
+
+
+@bp.get("/me/shipments")
+@endpoint("My medication shipments and their tracking", tags=["shipments"], auth=(Role.PATIENT,),
+          response=ShipmentListOut)
+def my_shipments():
+    return ShipmentListOut(items=[shipment_out(s) for s in shipments.for_patient(current_user)])
+
+
+@bp.post("/ops/shipments/<int:shipment_id>/status")
+@endpoint("Move a shipment by hand (ops; only allowed transitions, audited)", tags=["shipments"], auth=(Role.OPS,),
+          body=ShipmentMoveIn, response=ShipmentOut, errors=(409,))
+def move(shipment_id: int, body: ShipmentMoveIn):
+    details = body.model_dump(exclude={"status"}, exclude_none=True)
+    return shipment_out(shipments.move(current_user, shipment_id, body.status, details))
+
+
+@webhooks.post("/pharmacy")
+@endpoint("The partner pharmacy's webhook (HMAC-SHA256 over timestamp and body; 5-minute window)",
+          tags=["webhooks"], auth=PUBLIC, response=MessageOut, errors=(400, 401, 404))
+def pharmacy_webhook():
+    event = pharmacy_events.verify(request.get_data(), request.headers.get("X-Pharmacy-Timestamp"),
+                                   request.headers.get("X-Pharmacy-Signature"))
+    return MessageOut(message=pharmacy_events.handle(event))

@@ -1,0 +1,91 @@
+"""The partner pharmacy's webhook: HMAC-SHA256 over the timestamp and the body with a shared
+secret, refused outside a 5-minute window (replays), idempotent on the pharmacy's event id, and
+tolerant of events that arrive late or out of order (see models/shipments.py)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from telehealth.adapters.payments import timestamp
+from telehealth.clock import now
+from telehealth.errors import NotFound, ServiceError, ValidationFailed
+from telehealth.extensions import db
+from telehealth.models.shipments import Shipment, ShipmentEvent, ShipmentStatus
+
+REPLAY_WINDOW_SECONDS = 300
+
+
+class BadPharmacySignature(ServiceError):
+    status = 401
+    code = "invalid_signature"
+
+
+def signature(secret: str, ts: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def verify(body: bytes, ts: str | None, sig: str | None) -> dict:
+    """The event, if the signature is right and the timestamp within the window."""
+    if not ts or not sig or not ts.isdigit():
+        raise BadPharmacySignature("The pharmacy signature or timestamp is missing.")
+    if abs(now().timestamp() - int(ts)) > REPLAY_WINDOW_SECONDS:
+        raise BadPharmacySignature("The pharmacy timestamp is outside the 5-minute window.")
+    expected = signature(current_app.config["PHARMACY_WEBHOOK_SECRET"], ts, body)
+    if not hmac.compare_digest(expected, sig):
+        raise BadPharmacySignature("The pharmacy signature does not match.")
+    try:
+        event = json.loads(body)
+    except ValueError:
+        event = None
+    fields = {}
+    if not isinstance(event, dict):
+        raise ValidationFailed("The event is not a JSON object.", fields={"body": ["Not an object."]})
+    for name in ("event_id", "order_id", "status"):
+        if not isinstance(event.get(name), str) or not 0 < len(event[name]) <= 100:
+            fields[name] = ["Required text."]
+    if event.get("status") not in {s.value for s in ShipmentStatus}:
+        fields.setdefault("status", []).append("Unknown status.")
+    if fields:
+        raise ValidationFailed("The event is malformed.", fields=fields)
+    return event
+
+
+def handle(event: dict) -> str:
+    """Apply one verified event; "applied", "stale" (kept in the history) or "duplicate"."""
+    if db.session.scalar(select(ShipmentEvent.id).where(ShipmentEvent.pharmacy_event_id == event["event_id"])):
+        return "duplicate"
+    shipment = db.session.scalar(select(Shipment).where(Shipment.pharmacy_order_id == event["order_id"])
+                                 .with_for_update())
+    if shipment is None:
+        raise NotFound("No shipment has this pharmacy order id.")
+    at = _occurred_at(event)
+    details = {k: str(event[k])[:100] for k in ("carrier", "tracking_number", "signature_name", "reason")
+               if event.get(k)}
+    verdict = shipment.apply(ShipmentStatus(event["status"]), at, source="pharmacy", event_id=event["event_id"],
+                             details=details, strict=False)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same event, committed by a concurrent delivery
+        db.session.rollback()
+        return "duplicate"
+    return verdict.value
+
+
+def _occurred_at(event: dict) -> datetime:
+    value = event.get("occurred_at")
+    if isinstance(value, int):
+        return timestamp(value) or now()
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is not None and 2000 <= parsed.year <= 2100:
+                return parsed
+        except ValueError:
+            pass
+    return now()

@@ -1,0 +1,149 @@
+"""Shipments: the state machine (every allowed and refused move), the pharmacy's signed webhook
+(signature, replay window, idempotency, out-of-order events), and who sees what."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from sqlalchemy import select
+
+from telehealth.clock import now
+from telehealth.models import Shipment, ShipmentEvent, ShipmentStatus
+from telehealth.models.shipments import PATH, SIDE_MOVES, Move, judge
+from telehealth.services.pharmacy_events import signature
+from telehealth.models import User
+from tests.conftest import PASSWORD, error_of
+
+S = ShipmentStatus
+
+
+def test_forward_moves_apply_and_backward_ones_are_history_only():
+    for i, current in enumerate(PATH[:-1]):
+        for j, target in enumerate(PATH):
+            expected = Move.APPLIED if j > i else Move.STALE
+            assert judge(current, target) is expected, (current, target)
+
+
+@pytest.mark.parametrize("target", [S.EXCEPTION, S.RETURNED, S.CANCELLED])
+def test_side_moves_are_allowed_only_from_their_states(target):
+    for current in S:
+        verdict = judge(current, target)
+        if current in SIDE_MOVES[target] and current not in (S.DELIVERED, S.RETURNED, S.CANCELLED):
+            assert verdict is Move.APPLIED, (current, target)
+        else:
+            assert verdict is not Move.APPLIED, (current, target)
+
+
+def test_final_states_take_late_path_events_as_history_and_refuse_the_rest():
+    for final in (S.DELIVERED, S.RETURNED, S.CANCELLED):
+        assert judge(final, S.SHIPPED) is Move.STALE
+        assert judge(final, S.EXCEPTION) is None
+    assert judge(S.EXCEPTION, S.SHIPPED) is Move.APPLIED  # back on the path
+
+
+@pytest.fixture
+def shipment(db, create_user):
+    from telehealth.models import Prescription
+    from tests.test_prescriptions import TERMS, _approve, _consult
+
+    patient = create_user("patient")
+    physician = create_user("physician", states=["NY"])
+    _approve(db, patient)
+    _consult(db, patient, physician)
+    db.session.flush()
+    from telehealth.models import Appointment
+
+    encounter = db.session.scalar(select(Appointment))
+    prescription = Prescription(patient_id=patient.id, physician_id=physician.id, medication="ketamine",
+                                form="sublingual_tablet", strength_mg=100, dose_per_session_mg=200, sessions=3,
+                                refills=0, directions=TERMS["directions"], diagnosis_code="F33.2",
+                                refills_until=now().date(), encounter_appointment_id=encounter.id,
+                                license_state="NY", license_number="NY1", dea_number="AB1234563")
+    db.session.add(prescription)
+    db.session.flush()
+    row = Shipment(prescription_id=prescription.id, patient_id=patient.id, stage=1, sessions=2,
+                   status=S.SENT_TO_PHARMACY, pharmacy_order_id="PH-1001",
+                   shipping_address=patient.patient_profile.shipping_address)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def _send(app, client, event: dict, *, offset: int = 0, secret: str | None = None, sig: str | None = None):
+    body = json.dumps(event).encode()
+    ts = str(int(time.time()) + offset)
+    signed = sig or signature(secret or app.config["PHARMACY_WEBHOOK_SECRET"], ts, body)
+    return client.post("/webhooks/pharmacy", data=body, content_type="application/json",
+                       headers={"X-Pharmacy-Timestamp": ts, "X-Pharmacy-Signature": signed})
+
+
+def _event(n, status, **extra):
+    return {"event_id": f"ev-{n}", "order_id": "PH-1001", "status": status, **extra}
+
+
+def test_pharmacy_events_move_the_shipment_and_tolerate_late_ones(app, client, db, shipment):
+    assert _send(app, client, _event(1, "received")).get_json()["message"] == "applied"
+    assert _send(app, client, _event(2, "filled")).get_json()["message"] == "applied"
+    r = _send(app, client, _event(4, "delivered", signature_name="J. Smith"))  # "shipped" is late
+    assert r.get_json()["message"] == "applied"
+    r = _send(app, client, _event(3, "shipped", carrier="UPS", tracking_number="1Z999"))
+    assert r.get_json()["message"] == "stale"
+    db.session.expire_all()
+    row = db.session.get(Shipment, shipment.id)
+    assert row.status is S.DELIVERED and row.signature_name == "J. Smith"
+    assert row.tracking_number == "1Z999"  # carrier data is kept even from a late event
+    history = [(e.status.value, e.applied) for e in row.history]
+    assert history == [("received", True), ("filled", True), ("delivered", True), ("shipped", False)]
+
+
+def test_a_replayed_event_changes_nothing(app, client, db, shipment):
+    for _ in range(3):
+        r = _send(app, client, _event(1, "received"))
+    assert r.get_json()["message"] == "duplicate"
+    assert len(db.session.scalars(select(ShipmentEvent)).all()) == 1
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"secret": "wrong-secret"},
+    {"offset": -310},
+    {"offset": 310},
+    {"sig": "0" * 64},
+])
+def test_bad_signatures_and_stale_timestamps_are_refused(app, client, db, shipment, kwargs):
+    r = _send(app, client, _event(9, "received"), **kwargs)
+    assert r.status_code == 401 and error_of(r)["code"] == "invalid_signature"
+    assert db.session.scalar(select(ShipmentEvent)) is None
+
+
+def test_malformed_or_unknown_events_are_4xx(app, client, db, shipment):
+    assert _send(app, client, {"event_id": "x", "order_id": "PH-1001", "status": "teleported"}).status_code == 422
+    assert _send(app, client, {"order_id": "PH-1001", "status": "received"}).status_code == 422
+    assert _send(app, client, _event(5, "received") | {"order_id": "PH-404"}).status_code == 404
+    assert db.session.scalar(select(ShipmentEvent)) is None
+
+
+def test_ops_moves_only_along_allowed_transitions(client, auth, db, shipment):
+    auth.as_role("ops")
+    url = f"/api/v1/ops/shipments/{shipment.id}/status"
+    r = client.post(url, json={"status": "created"})  # backwards
+    assert r.status_code == 409
+    r = client.post(url, json={"status": "exception", "reason": "Address unreadable"})
+    assert r.status_code == 200 and r.get_json()["status"] == "exception"
+    r = client.post(url, json={"status": "received"})
+    assert r.status_code == 200
+    r = client.post(url, json={"status": "teleported"})
+    assert r.status_code == 422
+
+
+def test_who_sees_shipments(client, app, auth, db, shipment, create_user):
+    auth.as_role("coach")
+    assert client.post(f"/api/v1/ops/shipments/{shipment.id}/status", json={"status": "received"}).status_code == 403
+    other = app.test_client()
+    patient = db.session.get(User, shipment.patient_id)
+    other.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    assert [s["id"] for s in other.get("/api/v1/me/shipments").get_json()["items"]] == [shipment.id]
+    stranger = create_user("patient")
+    third = app.test_client()
+    third.post("/api/v1/auth/login", json={"email": stranger.email, "password": PASSWORD})
+    assert third.get("/api/v1/me/shipments").get_json()["items"] == []
