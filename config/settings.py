@@ -110,6 +110,7 @@ class Config:
     VIDEO_CLOSES_MINUTES_AFTER = _env_int("VIDEO_CLOSES_MINUTES_AFTER", 30)
     # The partner pharmacy: its API and the shared secret that signs its webhooks.
     PHARMACY_WEBHOOK_SECRET = _env("PHARMACY_WEBHOOK_SECRET", "pharmacy-development-secret")
+    PHARMACY_API_BASE = _env("PHARMACY_API_BASE", "http://127.0.0.1:8430")
     # Written refund policy: unused credits of refundable packages, pro rata, within this many days.
     REFUND_WINDOW_DAYS = _env_int("REFUND_WINDOW_DAYS", 30)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")

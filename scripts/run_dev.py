@@ -1,10 +1,12 @@
-"""`make run`: the web server on SQLite with a local Stripe (localstripe) whose webhooks reach it.
+"""`make run`: the web server on SQLite with a local Stripe (localstripe) and a local partner
+pharmacy (scripts/pharmacy_server.py), whose webhooks reach it.
 
-Starts localstripe on STRIPE_API_BASE's port (unless something already answers there), points its
-webhooks at this app, runs gunicorn in the foreground, and stops localstripe when gunicorn stops.
+Starts each on its configured port (unless something already answers there), points their webhooks
+at this app, runs gunicorn in the foreground, and stops them when gunicorn stops.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -30,6 +32,16 @@ def answers(url: str) -> bool:
         return False
 
 
+def pharmacy_answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(f"{url}/orders/none", timeout=1)
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+    return True
+
+
 def main() -> int:
     settings = config_for()
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
@@ -50,6 +62,23 @@ def main() -> int:
         urllib.request.urlopen(urllib.request.Request(f"{stripe_url}/_config/webhooks/telehealth", data=data,
                                                       method="POST"), timeout=5)
         print(f"Local Stripe (localstripe) at {stripe_url}; its webhooks go to http://{host}:{port}/webhooks/stripe")
+    pharmacy = None
+    pharmacy_url = settings.PHARMACY_API_BASE
+    if pharmacy_url and not pharmacy_answers(pharmacy_url):
+        pharmacy = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "pharmacy_server.py"), "--port",
+                                     str(urllib.parse.urlparse(pharmacy_url).port or 8430)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if pharmacy_answers(pharmacy_url):
+                break
+            time.sleep(0.1)
+    if pharmacy_url:
+        body = json.dumps({"webhook_url": f"http://{host}:{port}/webhooks/pharmacy",
+                           "secret": settings.PHARMACY_WEBHOOK_SECRET}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"{pharmacy_url}/_config", data=body, method="POST",
+                                                      headers={"Content-Type": "application/json"}), timeout=5)
+        print(f"Local pharmacy at {pharmacy_url}: POST {pharmacy_url}/_drive/<order id> "
+              '{"status": "shipped"} to make it report')
     print(f"\ntelehealth is at http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
     print(f"Mail (password resets, invitations, notices): {BIN / 'flask'} mail-outbox\n", flush=True)
     web = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "wsgi:app"],
@@ -60,9 +89,10 @@ def main() -> int:
         web.send_signal(signal.SIGTERM)
         return web.wait()
     finally:
-        if localstripe is not None:
-            localstripe.terminate()
-            localstripe.wait(timeout=10)
+        for helper in (localstripe, pharmacy):
+            if helper is not None:
+                helper.terminate()
+                helper.wait(timeout=10)
 
 
 if __name__ == "__main__":

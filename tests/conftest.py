@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import date, timedelta
@@ -129,11 +130,37 @@ def localstripe_url():
 
 
 @pytest.fixture(scope="session")
-def app(database_url, localstripe_url):
+def pharmacy_url():
+    """The local partner pharmacy (scripts/pharmacy_server.py) for the whole session."""
+    port = free_port()
+    script = Path(__file__).resolve().parent.parent / "scripts" / "pharmacy_server.py"
+    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers():
+        try:
+            urllib.request.urlopen(f"{url}/orders/none", timeout=1)
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+        return True
+
+    try:
+        wait_until(answers, timeout=30)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, localstripe_url, pharmacy_url):
     """One app for the session, its schema built by the migrations (not create_all)."""
     from flask_migrate import upgrade
 
-    application = make_test_app(database_url, STRIPE_API_BASE=localstripe_url)
+    application = make_test_app(database_url, STRIPE_API_BASE=localstripe_url, PHARMACY_API_BASE=pharmacy_url)
     with application.app_context():
         upgrade()
     yield application

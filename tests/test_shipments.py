@@ -147,3 +147,107 @@ def test_who_sees_shipments(client, app, auth, db, shipment, create_user):
     third = app.test_client()
     third.post("/api/v1/auth/login", json={"email": stranger.email, "password": PASSWORD})
     assert third.get("/api/v1/me/shipments").get_json()["items"] == []
+
+
+# --------------------------------------------------------------------------- stages through the pharmacy
+
+
+def _drive(pharmacy_url, order_id, status, **extra):
+    import urllib.request
+
+    body = json.dumps({"status": status, **extra}).encode()
+    request = urllib.request.Request(f"{pharmacy_url}/_drive/{order_id}", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def pharmacy(app, pharmacy_url, live_server, committed):
+    import urllib.request
+
+    body = json.dumps({"webhook_url": f"{live_server}/webhooks/pharmacy",
+                       "secret": app.config["PHARMACY_WEBHOOK_SECRET"]}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{pharmacy_url}/_config", data=body, method="POST",
+                                                  headers={"Content-Type": "application/json"}), timeout=5)
+    return pharmacy_url
+
+
+def _prescribed(committed, sessions=3, credits=3):
+    from telehealth.models import Appointment, CareAssignment, CareRole, CreditKind, Prescription
+    from telehealth.services import ledger
+    from tests.conftest import _make_user
+    from tests.test_prescriptions import TERMS, _approve, _consult
+
+    patient = _make_user(committed, "patient")
+    physician = _make_user(committed, "physician", states=["NY"])
+    _approve(committed, patient)
+    _consult(committed, patient, physician)
+    committed.session.add(CareAssignment(patient_id=patient.id, staff_id=physician.id, care_role=CareRole.PHYSICIAN))
+    committed.session.flush()
+    encounter = committed.session.scalar(select(Appointment).where(Appointment.patient_id == patient.id))
+    prescription = Prescription(patient_id=patient.id, physician_id=physician.id, medication="ketamine",
+                                form="sublingual_tablet", strength_mg=100, dose_per_session_mg=200, sessions=sessions,
+                                refills=0, directions=TERMS["directions"], diagnosis_code="F33.2",
+                                refills_until=now().date(), encounter_appointment_id=encounter.id,
+                                license_state="NY", license_number="NY1", dea_number="AB1234563")
+    committed.session.add(prescription)
+    if credits:
+        ledger.grant(patient.id, CreditKind.MEDICATION_SESSION, credits, key=f"test:med:{patient.id}")
+    committed.session.commit()
+    return patient.id, physician, prescription.id
+
+
+def test_a_stage_goes_to_the_pharmacy_and_comes_back_delivered(app, pharmacy, committed):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 2})
+    assert r.status_code == 201, r.get_json()
+    shipment = r.get_json()
+    assert shipment["status"] == "sent_to_pharmacy" and shipment["stage"] == 1
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 1
+    order_id = committed.session.get(Shipment, shipment["id"]).pharmacy_order_id
+    assert order_id.startswith("PH-")
+    for status, extra in (("filled", {}), ("shipped", {"carrier": "UPS", "tracking_number": "1Z42"}),
+                          ("delivered", {"signature_name": "P. Ient"})):
+        assert _drive(pharmacy, order_id, status, **extra)["app_status"] == 200
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, shipment["id"])
+    assert row.status is S.DELIVERED and row.tracking_number == "1Z42" and row.signature_name == "P. Ient"
+    # the next stage waits for the physician's review of these sessions
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert r.status_code == 409 and error_of(r)["code"] == "stage_not_released"
+    assert doc.post(f"/api/v1/shipments/{shipment['id']}/release-next-stage", json={}).status_code == 200
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 2})
+    assert r.status_code == 409 and error_of(r)["code"] == "beyond_prescription"  # 3 prescribed, 2 sent
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert r.status_code == 201 and r.get_json()["stage"] == 2
+
+
+def test_without_a_medication_credit_nothing_is_sent(app, pharmacy, committed):
+    patient_id, physician, prescription_id = _prescribed(committed, credits=0)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert r.status_code == 409 and error_of(r)["code"] == "insufficient_credits"
+    assert committed.session.scalar(select(Shipment)) is None
+
+
+def test_when_the_pharmacy_does_not_answer_nothing_is_kept(app, committed, monkeypatch):
+    from tests.conftest import free_port
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", f"http://127.0.0.1:{free_port()}")
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert r.status_code == 503 and error_of(r)["code"] == "pharmacy_unavailable"
+    assert committed.session.scalar(select(Shipment)) is None
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 3

@@ -2,7 +2,7 @@
 
 Revision ID: 0006_shipments
 Revises: 0005_prescriptions
-Create Date: 2026-11-22 22:34:50.548262
+Create Date: 2026-11-22 22:37:45.189312
 
 """
 from alembic import op
@@ -34,7 +34,10 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('shipped_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('next_stage_released_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('next_stage_released_by', sa.Integer(), nullable=True),
     sa.CheckConstraint('sessions BETWEEN 1 AND 3', name=op.f('ck_shipments_sessions_per_shipment')),
+    sa.ForeignKeyConstraint(['next_stage_released_by'], ['users.id'], name=op.f('fk_shipments_next_stage_released_by_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['patient_id'], ['users.id'], name=op.f('fk_shipments_patient_id_users'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['prescription_id'], ['prescriptions.id'], name=op.f('fk_shipments_prescription_id_prescriptions'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shipments')),

@@ -89,6 +89,9 @@ class Shipment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The physician's review of this stage's sessions, which releases the next stage.
+    next_stage_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_stage_released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     history: Mapped[list[ShipmentEvent]] = relationship(back_populates="shipment", order_by="ShipmentEvent.id",
                                                         cascade="all, delete-orphan")

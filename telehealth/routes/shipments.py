@@ -2,9 +2,11 @@
 from flask import Blueprint, request
 from flask_login import current_user
 
-from telehealth.api import PUBLIC, MessageOut, endpoint
+from telehealth.api import PUBLIC, Empty, MessageOut, endpoint
 from telehealth.models.accounts import Role
-from telehealth.schemas.shipments import ShipmentListOut, ShipmentMoveIn, ShipmentOut, shipment_out
+from telehealth.schemas.shipments import (
+    ShipmentListOut, ShipmentMoveIn, ShipmentOut, StageIn, shipment_out,
+)
 from telehealth.services import pharmacy_events, shipments
 
 bp = Blueprint("shipments", __name__, url_prefix="/api/v1")
@@ -16,6 +18,20 @@ webhooks = Blueprint("pharmacy_webhooks", __name__, url_prefix="/webhooks")
           response=ShipmentListOut)
 def my_shipments():
     return ShipmentListOut(items=[shipment_out(s) for s in shipments.for_patient(current_user)])
+
+
+@bp.post("/prescriptions/<int:prescription_id>/shipments")
+@endpoint("Send the prescription's next stage (1 to 3 sessions) to the pharmacy", tags=["shipments"],
+          auth=(Role.PHYSICIAN,), body=StageIn, response=ShipmentOut, status=201, errors=(409, 503))
+def create_stage(prescription_id: int, body: StageIn):
+    return shipment_out(shipments.create_next_stage(current_user, prescription_id, body.sessions))
+
+
+@bp.post("/shipments/<int:shipment_id>/release-next-stage")
+@endpoint("Record the physician's review of this stage's sessions, releasing the next stage", tags=["shipments"],
+          auth=(Role.PHYSICIAN,), body=Empty, response=ShipmentOut, errors=(409,))
+def release(shipment_id: int, body: Empty):
+    return shipment_out(shipments.release_next_stage(current_user, shipment_id))
 
 
 @bp.post("/ops/shipments/<int:shipment_id>/status")

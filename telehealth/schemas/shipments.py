@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
 
@@ -18,6 +18,10 @@ class ShipmentMoveIn(Schema):
     tracking_number: Short | None = None
     signature_name: Short | None = None
     reason: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+
+
+class StageIn(Schema):
+    sessions: int = Field(ge=1, le=3)
 
 
 class ShipmentEventOut(Schema):

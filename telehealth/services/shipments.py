@@ -3,14 +3,80 @@
 Ops see names, addresses and shipment data only: nothing here returns prescription fields."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from telehealth.adapters import pharmacy
 from telehealth.clock import now
-from telehealth.errors import NotFound
+from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import User
+from telehealth.models.billing import CreditKind
+from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.shipments import Shipment, ShipmentStatus
-from telehealth.services import audit
+from telehealth.services import audit, ledger
+from telehealth.services.authz import Scope, authorize_patient
+
+MAX_SESSIONS_PER_SHIPMENT = 3
+
+
+def create_next_stage(physician: User, prescription_id: int, sessions: int) -> Shipment:
+    """Send the next stage of a prescription to the pharmacy: 1 to 3 sessions, one medication
+    credit each; a stage after the first needs the previous one delivered and released by a
+    physician's review of its sessions. Nothing is kept if the pharmacy does not take it."""
+    prescription = db.session.get(Prescription, prescription_id, with_for_update=True)
+    if prescription is None:
+        raise NotFound("No such prescription.")
+    authorize_patient(physician, prescription.patient_id, Scope.CLINICAL)
+    if prescription.status is not PrescriptionStatus.ACTIVE:
+        raise Conflict("Only the current version of a prescription is filled.")
+    if not 1 <= sessions <= MAX_SESSIONS_PER_SHIPMENT:
+        raise ValidationFailed("A shipment holds 1 to 3 sessions.", fields={"sessions": ["From 1 to 3."]})
+    previous = db.session.scalar(select(Shipment).where(Shipment.prescription_id == prescription.id)
+                                 .order_by(Shipment.stage.desc()).limit(1))
+    if previous is not None and (previous.status is not ShipmentStatus.DELIVERED
+                                 or previous.next_stage_released_at is None):
+        raise Conflict("The next stage needs the last one delivered and its sessions reviewed by a physician.",
+                       code="stage_not_released")
+    sent = db.session.scalar(select(func.coalesce(func.sum(Shipment.sessions), 0)).where(
+        Shipment.prescription_id == prescription.id, Shipment.status != ShipmentStatus.CANCELLED))
+    if sent + sessions > prescription.sessions:
+        raise Conflict(f"The prescription has {prescription.sessions - sent} sessions left to ship.",
+                       code="beyond_prescription")
+    patient = db.session.get(User, prescription.patient_id)
+    shipment = Shipment(prescription_id=prescription.id, patient_id=patient.id, stage=(previous.stage + 1)
+                        if previous else 1, sessions=sessions, status=ShipmentStatus.CREATED,
+                        shipping_address=patient.patient_profile.shipping_address)
+    db.session.add(shipment)
+    db.session.flush()
+    for n in range(1, sessions + 1):
+        ledger.debit(patient.id, CreditKind.MEDICATION_SESSION, key=f"shipment:{shipment.id}:{n}",
+                     note="Medication for one session")
+    profile = patient.patient_profile
+    shipment.pharmacy_order_id = pharmacy.send_order(
+        reference=f"shipment-{shipment.id}", patient_name=f"{profile.legal_first_name} {profile.legal_last_name}",
+        address=shipment.shipping_address, medication=prescription.medication, form=prescription.form.value,
+        strength_mg=prescription.strength_mg,
+        units=sessions * prescription.dose_per_session_mg // prescription.strength_mg,
+        directions=prescription.directions)
+    shipment.apply(ShipmentStatus.SENT_TO_PHARMACY, now(), source="system")
+    audit.record(physician, "create", "shipment", shipment.id, patient_id=patient.id)
+    db.session.commit()
+    return shipment
+
+
+def release_next_stage(physician: User, shipment_id: int) -> Shipment:
+    """The physician has reviewed this stage's sessions: the next stage may ship."""
+    shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
+    if shipment is None:
+        raise NotFound("No such shipment.")
+    authorize_patient(physician, shipment.patient_id, Scope.CLINICAL)
+    if shipment.status is not ShipmentStatus.DELIVERED:
+        raise Conflict("A stage is reviewed after its medication was delivered.")
+    shipment.next_stage_released_at, shipment.next_stage_released_by = now(), physician.id
+    audit.record(physician, "update", "shipment", shipment.id, patient_id=shipment.patient_id,
+                 fields=["next_stage_released_at"])
+    db.session.commit()
+    return shipment
 
 
 def for_patient(patient: User) -> list[Shipment]:

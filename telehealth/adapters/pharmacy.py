@@ -1,0 +1,49 @@
+"""The partner pharmacy, behind one adapter: send an order, cancel an order. Requests are signed
+like the pharmacy's webhooks (HMAC-SHA256 over "timestamp.body" with the shared secret). Tests and
+the demo point PHARMACY_API_BASE at scripts/pharmacy_server.py, which speaks the same protocol."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+from flask import current_app
+
+from telehealth.errors import ServiceError
+from telehealth.services.pharmacy_events import signature
+
+
+class PharmacyUnavailable(ServiceError):
+    status = 503
+    code = "pharmacy_unavailable"
+
+
+def _post(path: str, payload: dict) -> dict:
+    cfg = current_app.config
+    body = json.dumps(payload).encode()
+    ts = str(int(time.time()))
+    request = urllib.request.Request(f"{cfg['PHARMACY_API_BASE']}{path}", data=body, method="POST", headers={
+        "Content-Type": "application/json", "X-Pharmacy-Timestamp": ts,
+        "X-Pharmacy-Signature": signature(cfg["PHARMACY_WEBHOOK_SECRET"], ts, body)})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise PharmacyUnavailable("The pharmacy did not take the order; nothing was sent. Try again shortly.") from exc
+
+
+def send_order(*, reference: str, patient_name: str, address: dict, medication: str, form: str, strength_mg: int,
+               units: int, directions: str) -> str:
+    """The pharmacy's order id for a new order."""
+    reply = _post("/orders", {"reference": reference, "patient_name": patient_name, "address": address,
+                              "medication": medication, "form": form, "strength_mg": strength_mg, "units": units,
+                              "directions": directions})
+    order_id = reply.get("order_id")
+    if not isinstance(order_id, str):
+        raise PharmacyUnavailable("The pharmacy's answer had no order id.")
+    return order_id
+
+
+def cancel_order(order_id: str) -> None:
+    _post(f"/orders/{order_id}/cancel", {})
