@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -64,7 +65,8 @@ def shipment(db, create_user):
     db.session.flush()
     row = Shipment(prescription_id=prescription.id, patient_id=patient.id, stage=1, sessions=2,
                    status=S.SENT_TO_PHARMACY, pharmacy_order_id="PH-1001",
-                   shipping_address=patient.patient_profile.shipping_address)
+                   shipping_address=patient.patient_profile.shipping_address,
+                   ship_by=now() + timedelta(days=3), deliver_by=now() + timedelta(days=5))
     db.session.add(row)
     db.session.commit()
     return row
@@ -251,3 +253,77 @@ def test_when_the_pharmacy_does_not_answer_nothing_is_kept(app, committed, monke
     from telehealth.services import ledger
 
     assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 3
+
+
+# --------------------------------------------------------------------------- SLA, board, addresses
+
+
+@pytest.mark.parametrize("start, days, expected", [
+    ("2026-03-06T15:00:00-05:00", 3, "2026-03-11T15:00:00-04:00"),  # Friday: Mon, Tue, Wed (and DST)
+    ("2026-03-02T09:00:00-05:00", 3, "2026-03-05T09:00:00-05:00"),  # Monday to Thursday
+    ("2026-03-07T12:00:00-05:00", 3, "2026-03-12T00:00:00-04:00"),  # Saturday: Mon, Tue, Wed in full
+    ("2026-03-04T10:00:00-05:00", 5, "2026-03-11T10:00:00-04:00"),  # Wednesday + 5 = next Wednesday
+])
+def test_business_days_skip_weekends(start, days, expected):
+    from datetime import datetime
+
+    from telehealth.services.shipping_sla import add_business_days
+
+    result = add_business_days(datetime.fromisoformat(start), days)
+    assert result == datetime.fromisoformat(expected)
+
+
+def test_the_board_finds_breaches_across_a_weekend_and_exports_csv(client, auth, db, shipment):
+    import time_machine
+
+    from telehealth.services.shipping_sla import deadlines
+
+    signed = datetime_from("2026-03-06T15:00:00-05:00")  # a Friday afternoon
+    shipment.ship_by, shipment.deliver_by = deadlines(signed)
+    shipment.tracking_number = "1ZTRACK"
+    db.session.commit()
+    with time_machine.travel(datetime_from("2026-03-10T12:00:00-04:00"), tick=False):  # Tuesday: within 3
+        auth.as_role("ops")
+        assert client.get("/api/v1/ops/shipments?breach=ship").get_json()["items"] == []
+    with time_machine.travel(datetime_from("2026-03-11T16:00:00-04:00"), tick=False):  # Wednesday, after 15:00
+        auth.as_role("ops")
+        items = client.get("/api/v1/ops/shipments?breach=ship").get_json()["items"]
+        assert [i["id"] for i in items] == [shipment.id] and items[0]["breaches"] == ["ship"]
+        assert set(items[0]) >= {"patient_name", "address"} and "diagnosis_code" not in items[0]
+        assert [i["id"] for i in client.get("/api/v1/ops/shipments?q=1ZTRACK").get_json()["items"]] == [shipment.id]
+        assert client.get("/api/v1/ops/shipments?q=nothing").get_json()["items"] == []
+        r = client.get("/api/v1/ops/shipments?format=csv")
+        assert r.mimetype == "text/csv"
+        lines = r.get_data(as_text=True).splitlines()
+        assert lines[0].startswith("shipment_id,") and "1ZTRACK" in lines[1] and lines[1].endswith("ship")
+
+
+def datetime_from(text):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+def test_ops_board_is_for_ops_and_admin_only(client, auth, db, shipment):
+    for role in ("patient", "coach", "physician"):
+        auth.as_role(role)
+        assert client.get("/api/v1/ops/shipments").status_code == 403, role
+        auth.logout()
+
+
+def test_address_changes_by_the_patient_until_filled_then_by_ops(client, app, auth, db, shipment):
+    new_address = {"address": {"line1": "9 New Rd", "city": "Buffalo", "state": "NY", "postal_code": "14201"}}
+    patient = db.session.get(User, shipment.patient_id)
+    owner = app.test_client()
+    owner.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    r = owner.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address)
+    assert r.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Shipment, shipment.id).shipping_address["city"] == "Buffalo"
+    _send(app, client, _event(20, "filled"))
+    r = owner.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address)
+    assert r.status_code == 409 and error_of(r)["code"] == "address_locked"
+    auth.as_role("ops")
+    assert client.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address).status_code == 200
+    _send(app, client, _event(21, "shipped"))
+    assert client.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address).status_code == 409

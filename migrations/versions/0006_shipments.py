@@ -2,7 +2,7 @@
 
 Revision ID: 0006_shipments
 Revises: 0005_prescriptions
-Create Date: 2026-11-22 22:37:45.189312
+Create Date: 2026-11-22 22:40:42.237739
 
 """
 from alembic import op
@@ -32,6 +32,8 @@ def upgrade():
     sa.Column('signature_name', sa.String(length=100), nullable=True),
     sa.Column('exception_reason', sa.String(length=300), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ship_by', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('deliver_by', sa.DateTime(timezone=True), nullable=False),
     sa.Column('shipped_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('next_stage_released_at', sa.DateTime(timezone=True), nullable=True),
@@ -47,6 +49,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_shipments_patient_id'), ['patient_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipments_prescription_id'), ['prescription_id'], unique=False)
         batch_op.create_index('ix_shipments_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_shipments_status_deliver_by', ['status', 'deliver_by'], unique=False)
+        batch_op.create_index('ix_shipments_status_ship_by', ['status', 'ship_by'], unique=False)
         batch_op.create_index('ix_shipments_tracking', ['tracking_number'], unique=False)
 
     op.create_table('shipment_events',
@@ -76,6 +80,8 @@ def downgrade():
     op.drop_table('shipment_events')
     with op.batch_alter_table('shipments', schema=None) as batch_op:
         batch_op.drop_index('ix_shipments_tracking')
+        batch_op.drop_index('ix_shipments_status_ship_by')
+        batch_op.drop_index('ix_shipments_status_deliver_by')
         batch_op.drop_index('ix_shipments_status_created')
         batch_op.drop_index(batch_op.f('ix_shipments_prescription_id'))
         batch_op.drop_index(batch_op.f('ix_shipments_patient_id'))

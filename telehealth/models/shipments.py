@@ -70,6 +70,8 @@ class Shipment(db.Model):
     __table_args__ = (
         CheckConstraint("sessions BETWEEN 1 AND 3", name="sessions_per_shipment"),
         Index("ix_shipments_status_created", "status", "created_at"),
+        Index("ix_shipments_status_ship_by", "status", "ship_by"),
+        Index("ix_shipments_status_deliver_by", "status", "deliver_by"),
         Index("ix_shipments_tracking", "tracking_number"),
     )
 
@@ -87,6 +89,9 @@ class Shipment(db.Model):
     signature_name: Mapped[str | None] = mapped_column(String(100))
     exception_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # SLA deadlines (business days), fixed when the stage is created so the board can query them.
+    ship_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    deliver_by: Mapped[datetime] = mapped_column(UTCDateTime)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The physician's review of this stage's sessions, which releases the next stage.

@@ -1,11 +1,12 @@
 """Shipments: the patient's own, ops moving one by hand, and the pharmacy's signed webhook."""
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 from flask_login import current_user
 
 from telehealth.api import PUBLIC, Empty, MessageOut, endpoint
 from telehealth.models.accounts import Role
 from telehealth.schemas.shipments import (
-    ShipmentListOut, ShipmentMoveIn, ShipmentOut, StageIn, shipment_out,
+    AddressIn, BoardOut, BoardQuery, ShipmentListOut, ShipmentMoveIn, ShipmentOut, StageIn, board_item_out,
+    shipment_out,
 )
 from telehealth.services import pharmacy_events, shipments
 
@@ -40,6 +41,26 @@ def release(shipment_id: int, body: Empty):
 def move(shipment_id: int, body: ShipmentMoveIn):
     details = body.model_dump(exclude={"status"}, exclude_none=True)
     return shipment_out(shipments.move(current_user, shipment_id, body.status, details))
+
+
+@bp.get("/ops/shipments")
+@endpoint("The shipment board: by status, search by tracking number or order, SLA breaches; JSON or CSV",
+          tags=["shipments"], auth=(Role.OPS, Role.ADMIN), query=BoardQuery, response=BoardOut)
+def board(query: BoardQuery):
+    rows = shipments.board(current_user, status=query.status, search=query.q, breach=query.breach,
+                           before_id=query.before_id, limit=query.limit)
+    if query.format == "csv":
+        return Response(shipments.export_csv(rows), mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="shipments.csv"'})
+    return BoardOut(items=[board_item_out(s, p, shipments.breaches(s)) for s, p in rows],
+                    next_before_id=rows[-1][0].id if len(rows) == query.limit else None)
+
+
+@bp.put("/shipments/<int:shipment_id>/address")
+@endpoint("Change where a shipment goes: the patient until it is filled, ops until it ships (audited)",
+          tags=["shipments"], auth=(Role.PATIENT, Role.OPS), body=AddressIn, response=ShipmentOut, errors=(409,))
+def change_address(shipment_id: int, body: AddressIn):
+    return shipment_out(shipments.change_address(current_user, shipment_id, body.address.model_dump()))
 
 
 @webhooks.post("/pharmacy")

@@ -3,18 +3,20 @@
 Ops see names, addresses and shipment data only: nothing here returns prescription fields."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from telehealth.adapters import pharmacy
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import User
+from telehealth.models.accounts import Role, User
 from telehealth.models.billing import CreditKind
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.shipments import Shipment, ShipmentStatus
 from telehealth.services import audit, ledger
 from telehealth.services.authz import Scope, authorize_patient
+from telehealth.services.shipping_sla import deadlines
 
 MAX_SESSIONS_PER_SHIPMENT = 3
 
@@ -43,9 +45,11 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
         raise Conflict(f"The prescription has {prescription.sessions - sent} sessions left to ship.",
                        code="beyond_prescription")
     patient = db.session.get(User, prescription.patient_id)
+    ship_by, deliver_by = deadlines(prescription.signed_at if previous is None else now())
     shipment = Shipment(prescription_id=prescription.id, patient_id=patient.id, stage=(previous.stage + 1)
                         if previous else 1, sessions=sessions, status=ShipmentStatus.CREATED,
-                        shipping_address=patient.patient_profile.shipping_address)
+                        shipping_address=patient.patient_profile.shipping_address, ship_by=ship_by,
+                        deliver_by=deliver_by)
     db.session.add(shipment)
     db.session.flush()
     for n in range(1, sessions + 1):
@@ -91,5 +95,95 @@ def move(actor: User, shipment_id: int, target: str, details: dict) -> Shipment:
         raise NotFound("No such shipment.")
     shipment.apply(ShipmentStatus(target), now(), source="ops", details=details)
     audit.record(actor, "update", "shipment", shipment.id, patient_id=shipment.patient_id, fields=["status"])
+    db.session.commit()
+    return shipment
+
+
+# ------------------------------------------------------------------ the ops board
+
+NOT_YET_SHIPPED = (ShipmentStatus.CREATED, ShipmentStatus.SENT_TO_PHARMACY, ShipmentStatus.RECEIVED,
+                   ShipmentStatus.FILLED, ShipmentStatus.EXCEPTION)
+NOT_YET_DELIVERED = NOT_YET_SHIPPED + (ShipmentStatus.SHIPPED, ShipmentStatus.OUT_FOR_DELIVERY)
+
+
+def board(actor: User, *, status: str | None = None, search: str | None = None, breach: str | None = None,
+          before_id: int | None = None, limit: int = 50) -> list[tuple[Shipment, User]]:
+    """Shipments for ops, newest first, with their patient (names and addresses only: nothing
+    clinical). `breach`: "ship" (not shipped by its deadline) or "deliver" (not delivered by it)."""
+    moment = now()
+    query = (select(Shipment, User).join(User, User.id == Shipment.patient_id)
+             .options(selectinload(User.patient_profile)).order_by(Shipment.id.desc()).limit(limit))
+    if status:
+        query = query.where(Shipment.status == ShipmentStatus(status))
+    if search:
+        term = search.strip()
+        conditions = [Shipment.tracking_number == term, Shipment.pharmacy_order_id == term]
+        if term.isdigit() and int(term) < 2**31:
+            conditions.append(Shipment.id == int(term))
+        query = query.where(or_(*conditions))
+    if breach == "ship":
+        query = query.where(Shipment.status.in_(NOT_YET_SHIPPED), Shipment.ship_by < moment)
+    elif breach == "deliver":
+        query = query.where(Shipment.status.in_(NOT_YET_DELIVERED), Shipment.deliver_by < moment)
+    if before_id is not None:
+        query = query.where(Shipment.id < before_id)
+    rows = [(s, u) for s, u in db.session.execute(query).all()]
+    audit.record(actor, "read", "shipment_board", None)
+    db.session.commit()
+    return rows
+
+
+def breaches(shipment: Shipment) -> list[str]:
+    moment = now()
+    found = []
+    shipped = shipment.shipped_at
+    if (shipped or moment) > shipment.ship_by and (shipped is not None or shipment.status in NOT_YET_SHIPPED):
+        found.append("ship")
+    delivered = shipment.delivered_at
+    if (delivered or moment) > shipment.deliver_by and (
+            delivered is not None or shipment.status in NOT_YET_DELIVERED):
+        found.append("deliver")
+    return found
+
+
+def export_csv(rows: list[tuple[Shipment, User]]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["shipment_id", "pharmacy_order_id", "status", "stage", "sessions", "patient", "city", "state",
+                     "ship_by", "deliver_by", "shipped_at", "delivered_at", "carrier", "tracking_number", "breaches"])
+    for shipment, patient in rows:
+        address = shipment.shipping_address
+        writer.writerow([shipment.id, shipment.pharmacy_order_id or "", shipment.status.value, shipment.stage,
+                         shipment.sessions, f"{patient.patient_profile.legal_first_name} "
+                         f"{patient.patient_profile.legal_last_name}", address.get("city", ""),
+                         address.get("state", ""), shipment.ship_by.isoformat(), shipment.deliver_by.isoformat(),
+                         shipment.shipped_at.isoformat() if shipment.shipped_at else "",
+                         shipment.delivered_at.isoformat() if shipment.delivered_at else "",
+                         shipment.carrier or "", shipment.tracking_number or "", " ".join(breaches(shipment))])
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------ address changes
+
+CHANGEABLE_BY_PATIENT = (ShipmentStatus.CREATED, ShipmentStatus.SENT_TO_PHARMACY, ShipmentStatus.RECEIVED)
+
+
+def change_address(actor: User, shipment_id: int, address: dict) -> Shipment:
+    """The patient may change where a shipment goes until the pharmacy has filled it; after that,
+    only ops (audited), before it has shipped."""
+    shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
+    if shipment is None or (actor.role is Role.PATIENT and shipment.patient_id != actor.id):
+        raise NotFound("No such shipment.")
+    if actor.role is Role.PATIENT and shipment.status not in CHANGEABLE_BY_PATIENT:
+        raise Conflict("The pharmacy has filled this order: ask our team to change its address.",
+                       code="address_locked")
+    if shipment.status not in NOT_YET_SHIPPED:
+        raise Conflict("This shipment has left the pharmacy.", code="address_locked")
+    shipment.shipping_address = address
+    audit.record(actor, "update", "shipment_address", shipment.id, patient_id=shipment.patient_id,
+                 fields=["shipping_address"])
     db.session.commit()
     return shipment
