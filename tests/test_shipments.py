@@ -97,6 +97,7 @@ def test_pharmacy_events_move_the_shipment_and_tolerate_late_ones(app, client, d
     assert row.tracking_number == "1Z999"  # carrier data is kept even from a late event
     history = [(e.status.value, e.applied) for e in row.history]
     assert history == [("received", True), ("filled", True), ("delivered", True), ("shipped", False)]
+    assert [n.kind for n in row.notices] == ["delivered"]  # a late "shipped" owes no text
 
 
 def test_a_replayed_event_changes_nothing(app, client, db, shipment):
@@ -220,6 +221,12 @@ def test_a_stage_goes_to_the_pharmacy_and_comes_back_delivered(app, pharmacy, co
     committed.session.expire_all()
     row = committed.session.get(Shipment, shipment["id"])
     assert row.status is S.DELIVERED and row.tracking_number == "1Z42" and row.signature_name == "P. Ient"
+    assert [n.kind for n in row.notices] == ["shipped", "delivered"]  # texts owed to the patient
+    patient_client = app.test_client()
+    patient = committed.session.get(User, patient_id)
+    patient_client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    [mine] = patient_client.get("/api/v1/me/shipments").get_json()["items"]
+    assert mine["tracking_url"] == "https://www.ups.com/track?tracknum=1Z42"
     # the next stage waits for the physician's review of these sessions
     r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
     assert r.status_code == 409 and error_of(r)["code"] == "stage_not_released"

@@ -13,14 +13,14 @@ from telehealth.models.billing import (
 )
 from telehealth.models.care import CareAssignment, CareRole
 from telehealth.models.prescriptions import DosageForm, Prescription, PrescriptionStatus
-from telehealth.models.shipments import Shipment, ShipmentEvent, ShipmentStatus
+from telehealth.models.shipments import Shipment, ShipmentEvent, ShipmentNotice, ShipmentStatus
 from telehealth.models.scheduling import (
     Appointment, AppointmentStatus, AvailabilityException, AvailabilityWindow, CalendarFeed, ExceptionKind, Reminder,
 )
 from telehealth.models.mail import OutboxMail
 
 __all__ = [
-    "Shipment", "ShipmentEvent", "ShipmentStatus",
+    "Shipment", "ShipmentEvent", "ShipmentNotice", "ShipmentStatus",
     "DosageForm", "Prescription", "PrescriptionStatus",
     "Appointment", "AppointmentStatus", "AvailabilityException", "AvailabilityWindow", "CalendarFeed", "ExceptionKind",
     "Reminder",

@@ -100,6 +100,12 @@ class Shipment(db.Model):
 
     history: Mapped[list[ShipmentEvent]] = relationship(back_populates="shipment", order_by="ShipmentEvent.id",
                                                         cascade="all, delete-orphan")
+    notices: Mapped[list[ShipmentNotice]] = relationship(order_by="ShipmentNotice.id", cascade="all, delete-orphan")
+
+    @property
+    def tracking_url(self) -> str | None:
+        template = TRACKING_URLS.get((self.carrier or "").upper())
+        return template.format(number=self.tracking_number) if template and self.tracking_number else None
 
     def apply(self, target: ShipmentStatus, at: datetime, *, source: str, event_id: str | None = None,
               details: dict | None = None, strict: bool = True) -> Move:
@@ -113,6 +119,9 @@ class Shipment(db.Model):
         details = details or {}
         if verdict is Move.APPLIED:
             self.status = target
+            if target in (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED):
+                # the patient is told by SMS (the messaging outbox delivers these rows)
+                self.notices.append(ShipmentNotice(kind=target.value))
             if target is ShipmentStatus.SHIPPED:
                 self.shipped_at = at
             if target is ShipmentStatus.DELIVERED:
@@ -125,6 +134,26 @@ class Shipment(db.Model):
         self.history.append(ShipmentEvent(status=target, at=at, source=source, pharmacy_event_id=event_id,
                                           applied=verdict is Move.APPLIED))
         return verdict
+
+
+TRACKING_URLS = {
+    "UPS": "https://www.ups.com/track?tracknum={number}",
+    "FEDEX": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+}
+
+
+class ShipmentNotice(db.Model):
+    """A text the patient is owed about a shipment (shipped, delivered); pending until the SMS
+    outbox sends it. The message says nothing clinical: only that a package moved, and its link."""
+
+    __tablename__ = "shipment_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class ShipmentEvent(db.Model):

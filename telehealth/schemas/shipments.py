@@ -75,6 +75,7 @@ class ShipmentOut(Schema):
     status: str
     carrier: str | None
     tracking_number: str | None
+    tracking_url: str | None
     delivered_at: Timestamp | None
     history: list[ShipmentEventOut]
 
@@ -85,7 +86,7 @@ class ShipmentListOut(Schema):
 
 def shipment_out(s) -> ShipmentOut:
     return ShipmentOut(id=s.id, stage=s.stage, sessions=s.sessions, status=s.status.value, carrier=s.carrier,
-                       tracking_number=s.tracking_number, delivered_at=s.delivered_at,
+                       tracking_number=s.tracking_number, tracking_url=s.tracking_url, delivered_at=s.delivered_at,
                        history=[ShipmentEventOut(status=e.status.value, at=e.at, source=e.source, applied=e.applied)
                                 for e in s.history])
 
