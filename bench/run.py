@@ -14,6 +14,12 @@ availability (through the API); "booking" books a different slot with every requ
 (bench/book_slots.lua) and counts 201s and 409s; a racing step then fires concurrent bookings at
 the same 20 slots and counts double bookings in PostgreSQL (must be 0: otherwise exit 1).
 
+Ops board: after the race, shipments are bulk-inserted with SQL (one prescription per patient, a
+few hundred patients copied from the demo patient) up to SHIPMENTS_SMALL, the board's three
+queries are measured, the table is topped up to SHIPMENTS_LARGE and they are measured again; the
+report gives each query's p95 (bench/p95.lua) and the ratio p95(large)/p95(small), which should
+stay near 1 (indexes, no full scans).
+
 Environment: BENCH_DURATION (seconds per scenario, default 8), BENCH_WARMUP (seconds, default 2,
 0 to skip), BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS (gunicorn
 workers for both servers, default 2), BENCH_DATABASE_ADMIN_URL (default
@@ -50,6 +56,7 @@ OUT_DIR = REPO / ".bench"
 BIN = Path(sys.executable).parent  # the venv's bin when run as .venv/bin/python
 POST_JSON_LUA = BENCH_DIR / "post_json.lua"
 BOOK_SLOTS_LUA = BENCH_DIR / "book_slots.lua"
+P95_LUA = BENCH_DIR / "p95.lua"
 
 DB_NAME = "telehealth_bench"
 ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -70,6 +77,13 @@ RACE_THREADS = 32        # ... from at most this many client threads at once
 # does not change the work per request.
 BOOKINGS_PER_WORKER_SECOND = 250
 SLOTS_PER_DAY = 2 * 12
+# The ops board (GET /api/v1/ops/shipments): measured with this many shipments, then this many.
+OPS_EMAIL = "ops@demo.telehealth"
+BENCH_PHYSICIAN = "dr.adams@demo.telehealth"
+BENCH_PATIENTS = 300          # the demo patient and copies of it; one prescription each
+SHIPMENTS_SMALL = 10_000
+SHIPMENTS_LARGE = 100_000
+SEARCH_SHIPMENT = 7           # the q= scenario searches this shipment's tracking number (delivered)
 
 
 class BenchError(RuntimeError):
@@ -515,6 +529,146 @@ def _answers(counts: dict[str, int]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Ops board: shipments bulk-inserted with SQL, the board measured at two table sizes
+
+# The encrypted columns (prescriptions.directions, shipments.shipping_address) hold ciphertext
+# made with the app's keys: made once here, then copied into every row by the SQL below.
+CIPHERTEXTS = """
+import json
+from telehealth import create_app, crypto
+
+app = create_app()
+with app.app_context():
+    address = {"line1": "1 Bench Street", "line2": "", "city": "Portland", "state": "OR", "postal_code": "97201"}
+    print("bench-ciphertexts " + json.dumps({
+        "directions": crypto.encrypt("Dissolve one tablet under the tongue at the start of a session."),
+        "address": crypto.encrypt(json.dumps(address, sort_keys=True)),
+    }))
+"""
+
+# Patients copied from the demo patient (same profile, other names), one completed consult that
+# every prescription refers to as its encounter, and one prescription per patient.
+PRESCRIPTIONS_SQL = """
+INSERT INTO users (email, password_hash, role, display_name, time_zone, active, failed_login_count, created_at)
+SELECT 'bench.patient' || g || '@bench.telehealth', u.password_hash, 'patient', 'Bench Patient ' || g,
+       u.time_zone, true, 0, now()
+  FROM users u, generate_series(1, %(copies)s) g WHERE u.email = %(demo)s;
+
+INSERT INTO patient_profiles (user_id, legal_first_name, legal_last_name, date_of_birth, state_of_residence,
+                              phone_e164, shipping_address, emergency_contact, mental_health_provider)
+SELECT c.id, p.legal_first_name, 'Bench' || c.id, p.date_of_birth, p.state_of_residence, p.phone_e164,
+       p.shipping_address, p.emergency_contact, p.mental_health_provider
+  FROM users c, users d JOIN patient_profiles p ON p.user_id = d.id
+ WHERE c.email LIKE 'bench.patient%%@bench.telehealth' AND d.email = %(demo)s;
+
+INSERT INTO appointments (patient_id, provider_id, appointment_type, starts_at, ends_at, blocks_from, blocks_until,
+                          status, credit_kind, video_room, created_at, late_cancellation)
+SELECT d.id, ph.id, 'consult', now() - interval '100 days', now() - interval '100 days' + interval '30 minutes',
+       now() - interval '100 days', now() - interval '100 days' + interval '30 minutes',
+       'completed', 'consult', 'bench-encounter', now(), false
+  FROM users d, users ph WHERE d.email = %(demo)s AND ph.email = %(physician)s;
+
+INSERT INTO prescriptions (patient_id, physician_id, version, status, medication, form, strength_mg,
+                           dose_per_session_mg, sessions, refills, directions, diagnosis_code, signed_at,
+                           refills_until, encounter_appointment_id, license_state, license_number, dea_number)
+SELECT pt.id, a.provider_id, 1, 'active', 'ketamine', 'sublingual_tablet', 100, 200, 6, 0, %(directions)s,
+       'F33.1', now() - interval '99 days', current_date + 80, a.id, 'OR', 'BENCH-LICENSE', 'AB1234563'
+  FROM users pt, appointments a
+ WHERE a.video_room = 'bench-encounter' AND (pt.email = %(demo)s OR pt.email LIKE 'bench.patient%%@bench.telehealth');
+
+UPDATE prescriptions SET lineage_id = id WHERE lineage_id IS NULL;
+"""
+
+# Shipments number `first`..`last` (their ids, on a fresh table), spread over the prescriptions,
+# one a minute up to now. By n % 20: 0 created (overdue to ship after 3 days: breach=ship), 1
+# filled, 2 shipped, 3 out for delivery, 4 exception, the rest delivered; everything from
+# "shipped" on has a tracking number BENCH1Z<n, 10 digits>.
+SHIPMENTS_SQL = """
+WITH rx AS (SELECT id, patient_id, row_number() OVER (ORDER BY id) - 1 AS k FROM prescriptions),
+     n AS (SELECT count(*) AS total FROM prescriptions),
+     g AS (SELECT g, now() - interval '1 minute' * (%(last)s::int - g) AS at,
+                  CASE g %% 20 WHEN 0 THEN 'created' WHEN 1 THEN 'filled' WHEN 2 THEN 'shipped'
+                       WHEN 3 THEN 'out_for_delivery' WHEN 4 THEN 'exception' ELSE 'delivered' END AS status
+             FROM generate_series(%(first)s::int, %(last)s::int) g)
+INSERT INTO shipments (prescription_id, patient_id, stage, sessions, status, pharmacy_order_id, shipping_address,
+                       carrier, tracking_number, exception_reason, created_at, ship_by, deliver_by, shipped_at,
+                       delivered_at, signature_name)
+SELECT rx.id, rx.patient_id, 1, 2, g.status, 'bench-order-' || g.g, %(address)s,
+       CASE WHEN g.g %% 20 >= 2 THEN 'UPS' END,
+       CASE WHEN g.g %% 20 >= 2 THEN 'BENCH1Z' || lpad(g.g::text, 10, '0') END,
+       CASE WHEN g.status = 'exception' THEN 'Address not found' END,
+       g.at, g.at + interval '3 days', g.at + interval '6 days',
+       CASE WHEN g.g %% 20 >= 2 THEN g.at + interval '1 day' END,
+       CASE WHEN g.status = 'delivered' THEN g.at + interval '3 days' END,
+       CASE WHEN g.status = 'delivered' THEN 'B. Patient' END
+  FROM g JOIN rx ON rx.k = g.g %% (SELECT total FROM n)
+"""
+
+
+def tracking_number(n: int) -> str:
+    return f"BENCH1Z{n:010d}"
+
+
+def prepare_prescriptions(env: dict[str, str]) -> dict[str, str]:
+    """The patients and prescriptions shipments need; returns the ciphertexts to copy."""
+    import psycopg
+
+    proc = subprocess.run([sys.executable, "-c", CIPHERTEXTS], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120)
+    found = re.search(r"^bench-ciphertexts (\{.*\})$", proc.stdout, re.M)
+    if proc.returncode != 0 or not found:
+        raise BenchError(f"encrypting the bench prescription and address failed (exit {proc.returncode}):\n"
+                         f"{proc.stdout}{proc.stderr}".rstrip())
+    ciphertexts = json.loads(found.group(1))
+    with psycopg.connect(DATABASE_URL, connect_timeout=5) as conn:
+        params = {"copies": BENCH_PATIENTS - 1, "demo": DEMO_EMAIL, "physician": BENCH_PHYSICIAN,
+                  "directions": ciphertexts["directions"]}
+        for statement in filter(str.strip, PRESCRIPTIONS_SQL.split(";\n")):  # one statement per execute
+            conn.execute(statement, {k: v for k, v in params.items() if f"%({k})s" in statement})
+        made = conn.execute("SELECT count(*) FROM prescriptions").fetchone()[0]
+    if made < BENCH_PATIENTS:
+        raise BenchError(f"only {made} bench prescriptions were made (expected {BENCH_PATIENTS})")
+    return ciphertexts
+
+
+def fill_shipments(upto: int, ciphertexts: dict[str, str]) -> tuple[int, float]:
+    """Insert shipments until there are `upto`, then ANALYZE; (shipments now, seconds taken)."""
+    import psycopg
+
+    started = time.monotonic()
+    with psycopg.connect(DATABASE_URL, connect_timeout=5) as conn:
+        have = conn.execute("SELECT count(*) FROM shipments").fetchone()[0]
+        if have < upto:
+            conn.execute(SHIPMENTS_SQL, {"first": have + 1, "last": upto, "address": ciphertexts["address"]})
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("ANALYZE shipments")  # as autovacuum would after such a load
+        total = conn.execute("SELECT count(*) FROM shipments").fetchone()[0]
+    return total, time.monotonic() - started
+
+
+BOARD_QUERIES = ("default", "breach=ship", "search")
+
+
+def board_scenarios(ops_cookie: str, size: int) -> list[Scenario]:
+    """The board's newest 50, the ship-by breaches and a search for one tracking number, as ops."""
+    auth = cookie_header(ops_cookie)
+    label = f"{size // 1000}k"
+    paths = {"default": "/api/v1/ops/shipments",
+             "breach=ship": "/api/v1/ops/shipments?breach=ship",
+             "search": "/api/v1/ops/shipments?q=" + tracking_number(SEARCH_SHIPMENT)}
+    return [Scenario(f"app ops board {query} ({label})", "app", paths[query], headers=auth, script=P95_LUA)
+            for query in BOARD_QUERIES]
+
+
+def check_board(scenario: Scenario, base_url: str, expect_items: bool = True) -> None:
+    check_scenario(scenario, base_url)
+    _, _, content = request(base_url + scenario.path, headers=scenario.headers)
+    if expect_items and not json.loads(content).get("items"):
+        raise BenchError(f"scenario {scenario.name!r}: {scenario.path} found no shipments")
+
+
+# ---------------------------------------------------------------------------------------------
 # wrk
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -536,6 +690,8 @@ def parse_wrk(output: str) -> dict[str, Any]:
     if len(dist) == 2:
         for pct, value in re.findall(r"^\s+(\d+(?:\.\d+)?)%\s+(\S+)\s*$", dist[1], re.M):
             percentiles[f"p{pct}"] = round(_to_ms(value), 3)
+    for pct, micros in re.findall(r"^bench-latency p(\d+) (\d+)$", output, re.M):
+        percentiles[f"p{pct}"] = round(int(micros) / 1000, 3)
     if "p50" not in percentiles or "p99" not in percentiles:
         raise BenchError(f"could not find the 50% and 99% latency in wrk output (was --latency given?):\n{output}")
     total = re.search(r"^\s*(\d+) requests in ([\d.]+\w+)", output, re.M)
@@ -585,13 +741,14 @@ def _ratio(value: float | None, base: float | None) -> float | None:
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    header = ("scenario", "req/s", "p50 ms", "p99 ms", "req/s vs bare", "p50 vs bare", "non-2xx")
+    header = ("scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "req/s vs bare", "p50 vs bare", "non-2xx")
     rows = []
     for r in results:
         rows.append((
             r["name"],
             f"{r['requests_per_sec']:.0f}",
             f"{r['latency_ms']['p50']:.2f}",
+            f"{r['latency_ms']['p95']:.2f}" if "p95" in r["latency_ms"] else "-",
             f"{r['latency_ms']['p99']:.2f}",
             f"{r['rps_ratio']:.2f}x" if r["rps_ratio"] is not None else "-",
             f"{r['p50_ratio']:.2f}x" if r["p50_ratio"] is not None else "-",
@@ -636,6 +793,8 @@ def main() -> int:
     }
     results: list[dict[str, Any]] = []
     race: dict[str, Any] = {}
+    board: dict[str, Any] = {"shipments": [SHIPMENTS_SMALL, SHIPMENTS_LARGE], "patients": BENCH_PATIENTS,
+                             "search": tracking_number(SEARCH_SHIPMENT), "fill_seconds": {}, "p95_ms": {}}
     try:
         for server in servers.values():
             server.start()
@@ -651,7 +810,7 @@ def main() -> int:
         for scenario in scenarios:
             check_scenario(scenario, servers[scenario.target].base_url)
 
-        for scenario in scenarios:
+        def measure(scenario: Scenario) -> dict[str, Any]:
             url = servers[scenario.target].base_url + scenario.path
             wrk_args = dict(connections=connections, threads=threads, headers=scenario.headers,
                             script=scenario.lua_script())
@@ -659,14 +818,31 @@ def main() -> int:
             if warmup:
                 run_wrk(url, duration=warmup, script_env=scenario.lua_env(warmup=True), **wrk_args)
             figures, raw = run_wrk(url, duration=duration, script_env=scenario.lua_env(), **wrk_args)
-            results.append({"name": scenario.name, "target": scenario.target, "method": scenario.method,
-                            "path": scenario.path, "valid_answers": scenario.valid_answers,
-                            "distinct_requests": scenario.distinct_requests, **figures, "wrk_output": raw})
+            result = {"name": scenario.name, "target": scenario.target, "method": scenario.method,
+                      "path": scenario.path, "valid_answers": scenario.valid_answers,
+                      "distinct_requests": scenario.distinct_requests, **figures, "wrk_output": raw}
+            results.append(result)
+            return result
+
+        for scenario in scenarios:
+            measure(scenario)
 
         print(f"bench: racing: {RACE_REQUESTS} bookings of the same {RACE_SLOTS} slots from "
               f"{RACE_THREADS} threads ...", flush=True)
         race["answers"] = race_bookings(servers["app"], cookie, scheduling.race_bodies)
         race["double_bookings"], race["booked_appointments"] = count_double_bookings()
+
+        # The ops board at SHIPMENTS_SMALL, then SHIPMENTS_LARGE shipments: same queries, p95 each.
+        ciphertexts = prepare_prescriptions(env)
+        ops_cookie = log_in(servers["app"], OPS_EMAIL)
+        for size in (SHIPMENTS_SMALL, SHIPMENTS_LARGE):
+            total, took = fill_shipments(size, ciphertexts)
+            print(f"bench: ops board: {total} shipments in the database ({took:.1f}s to insert and analyze)",
+                  flush=True)
+            board["fill_seconds"][str(size)] = round(took, 1)
+            for query, scenario in zip(BOARD_QUERIES, board_scenarios(ops_cookie, size), strict=True):
+                check_board(scenario, servers["app"].base_url)
+                board["p95_ms"].setdefault(query, {})[str(size)] = measure(scenario)["latency_ms"]["p95"]
     finally:
         for server in servers.values():
             server.stop()
@@ -706,6 +882,11 @@ def main() -> int:
     created = race["answers"].get("201 ok", 0)
     race_ok = race["double_bookings"] == 0 and created <= RACE_SLOTS
     race.update({"slots": RACE_SLOTS, "requests": RACE_REQUESTS, "threads": RACE_THREADS, "ok": race_ok})
+    board["ratio_large_small"] = {
+        query: _ratio(p95[str(SHIPMENTS_LARGE)], p95[str(SHIPMENTS_SMALL)]) for query, p95 in board["p95_ms"].items()}
+    print(f"ops board p95 ratio {SHIPMENTS_LARGE // 1000}k/{SHIPMENTS_SMALL // 1000}k: " + ", ".join(
+        f"{query} {ratio:.2f}x" for query, ratio in board["ratio_large_small"].items())
+        + " (near 1: the board does not slow down as shipments pile up)")
     print(f"racing: {RACE_REQUESTS} bookings of {RACE_SLOTS} slots: {_answers(race['answers'])}; "
           f"201s: {created} (must be at most {RACE_SLOTS})")
     print(f"double bookings found: {race['double_bookings']} "
@@ -726,6 +907,7 @@ def main() -> int:
         "scheduling": scheduling.counts,
         "scenarios": results,
         "race": race,
+        "ops_board": board,
     }
     out = OUT_DIR / "results.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
