@@ -190,6 +190,7 @@ def db(app):
         transaction = connection.begin()
         original = _db.session
         _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
+                                                "expire_on_commit": False,
                                                 "class_": _ConnectionBoundSession})
         limiter.reset()
         try:

@@ -334,3 +334,21 @@ def test_address_changes_by_the_patient_until_filled_then_by_ops(client, app, au
     assert client.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address).status_code == 200
     _send(app, client, _event(21, "shipped"))
     assert client.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address).status_code == 409
+
+
+def test_the_board_costs_the_same_queries_for_a_longer_page(client, auth, db, shipment, count_queries):
+    def add(count):
+        for _ in range(count):
+            db.session.add(Shipment(prescription_id=shipment.prescription_id, patient_id=shipment.patient_id,
+                                    stage=1, sessions=1, status=S.DELIVERED, shipping_address=shipment.shipping_address,
+                                    ship_by=now(), deliver_by=now()))
+        db.session.commit()
+
+    auth.as_role("ops")
+    add(2)
+    with count_queries() as few:
+        assert len(client.get("/api/v1/ops/shipments").get_json()["items"]) == 3
+    add(20)
+    with count_queries() as many:
+        assert len(client.get("/api/v1/ops/shipments").get_json()["items"]) == 23
+    assert many.count == few.count
