@@ -7,14 +7,14 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from telehealth.clock import now
 from telehealth.models import Shipment, ShipmentEvent, ShipmentStatus
 from telehealth.models.shipments import PATH, SIDE_MOVES, Move, judge
 from telehealth.services.pharmacy_events import signature
 from telehealth.models import User
-from tests.conftest import PASSWORD, error_of
+from tests.conftest import PASSWORD, _make_user, error_of
 
 S = ShipmentStatus
 
@@ -232,9 +232,59 @@ def test_a_stage_goes_to_the_pharmacy_and_comes_back_delivered(app, pharmacy, co
     assert r.status_code == 409 and error_of(r)["code"] == "stage_not_released"
     assert doc.post(f"/api/v1/shipments/{shipment['id']}/release-next-stage", json={}).status_code == 200
     r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 2})
-    assert r.status_code == 409 and error_of(r)["code"] == "beyond_prescription"  # 3 prescribed, 2 sent
+    assert r.status_code == 409 and error_of(r)["code"] == "beyond_prescription"  # 3 prescribed, no refill, 2 sent
+    assert committed.session.scalar(select(func.count()).select_from(Shipment)) == 1
     r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
     assert r.status_code == 201 and r.get_json()["stage"] == 2
+    # ops cancel it: the pharmacy is told, and the shipment is cancelled
+    ops = _make_user(committed, "ops")
+    ops_client = app.test_client()
+    ops_client.post("/api/v1/auth/login", json={"email": ops.email, "password": PASSWORD})
+    second = committed.session.get(Shipment, r.get_json()["id"])
+    r = ops_client.post(f"/api/v1/ops/shipments/{second.id}/status", json={"status": "cancelled"})
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+    assert _order(pharmacy, second.pharmacy_order_id)["status"] == "cancelled"
+
+
+def _order(pharmacy_url, order_id):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{pharmacy_url}/orders/{order_id}", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_refills_allow_more_sessions_within_six_months_only(app, pharmacy, committed):
+    import time_machine
+
+    from telehealth.models import Prescription
+
+    patient_id, physician, prescription_id = _prescribed(committed, sessions=1, credits=5)
+    prescription = committed.session.get(Prescription, prescription_id)
+    committed.session.execute(Prescription.__table__.update().where(Prescription.id == prescription_id)
+                              .values(refills=2, refills_until=now().date() + timedelta(days=180)))
+    committed.session.commit()
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+
+    def fill():
+        r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+        if r.status_code == 201:
+            order = committed.session.get(Shipment, r.get_json()["id"]).pharmacy_order_id
+            _drive(pharmacy, order, "delivered")
+            doc.post(f"/api/v1/shipments/{r.get_json()['id']}/release-next-stage", json={})
+        return r
+
+    assert fill().status_code == 201  # the first fill
+    assert fill().status_code == 201  # refill 1
+    with time_machine.travel(now() + timedelta(days=200)):
+        doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+        r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+        assert r.status_code == 409 and error_of(r)["code"] == "refills_expired"
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    assert fill().status_code == 201  # refill 2
+    r = fill()
+    assert r.status_code == 409 and error_of(r)["code"] == "beyond_prescription"
+    assert prescription.id == prescription_id
 
 
 def test_without_a_medication_credit_nothing_is_sent(app, pharmacy, committed):

@@ -19,6 +19,11 @@ class PharmacyUnavailable(ServiceError):
     code = "pharmacy_unavailable"
 
 
+class PharmacyRefused(ServiceError):
+    status = 409
+    code = "pharmacy_refused"
+
+
 def _post(path: str, payload: dict) -> dict:
     cfg = current_app.config
     body = json.dumps(payload).encode()
@@ -29,6 +34,10 @@ def _post(path: str, payload: dict) -> dict:
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 409:
+            raise PharmacyRefused("The pharmacy has already shipped this order; it cannot be cancelled.") from None
+        raise PharmacyUnavailable("The pharmacy did not take the request; nothing changed. Try again shortly.") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise PharmacyUnavailable("The pharmacy did not take the order; nothing was sent. Try again shortly.") from exc
 

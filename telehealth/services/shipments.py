@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from telehealth.adapters import pharmacy
-from telehealth.clock import now
+from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
@@ -41,8 +41,13 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
                        code="stage_not_released")
     sent = db.session.scalar(select(func.coalesce(func.sum(Shipment.sessions), 0)).where(
         Shipment.prescription_id == prescription.id, Shipment.status != ShipmentStatus.CANCELLED))
-    if sent + sessions > prescription.sessions:
-        raise Conflict(f"The prescription has {prescription.sessions - sent} sessions left to ship.",
+    # The first fill, then up to `refills` more, each of `sessions`; refills only within 6 months.
+    allowed = prescription.sessions * (1 + prescription.refills)
+    if sent + sessions > prescription.sessions and today_in(physician.time_zone) > prescription.refills_until:
+        raise Conflict("The prescription's refills ended six months after it was signed; a new one is needed.",
+                       code="refills_expired")
+    if sent + sessions > allowed:
+        raise Conflict(f"The prescription, with its refills, has {allowed - sent} sessions left to ship.",
                        code="beyond_prescription")
     patient = db.session.get(User, prescription.patient_id)
     ship_by, deliver_by = deadlines(prescription.signed_at if previous is None else now())
@@ -94,6 +99,8 @@ def move(actor: User, shipment_id: int, target: str, details: dict) -> Shipment:
     if shipment is None:
         raise NotFound("No such shipment.")
     shipment.apply(ShipmentStatus(target), now(), source="ops", details=details)
+    if shipment.status is ShipmentStatus.CANCELLED and shipment.pharmacy_order_id:
+        pharmacy.cancel_order(shipment.pharmacy_order_id)  # before commit: if the pharmacy refuses, nothing changes
     audit.record(actor, "update", "shipment", shipment.id, patient_id=shipment.patient_id, fields=["status"])
     db.session.commit()
     return shipment
