@@ -402,3 +402,77 @@ def test_the_board_costs_the_same_queries_for_a_longer_page(client, auth, db, sh
     with count_queries() as many:
         assert len(client.get("/api/v1/ops/shipments").get_json()["items"]) == 23
     assert many.count == few.count
+
+
+@pytest.mark.parametrize("ts, sig", [("²", "0" * 64), ("9" * 400, "0" * 64), (None, "é" * 64), (None, "Z" * 64)])
+def test_crafted_webhook_headers_are_401_not_500(app, client, db, shipment, ts, sig):
+    body = json.dumps(_event(30, "received")).encode()
+    r = client.post("/webhooks/pharmacy", data=body, content_type="application/json",
+                    headers={"X-Pharmacy-Timestamp": ts or str(int(time.time())), "X-Pharmacy-Signature": sig})
+    assert r.status_code == 401
+
+
+def test_a_signed_event_with_a_non_text_status_is_422(app, client, db, shipment):
+    assert _send(app, client, {"event_id": "e", "order_id": "PH-1001", "status": ["x"]}).status_code == 422
+
+
+def test_after_an_exception_a_late_event_does_not_move_it_back(app, client, db, shipment):
+    _send(app, client, _event(40, "shipped"))
+    _send(app, client, _event(41, "exception", reason="Damaged"))
+    assert _send(app, client, _event(42, "received")).get_json()["message"] == "stale"
+    assert _send(app, client, _event(43, "delivered")).get_json()["message"] == "applied"
+
+
+def test_one_active_prescription_and_versions_keep_the_staging(app, pharmacy, committed):
+    from tests.test_prescriptions import TERMS
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    r = doc.post(f"/api/v1/patients/{patient_id}/prescriptions", json=TERMS)
+    assert r.status_code == 409 and error_of(r)["code"] in ("prescription_exists", "prescribing_not_allowed")
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    from telehealth.models import Prescription
+
+    v1 = committed.session.get(Prescription, prescription_id)
+    v1.lineage_id = v1.id
+    committed.session.commit()
+    # a new version must not reset the stages: stage 1 is still on its way
+    from telehealth.services import prescriptions as rx
+
+    committed.session.execute(Prescription.__table__.update().where(Prescription.id == prescription_id)
+                              .values(status="superseded"))
+    v2 = Prescription(patient_id=patient_id, physician_id=physician.id, medication="ketamine",
+                      form="sublingual_tablet", strength_mg=100, dose_per_session_mg=200, sessions=3, refills=0,
+                      directions="New wording of the directions.", diagnosis_code="F33.2",
+                      refills_until=v1.refills_until, encounter_appointment_id=v1.encounter_appointment_id,
+                      license_state="NY", license_number="NY1", dea_number="AB1234563", lineage_id=v1.id, version=2,
+                      supersedes_id=v1.id)
+    committed.session.add(v2)
+    committed.session.commit()
+    r = doc.post(f"/api/v1/prescriptions/{v2.id}/shipments", json={"sessions": 1})
+    assert r.status_code == 409 and error_of(r)["code"] == "stage_not_released"
+    assert rx.REFILL_WINDOW_MONTHS == 6 and stage["stage"] == 1
+
+
+def test_a_cancelled_stage_gives_its_credits_back_and_release_is_once(app, pharmacy, committed):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 2}).get_json()
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 1
+    ops = _make_user(committed, "ops")
+    ops_client = app.test_client()
+    ops_client.post("/api/v1/auth/login", json={"email": ops.email, "password": PASSWORD})
+    assert ops_client.post(f"/api/v1/ops/shipments/{stage['id']}/status", json={"status": "cancelled"}).status_code == 200
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 3
+    again = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert again.status_code == 201  # the cancelled stage does not block
+    order = committed.session.get(Shipment, again.get_json()["id"]).pharmacy_order_id
+    _drive(pharmacy, order, "delivered")
+    url = f"/api/v1/shipments/{again.get_json()['id']}/release-next-stage"
+    assert doc.post(url, json={}).status_code == 200
+    assert doc.post(url, json={}).status_code == 409

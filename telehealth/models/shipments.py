@@ -52,14 +52,16 @@ class Move(StrEnum):
     STALE = "stale"        # behind the current state: kept in the history only
 
 
-def judge(current: ShipmentStatus, target: ShipmentStatus) -> Move | None:
-    """Whether `target` moves a shipment in `current` (None: a move that is never allowed)."""
+def judge(current: ShipmentStatus, target: ShipmentStatus, reached: int = 0) -> Move | None:
+    """Whether `target` moves a shipment in `current` (None: a move that is never allowed).
+    `reached`: the furthest step of the path it ever got to (an exception does not forget it)."""
     if current in FINAL:
         return Move.STALE if target in PATH else None  # a late event about the way here
     if target in SIDE_MOVES:
         return Move.APPLIED if current in SIDE_MOVES[target] else None
     if current is ShipmentStatus.EXCEPTION:
-        return Move.APPLIED  # back on the path wherever the pharmacy says it now is
+        # back on the path where the pharmacy says it is now, never behind where it had got to
+        return Move.APPLIED if RANK[target] >= reached else Move.STALE
     if RANK[target] > RANK[current]:
         return Move.APPLIED  # forward, possibly past a step whose event is late
     return Move.STALE
@@ -112,7 +114,8 @@ class Shipment(db.Model):
         """Move to `target` if that means something from here, and keep the event in the history.
         `strict` (a person's request): anything but a real move is a 409. Not strict (the pharmacy's
         report, which may be late): a move that means nothing is kept as history only."""
-        verdict = judge(self.status, target)
+        reached = max((RANK[e.status] for e in self.history if e.applied and e.status in RANK), default=0)
+        verdict = judge(self.status, target, reached)
         if strict and verdict is not Move.APPLIED:
             raise Conflict(f"A shipment that is {self.status} cannot become {target}.")
         verdict = verdict or Move.STALE

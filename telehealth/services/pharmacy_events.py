@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from datetime import datetime
 
 from flask import current_app
@@ -32,12 +33,12 @@ def signature(secret: str, ts: str, body: bytes) -> str:
 
 def verify(body: bytes, ts: str | None, sig: str | None) -> dict:
     """The event, if the signature is right and the timestamp within the window."""
-    if not ts or not sig or not ts.isdigit():
-        raise BadPharmacySignature("The pharmacy signature or timestamp is missing.")
+    if not ts or not sig or not re.fullmatch(r"[0-9]{1,12}", ts) or not re.fullmatch(r"[0-9a-f]{64}", sig):
+        raise BadPharmacySignature("The pharmacy signature or timestamp is missing or malformed.")
     if abs(now().timestamp() - int(ts)) > REPLAY_WINDOW_SECONDS:
         raise BadPharmacySignature("The pharmacy timestamp is outside the 5-minute window.")
     expected = signature(current_app.config["PHARMACY_WEBHOOK_SECRET"], ts, body)
-    if not hmac.compare_digest(expected, sig):
+    if not hmac.compare_digest(expected.encode(), sig.encode()):
         raise BadPharmacySignature("The pharmacy signature does not match.")
     try:
         event = json.loads(body)
@@ -49,7 +50,7 @@ def verify(body: bytes, ts: str | None, sig: str | None) -> dict:
     for name in ("event_id", "order_id", "status"):
         if not isinstance(event.get(name), str) or not 0 < len(event[name]) <= 100:
             fields[name] = ["Required text."]
-    if event.get("status") not in {s.value for s in ShipmentStatus}:
+    if not isinstance(event.get("status"), str) or event["status"] not in {s.value for s in ShipmentStatus}:
         fields.setdefault("status", []).append("Unknown status.")
     if fields:
         raise ValidationFailed("The event is malformed.", fields=fields)
@@ -67,8 +68,13 @@ def handle(event: dict) -> str:
     at = _occurred_at(event)
     details = {k: str(event[k])[:100] for k in ("carrier", "tracking_number", "signature_name", "reason")
                if event.get(k)}
+    was = shipment.status
     verdict = shipment.apply(ShipmentStatus(event["status"]), at, source="pharmacy", event_id=event["event_id"],
                              details=details, strict=False)
+    if shipment.status is ShipmentStatus.CANCELLED and was is not ShipmentStatus.CANCELLED:
+        from telehealth.services.shipments import give_back_credits
+
+        give_back_credits(shipment)
     try:
         db.session.commit()
     except IntegrityError:  # the same event, committed by a concurrent delivery

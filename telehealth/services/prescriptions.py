@@ -85,6 +85,13 @@ def refusals(physician: User, patient: User, today: date) -> tuple[list[str], Ap
 def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersedes: Prescription | None = None
          ) -> Prescription:
     patient = _patient(patient_id)
+    # One active prescription per patient: two clicks (or two physicians) must not make two supplies.
+    db.session.execute(select(User.id).where(User.id == patient.id).with_for_update())
+    active = db.session.scalar(select(Prescription.id).where(
+        Prescription.patient_id == patient.id, Prescription.status == PrescriptionStatus.ACTIVE).limit(1))
+    if active is not None and (supersedes is None or active != supersedes.id):
+        raise Conflict("This patient already has an active prescription: change it with a new version.",
+                       code="prescription_exists")
     today = today_in(patient.time_zone)
     problems, encounter = refusals(physician, patient, today)
     if problems:
@@ -96,7 +103,7 @@ def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersed
         patient_id=patient.id, physician_id=physician.id, medication=terms.medication, form=DosageForm(terms.form),
         strength_mg=terms.strength_mg, dose_per_session_mg=terms.dose_per_session_mg, sessions=terms.sessions,
         refills=terms.refills, directions=terms.directions, diagnosis_code=diagnosis, signed_at=now(),
-        refills_until=add_months(today, REFILL_WINDOW_MONTHS), encounter_appointment_id=encounter.id, license_state=license_.state,
+        refills_until=supersedes.refills_until if supersedes else add_months(today, REFILL_WINDOW_MONTHS), encounter_appointment_id=encounter.id, license_state=license_.state,
         license_number=license_.license_number, dea_number=physician.physician_profile.dea_number,
         version=supersedes.version + 1 if supersedes else 1,
         supersedes_id=supersedes.id if supersedes else None,

@@ -33,14 +33,19 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
         raise Conflict("Only the current version of a prescription is filled.")
     if not 1 <= sessions <= MAX_SESSIONS_PER_SHIPMENT:
         raise ValidationFailed("A shipment holds 1 to 3 sessions.", fields={"sessions": ["From 1 to 3."]})
-    previous = db.session.scalar(select(Shipment).where(Shipment.prescription_id == prescription.id)
-                                 .order_by(Shipment.stage.desc()).limit(1))
+    # Stages count across every version of the prescription (a new version does not start over),
+    # and a cancelled or returned stage neither counts nor blocks the next.
+    lineage = prescription.lineage_id or prescription.id
+    versions = select(Prescription.id).where(or_(Prescription.lineage_id == lineage, Prescription.id == lineage))
+    live = Shipment.status.not_in((ShipmentStatus.CANCELLED, ShipmentStatus.RETURNED))
+    previous = db.session.scalar(select(Shipment).where(Shipment.prescription_id.in_(versions), live)
+                                 .order_by(Shipment.stage.desc(), Shipment.id.desc()).limit(1))
     if previous is not None and (previous.status is not ShipmentStatus.DELIVERED
                                  or previous.next_stage_released_at is None):
         raise Conflict("The next stage needs the last one delivered and its sessions reviewed by a physician.",
                        code="stage_not_released")
     sent = db.session.scalar(select(func.coalesce(func.sum(Shipment.sessions), 0)).where(
-        Shipment.prescription_id == prescription.id, Shipment.status != ShipmentStatus.CANCELLED))
+        Shipment.prescription_id.in_(versions), live))
     # The first fill, then up to `refills` more, each of `sessions`; refills only within 6 months.
     allowed = prescription.sessions * (1 + prescription.refills)
     if sent + sessions > prescription.sessions and today_in(physician.time_zone) > prescription.refills_until:
@@ -73,6 +78,13 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
     return shipment
 
 
+def give_back_credits(shipment: Shipment) -> None:
+    """A cancelled stage's medication credits return to the patient (once)."""
+    for n in range(1, shipment.sessions + 1):
+        ledger.restore(shipment.patient_id, CreditKind.MEDICATION_SESSION, key=f"shipment:{shipment.id}:{n}:back",
+                       note="Shipment cancelled")
+
+
 def release_next_stage(physician: User, shipment_id: int) -> Shipment:
     """The physician has reviewed this stage's sessions: the next stage may ship."""
     shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
@@ -81,6 +93,8 @@ def release_next_stage(physician: User, shipment_id: int) -> Shipment:
     authorize_patient(physician, shipment.patient_id, Scope.CLINICAL)
     if shipment.status is not ShipmentStatus.DELIVERED:
         raise Conflict("A stage is reviewed after its medication was delivered.")
+    if shipment.next_stage_released_at is not None:
+        raise Conflict("This stage was already reviewed and released.")
     shipment.next_stage_released_at, shipment.next_stage_released_by = now(), physician.id
     audit.record(physician, "update", "shipment", shipment.id, patient_id=shipment.patient_id,
                  fields=["next_stage_released_at"])
@@ -101,6 +115,8 @@ def move(actor: User, shipment_id: int, target: str, details: dict) -> Shipment:
     shipment.apply(ShipmentStatus(target), now(), source="ops", details=details)
     if shipment.status is ShipmentStatus.CANCELLED and shipment.pharmacy_order_id:
         pharmacy.cancel_order(shipment.pharmacy_order_id)  # before commit: if the pharmacy refuses, nothing changes
+    if shipment.status is ShipmentStatus.CANCELLED:
+        give_back_credits(shipment)
     audit.record(actor, "update", "shipment", shipment.id, patient_id=shipment.patient_id, fields=["status"])
     db.session.commit()
     return shipment
