@@ -3,6 +3,7 @@
 - `POST /orders` (JSON, signed like the webhooks: X-Pharmacy-Timestamp and X-Pharmacy-Signature,
   HMAC-SHA256 over "timestamp.body" with the shared secret) creates an order and answers its id.
 - `POST /orders/<id>/cancel` (signed) cancels one that has not shipped.
+- `POST /orders/<id>/address` (signed, JSON {"address"}) changes where one that has not shipped goes.
 - `POST /_config` with JSON {"webhook_url", "secret"} tells it where to report, and the secret.
 - `POST /_drive/<id>` with JSON {"status", ...} makes it report that status for the order, as a
   signed webhook to the app, the way the real system calls back. It answers with the app's reply.
@@ -83,6 +84,16 @@ def app(request: Request) -> Response:
         if order["status"] in ("shipped", "out_for_delivery", "delivered"):
             return _json({"error": "already shipped"}, 409)
         order["status"] = "cancelled"
+        return _json({"ok": True})
+    if request.method == "POST" and path.startswith("/orders/") and path.endswith("/address"):
+        if not _signed(request):
+            return _json({"error": "bad signature"}, 401)
+        order = ORDERS.get(path.split("/")[2])
+        if order is None:
+            return _json({"error": "no such order"}, 404)
+        if order["status"] in ("shipped", "out_for_delivery", "delivered", "cancelled"):
+            return _json({"error": "already shipped"}, 409)
+        order["address"] = request.get_json()["address"]
         return _json({"ok": True})
     if request.method == "POST" and path.startswith("/_drive/"):
         order_id = path.split("/")[2]

@@ -369,6 +369,13 @@ def test_ops_board_is_for_ops_and_admin_only(client, auth, db, shipment):
 
 
 def test_address_changes_by_the_patient_until_filled_then_by_ops(client, app, auth, db, shipment):
+    from telehealth.adapters import pharmacy
+
+    # a real order at the local pharmacy, which must hear about every change
+    oid = pharmacy.send_order(reference="fixture", patient_name="P", address=shipment.shipping_address,
+                              medication="ketamine", form="troche", strength_mg=100, units=2, directions="x")
+    shipment.pharmacy_order_id = oid
+    db.session.commit()
     new_address = {"address": {"line1": "9 New Rd", "city": "Buffalo", "state": "NY", "postal_code": "14201"}}
     patient = db.session.get(User, shipment.patient_id)
     owner = app.test_client()
@@ -377,13 +384,32 @@ def test_address_changes_by_the_patient_until_filled_then_by_ops(client, app, au
     assert r.status_code == 200
     db.session.expire_all()
     assert db.session.get(Shipment, shipment.id).shipping_address["city"] == "Buffalo"
-    _send(app, client, _event(20, "filled"))
+    _send(app, client, _event(20, "filled", order_id=oid))
     r = owner.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address)
     assert r.status_code == 409 and error_of(r)["code"] == "address_locked"
     auth.as_role("ops")
     assert client.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address).status_code == 200
-    _send(app, client, _event(21, "shipped"))
+    _send(app, client, _event(21, "shipped", order_id=oid))
     assert client.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address).status_code == 409
+    _send(app, client, _event(22, "exception", reason="Weather", order_id=oid))
+    assert client.put(f"/api/v1/shipments/{shipment.id}/address", json=new_address).status_code == 409
+
+
+def test_an_address_change_reaches_the_pharmacy_and_stays_in_the_licensed_state(app, pharmacy, committed):
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    owner = app.test_client()
+    owner.post("/api/v1/auth/login", json={"email": committed.session.get(User, patient_id).email,
+                                           "password": PASSWORD})
+    url = f"/api/v1/shipments/{stage['id']}/address"
+    r = owner.put(url, json={"address": {"line1": "1 Main", "city": "Newark", "state": "NJ", "postal_code": "07102"}})
+    assert r.status_code == 422 and "address.state" in error_of(r)["fields"]
+    r = owner.put(url, json={"address": {"line1": "2 Lake St", "city": "Ithaca", "state": "NY", "postal_code": "14850"}})
+    assert r.status_code == 200
+    order = committed.session.get(Shipment, stage["id"]).pharmacy_order_id
+    assert _order(pharmacy, order)["address"]["city"] == "Ithaca"
 
 
 def test_the_board_costs_the_same_queries_for_a_longer_page(client, auth, db, shipment, count_queries):

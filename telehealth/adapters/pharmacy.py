@@ -36,7 +36,7 @@ def _post(path: str, payload: dict) -> dict:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
         if exc.code == 409:
-            raise PharmacyRefused("The pharmacy has already shipped this order; it cannot be cancelled.") from None
+            raise PharmacyRefused("The pharmacy has already shipped this order; it cannot be changed.") from None
         raise PharmacyUnavailable("The pharmacy did not take the request; nothing changed. Try again shortly.") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise PharmacyUnavailable("The pharmacy did not take the order; nothing was sent. Try again shortly.") from exc
@@ -56,3 +56,8 @@ def send_order(*, reference: str, patient_name: str, address: dict, medication: 
 
 def cancel_order(order_id: str) -> None:
     _post(f"/orders/{order_id}/cancel", {})
+
+
+def update_address(order_id: str, address: dict) -> None:
+    """Tell the pharmacy where the order goes now; a 409 if it has already shipped."""
+    _post(f"/orders/{order_id}/address", {"address": address})

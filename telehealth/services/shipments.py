@@ -203,8 +203,15 @@ def change_address(actor: User, shipment_id: int, address: dict) -> Shipment:
     if actor.role is Role.PATIENT and shipment.status not in CHANGEABLE_BY_PATIENT:
         raise Conflict("The pharmacy has filled this order: ask our team to change its address.",
                        code="address_locked")
-    if shipment.status not in NOT_YET_SHIPPED:
+    if shipment.status not in NOT_YET_SHIPPED or shipment.shipped_at is not None:
         raise Conflict("This shipment has left the pharmacy.", code="address_locked")
+    prescription = db.session.get(Prescription, shipment.prescription_id)
+    if address.get("state") != prescription.license_state:
+        # A controlled substance goes only where its prescriber is licensed.
+        raise ValidationFailed("The medication can only be sent within the state it was prescribed for.",
+                               fields={"address.state": [f"Must be {prescription.license_state}."]})
+    if shipment.pharmacy_order_id:
+        pharmacy.update_address(shipment.pharmacy_order_id, address)  # before commit: refused, nothing changes
     shipment.shipping_address = address
     audit.record(actor, "update", "shipment_address", shipment.id, patient_id=shipment.patient_id,
                  fields=["shipping_address"])
