@@ -387,3 +387,29 @@ def stripe_webhooks(app, localstripe_url, live_server, committed):
     _post_form(f"{localstripe_url}/_config/webhooks/telehealth",
                {"url": f"http://127.0.0.1:{free_port()}/", "secret": "unused"})
     time.sleep(1.5)
+
+
+def post_concurrently(url: str, bodies: list[bytes], headers: dict | list[dict]) -> list[tuple[int, dict]]:
+    """POST each body from its own thread, released together; the (status, JSON) answers."""
+    import json
+
+    header_list = headers if isinstance(headers, list) else [headers] * len(bodies)
+    answers: list[tuple[int, dict]] = []
+    start = threading.Barrier(len(bodies))
+
+    def send(body: bytes, head: dict) -> None:
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"Content-Type": "application/json", **head})
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                answers.append((response.status, json.loads(response.read() or b"{}")))
+        except urllib.error.HTTPError as exc:
+            answers.append((exc.code, json.loads(exc.read() or b"{}")))
+
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(bodies, header_list, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers

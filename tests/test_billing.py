@@ -424,29 +424,15 @@ def test_a_signed_but_malformed_event_is_a_400(app, committed, event):
 
 
 def test_one_event_delivered_concurrently_grants_once(app, buyer, committed, live_server):
-    import threading
-    import urllib.request
+    from tests.conftest import post_concurrently
 
     order, r = _buy(buyer)  # confirmed at Stripe; no webhooks are delivered in this test
     intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
     [event] = wait_until(lambda: [e for e in _events_for(app, intent_id) if e["type"] == "payment_intent.succeeded"])
     payload = json.dumps(event).encode()
-    results, start = [], threading.Barrier(10)
-
-    def deliver():
-        request = urllib.request.Request(f"{live_server}/webhooks/stripe", data=payload, method="POST",
-                                         headers={"Content-Type": "application/json",
-                                                  "Stripe-Signature": _sign(app, payload)})
-        start.wait()
-        with urllib.request.urlopen(request, timeout=30) as response:
-            results.append(json.loads(response.read())["message"])
-
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == ["applied"] + ["duplicate"] * 9
+    answers = post_concurrently(f"{live_server}/webhooks/stripe", [payload] * 10,
+                                [{"Stripe-Signature": _sign(app, payload)} for _ in range(10)])
+    assert sorted(body["message"] for _, body in answers) == ["applied"] + ["duplicate"] * 9
     assert _credits(buyer) == {"consult": 1, "medication_session": 1, "coaching_30": 1, "coaching_60": 0,
                                "follow_up": 0}
 
@@ -487,28 +473,9 @@ def test_a_charge_without_an_intent_touches_no_order(app, committed):
 
 def _race(url: str, body: dict, cookie: str, count: int) -> list[int]:
     """POST the same request from `count` threads at once; the status codes they got."""
-    import threading
-    import urllib.error
-    import urllib.request
+    from tests.conftest import post_concurrently
 
-    codes, start = [], threading.Barrier(count)
-
-    def send():
-        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json", "Cookie": cookie})
-        start.wait()
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                codes.append(response.status)
-        except urllib.error.HTTPError as exc:
-            codes.append(exc.code)
-
-    threads = [threading.Thread(target=send) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sorted(codes)
+    return sorted(code for code, _ in post_concurrently(url, [json.dumps(body).encode()] * count, {"Cookie": cookie}))
 
 
 def _cookie(app, client) -> str:

@@ -191,9 +191,8 @@ def test_a_provider_cancelling_late_gives_the_credit_back(client, db, patient, c
 def _rush(app, live_server, committed, bookings):
     """Fire the bookings (type, minutes after 10:00) at one provider from one thread each."""
     import json
-    import threading
-    import urllib.error
-    import urllib.request
+
+    from tests.conftest import post_concurrently
 
     patient = _make_user(committed, "patient")
     _approve(committed, patient)
@@ -207,25 +206,10 @@ def _rush(app, live_server, committed, bookings):
     login.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
     cookie = f"{app.config['SESSION_COOKIE_NAME']}={login.get_cookie(app.config['SESSION_COOKIE_NAME']).value}"
     ten = (datetime.now(UTC) + timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
-    codes, start = [], threading.Barrier(len(bookings))
-
-    def book(type_, minutes):
-        body = json.dumps({"type": type_, "provider_id": coach.id,
-                           "starts_at": (ten + timedelta(minutes=minutes)).isoformat()}).encode()
-        request = urllib.request.Request(f"{live_server}/api/v1/appointments", data=body, method="POST",
-                                         headers={"Content-Type": "application/json", "Cookie": cookie})
-        start.wait()
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                codes.append(response.status)
-        except urllib.error.HTTPError as exc:
-            codes.append(exc.code)
-
-    threads = [threading.Thread(target=book, args=b) for b in bookings]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    bodies = [json.dumps({"type": type_, "provider_id": coach.id,
+                          "starts_at": (ten + timedelta(minutes=minutes)).isoformat()}).encode()
+              for type_, minutes in bookings]
+    codes = [code for code, _ in post_concurrently(f"{live_server}/api/v1/appointments", bodies, {"Cookie": cookie})]
     return codes, patient.id
 
 
@@ -404,9 +388,8 @@ def test_absurd_dates_are_refused(client, db, patient, starts_at):
 
 def test_two_reschedules_at_once_leave_one_appointment_and_one_credit(app, live_server, committed):
     import json
-    import threading
-    import urllib.error
-    import urllib.request
+
+    from tests.conftest import post_concurrently
 
     patient = _make_user(committed, "patient")
     _approve(committed, patient)
@@ -420,24 +403,9 @@ def test_two_reschedules_at_once_leave_one_appointment_and_one_credit(app, live_
     first = client.post("/api/v1/appointments", json={"type": "coaching_30", "provider_id": coach.id,
                                                       "starts_at": base.isoformat()}).get_json()
     cookie = f"{app.config['SESSION_COOKIE_NAME']}={client.get_cookie(app.config['SESSION_COOKIE_NAME']).value}"
-    codes, start = [], threading.Barrier(4)
-
-    def move(hours):
-        body = json.dumps({"starts_at": (base + timedelta(hours=hours)).isoformat()}).encode()
-        request = urllib.request.Request(f"{live_server}/api/v1/appointments/{first['id']}/reschedule", data=body,
-                                         method="POST", headers={"Content-Type": "application/json", "Cookie": cookie})
-        start.wait()
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                codes.append(response.status)
-        except urllib.error.HTTPError as exc:
-            codes.append(exc.code)
-
-    threads = [threading.Thread(target=move, args=(h,)) for h in (2, 3, 4, 5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    bodies = [json.dumps({"starts_at": (base + timedelta(hours=h)).isoformat()}).encode() for h in (2, 3, 4, 5)]
+    codes = [code for code, _ in post_concurrently(f"{live_server}/api/v1/appointments/{first['id']}/reschedule",
+                                                   bodies, {"Cookie": cookie})]
     assert sorted(codes) == [201, 409, 409, 409]
     live = committed.session.scalars(select(Appointment).where(Appointment.status == "booked")).all()
     assert len(live) == 1
