@@ -75,6 +75,7 @@ class Shipment(db.Model):
         Index("ix_shipments_status_ship_by", "status", "ship_by"),
         Index("ix_shipments_status_deliver_by", "status", "deliver_by"),
         Index("ix_shipments_tracking", "tracking_number"),
+        Index("ix_shipments_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +100,12 @@ class Shipment(db.Model):
     # The physician's review of this stage's sessions, which releases the next stage.
     next_stage_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_stage_released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Outbox-style delivery to the pharmacy: a stage is committed as `created` before it is sent,
+    # a cancellation is committed as asked before the pharmacy hears of it; the reconciler retries
+    # both until the pharmacy has answered.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_send_error: Mapped[str | None] = mapped_column(String(200))
 
     history: Mapped[list[ShipmentEvent]] = relationship(back_populates="shipment", order_by="ShipmentEvent.id",
                                                         cascade="all, delete-orphan")
