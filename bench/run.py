@@ -592,7 +592,7 @@ WITH rx AS (SELECT id, patient_id, row_number() OVER (ORDER BY id) - 1 AS k FROM
              FROM generate_series(%(first)s::int, %(last)s::int) g)
 INSERT INTO shipments (prescription_id, patient_id, stage, sessions, status, pharmacy_order_id, shipping_address,
                        carrier, tracking_number, exception_reason, created_at, ship_by, deliver_by, shipped_at,
-                       delivered_at, signature_name)
+                       delivered_at, signature_name, pharmacy_reference, send_attempts)
 SELECT rx.id, rx.patient_id, 1, 2, g.status, 'bench-order-' || g.g, %(address)s,
        CASE WHEN g.g %% 20 >= 2 THEN 'UPS' END,
        CASE WHEN g.g %% 20 >= 2 THEN 'BENCH1Z' || lpad(g.g::text, 10, '0') END,
@@ -600,7 +600,8 @@ SELECT rx.id, rx.patient_id, 1, 2, g.status, 'bench-order-' || g.g, %(address)s,
        g.at, g.at + interval '3 days', g.at + interval '6 days',
        CASE WHEN g.g %% 20 >= 2 THEN g.at + interval '1 day' END,
        CASE WHEN g.status = 'delivered' THEN g.at + interval '3 days' END,
-       CASE WHEN g.status = 'delivered' THEN 'B. Patient' END
+       CASE WHEN g.status = 'delivered' THEN 'B. Patient' END,
+       'bench-stage-' || g.g, 1
   FROM g JOIN rx ON rx.k = g.g %% (SELECT total FROM n)
 """
 

@@ -2,8 +2,15 @@
 
 - `POST /orders` (JSON, signed like the webhooks: X-Pharmacy-Timestamp and X-Pharmacy-Signature,
   HMAC-SHA256 over "timestamp.body" with the shared secret) creates an order and answers its id.
-- `POST /orders/<id>/cancel` (signed) cancels one that has not shipped.
+  Its `reference` is an idempotency key: the same reference answers the same order (200), so a
+  sender whose answer was lost can safely send again; a cancelled reference is refused (409).
+- `POST /references/<reference>/cancel` (signed) cancels the order of that reference if it has not
+  shipped (409 if it has), and voids the reference even when no order came yet, so an order still
+  on its way is refused when it arrives.
 - `POST /orders/<id>/address` (signed, JSON {"address"}) changes where one that has not shipped goes.
+- `POST /_faults` with JSON {"lose_answers": n}: the next n signed requests are carried out and
+  then answered 502, as if the answer were lost on the way (tests of the app's reconciliation).
+- `GET /_orders?reference=R`: the ids of the orders made under a reference (tests).
 - `POST /_config` with JSON {"webhook_url", "secret"} tells it where to report, and the secret.
 - `POST /_drive/<id>` with JSON {"status", ...} makes it report that status for the order, as a
   signed webhook to the app, the way the real system calls back. It answers with the app's reply.
@@ -26,6 +33,9 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 ORDERS: dict[str, dict] = {}
+BY_REFERENCE: dict[str, str] = {}
+VOID_REFERENCES: set[str] = set()
+FAULTS = {"lose_answers": 0}
 CONFIG = {"webhook_url": None, "secret": "pharmacy-development-secret"}
 _ids = itertools.count(1001)
 _events = itertools.count(1)
@@ -64,27 +74,55 @@ def report(order_id: str, status: str, extra: dict) -> tuple[int, dict]:
 
 @Request.application
 def app(request: Request) -> Response:
+    response = _serve(request)
+    if request.path.startswith(("/orders", "/references")) and response.status_code < 300:
+        with _lock:
+            if FAULTS["lose_answers"] > 0:
+                FAULTS["lose_answers"] -= 1
+                return _json({"error": "bad gateway"}, 502)  # done, but the sender never hears so
+    return response
+
+
+def _serve(request: Request) -> Response:
     path = request.path.rstrip("/")
+    if request.method == "POST" and path == "/_faults":
+        FAULTS.update(request.get_json())
+        return _json({"ok": True})
+    if request.method == "GET" and path == "/_orders":
+        reference = request.args.get("reference")
+        return _json({"order_ids": [oid for oid, o in ORDERS.items()
+                                    if o.get("reference") == reference and o["status"] != "cancelled"]
+                      if reference not in VOID_REFERENCES else []})
     if request.method == "POST" and path == "/_config":
         CONFIG.update(request.get_json())
         return _json({"ok": True})
     if request.method == "POST" and path == "/orders":
         if not _signed(request):
             return _json({"error": "bad signature"}, 401)
+        data = request.get_json()
+        reference = data.get("reference")
         with _lock:
+            if reference in VOID_REFERENCES:
+                return _json({"error": "this reference was cancelled"}, 409)
+            if reference in BY_REFERENCE:
+                return _json({"order_id": BY_REFERENCE[reference]}, 200)
             order_id = f"PH-{next(_ids)}"
-            ORDERS[order_id] = {**request.get_json(), "status": "received"}
+            ORDERS[order_id] = {**data, "status": "received"}
+            if reference:
+                BY_REFERENCE[reference] = order_id
         return _json({"order_id": order_id}, 201)
-    if request.method == "POST" and path.startswith("/orders/") and path.endswith("/cancel"):
+    if request.method == "POST" and path.startswith("/references/") and path.endswith("/cancel"):
         if not _signed(request):
             return _json({"error": "bad signature"}, 401)
-        order = ORDERS.get(path.split("/")[2])
-        if order is None:
-            return _json({"error": "no such order"}, 404)
-        if order["status"] in ("shipped", "out_for_delivery", "delivered"):
-            return _json({"error": "already shipped"}, 409)
-        order["status"] = "cancelled"
-        return _json({"ok": True})
+        reference = path.split("/")[2]
+        with _lock:
+            order = ORDERS.get(BY_REFERENCE.get(reference, ""))
+            if order is not None and order["status"] in ("shipped", "out_for_delivery", "delivered"):
+                return _json({"error": "already shipped"}, 409)
+            VOID_REFERENCES.add(reference)
+            if order is not None:
+                order["status"] = "cancelled"
+        return _json({"ok": True, "order_id": BY_REFERENCE.get(reference)})
     if request.method == "POST" and path.startswith("/orders/") and path.endswith("/address"):
         if not _signed(request):
             return _json({"error": "bad signature"}, 401)

@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask seed-demo`, `flask mail-outbox`."""
+"""Command-line tasks: `flask seed-demo`, `flask purge-drafts`, `flask pharmacy-reconcile`, `flask mail-outbox`."""
 from __future__ import annotations
 
 from datetime import date
@@ -113,6 +113,16 @@ def register_cli(app: Flask) -> None:
         from telehealth.services.assessments import purge_expired_drafts
 
         click.echo(f"Deleted {purge_expired_drafts()} expired anonymous drafts.")
+
+    @app.cli.command("pharmacy-reconcile")
+    @click.option("--grace-seconds", default=30, show_default=True)
+    def pharmacy_reconcile(grace_seconds: int):
+        """Send stages still waiting for the pharmacy and finish asked cancellations (the scheduler
+        runs this every minute)."""
+        from telehealth.services.shipments import reconcile_pharmacy
+
+        counts = reconcile_pharmacy(grace_seconds=grace_seconds)
+        click.echo(f"Sent {counts['sent']} waiting stages; finished {counts['cancelled']} cancellations.")
 
     @app.cli.command("mail-outbox")
     @click.option("--limit", default=10, show_default=True)

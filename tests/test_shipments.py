@@ -184,6 +184,8 @@ def _prescribed(committed, sessions=3, credits=3):
 
     patient = _make_user(committed, "patient")
     physician = _make_user(committed, "physician", states=["NY"])
+    physician.physician_profile.dea_number = "AB1234563"
+    physician.physician_profile.dea_expires_on = now().date() + timedelta(days=365)
     _approve(committed, patient)
     _consult(committed, patient, physician)
     committed.session.add(CareAssignment(patient_id=patient.id, staff_id=physician.id, care_role=CareRole.PHYSICIAN))
@@ -296,7 +298,11 @@ def test_without_a_medication_credit_nothing_is_sent(app, pharmacy, committed):
     assert committed.session.scalar(select(Shipment)) is None
 
 
-def test_when_the_pharmacy_does_not_answer_nothing_is_kept(app, committed, monkeypatch):
+def test_when_the_pharmacy_does_not_answer_the_stage_waits_and_is_sent_once_later(app, pharmacy, committed,
+                                                                                  monkeypatch):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+    from telehealth.services.shipments import reconcile_pharmacy
     from tests.conftest import free_port
 
     patient_id, physician, prescription_id = _prescribed(committed)
@@ -304,12 +310,131 @@ def test_when_the_pharmacy_does_not_answer_nothing_is_kept(app, committed, monke
     doc = app.test_client()
     doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
     r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
-    assert r.status_code == 503 and error_of(r)["code"] == "pharmacy_unavailable"
-    assert committed.session.scalar(select(Shipment)) is None
+    assert r.status_code == 201 and r.get_json()["status"] == "created"  # kept, not lost, not yet sent
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 2
+    row = committed.session.get(Shipment, r.get_json()["id"])
+    assert row.send_attempts == 1 and row.pharmacy_order_id is None and row.last_send_error
+    with app.test_request_context():
+        assert reconcile_pharmacy(grace_seconds=0) == {"sent": 0, "cancelled": 0}  # still down
+        monkeypatch.setitem(app.config, "PHARMACY_API_BASE", pharmacy)
+        assert reconcile_pharmacy(grace_seconds=0) == {"sent": 1, "cancelled": 0}
+        assert reconcile_pharmacy(grace_seconds=0) == {"sent": 0, "cancelled": 0}
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, row.id)
+    assert row.status is S.SENT_TO_PHARMACY and row.send_attempts == 3
+    assert _order(pharmacy, row.pharmacy_order_id)["reference"] == row.pharmacy_reference
+
+
+def _fault(pharmacy_url, **fault):
+    import urllib.request
+
+    request = urllib.request.Request(f"{pharmacy_url}/_faults", data=json.dumps(fault).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=5).close()
+
+
+def test_an_order_whose_answer_was_lost_is_not_orphaned_nor_doubled(app, pharmacy, committed):
+    from telehealth.services.shipments import reconcile_pharmacy
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    _fault(pharmacy, lose_answers=1)  # the pharmacy takes the order, then its answer is lost
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert r.status_code == 201 and r.get_json()["status"] == "created"
+    reference = committed.session.get(Shipment, r.get_json()["id"]).pharmacy_reference
+    assert len(_orders_for(pharmacy, reference)) == 1  # the pharmacy has it; we do not know its id yet
+    with app.test_request_context():
+        assert reconcile_pharmacy(grace_seconds=0)["sent"] == 1
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, r.get_json()["id"])
+    assert row.status is S.SENT_TO_PHARMACY
+    assert _orders_for(pharmacy, reference) == [row.pharmacy_order_id]  # the same order, not a second
+
+
+def _orders_for(pharmacy_url, reference):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{pharmacy_url}/_orders?reference={reference}", timeout=5) as response:
+        return json.loads(response.read())["order_ids"]
+
+
+def test_a_cancellation_whose_answer_was_lost_is_finished_by_the_reconciler(app, pharmacy, committed):
     from telehealth.models import CreditKind
     from telehealth.services import ledger
+    from telehealth.services.shipments import reconcile_pharmacy
 
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 2}).get_json()
+    ops = _make_user(committed, "ops")
+    ops_client = app.test_client()
+    ops_client.post("/api/v1/auth/login", json={"email": ops.email, "password": PASSWORD})
+    _fault(pharmacy, lose_answers=1)
+    r = ops_client.post(f"/api/v1/ops/shipments/{stage['id']}/status", json={"status": "cancelled"})
+    assert r.status_code == 200 and r.get_json()["status"] == "sent_to_pharmacy"
+    assert r.get_json()["cancel_requested_at"] is not None  # asked, not yet confirmed
+    order_id = committed.session.get(Shipment, stage["id"]).pharmacy_order_id
+    assert _order(pharmacy, order_id)["status"] == "cancelled"  # the pharmacy did it
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 1
+    with app.test_request_context():
+        assert reconcile_pharmacy(grace_seconds=0) == {"sent": 0, "cancelled": 1}
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, stage["id"])
+    assert row.status is S.CANCELLED and row.cancel_requested_at is None
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 3  # given back once
+    with app.test_request_context():
+        assert reconcile_pharmacy(grace_seconds=0) == {"sent": 0, "cancelled": 0}
+
+
+def test_a_stage_cancelled_before_the_pharmacy_answered_is_refused_when_it_arrives(app, pharmacy, committed,
+                                                                                  monkeypatch):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+    from telehealth.services.shipments import reconcile_pharmacy
+    from tests.conftest import free_port
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", f"http://127.0.0.1:{free_port()}")
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", pharmacy)
+    ops = _make_user(committed, "ops")
+    ops_client = app.test_client()
+    ops_client.post("/api/v1/auth/login", json={"email": ops.email, "password": PASSWORD})
+    r = ops_client.post(f"/api/v1/ops/shipments/{stage['id']}/status", json={"status": "cancelled"})
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+    # an order still on its way under that reference is refused by the pharmacy, and nothing is resent
+    with app.test_request_context():
+        from telehealth.services.shipments import send_stage
+
+        assert send_stage(stage["id"]).status is S.CANCELLED
+        assert reconcile_pharmacy(grace_seconds=0) == {"sent": 0, "cancelled": 0}
+    assert _orders_for(pharmacy, committed.session.get(Shipment, stage["id"]).pharmacy_reference) == []
     assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 3
+
+
+def test_a_later_stage_needs_the_acting_physician_licensed_and_registered_today(app, pharmacy, committed):
+    from telehealth.models import PhysicianLicense
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    profile = physician.physician_profile
+    profile.dea_number, profile.dea_expires_on = "AB1234563", now().date() - timedelta(days=1)
+    committed.session.commit()
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert r.status_code == 409 and error_of(r)["code"] == "prescriber_not_allowed"
+    assert "DEA" in error_of(r)["message"]
+    profile.dea_expires_on = now().date() + timedelta(days=30)
+    committed.session.execute(PhysicianLicense.__table__.delete().where(
+        PhysicianLicense.physician_id == profile.user_id))
+    committed.session.commit()
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert r.status_code == 409 and "license" in error_of(r)["message"]
+    assert committed.session.scalar(select(Shipment)) is None
 
 
 # --------------------------------------------------------------------------- SLA, board, addresses
@@ -320,8 +445,12 @@ def test_when_the_pharmacy_does_not_answer_nothing_is_kept(app, committed, monke
     ("2026-03-02T09:00:00-05:00", 3, "2026-03-05T09:00:00-05:00"),  # Monday to Thursday
     ("2026-03-07T12:00:00-05:00", 3, "2026-03-12T00:00:00-04:00"),  # Saturday: Mon, Tue, Wed in full
     ("2026-03-04T10:00:00-05:00", 5, "2026-03-11T10:00:00-04:00"),  # Wednesday + 5 = next Wednesday
+    ("2026-11-25T10:00:00-05:00", 3, "2026-12-01T10:00:00-05:00"),  # Thanksgiving: Fri, Mon, Tue
+    ("2026-11-26T10:00:00-05:00", 1, "2026-11-30T00:00:00-05:00"),  # on Thanksgiving: Friday in full
+    ("2026-07-02T09:00:00-04:00", 1, "2026-07-06T09:00:00-04:00"),  # July 4th on a Saturday: Friday off
+    ("2026-12-24T09:00:00-05:00", 2, "2026-12-29T09:00:00-05:00"),  # Christmas Friday, weekend, Monday
 ])
-def test_business_days_skip_weekends(start, days, expected):
+def test_business_days_skip_weekends_and_federal_holidays(start, days, expected):
     from datetime import datetime
 
     from telehealth.services.shipping_sla import add_business_days
@@ -461,8 +590,10 @@ def test_one_active_prescription_and_versions_keep_the_staging(app, pharmacy, co
     from telehealth.models import Prescription
 
     v1 = committed.session.get(Prescription, prescription_id)
-    v1.lineage_id = v1.id
-    committed.session.commit()
+    with pytest.raises(ValueError, match="never edited"):  # the lineage is written once, at insert
+        v1.lineage_id = v1.id
+        committed.session.flush()
+    committed.session.rollback()
     # a new version must not reset the stages: stage 1 is still on its way
     from telehealth.services import prescriptions as rx
 
@@ -472,7 +603,7 @@ def test_one_active_prescription_and_versions_keep_the_staging(app, pharmacy, co
                       form="sublingual_tablet", strength_mg=100, dose_per_session_mg=200, sessions=3, refills=0,
                       directions="New wording of the directions.", diagnosis_code="F33.2",
                       refills_until=v1.refills_until, encounter_appointment_id=v1.encounter_appointment_id,
-                      license_state="NY", license_number="NY1", dea_number="AB1234563", lineage_id=v1.id, version=2,
+                      license_state="NY", license_number="NY1", dea_number="AB1234563", lineage_id=v1.lineage, version=2,
                       supersedes_id=v1.id)
     committed.session.add(v2)
     committed.session.commit()
@@ -502,3 +633,20 @@ def test_a_cancelled_stage_gives_its_credits_back_and_release_is_once(app, pharm
     url = f"/api/v1/shipments/{again.get_json()['id']}/release-next-stage"
     assert doc.post(url, json={}).status_code == 200
     assert doc.post(url, json={}).status_code == 409
+
+
+def test_the_reconcile_command_sends_waiting_stages(app, pharmacy, committed, monkeypatch):
+    from tests.conftest import free_port
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", f"http://127.0.0.1:{free_port()}")
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", pharmacy)
+    # a stage younger than the grace period may still be in flight: left alone
+    assert "Sent 0 waiting stages" in app.test_cli_runner().invoke(args=["pharmacy-reconcile"]).output
+    result = app.test_cli_runner().invoke(args=["pharmacy-reconcile", "--grace-seconds", "0"])
+    assert "Sent 1 waiting stages; finished 0 cancellations." in result.output
+    committed.session.expire_all()
+    assert committed.session.get(Shipment, stage["id"]).status is S.SENT_TO_PHARMACY

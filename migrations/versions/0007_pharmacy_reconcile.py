@@ -20,7 +20,13 @@ depends_on = None
 
 
 def upgrade():
+    # The pharmacy's idempotency key for a stage, unique for good (ids can be reused on SQLite).
     with op.batch_alter_table("shipments") as batch:
+        batch.add_column(sa.Column("pharmacy_reference", sa.String(length=64), nullable=True))
+    op.execute("UPDATE shipments SET pharmacy_reference = 'shipment-' || id")
+    with op.batch_alter_table("shipments") as batch:
+        batch.alter_column("pharmacy_reference", existing_type=sa.String(length=64), nullable=False)
+        batch.create_unique_constraint("uq_shipments_pharmacy_reference", ["pharmacy_reference"])
         batch.add_column(sa.Column("cancel_requested_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("send_attempts", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("last_send_error", sa.String(length=200), nullable=True))
@@ -33,3 +39,5 @@ def downgrade():
         batch.drop_column("last_send_error")
         batch.drop_column("send_attempts")
         batch.drop_column("cancel_requested_at")
+        batch.drop_constraint("uq_shipments_pharmacy_reference", type_="unique")
+        batch.drop_column("pharmacy_reference")

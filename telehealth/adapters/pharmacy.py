@@ -7,6 +7,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 
 from flask import current_app
 
@@ -36,7 +37,8 @@ def _post(path: str, payload: dict) -> dict:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
         if exc.code == 409:
-            raise PharmacyRefused("The pharmacy has already shipped this order; it cannot be changed.") from None
+            raise PharmacyRefused("The pharmacy has already shipped or cancelled this order; it cannot be changed."
+                                  ) from None
         raise PharmacyUnavailable("The pharmacy did not take the request; nothing changed. Try again shortly.") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise PharmacyUnavailable("The pharmacy did not take the order; nothing was sent. Try again shortly.") from exc
@@ -44,7 +46,9 @@ def _post(path: str, payload: dict) -> dict:
 
 def send_order(*, reference: str, patient_name: str, address: dict, medication: str, form: str, strength_mg: int,
                units: int, directions: str) -> str:
-    """The pharmacy's order id for a new order."""
+    """The pharmacy's order id for the order of `reference`, an idempotency key: sending the same
+    reference again (an answer was lost) answers the same order rather than a second one. A
+    reference cancelled before its order arrived is refused (PharmacyRefused)."""
     reply = _post("/orders", {"reference": reference, "patient_name": patient_name, "address": address,
                               "medication": medication, "form": form, "strength_mg": strength_mg, "units": units,
                               "directions": directions})
@@ -54,8 +58,10 @@ def send_order(*, reference: str, patient_name: str, address: dict, medication: 
     return order_id
 
 
-def cancel_order(order_id: str) -> None:
-    _post(f"/orders/{order_id}/cancel", {})
+def cancel_order(reference: str) -> None:
+    """Cancel the order of `reference` (by reference, so an order whose answer was lost, or that
+    is still on its way, is cancelled too); PharmacyRefused once it has shipped. Idempotent."""
+    _post(f"/references/{quote(reference, safe='')}/cancel", {})
 
 
 def update_address(order_id: str, address: dict) -> None:

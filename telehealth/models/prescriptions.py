@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, event, inspect
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, event, func, inspect
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telehealth.clock import now
@@ -36,7 +37,8 @@ class Prescription(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     physician_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    lineage_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the first version's id
+    # The first version's id on every later version; none on a first version (see `lineage`).
+    lineage_id: Mapped[int | None] = mapped_column(Integer, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("prescriptions.id", ondelete="RESTRICT"))
     status: Mapped[PrescriptionStatus] = mapped_column(enum_column(PrescriptionStatus, "prescription_status"),
@@ -58,8 +60,19 @@ class Prescription(db.Model):
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+    @hybrid_property
+    def lineage(self) -> int:
+        """The id shared by every version of this prescription: the first version's."""
+        return self.lineage_id if self.lineage_id is not None else self.id
+
+    @lineage.inplace.expression
+    @classmethod
+    def _lineage_expression(cls):
+        return func.coalesce(cls.lineage_id, cls.id)
+
+
 # Once signed, only these may change (to mark it superseded): everything else is the record.
-_MUTABLE = {"status", "superseded_at", "lineage_id"}
+_MUTABLE = {"status", "superseded_at"}
 
 
 @event.listens_for(Prescription, "before_update")

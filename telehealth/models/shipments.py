@@ -7,10 +7,11 @@ returned and cancelled leave the path by the moves in `SIDE_MOVES`.
 """
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telehealth.clock import now
@@ -76,6 +77,7 @@ class Shipment(db.Model):
         Index("ix_shipments_status_deliver_by", "status", "deliver_by"),
         Index("ix_shipments_tracking", "tracking_number"),
         Index("ix_shipments_status_id", "status", "id"),
+        UniqueConstraint("pharmacy_reference", name="uq_shipments_pharmacy_reference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,6 +106,8 @@ class Shipment(db.Model):
     # a cancellation is committed as asked before the pharmacy hears of it; the reconciler retries
     # both until the pharmacy has answered.
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the pharmacy's idempotency key for this stage: one order however often it is sent
+    pharmacy_reference: Mapped[str] = mapped_column(String(64), default=lambda: f"stage-{uuid.uuid4().hex}")
     send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_send_error: Mapped[str | None] = mapped_column(String(200))
 

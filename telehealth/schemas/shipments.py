@@ -77,6 +77,8 @@ class ShipmentOut(Schema):
     tracking_number: str | None
     tracking_url: str | None
     delivered_at: Timestamp | None
+    # a cancellation asked of the pharmacy and not yet confirmed (the reconciler finishes it)
+    cancel_requested_at: Timestamp | None
     history: list[ShipmentEventOut]
 
 
@@ -87,7 +89,7 @@ class ShipmentListOut(Schema):
 def shipment_out(s) -> ShipmentOut:
     return ShipmentOut(id=s.id, stage=s.stage, sessions=s.sessions, status=s.status.value, carrier=s.carrier,
                        tracking_number=s.tracking_number, tracking_url=s.tracking_url, delivered_at=s.delivered_at,
-                       history=[ShipmentEventOut(status=e.status.value, at=e.at, source=e.source, applied=e.applied)
+                       cancel_requested_at=s.cancel_requested_at, history=[ShipmentEventOut(status=e.status.value, at=e.at, source=e.source, applied=e.applied)
                                 for e in s.history])
 
 

@@ -59,12 +59,15 @@ def verify(body: bytes, ts: str | None, sig: str | None) -> dict:
 
 def handle(event: dict) -> str:
     """Apply one verified event; "applied", "stale" (kept in the history) or "duplicate"."""
-    if db.session.scalar(select(ShipmentEvent.id).where(ShipmentEvent.pharmacy_event_id == event["event_id"])):
-        return "duplicate"
     shipment = db.session.scalar(select(Shipment).where(Shipment.pharmacy_order_id == event["order_id"])
                                  .with_for_update())
     if shipment is None:
         raise NotFound("No shipment has this pharmacy order id.")
+    # Checked under the shipment's lock: a concurrent delivery of the same event has either
+    # committed (seen here) or waits for this one.
+    if _seen(event["event_id"]):
+        db.session.commit()
+        return "duplicate"
     at = _occurred_at(event)
     details = {k: str(event[k])[:100] for k in ("carrier", "tracking_number", "signature_name", "reason")
                if event.get(k)}
@@ -77,10 +80,16 @@ def handle(event: dict) -> str:
         give_back_credits(shipment)
     try:
         db.session.commit()
-    except IntegrityError:  # the same event, committed by a concurrent delivery
+    except IntegrityError:
         db.session.rollback()
-        return "duplicate"
+        if _seen(event["event_id"]):  # the same event, committed by a concurrent delivery
+            return "duplicate"
+        raise  # any other violation is a bug to see, not a duplicate to hide
     return verdict.value
+
+
+def _seen(event_id: str) -> bool:
+    return db.session.scalar(select(ShipmentEvent.id).where(ShipmentEvent.pharmacy_event_id == event_id)) is not None
 
 
 def _occurred_at(event: dict) -> datetime:

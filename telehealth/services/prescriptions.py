@@ -73,13 +73,20 @@ def refusals(physician: User, patient: User, today: date) -> tuple[list[str], Ap
         .order_by(Appointment.encounter_ended_at.desc()).limit(1))
     if encounter is None:
         problems.append("There is no completed, recorded video consult between you and this patient.")
-    state = patient.patient_profile.state_of_residence
-    if physician.physician_profile.license_for(state, today) is None:
-        problems.append(f"You hold no license valid today in the patient's state ({state}).")
-    profile = physician.physician_profile
-    if not profile.dea_number or profile.dea_expires_on is None or profile.dea_expires_on < today:
-        problems.append("Your DEA registration is not recorded, or has expired.")
+    problems += prescriber_refusals(physician, patient.patient_profile.state_of_residence, today)
     return problems, encounter
+
+
+def prescriber_refusals(physician: User, state: str, today: date) -> list[str]:
+    """What keeps this physician from prescribing (or sending a controlled substance) into
+    `state` today: a license there valid today and an unexpired DEA registration, both recorded."""
+    problems = []
+    profile = physician.physician_profile
+    if profile is None or profile.license_for(state, today) is None:
+        problems.append(f"You hold no license valid today in the patient's state ({state}).")
+    if profile is None or not profile.dea_number or profile.dea_expires_on is None or profile.dea_expires_on < today:
+        problems.append("Your DEA registration is not recorded, or has expired.")
+    return problems
 
 
 def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersedes: Prescription | None = None
@@ -103,16 +110,17 @@ def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersed
         patient_id=patient.id, physician_id=physician.id, medication=terms.medication, form=DosageForm(terms.form),
         strength_mg=terms.strength_mg, dose_per_session_mg=terms.dose_per_session_mg, sessions=terms.sessions,
         refills=terms.refills, directions=terms.directions, diagnosis_code=diagnosis, signed_at=now(),
-        refills_until=supersedes.refills_until if supersedes else add_months(today, REFILL_WINDOW_MONTHS), encounter_appointment_id=encounter.id, license_state=license_.state,
+        refills_until=supersedes.refills_until if supersedes else add_months(today, REFILL_WINDOW_MONTHS),
+        encounter_appointment_id=encounter.id, license_state=license_.state,
         license_number=license_.license_number, dea_number=physician.physician_profile.dea_number,
         version=supersedes.version + 1 if supersedes else 1,
         supersedes_id=supersedes.id if supersedes else None,
-        lineage_id=supersedes.lineage_id if supersedes else None)
+        # written once, at insert: a first version has none (it is its own lineage), later versions
+        # name the first version's id
+        lineage_id=supersedes.lineage if supersedes else None)
     db.session.add(prescription)
     db.session.flush()
-    if supersedes is None:
-        prescription.lineage_id = prescription.id
-    else:
+    if supersedes is not None:
         supersedes.status, supersedes.superseded_at = PrescriptionStatus.SUPERSEDED, now()
     _ensure_on_care_team(physician, patient)
     audit.record(physician, "create", "prescription", prescription.id, patient_id=patient.id)

@@ -3,6 +3,9 @@
 Ops see names, addresses and shipment data only: nothing here returns prescription fields."""
 from __future__ import annotations
 
+import contextlib
+from datetime import timedelta
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -13,9 +16,10 @@ from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.billing import CreditKind
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
-from telehealth.models.shipments import Shipment, ShipmentStatus
+from telehealth.models.shipments import SIDE_MOVES, Move, Shipment, ShipmentStatus, judge
 from telehealth.services import audit, ledger
 from telehealth.services.authz import Scope, authorize_patient
+from telehealth.services.prescriptions import prescriber_refusals
 from telehealth.services.shipping_sla import deadlines
 
 MAX_SESSIONS_PER_SHIPMENT = 3
@@ -24,7 +28,13 @@ MAX_SESSIONS_PER_SHIPMENT = 3
 def create_next_stage(physician: User, prescription_id: int, sessions: int) -> Shipment:
     """Send the next stage of a prescription to the pharmacy: 1 to 3 sessions, one medication
     credit each; a stage after the first needs the previous one delivered and released by a
-    physician's review of its sessions. Nothing is kept if the pharmacy does not take it."""
+    physician's review of its sessions, and the acting physician licensed in the prescription's
+    state with a valid DEA registration today.
+
+    The stage is committed (`created`, credits debited) before the pharmacy hears of it, then sent
+    with its reference as the pharmacy's idempotency key: an answer lost on the way leaves a
+    `created` stage that `reconcile_pharmacy` sends again and the pharmacy answers with the same
+    order, never a second one."""
     prescription = db.session.get(Prescription, prescription_id, with_for_update=True)
     if prescription is None:
         raise NotFound("No such prescription.")
@@ -33,10 +43,13 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
         raise Conflict("Only the current version of a prescription is filled.")
     if not 1 <= sessions <= MAX_SESSIONS_PER_SHIPMENT:
         raise ValidationFailed("A shipment holds 1 to 3 sessions.", fields={"sessions": ["From 1 to 3."]})
+    patient = db.session.get(User, prescription.patient_id)
+    problems = prescriber_refusals(physician, prescription.license_state, today_in(patient.time_zone))
+    if problems:
+        raise Conflict(" ".join(problems), code="prescriber_not_allowed")
     # Stages count across every version of the prescription (a new version does not start over),
     # and a cancelled or returned stage neither counts nor blocks the next.
-    lineage = prescription.lineage_id or prescription.id
-    versions = select(Prescription.id).where(or_(Prescription.lineage_id == lineage, Prescription.id == lineage))
+    versions = select(Prescription.id).where(Prescription.lineage == prescription.lineage)
     live = Shipment.status.not_in((ShipmentStatus.CANCELLED, ShipmentStatus.RETURNED))
     previous = db.session.scalar(select(Shipment).where(Shipment.prescription_id.in_(versions), live)
                                  .order_by(Shipment.stage.desc(), Shipment.id.desc()).limit(1))
@@ -54,7 +67,6 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
     if sent + sessions > allowed:
         raise Conflict(f"The prescription, with its refills, has {allowed - sent} sessions left to ship.",
                        code="beyond_prescription")
-    patient = db.session.get(User, prescription.patient_id)
     ship_by, deliver_by = deadlines(prescription.signed_at if previous is None else now())
     shipment = Shipment(prescription_id=prescription.id, patient_id=patient.id, stage=(previous.stage + 1)
                         if previous else 1, sessions=sessions, status=ShipmentStatus.CREATED,
@@ -65,15 +77,53 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
     for n in range(1, sessions + 1):
         ledger.debit(patient.id, CreditKind.MEDICATION_SESSION, key=f"shipment:{shipment.id}:{n}",
                      note="Medication for one session")
-    profile = patient.patient_profile
-    shipment.pharmacy_order_id = pharmacy.send_order(
-        reference=f"shipment-{shipment.id}", patient_name=f"{profile.legal_first_name} {profile.legal_last_name}",
-        address=shipment.shipping_address, medication=prescription.medication, form=prescription.form.value,
-        strength_mg=prescription.strength_mg,
-        units=sessions * prescription.dose_per_session_mg // prescription.strength_mg,
-        directions=prescription.directions)
-    shipment.apply(ShipmentStatus.SENT_TO_PHARMACY, now(), source="system")
     audit.record(physician, "create", "shipment", shipment.id, patient_id=patient.id)
+    db.session.commit()
+    return send_stage(shipment.id)
+
+
+def _locked(shipment_id: int) -> Shipment:
+    return db.session.get(Shipment, shipment_id, with_for_update=True, populate_existing=True)
+
+
+def send_stage(shipment_id: int) -> Shipment:
+    """Send a committed `created` stage to the pharmacy (again): safe to repeat, because the
+    pharmacy answers a known reference with the order it already has. Unreachable: the stage stays
+    `created` with the error noted, for the reconciler. Refused (its reference was cancelled while
+    the order was on its way): the stage is cancelled and its credits come back."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if (shipment.status is not ShipmentStatus.CREATED or shipment.pharmacy_order_id
+            or shipment.cancel_requested_at is not None):
+        return shipment
+    prescription = db.session.get(Prescription, shipment.prescription_id)
+    profile = db.session.get(User, shipment.patient_id).patient_profile
+    try:
+        order_id = pharmacy.send_order(
+            reference=shipment.pharmacy_reference,
+            patient_name=f"{profile.legal_first_name} {profile.legal_last_name}",
+            address=shipment.shipping_address, medication=prescription.medication, form=prescription.form.value,
+            strength_mg=prescription.strength_mg,
+            units=shipment.sessions * prescription.dose_per_session_mg // prescription.strength_mg,
+            directions=prescription.directions)
+    except pharmacy.PharmacyRefused:
+        shipment = _locked(shipment_id)
+        if shipment.status is ShipmentStatus.CREATED:
+            shipment.apply(ShipmentStatus.CANCELLED, now(), source="system")
+            give_back_credits(shipment)
+        db.session.commit()
+        return shipment
+    except pharmacy.PharmacyUnavailable as exc:
+        shipment = _locked(shipment_id)
+        shipment.send_attempts += 1
+        shipment.last_send_error = str(exc)[:200]
+        db.session.commit()
+        return shipment
+    shipment = _locked(shipment_id)
+    if shipment.status is ShipmentStatus.CREATED and shipment.pharmacy_order_id is None:
+        shipment.pharmacy_order_id = order_id
+        shipment.send_attempts += 1
+        shipment.last_send_error = None
+        shipment.apply(ShipmentStatus.SENT_TO_PHARMACY, now(), source="system")
     db.session.commit()
     return shipment
 
@@ -108,18 +158,78 @@ def for_patient(patient: User) -> list[Shipment]:
 
 
 def move(actor: User, shipment_id: int, target: str, details: dict) -> Shipment:
-    """A person's transition: only moves the state machine allows (else 409), kept in the history."""
+    """A person's transition: only moves the state machine allows (else 409), kept in the history.
+    A cancellation goes through the pharmacy first (see `request_cancellation`)."""
+    if ShipmentStatus(target) is ShipmentStatus.CANCELLED:
+        return request_cancellation(actor, shipment_id)
     shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
     if shipment is None:
         raise NotFound("No such shipment.")
     shipment.apply(ShipmentStatus(target), now(), source="ops", details=details)
-    if shipment.status is ShipmentStatus.CANCELLED and shipment.pharmacy_order_id:
-        pharmacy.cancel_order(shipment.pharmacy_order_id)  # before commit: if the pharmacy refuses, nothing changes
-    if shipment.status is ShipmentStatus.CANCELLED:
-        give_back_credits(shipment)
     audit.record(actor, "update", "shipment", shipment.id, patient_id=shipment.patient_id, fields=["status"])
     db.session.commit()
     return shipment
+
+
+def request_cancellation(actor: User, shipment_id: int) -> Shipment:
+    """Cancel a stage that has not shipped. The request is committed first, then the pharmacy is
+    told by reference (which also voids an order still on its way); if its answer is lost, the
+    reconciler asks again, so a cancellation is never half done. Once the pharmacy has shipped, 409."""
+    shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
+    if shipment is None:
+        raise NotFound("No such shipment.")
+    if judge(shipment.status, ShipmentStatus.CANCELLED) is not Move.APPLIED:
+        raise Conflict(f"A shipment that is {shipment.status} cannot become cancelled.")
+    if shipment.cancel_requested_at is None:
+        shipment.cancel_requested_at = now()
+        audit.record(actor, "update", "shipment", shipment.id, patient_id=shipment.patient_id,
+                     fields=["cancel_requested_at"])
+    db.session.commit()
+    return complete_cancellation(shipment_id)
+
+
+def complete_cancellation(shipment_id: int) -> Shipment:
+    try:
+        pharmacy.cancel_order(db.session.get(Shipment, shipment_id).pharmacy_reference)
+    except pharmacy.PharmacyRefused:
+        shipment = _locked(shipment_id)
+        shipment.cancel_requested_at = None
+        shipment.last_send_error = "The pharmacy had already shipped it; not cancelled."
+        db.session.commit()
+        raise Conflict("The pharmacy has already shipped this order; it cannot be cancelled.",
+                       code="already_shipped") from None
+    except pharmacy.PharmacyUnavailable as exc:
+        shipment = _locked(shipment_id)
+        shipment.last_send_error = str(exc)[:200]
+        db.session.commit()
+        return shipment  # still asked: the reconciler finishes it
+    shipment = _locked(shipment_id)
+    if judge(shipment.status, ShipmentStatus.CANCELLED) is Move.APPLIED:
+        shipment.apply(ShipmentStatus.CANCELLED, now(), source="ops")
+        give_back_credits(shipment)
+    shipment.cancel_requested_at = None
+    db.session.commit()
+    return shipment
+
+
+def reconcile_pharmacy(grace_seconds: int = 30) -> dict[str, int]:
+    """Finish what a lost answer left undone: stages still `created` (sent again under the same
+    reference) and cancellations asked but not confirmed. Run by the scheduler."""
+    cutoff = now() - timedelta(seconds=grace_seconds)
+    unsent = list(db.session.scalars(select(Shipment.id).where(
+        Shipment.status == ShipmentStatus.CREATED, Shipment.pharmacy_order_id.is_(None),
+        Shipment.cancel_requested_at.is_(None), Shipment.created_at <= cutoff).order_by(Shipment.id)))
+    cancelling = list(db.session.scalars(select(Shipment.id).where(
+        Shipment.status.in_(SIDE_MOVES[ShipmentStatus.CANCELLED]), Shipment.cancel_requested_at.is_not(None),
+        Shipment.cancel_requested_at <= cutoff).order_by(Shipment.id)))
+    db.session.commit()
+    counts = {"sent": 0, "cancelled": 0}
+    for shipment_id in unsent:
+        counts["sent"] += send_stage(shipment_id).status is not ShipmentStatus.CREATED
+    for shipment_id in cancelling:
+        with contextlib.suppress(Conflict):
+            counts["cancelled"] += complete_cancellation(shipment_id).status is ShipmentStatus.CANCELLED
+    return counts
 
 
 # ------------------------------------------------------------------ the ops board
@@ -210,6 +320,12 @@ def change_address(actor: User, shipment_id: int, address: dict) -> Shipment:
         # A controlled substance goes only where its prescriber is licensed.
         raise ValidationFailed("The medication can only be sent within the state it was prescribed for.",
                                fields={"address.state": [f"Must be {prescription.license_state}."]})
+    if shipment.status is ShipmentStatus.CREATED and shipment.pharmacy_order_id is None:
+        # The pharmacy may hold the order already (its answer lost): learn its id first, so the
+        # new address reaches it; a stage that still cannot be sent goes out later with the new one.
+        db.session.commit()
+        send_stage(shipment.id)
+        shipment = _locked(shipment.id)
     if shipment.pharmacy_order_id:
         pharmacy.update_address(shipment.pharmacy_order_id, address)  # before commit: refused, nothing changes
     shipment.shipping_address = address
