@@ -21,7 +21,8 @@ TERMS = {"form": "sublingual_tablet", "strength_mg": 100, "dose_per_session_mg":
 def _approve(db, patient):
     db.session.add(Assessment(questionnaire_id="screening", questionnaire_version=1, status=AssessmentStatus.SUBMITTED,
                               patient_id=patient.id, answers={}, submitted_at=now(), outcome="likely_candidate",
-                              reasons=[], review_status=ReviewStatus.APPROVED, review_due_at=now()))
+                              reasons=[], review_status=ReviewStatus.APPROVED, review_due_at=now(),
+                              first_reviewed_at=now()))
 
 
 def _consult(db, patient, physician, *, status=AppointmentStatus.COMPLETED, recorded=True, type_="consult"):

@@ -24,9 +24,16 @@ class AlertStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
 
 
+# Who an alert is for. Ops alerts are logistics (a shipment late), never clinical, and are not
+# shown to physicians as clinical alerts nor texted to the on-call physician.
+PHYSICIAN_RECIPIENTS = ("on_call_physician", "care_team", "clinical_team")
+OPS = "ops"
+
+
 class ClinicalAlert(db.Model):
     __tablename__ = "clinical_alerts"
-    __table_args__ = (Index("ix_clinical_alerts_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_clinical_alerts_status_created", "status", "created_at"),
+                      Index("ix_clinical_alerts_recipient_status", "recipient", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))            # crisis, ...
@@ -36,6 +43,9 @@ class ClinicalAlert(db.Model):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="SET NULL"))
     measure_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id", ondelete="SET NULL"))
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id", ondelete="SET NULL"))
+    # set by sweeps that raise an alert about a thing once, however many scheduler processes run
+    dedupe_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     summary: Mapped[str] = mapped_column(EncryptedText)      # clinical words: never put in an SMS body
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

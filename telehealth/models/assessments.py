@@ -51,6 +51,7 @@ class Assessment(db.Model):
         # the review queue: open items, urgent first, then oldest
         Index("ix_assessments_review_queue", "review_status", "urgent", "submitted_at"),
         Index("ix_assessments_submitted_at", "submitted_at"),
+        Index("ix_assessments_review_due", "first_reviewed_at", "review_due_at"),  # the SLA watch
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

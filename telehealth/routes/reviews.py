@@ -56,3 +56,19 @@ def open_alerts(query: AlertQuery):
 @endpoint("Acknowledge a clinical alert", tags=["alerts"], auth=PHYSICIAN, response=AlertOut, errors=(409,))
 def acknowledge(alert_id: int):
     return alert_out(alerts.acknowledge(current_user, alert_id))
+
+
+@bp.get("/ops/alerts")
+@endpoint("Open operational alerts (shipment SLA breaches), newest first", tags=["alerts"],
+          auth=(Role.OPS, Role.ADMIN), query=AlertQuery, response=AlertListOut)
+def ops_alerts(query: AlertQuery):
+    items = alerts.open_alerts(current_user, before_id=query.before_id, limit=query.limit)
+    return AlertListOut(items=[alert_out(a) for a in items],
+                        next_before_id=items[-1].id if len(items) == query.limit else None)
+
+
+@bp.post("/ops/alerts/<int:alert_id>/acknowledge")
+@endpoint("Acknowledge an operational alert", tags=["alerts"], auth=(Role.OPS, Role.ADMIN), response=AlertOut,
+          errors=(409,))
+def acknowledge_ops_alert(alert_id: int):
+    return alert_out(alerts.acknowledge(current_user, alert_id))

@@ -220,6 +220,7 @@ class AlertOut(Schema):
     patient_id: int | None
     assessment_id: int | None
     measure_id: int | None
+    shipment_id: int | None
     summary: str
     created_at: Timestamp
 
@@ -293,5 +294,5 @@ def measure_out(m) -> MeasureOut:
 
 def alert_out(a) -> AlertOut:
     return AlertOut(id=a.id, kind=a.kind, urgency=a.urgency, status=a.status.value, patient_id=a.patient_id,
-                    assessment_id=a.assessment_id, measure_id=a.measure_id, summary=a.summary,
+                    assessment_id=a.assessment_id, measure_id=a.measure_id, shipment_id=a.shipment_id, summary=a.summary,
                     created_at=a.created_at)
