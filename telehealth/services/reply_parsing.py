@@ -69,7 +69,7 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
 Crisis detection. The text is folded (accents and case removed, apostrophes dropped, letters
 repeated in a row collapsed to one: "diiie" -> "die", "kill" -> "kil" on both sides), texting
 abbreviations are expanded ("kms" -> "kill myself", "wanna" -> "want to", "u" -> "you", "2" between
-words -> "to", "i am" -> "im", "cannot" -> "cant", "OD'd" -> "overdosed", "unalive" -> "kill"),
+words -> "to", a digit inside a word -> its letter ("d1e"), "i am" -> "im", "cannot" -> "cant", "OD'd" -> "overdosed", "unalive" -> "kill myself"),
 then CRISIS_PHRASES are looked for as word sequences. A word of 5 letters or more in a phrase also
 matches a word one edit away (insert, delete, substitute, swap two neighbours: "sucide",
 "suiside", "breath" for "breathe", "myslef"), except ordinary words listed in _NEVER_FUZZY
@@ -147,13 +147,18 @@ def _fold(text: str) -> str:
     return text.lower().translate(_APOSTROPHES)
 
 
-def _words(folded: str, *, breakers: bool = False) -> list[str]:
+def _collapse(word: str) -> str:
+    return re.sub(r"([a-z])\1+", r"\1", word)
+
+
+def _words(folded: str, *, breakers: bool = False, collapse: bool = True) -> list[str]:
     """Words of folded text: apostrophes dropped ("can't" -> "cant"), repeated letters collapsed
     ("dizzzy" -> "dizy", "kill" -> "kil"), digits kept as they are; with `breakers`, the sentence
     marks . ! ? ; are kept as words of their own (negation stops at them)."""
     folded = folded.replace("'", "")
     pattern = r"[a-z]+|\d+|[.!?;]" if breakers else r"[a-z]+|\d+"
-    return [re.sub(r"([a-z])\1+", r"\1", word) for word in re.findall(pattern, folded)]
+    words = re.findall(pattern, folded)
+    return [_collapse(word) for word in words] if collapse else words
 
 
 def _phrase(text: str) -> tuple[str, ...]:
@@ -227,7 +232,8 @@ CRISIS_PHRASES: tuple[str, ...] = (
     "take my own life", "take my life", "no reason to live", "nothing to live for", "dont want to live",
     "dont want to be alive", "dont want to be here anymore", "dont want to wake up", "never wake up",
     "not worth living", "hang myself", "shoot myself", "jump off a bridge", "jump off the roof",
-    "im dying", "goodbye forever",
+    "im dying", "goodbye forever", "going to end it", "want to end it", "want it all to end", "want it to end",
+    "done with life", "tired of living", "cant go on", "dont want to exist", "want to disappear forever",
     # self-harm
     "hurt myself", "hurting myself", "harm myself", "harming myself", "self harm", "cut myself",
     "cutting myself", "cut my wrists", "slit my wrists", "burn myself", "burning myself",
@@ -247,29 +253,31 @@ _NEVER_FUZZY = frozenset(_words(" ".join((
     "strike strokes stoke sized seized seize chess suite suites subconscious responsive",
 ))))
 
-# Texting abbreviations, on folded and collapsed words: one word -> its expansion.
+# Texting abbreviations, looked up on folded words BEFORE repeated letters are collapsed (so "odd"
+# is not taken for "od"): one word, or a pair of words, -> its expansion.
 _ABBREVIATIONS = {
-    "kms": ("kill", "myself"), "wana": ("want", "to"), "wanna": ("want", "to"), "gona": ("going", "to"),
-    "gota": ("got", "to"), "wnt": ("want",), "u": ("you",), "ur": ("your",), "cnt": ("cant",),
-    "cannot": ("cant",), "dnt": ("dont",), "ded": ("dead",), "dyin": ("dying",), "unalive": ("kill",),
-    "unaliving": ("killing",), "od": ("overdose",), "oded": ("overdosed",), "oding": ("overdosing",),
-    "wtd": ("want", "to", "die"), "myslf": ("myself",),
+    "kms": "kill myself", "wanna": "want to", "wana": "want to", "gonna": "going to", "gotta": "got to",
+    "wnt": "want", "u": "you", "ur": "your", "cnt": "cant", "cannot": "cant", "dnt": "dont", "ded": "dead",
+    "dyin": "dying", "unalive": "kill myself", "unaliving": "killing myself", "od": "overdose", "oded": "overdosed",
+    "oding": "overdosing", "wtd": "want to die", "myslf": "myself",
 }
-_PAIRS = {("i", "am"): ("im",), ("my", "self"): ("myself",), ("can", "not"): ("cant",), ("i", "od"): ("i", "overdosed"),
-          ("i", "odd"): ("i", "overdosed"), ("just", "odd"): ("just", "overdosed")}
+_PAIRS = {("i", "am"): "im", ("my", "self"): "myself", ("can", "not"): "cant", ("i", "od"): "i overdosed",
+          ("i", "odd"): "i overdosed", ("just", "odd"): "just overdosed"}
 
 
 def _crisis_words(text: str) -> list[str]:
     folded = _fold(text)
+    leet = {"1": "i", "3": "e", "0": "o", "@": "a", "$": "s"}
+    folded = re.sub(r"(?<=[a-z])[130@$](?=[a-z])", lambda m: leet[m.group()], folded)  # "d1e" -> "die"
     folded = re.sub(r"\bo\s*\.\s*d\s*\.?", " od ", folded)  # "O.D." -> "od"
     folded = re.sub(r"\bod\s*'\s*(?:e?d)\b", " overdosed ", folded)  # "OD'd", "od'ed"
-    words = _words(folded)
+    words = _words(folded, collapse=False)
     out: list[str] = []
     i = 0
     while i < len(words):
-        pair = tuple(words[i:i + 2])
+        pair = (words[i], words[i + 1]) if i + 1 < len(words) else None
         if pair in _PAIRS:
-            out.extend(_PAIRS[pair])
+            out.extend(_PAIRS[pair].split())
             i += 2
             continue
         word = words[i]
@@ -278,9 +286,9 @@ def _crisis_words(text: str) -> list[str]:
         elif word in ("2", "4") and out and out[-1].isalpha() and i + 1 < len(words) and words[i + 1].isalpha():
             out.append("to" if word == "2" else "for")
         else:
-            out.extend(_ABBREVIATIONS.get(word, (word,)))
+            out.extend(_ABBREVIATIONS.get(word, word).split())
         i += 1
-    return out
+    return [_collapse(word) for word in out]
 
 
 def detect_crisis(text: str) -> bool:
@@ -382,7 +390,8 @@ _FILLER = frozenset(_words(
     "side effects effect none nothing no nope nah not n na any anything else otherwise mostly overall "
     "good great fine ok okay well better much thanks thank you thx ty normal usual expected lol haha "
     "though except went go gone there times time once twice again back up down in on out to with by from "
-    "mood sleep slept rest rested lasting lasted maybe think probably bad really wave waves "
+    "mood sleep slept rest rested lasting lasted maybe think probably bad really wave waves right "
+    "he she they his her him them we our us someone unusual "
     "didnt dont doesnt wasnt werent isnt arent havent hasnt hadnt without zero never few"))
 # Ordinary words one edit away from a side-effect word: never taken for it.
 _SIDE_NEVER_FUZZY = frozenset(_words(
