@@ -56,7 +56,10 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
         SideEffect("unrecognized", "moderate"), so a clinician reads what the table missed.
 
     class ParseError            .code (machine readable) and .reply_hint (short, non-clinical,
-                                safe to text back as it is). Returned, never raised.
+                                safe to text back as it is). Returned, never raised. Codes:
+                                no_reading, several_readings, not_whole_numbers, implausible_reading
+                                (pre-session); missing_score, several_numbers, not_whole_number,
+                                out_of_range, sleep_hours (mood, post-session, next day).
     class PreSessionReply       .systolic: int, .diastolic: int, .sitter_present: bool | None
     class PostSessionReply      .mood: int, .side_effects: tuple[SideEffect, ...]
     class NextDayReply          .mood: int, .sleep: int, .side_effects: tuple[SideEffect, ...]
