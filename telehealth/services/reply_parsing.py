@@ -1,0 +1,596 @@
+"""Reading patients' SMS replies: session check-ins, side effects, and crisis language.
+
+Pure functions over the text of one inbound SMS: no database, no Flask, no HTTP, no clock. The SMS
+webhook calls them; what a reply leads to (a session gate, a physician alert, a reply text) is
+decided there and in the clinical policy, never here. The ranges below are what a plausible answer
+looks like, not clinical thresholds: the 140/90 and 180/120 session gates live in the policy.
+
+Public interface (keep these signatures; the webhook and the outbox depend on them):
+
+    detect_crisis(text: str) -> bool
+        Run it on EVERY inbound SMS, before any other parsing, whatever the message was expected
+        to answer. True for suicidal ideation, self-harm, overdose or a medical emergency.
+        False positives are acceptable, false negatives are not: see "Crisis detection" below.
+
+    parse_pre_session(text: str) -> PreSessionReply | ParseError
+        The check-in an hour before an at-home session: one blood-pressure reading and whether
+        the sitter is there. "128/82 yes", "bp 128 / 82, sitter here", "128 over 82 Y",
+        "It's 128/82 and my sister is with me", "yes 131/79", "128 82 yes" (two bare numbers).
+        The reading: systolic 60..260 then diastolic 30..160, systolic above diastolic, whole
+        numbers only ("128.5/82" is refused), separated by "/", "\\", "-" or "over"; exactly one
+        reading ("128/82 then 130/85" is refused with a hint asking for one). Stray numbers beside
+        one separated reading (a pulse: "128/82 pulse 70") are ignored.
+        The sitter: yes / y / yep / yeah / yup / sure / here / present / arrived / "with me" /
+        "is here" -> True; no / n / nope / nah / not / alone / none / nobody / "no one" /
+        "not here" / "by myself" / "on my own" / "no sitter" -> False; neither -> None; both
+        ("yes, but she is not here yet") -> None. Only True confirms a sitter; None means ask again.
+
+    parse_mood(text: str) -> int | ParseError
+        One whole number 1..10: "7", "mood 7", "7/10", "7 out of 10", "seven", "I'm a 6".
+        0, 11, "7.5" and two numbers ("6 or 7") are refused.
+
+    parse_post_session(text: str) -> PostSessionReply | ParseError
+        After the session: the mood first, then side effects in free text, or "none".
+        "7 none", "mood 6, a bit dizzy", "8/10 nausea", "seven, headache", "headache, mood 6".
+        The mood is the number after the word "mood", else the first number in the reply.
+
+    parse_next_day(text: str) -> NextDayReply | ParseError
+        The next day: mood 1..10, sleep 1..10, then side effects in free text, or "none".
+        "mood 7 sleep 6 none", "7, 5, a bit nauseous", "Mood: 8. Slept 9. headache",
+        "sleep 5 mood 7". A number after "mood" is the mood, after "sleep"/"slept" the sleep;
+        unlabelled numbers fill what is left in the order mood, then sleep. Hours of sleep
+        ("slept 7 hours") are refused with a hint asking for a 1 to 10 rating.
+        Numbers after the two scores stay in the side-effect text ("threw up 3 times").
+
+    grade_side_effects(text: str) -> list[SideEffect]
+        Side effects named in free text, each graded "mild", "moderate" or "serious" by the one
+        table SIDE_EFFECT_TABLE, in order of first mention, one entry per name (its highest
+        grade). "none", "nothing", "no side effects", "all good" and an empty text -> [].
+        Misspellings within one edit of a word of 5 letters or more ("nausious", "diziness",
+        "vomitting"), doubled letters ("dizzzy"), split or joined words ("head ache",
+        "chestpain") are recognized. "very", "severe", "strong", "bad"... just before a mild
+        effect make it moderate. Negation ("no nausea", "didn't throw up", "no headache or
+        dizziness, just tired") removes mild and moderate effects but NEVER a serious one ("no
+        chest pain" still reports chest_pain: a clinician reads it rather than the parser
+        guessing). Any words left over that are neither a known effect nor filler add one
+        SideEffect("unrecognized", "moderate"), so a clinician reads what the table missed.
+
+    class ParseError            .code (machine readable) and .reply_hint (short, non-clinical,
+                                safe to text back as it is). Returned, never raised. Codes:
+                                no_reading, several_readings, not_whole_numbers, implausible_reading
+                                (pre-session); missing_score, several_numbers, not_whole_number,
+                                out_of_range, sleep_hours (mood, post-session, next day).
+    class PreSessionReply       .systolic: int, .diastolic: int, .sitter_present: bool | None
+    class PostSessionReply      .mood: int, .side_effects: tuple[SideEffect, ...]
+    class NextDayReply          .mood: int, .sleep: int, .side_effects: tuple[SideEffect, ...]
+    class SideEffect            .name: str (a name of SIDE_EFFECT_TABLE or "unrecognized"),
+                                .grade: "mild" | "moderate" | "serious"
+
+    A reply with no side-effect text ("7" after the session) gives side_effects == (): nothing
+    reported, treated like "none".
+
+Crisis detection. The text is folded (accents and case removed, apostrophes dropped, letters
+repeated in a row collapsed to one: "diiie" -> "die", "kill" -> "kil" on both sides), texting
+abbreviations are expanded ("kms" -> "kill myself", "wanna" -> "want to", "u" -> "you", "2" between
+words -> "to", a digit inside a word -> its letter ("d1e"), "i am" -> "im", "cannot" -> "cant", "OD'd" -> "overdosed", "unalive" -> "kill myself"),
+then CRISIS_PHRASES are looked for as word sequences. A word of 5 letters or more in a phrase also
+matches a word one edit away (insert, delete, substitute, swap two neighbours: "sucide",
+"suiside", "breath" for "breathe", "myslef"), except ordinary words listed in _NEVER_FUZZY
+("overdone", "painted", "drying", "lying"...). Phrases also match when typed as one word
+("killmyself", "chestpain"). There is no negation: "not suicidal" fires, so does the idiom "I'm
+dying to know" ("I'm dying" is a phrase: it can be a real emergency), "hurt myself lifting a box",
+"took too many photos", "this is not an emergency". Those are accepted false positives. Ordinary
+replies do not fire: "128/82 yes", "mood 3", "stop", "help", "kill time", "I ran 5 kms" (kms after a
+number is kilometres), "that's odd", "my bill is overdue".
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+GRADES = ("mild", "moderate", "serious")
+SYSTOLIC_RANGE = (60, 260)
+DIASTOLIC_RANGE = (30, 160)
+SCORE_RANGE = (1, 10)
+
+HINT_PRE_SESSION = "Please reply with your reading like 128/82 and YES if your sitter is with you."
+HINT_ONE_READING = "Please send just one reading, like 128/82, and YES if your sitter is with you."
+HINT_WHOLE_NUMBERS = "Please send whole numbers, like 128/82, and YES if your sitter is with you."
+HINT_CHECK_READING = "That reading looks unusual. Please check it and reply like 128/82, top number first."
+HINT_MOOD = "Please reply with one whole number from 1 to 10."
+HINT_POST_SESSION = "Please reply with how you feel from 1 to 10, then anything unusual, like: 7 none"
+HINT_NEXT_DAY = "Please reply with your mood and sleep from 1 to 10, then anything unusual, like: 7 6 none"
+HINT_SLEEP_HOURS = "Please rate your sleep from 1 to 10 rather than in hours, like: 7 6 none"
+
+
+@dataclass(frozen=True)
+class ParseError:
+    code: str
+    reply_hint: str
+
+
+@dataclass(frozen=True)
+class PreSessionReply:
+    systolic: int
+    diastolic: int
+    sitter_present: bool | None
+
+
+@dataclass(frozen=True)
+class SideEffect:
+    name: str
+    grade: str
+
+
+@dataclass(frozen=True)
+class PostSessionReply:
+    mood: int
+    side_effects: tuple[SideEffect, ...]
+
+
+@dataclass(frozen=True)
+class NextDayReply:
+    mood: int
+    sleep: int
+    side_effects: tuple[SideEffect, ...]
+
+
+# --------------------------------------------------------------------------------------------------
+# Text folding and word matching, shared by every parser.
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_BREAKER_CHARS = ".!?;"
+
+
+def _fold(text: str) -> str:
+    """NFKC (full-width digits become ASCII), accents removed, lowercase, one kind of apostrophe."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return text.lower().translate(_APOSTROPHES)
+
+
+def _collapse(word: str) -> str:
+    return re.sub(r"([a-z])\1+", r"\1", word)
+
+
+def _words(folded: str, *, breakers: bool = False, collapse: bool = True) -> list[str]:
+    """Words of folded text: apostrophes dropped ("can't" -> "cant"), repeated letters collapsed
+    ("dizzzy" -> "dizy", "kill" -> "kil"), digits kept as they are; with `breakers`, the sentence
+    marks . ! ? ; are kept as words of their own (negation stops at them)."""
+    folded = folded.replace("'", "")
+    pattern = r"[a-z]+|\d+|[.!?;]" if breakers else r"[a-z]+|\d+"
+    words = re.findall(pattern, folded)
+    return [_collapse(word) for word in words] if collapse else words
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(_words(_fold(text)))
+
+
+def _distance_at_most_one(a: str, b: str) -> bool:
+    """True when a and b are at most one edit apart (insert, delete, substitute, swap neighbours)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diffs = [i for i in range(la) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+    short, long_ = (a, b) if la < lb else (b, a)
+    for i in range(len(long_)):
+        if long_[:i] + long_[i + 1:] == short:
+            return True
+    return False
+
+
+def _close(word: str, target: str, never_fuzzy: frozenset[str]) -> bool:
+    """`word` of the text stands for `target` of a phrase: equal, a plural, or one edit away when the
+    target has 5 letters or more and the word is not an ordinary word listed in `never_fuzzy`."""
+    if word == target or word == target + "s":
+        return True
+    if len(target) < 5 or not target.isalpha() or word in never_fuzzy:
+        return False
+    return _distance_at_most_one(word, target)
+
+
+def _find(words: list[str], phrase: tuple[str, ...], never_fuzzy: frozenset[str],
+          fuzzy: bool = True) -> list[tuple[int, int]]:
+    """Spans (start, end) of `words` where `phrase` occurs: word by word, or run together or split
+    ("chestpain" for "chest pain", "head ache" for "headache")."""
+    spans = []
+    k = len(phrase)
+    joined = "".join(phrase)
+    for i in range(len(words)):
+        if i + k <= len(words) and all(
+                (_close(words[i + j], phrase[j], never_fuzzy) if fuzzy else words[i + j] == phrase[j])
+                for j in range(k)):
+            spans.append((i, i + k))
+            continue
+        for width in range(1, k + 2):
+            if width == k or i + width > len(words):
+                continue
+            window = words[i:i + width]
+            if not all(w.isalnum() for w in window):
+                continue
+            run = "".join(window)
+            if run == joined or (fuzzy and width == 1 and len(joined) >= 8 and run not in never_fuzzy
+                                 and _distance_at_most_one(run, joined)):
+                spans.append((i, i + width))
+                break
+    return spans
+
+
+# --------------------------------------------------------------------------------------------------
+# Crisis detection.
+
+CRISIS_PHRASES: tuple[str, ...] = (
+    # suicidal ideation
+    "suicide", "suicidal", "kill myself", "killing myself", "kill me", "want to die", "going to die",
+    "ready to die", "wish i was dead", "wish i were dead", "want to be dead", "better off dead",
+    "better off without me", "end it all", "ending it all", "end my life", "ending my life", "end it tonight",
+    "take my own life", "take my life", "no reason to live", "nothing to live for", "dont want to live",
+    "dont want to be alive", "dont want to be here anymore", "dont want to wake up", "never wake up",
+    "not worth living", "hang myself", "shoot myself", "jump off a bridge", "jump off the roof",
+    "im dying", "goodbye forever", "going to end it", "want to end it", "want it all to end", "want it to end",
+    "done with life", "tired of living", "cant go on", "dont want to exist", "want to disappear forever",
+    # self-harm
+    "hurt myself", "hurting myself", "harm myself", "harming myself", "self harm", "cut myself",
+    "cutting myself", "cut my wrists", "slit my wrists", "burn myself", "burning myself",
+    # overdose
+    "overdose", "overdosed", "overdosing", "took too many", "taken too many", "take too many", "took all my",
+    "took the whole bottle", "took extra", "took double", "too many pills",
+    # medical emergency
+    "cant breathe", "trouble breathing", "not breathing", "stopped breathing", "hard to breathe",
+    "chest pain", "chest hurts", "heart attack", "stroke", "seizure", "having a seizure", "passed out",
+    "fainted", "unconscious", "unresponsive", "wont wake up", "call 911", "911", "ambulance", "emergency",
+)
+_CRISIS = tuple(_phrase(p) for p in CRISIS_PHRASES)
+
+# Ordinary words one edit away from a crisis word: never taken for it.
+_NEVER_FUZZY = frozenset(_words(" ".join((
+    "overdone overdoes overdue overused overdid overdo painted painting paint drying dyeing lying "
+    "strike strokes stoke sized seized seize chess suite suites subconscious responsive",
+))))
+
+# Texting abbreviations, looked up on folded words BEFORE repeated letters are collapsed (so "odd"
+# is not taken for "od"): one word, or a pair of words, -> its expansion.
+_ABBREVIATIONS = {
+    "kms": "kill myself", "wanna": "want to", "wana": "want to", "gonna": "going to", "gotta": "got to",
+    "wnt": "want", "u": "you", "ur": "your", "cnt": "cant", "cannot": "cant", "dnt": "dont", "ded": "dead",
+    "dyin": "dying", "unalive": "kill myself", "unaliving": "killing myself", "od": "overdose", "oded": "overdosed",
+    "oding": "overdosing", "wtd": "want to die", "myslf": "myself",
+}
+_PAIRS = {("i", "am"): "im", ("my", "self"): "myself", ("can", "not"): "cant", ("i", "od"): "i overdosed",
+          ("i", "odd"): "i overdosed", ("just", "odd"): "just overdosed"}
+
+
+def _crisis_words(text: str) -> list[str]:
+    folded = _fold(text)
+    leet = {"1": "i", "3": "e", "0": "o", "@": "a", "$": "s"}
+    folded = re.sub(r"(?<=[a-z])[130@$](?=[a-z])", lambda m: leet[m.group()], folded)  # "d1e" -> "die"
+    folded = re.sub(r"\bo\s*\.\s*d\s*\.?", " od ", folded)  # "O.D." -> "od"
+    folded = re.sub(r"\bod\s*'\s*(?:e?d)\b", " overdosed ", folded)  # "OD'd", "od'ed"
+    words = _words(folded, collapse=False)
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        pair = (words[i], words[i + 1]) if i + 1 < len(words) else None
+        if pair in _PAIRS:
+            out.extend(_PAIRS[pair].split())
+            i += 2
+            continue
+        word = words[i]
+        if word == "kms" and out and out[-1].isdigit():
+            out.append("kilometres")
+        elif word in ("2", "4") and out and out[-1].isalpha() and i + 1 < len(words) and words[i + 1].isalpha():
+            out.append("to" if word == "2" else "for")
+        else:
+            out.extend(_ABBREVIATIONS.get(word, word).split())
+        i += 1
+    return [_collapse(word) for word in out]
+
+
+def detect_crisis(text: str) -> bool:
+    """True when an inbound SMS reads like suicidal ideation, self-harm, overdose or a medical
+    emergency. See the module docstring for the normalization and the accepted false positives."""
+    if not text:
+        return False
+    words = _crisis_words(text)
+    return any(_find(words, phrase, _NEVER_FUZZY) for phrase in _CRISIS)
+
+
+# --------------------------------------------------------------------------------------------------
+# Side effects.
+
+# (name, grade, phrasings). Phrasings are plain words; folding and misspelling tolerance apply.
+SIDE_EFFECT_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("chest_pain", "serious", (
+        "chest pain", "chest hurts", "chest hurting", "pain in my chest", "chest tightness", "tight chest",
+        "chest is tight", "chest pressure", "heart attack")),
+    ("fainting", "serious", (
+        "fainted", "fainting", "faint", "passed out", "pass out", "passing out", "blacked out", "black out",
+        "lost consciousness", "collapsed")),
+    ("breathing_trouble", "serious", (
+        "cant breathe", "cannot breathe", "trouble breathing", "hard to breathe", "difficulty breathing",
+        "struggling to breathe", "short of breath", "shortness of breath", "not breathing",
+        "cant catch my breath")),
+    ("seizure", "serious", ("seizure", "seizing", "convulsion", "convulsing", "fitting")),
+    ("severe_confusion", "serious", (
+        "severe confusion", "severely confused", "very confused", "extremely confused", "totally confused",
+        "dont know where i am", "doesnt know where", "dont know who i am")),
+    ("persistent_hallucinations", "serious", (
+        "hallucinations wont stop", "hallucinations that wont stop", "hallucinations dont stop",
+        "still hallucinating", "cant stop hallucinating", "hallucinating nonstop", "still seeing things")),
+    ("bleeding", "serious", (
+        "bleeding", "blood in urine", "blood in my urine", "blood in my pee", "blood in pee", "peeing blood",
+        "coughing blood", "coughing up blood", "vomiting blood", "throwing up blood", "bloody")),
+    ("unresponsive", "serious", (
+        "unresponsive", "wont wake up", "cant wake", "cant be woken", "not responding", "unconscious")),
+    ("stroke_signs", "serious", (
+        "stroke", "slurred speech", "slurring", "face drooping", "drooping face", "one side numb",
+        "numb on one side", "cant move my arm", "cant move my leg", "worst headache")),
+    ("vomiting", "moderate", (
+        "vomiting", "vomited", "vomit", "threw up", "throwing up", "throw up", "puking", "puked", "puke")),
+    ("panic", "moderate", (
+        "panic", "panic attack", "panicking", "panicky", "strong anxiety", "severe anxiety", "very anxious",
+        "really anxious", "extremely anxious", "terrified", "freaking out", "freaked out")),
+    ("confusion", "moderate", (
+        "confused", "confusion", "confusion lasting", "still confused", "disoriented", "cant think straight")),
+    ("hallucinations", "moderate", (
+        "hallucinations", "hallucinating", "hallucination", "seeing things", "hearing things", "hearing voices")),
+    ("racing_heart", "moderate", (
+        "racing heart", "heart racing", "heart is racing", "heart pounding", "pounding heart", "palpitations",
+        "heart fluttering", "fast heartbeat", "fast heart rate", "heart beating fast")),
+    ("high_blood_pressure", "moderate", (
+        "high blood pressure", "blood pressure high", "blood pressure is high", "blood pressure felt high",
+        "high bp", "bp high", "bp is high", "pressure in my head")),
+    ("urinary", "moderate", (
+        "pain when peeing", "painful urination", "burning when i pee", "burns when i pee", "hurts to pee",
+        "peeing a lot", "bladder pain", "bladder", "cant pee", "urinary")),
+    ("nausea", "mild", (
+        "nausea", "nauseous", "nauseated", "queasy", "sick to my stomach", "felt sick", "feel sick",
+        "feeling sick", "upset stomach")),
+    ("dizziness", "mild", (
+        "dizzy", "dizziness", "lightheaded", "light headed", "woozy", "vertigo", "off balance", "unsteady")),
+    ("headache", "mild", ("headache", "head ache", "head hurts", "migraine")),
+    ("tiredness", "mild", (
+        "tired", "fatigue", "fatigued", "exhausted", "sleepy", "drowsy", "groggy", "wiped out", "low energy")),
+    ("dissociation", "mild", (
+        "dissociation", "dissociated", "dissociative", "dissociating", "floaty", "floating", "detached",
+        "out of body", "unreal", "spacey", "spaced out")),
+    ("anxiety", "mild", ("anxious", "anxiety", "nervous", "jittery", "on edge", "uneasy")),
+    ("blurred_vision", "mild", ("blurry vision", "blurred vision", "blurry", "double vision")),
+    ("numbness", "mild", ("numb", "numbness", "tingling", "pins and needles")),
+    ("sweating", "mild", ("sweating", "sweaty", "sweats")),
+    ("dry_mouth", "mild", ("dry mouth",)),
+    ("brain_fog", "mild", ("brain fog", "foggy", "fuzzy")),
+    ("poor_sleep", "mild", ("couldnt sleep", "cant sleep", "insomnia", "trouble sleeping")),
+    ("low_mood", "mild", ("sad", "crying", "cried", "tearful", "emotional", "low mood")),
+)
+_SIDE_EFFECT_PHRASES = sorted(
+    ((_phrase(p), name, grade) for name, grade, phrasings in SIDE_EFFECT_TABLE for p in phrasings),
+    key=lambda entry: -len("".join(entry[0])),
+)
+
+_INTENSIFIERS = frozenset(_words(
+    "very really severe severely extreme extremely intense intensely strong so super terrible terribly "
+    "awful horrible horribly bad worst unbearable crazy insanely"))
+_NEGATORS = frozenset(_words(
+    "no not without zero never nor didnt dont doesnt wasnt werent isnt arent havent hasnt hadnt"))
+_SCOPE_BREAKERS = frozenset(_words("but except though although just only however apart besides maybe")) | set(
+    _BREAKER_CHARS)
+# Words that carry no side effect of their own: left over, they do not make a reply "unrecognized".
+_FILLER = frozenset(_words(
+    "a an the i im me my mine it its is am are was were be been being have has had got get getting "
+    "felt feel feeling feels seemed seem and or nor but so just only also too as like bit little lot lots "
+    "slightly slight mild mildly some kind of kinda sorta somewhat pretty quite very really super "
+    "after during before since session trip today yesterday tonight last night this that morning afternoon "
+    "evening now still then earlier later at first for hour hours minutes min mins while day days all "
+    "side effects effect none nothing no nope nah not n na any anything else otherwise mostly overall "
+    "good great fine ok okay well better much thanks thank you thx ty normal usual expected lol haha "
+    "though except went go gone there times time once twice again back up down in on out to with by from "
+    "mood sleep slept rest rested lasting lasted maybe think probably bad really wave waves right "
+    "he she they his her him them we our us someone unusual "
+    "didnt dont doesnt wasnt werent isnt arent havent hasnt hadnt without zero never few"))
+# Ordinary words one edit away from a side-effect word: never taken for it.
+_SIDE_NEVER_FUZZY = frozenset(_words(
+    "slept sleep sleeps fired tied tire tires hired tried paint saint painted sweets manic panicked "
+    "feint vomits hearing seeing numbs confuse")) | _FILLER
+
+
+def _grade_rank(grade: str) -> int:
+    return GRADES.index(grade)
+
+
+def grade_side_effects(text: str) -> list[SideEffect]:
+    """Side effects named in `text`, graded by SIDE_EFFECT_TABLE. See the module docstring."""
+    words = _words(_fold(text or ""), breakers=True)
+    taken = [False] * len(words)
+    found: dict[str, tuple[int, str]] = {}  # name -> (first position, grade)
+    for phrase, name, grade in _SIDE_EFFECT_PHRASES:
+        for start, end in _find(words, phrase, _SIDE_NEVER_FUZZY):
+            if any(taken[start:end]):
+                continue
+            for i in range(start, end):
+                taken[i] = True
+            if grade != "serious" and _negated(words, start):
+                continue
+            if grade == "mild" and any(w in _INTENSIFIERS for w in words[max(0, start - 2):start]):
+                grade_here = "moderate"
+            else:
+                grade_here = grade
+            position, before = found.get(name, (start, grade_here))
+            best = grade_here if _grade_rank(grade_here) >= _grade_rank(before) else before
+            found[name] = (min(position, start), best)
+    effects = [SideEffect(name, grade) for name, (_, grade) in sorted(found.items(), key=lambda item: item[1][0])]
+    leftover = [w for w, used in zip(words, taken) if not used and w.isalpha() and w not in _FILLER
+                and w not in _INTENSIFIERS]
+    if leftover:
+        effects.append(SideEffect("unrecognized", "moderate"))
+    return effects
+
+
+def _negated(words: list[str], start: int) -> bool:
+    """A negator within the five words before `start`, with no "but", "just", "." ... in between."""
+    for i in range(start - 1, max(-1, start - 6), -1):
+        if words[i] in _SCOPE_BREAKERS:
+            return False
+        if words[i] in _NEGATORS:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------------
+# Scores: mood and sleep.
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10}
+_NUMBER = r"\d+(?:\.\d+)?"
+_OUT_OF_TEN = re.compile(rf"({_NUMBER})\s*(?:/\s*10|out\s+of\s+10|of\s+10)(?![\d.]*\d)")
+_HOURS = re.compile(r"\s*(?:h|hr|hrs|hour|hours)\b")
+_LABELS = {"mood": r"mood", "sleep": r"(?:sleep|slept|sleeping)"}
+_LABEL_FILLER = r"(?:\s*[:=\-,]?\s*(?:(?:was|is|at|about|around|a|an|of|like|score|rating|quality|well)\s+)*)"
+
+
+def _scores_text(text: str) -> str:
+    """Folded text with number words turned into digits (when no digit is typed) and "/10" dropped."""
+    folded = _fold(text or "").replace("'", "")
+    if not re.search(r"\d", folded):
+        folded = re.sub(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: str(_NUMBER_WORDS[m.group(1)]), folded)
+    return _OUT_OF_TEN.sub(r"\1", folded)
+
+
+def _extract_scores(text: str, names: tuple[str, ...], hint: str) -> tuple[dict[str, int], str] | ParseError:
+    """Take the scores `names` (labelled first, then unlabelled in order) out of `text`; return them
+    and the rest of the text, in which the side effects are."""
+    folded = _scores_text(text)
+    taken: list[tuple[int, int]] = []
+    raw: dict[str, re.Match] = {}
+    for name in names:
+        match = re.search(rf"\b{_LABELS[name]}\b{_LABEL_FILLER}({_NUMBER})(?!\d)", folded)
+        if match:
+            raw[name] = match
+            taken.append(match.span())
+    for name in names:
+        if name in raw:
+            continue
+        for match in re.finditer(rf"(?<![\d.])({_NUMBER})(?!\d)", folded):
+            if not any(start <= match.start() < end for start, end in taken):
+                raw[name] = match
+                taken.append(match.span())
+                break
+    if len(raw) < len(names):
+        return ParseError("missing_score", hint)
+    scores: dict[str, int] = {}
+    for name in names:
+        match = raw[name]
+        if _HOURS.match(folded, match.end()):
+            return ParseError("sleep_hours", HINT_SLEEP_HOURS if "sleep" in names else hint)
+        value = match.group(1)
+        if "." in value:
+            return ParseError("not_whole_number", hint)
+        number = int(value)
+        if not SCORE_RANGE[0] <= number <= SCORE_RANGE[1]:
+            return ParseError("out_of_range", hint)
+        scores[name] = number
+    rest = folded
+    for start, end in sorted(taken, reverse=True):
+        rest = rest[:start] + " " + rest[end:]
+    return scores, rest
+
+
+def parse_mood(text: str) -> int | ParseError:
+    """One whole number 1..10 ("7", "mood 7", "7/10", "seven", "I'm a 6"). See the module docstring."""
+    folded = _scores_text(text)
+    numbers = re.findall(rf"(?<![\d.]){_NUMBER}(?!\d)", folded)
+    if not numbers:
+        return ParseError("missing_score", HINT_MOOD)
+    if any("." in n for n in numbers):
+        return ParseError("not_whole_number", HINT_MOOD)
+    if len(set(int(n) for n in numbers)) > 1:
+        return ParseError("several_numbers", HINT_MOOD)
+    value = int(numbers[0])
+    if not SCORE_RANGE[0] <= value <= SCORE_RANGE[1]:
+        return ParseError("out_of_range", HINT_MOOD)
+    return value
+
+
+def parse_post_session(text: str) -> PostSessionReply | ParseError:
+    """Mood 1..10, then side effects or "none" ("7 none", "mood 6, a bit dizzy")."""
+    result = _extract_scores(text, ("mood",), HINT_POST_SESSION)
+    if isinstance(result, ParseError):
+        return result
+    scores, rest = result
+    return PostSessionReply(scores["mood"], tuple(grade_side_effects(rest)))
+
+
+def parse_next_day(text: str) -> NextDayReply | ParseError:
+    """Mood 1..10, sleep 1..10, then side effects or "none" ("mood 7 sleep 6 none", "7, 5, a bit nauseous")."""
+    result = _extract_scores(text, ("mood", "sleep"), HINT_NEXT_DAY)
+    if isinstance(result, ParseError):
+        return result
+    scores, rest = result
+    return NextDayReply(scores["mood"], scores["sleep"], tuple(grade_side_effects(rest)))
+
+
+# --------------------------------------------------------------------------------------------------
+# The pre-session check-in.
+
+_READING = re.compile(rf"(?<![\d.])({_NUMBER})\s*(?:/|\\|-|over)\s*({_NUMBER})(?!\d)")
+
+_SITTER_NO = tuple(_phrase(p) for p in (
+    "not here", "not present", "not with me", "not here yet", "not yet", "not arrived", "isnt here",
+    "is not here", "isnt with me", "here alone", "home alone", "no one", "noone", "by myself", "on my own",
+    "no sitter", "not", "no", "n", "nope", "nah", "none", "nobody", "alone", "isnt"))
+_SITTER_YES = tuple(_phrase(p) for p in (
+    "is here", "with me", "sitter here", "yes", "y", "yep", "yeah", "yea", "ya", "yup", "yas", "sure",
+    "here", "present", "arrived"))
+
+
+def _sitter(text: str) -> bool | None:
+    words = _words(_fold(text))
+    taken = [False] * len(words)
+    said_no = said_yes = False
+    for phrases, is_yes in ((_SITTER_NO, False), (_SITTER_YES, True)):
+        for phrase in sorted(phrases, key=len, reverse=True):
+            for start, end in _find(words, phrase, frozenset(), fuzzy=False):
+                if any(taken[start:end]):
+                    continue
+                for i in range(start, end):
+                    taken[i] = True
+                if is_yes:
+                    said_yes = True
+                else:
+                    said_no = True
+    if said_yes == said_no:
+        return None
+    return said_yes
+
+
+def parse_pre_session(text: str) -> PreSessionReply | ParseError:
+    """One blood-pressure reading and the sitter's presence ("128/82 yes"). See the module docstring."""
+    folded = _fold(text or "")
+    readings = list(_READING.finditer(folded))
+    if len(readings) > 1:
+        return ParseError("several_readings", HINT_ONE_READING)
+    if readings:
+        first, second = readings[0].group(1), readings[0].group(2)
+        rest = folded[:readings[0].start()] + " " + folded[readings[0].end():]
+    else:
+        numbers = list(re.finditer(rf"(?<![\d.]){_NUMBER}(?!\d)", folded))
+        if len(numbers) != 2:
+            return ParseError("no_reading", HINT_PRE_SESSION)
+        first, second = numbers[0].group(), numbers[1].group()
+        rest = folded[:numbers[0].start()] + " " + folded[numbers[0].end():numbers[1].start()] + " " + \
+            folded[numbers[1].end():]
+    if "." in first or "." in second:
+        return ParseError("not_whole_numbers", HINT_WHOLE_NUMBERS)
+    systolic, diastolic = int(first), int(second)
+    if not (SYSTOLIC_RANGE[0] <= systolic <= SYSTOLIC_RANGE[1] and DIASTOLIC_RANGE[0] <= diastolic <= DIASTOLIC_RANGE[1]
+            and systolic > diastolic):
+        return ParseError("implausible_reading", HINT_CHECK_READING)
+    return PreSessionReply(systolic, diastolic, _sitter(rest))

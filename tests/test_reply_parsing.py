@@ -1,0 +1,335 @@
+"""Patients' SMS replies: check-ins parsed tolerantly but strictly on values; side effects graded; crisis found."""
+from __future__ import annotations
+
+import pytest
+
+from telehealth.services.reply_parsing import (
+    GRADES,
+    SIDE_EFFECT_TABLE,
+    NextDayReply,
+    ParseError,
+    PostSessionReply,
+    PreSessionReply,
+    SideEffect,
+    detect_crisis,
+    grade_side_effects,
+    parse_mood,
+    parse_next_day,
+    parse_post_session,
+    parse_pre_session,
+)
+from telehealth.services.message_content import check_sms_body
+
+# ------------------------------------------------------------------------------------------------
+# Pre-session: blood pressure and sitter
+
+
+@pytest.mark.parametrize("text, systolic, diastolic, sitter", [
+    ("128/82 yes", 128, 82, True),
+    ("bp 128 / 82, sitter here", 128, 82, True),
+    ("128 over 82 Y", 128, 82, True),
+    ("It's 128/82 and my sister is with me", 128, 82, True),
+    ("yes 131/79", 131, 79, True),
+    ("YES 131/79!!", 131, 79, True),
+    ("Yesss. 120/80", 120, 80, True),
+    ("128\\82 yep", 128, 82, True),
+    ("128-82 yeah", 128, 82, True),
+    ("BP: 128/82. My husband is here.", 128, 82, True),
+    ("128/82 sitter present", 128, 82, True),
+    ("128 82 yes", 128, 82, True),  # two bare numbers
+    ("１２８/８２ yes", 128, 82, True),  # full-width digits
+    ("128/82 pulse 70 yup", 128, 82, True),  # a stray number beside one reading is ignored
+    ("128/82 no", 128, 82, False),
+    ("128/82 N", 128, 82, False),
+    ("128/82 nope", 128, 82, False),
+    ("128/82 I'm alone", 128, 82, False),
+    ("I'm here alone 120/80", 120, 80, False),
+    ("128/82 sitter not here", 128, 82, False),
+    ("128/82 she's not here yet", 128, 82, False),
+    ("128/82 no one", 128, 82, False),
+    ("128/82 nobody with me", 128, 82, None),  # "nobody" and "with me": contradictory, ask again
+    ("128/82 no sitter", 128, 82, False),
+    ("128/82 by myself", 128, 82, False),
+    ("128/82", 128, 82, None),
+    ("bp 128/82 thanks", 128, 82, None),
+    ("yes but she is not here yet 128/82", 128, 82, None),  # both: not a confirmation
+    ("260/160 yes", 260, 160, True),  # range edges accepted; the gates decide what they mean
+    ("61/30 yes", 61, 30, True),
+    ("185/121 yes", 185, 121, True),
+])
+def test_pre_session_readings_and_sitter(text, systolic, diastolic, sitter):
+    assert parse_pre_session(text) == PreSessionReply(systolic, diastolic, sitter)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("", "no_reading"),
+    ("yes", "no_reading"),
+    ("my sitter is here", "no_reading"),
+    ("128 yes", "no_reading"),
+    ("128.5/82 yes", "not_whole_numbers"),
+    ("128/82.5 yes", "not_whole_numbers"),
+    ("128/82 and 130/85", "several_readings"),
+    ("128/82 then 125 over 80 yes", "several_readings"),
+    ("82/128 yes", "implausible_reading"),  # diastolic first
+    ("120/120 yes", "implausible_reading"),  # systolic must be above diastolic
+    ("59/40 yes", "implausible_reading"),
+    ("261/100 yes", "implausible_reading"),
+    ("120/29 yes", "implausible_reading"),
+    ("200/161 yes", "implausible_reading"),
+    ("1280/82", "implausible_reading"),
+    ("12 8 82", "no_reading"),  # three numbers: not a reading
+])
+def test_pre_session_refusals_carry_a_short_non_clinical_hint(text, code):
+    result = parse_pre_session(text)
+    assert isinstance(result, ParseError)
+    assert result.code == code
+    check_sms_body(result.reply_hint)
+    assert "128/82" in result.reply_hint
+
+
+def test_the_missing_reading_hint_is_the_check_in_wording():
+    assert parse_pre_session("hello").reply_hint == (
+        "Please reply with your reading like 128/82 and YES if your sitter is with you.")
+
+
+def test_two_readings_hint_asks_for_one():
+    assert "one reading" in parse_pre_session("128/82 130/84 yes").reply_hint
+
+
+# ------------------------------------------------------------------------------------------------
+# Mood
+
+
+@pytest.mark.parametrize("text, mood", [
+    ("7", 7), ("mood 7", 7), ("Mood: 7", 7), ("7/10", 7), ("7 / 10", 7), ("7 out of 10", 7), ("seven", 7),
+    ("Seven!", 7), ("I'm a 6", 6), ("im a 6 today", 6), ("1", 1), ("10", 10), ("10/10", 10), ("ten", 10),
+    ("one", 1), ("a solid 8", 8), ("8 8", 8), (" 5 ", 5),
+])
+def test_mood_accepted(text, mood):
+    assert parse_mood(text) == mood
+
+
+@pytest.mark.parametrize("text, code", [
+    ("0", "out_of_range"), ("11", "out_of_range"), ("mood 0", "out_of_range"), ("100", "out_of_range"),
+    ("7.5", "not_whole_number"), ("7.5/10", "not_whole_number"), ("", "missing_score"), ("good", "missing_score"),
+    ("6 or 7", "several_numbers"), ("6-7", "several_numbers"), ("six or seven", "several_numbers"),
+])
+def test_mood_refused(text, code):
+    result = parse_mood(text)
+    assert isinstance(result, ParseError) and result.code == code
+    assert result.reply_hint == "Please reply with one whole number from 1 to 10."
+
+
+# ------------------------------------------------------------------------------------------------
+# After the session, and the next day
+
+
+@pytest.mark.parametrize("text, mood, effects", [
+    ("7 none", 7, ()),
+    ("7", 7, ()),  # nothing reported
+    ("mood 6, a bit dizzy", 6, (SideEffect("dizziness", "mild"),)),
+    ("8/10 nausea", 8, (SideEffect("nausea", "mild"),)),
+    ("seven, headache", 7, (SideEffect("headache", "mild"),)),
+    ("headache, mood 6", 6, (SideEffect("headache", "mild"),)),
+    ("5 threw up twice", 5, (SideEffect("vomiting", "moderate"),)),
+    ("4 chest pain", 4, (SideEffect("chest_pain", "serious"),)),
+    ("9 no side effects", 9, ()),
+])
+def test_post_session(text, mood, effects):
+    assert parse_post_session(text) == PostSessionReply(mood, effects)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("none", "missing_score"), ("0 none", "out_of_range"), ("11 nausea", "out_of_range"),
+    ("7.5 none", "not_whole_number"),
+])
+def test_post_session_refused(text, code):
+    result = parse_post_session(text)
+    assert isinstance(result, ParseError) and result.code == code
+    check_sms_body(result.reply_hint)
+
+
+@pytest.mark.parametrize("text, mood, sleep, effects", [
+    ("mood 7 sleep 6 none", 7, 6, ()),
+    ("7, 5, a bit nauseous", 7, 5, (SideEffect("nausea", "mild"),)),
+    ("Mood: 8. Slept 9. headache", 8, 9, (SideEffect("headache", "mild"),)),
+    ("sleep 5 mood 7", 7, 5, ()),
+    ("7 6", 7, 6, ()),
+    ("7/10 6/10 none", 7, 6, ()),
+    ("seven six none", 7, 6, ()),
+    ("mood 7, slept 4, dizzy and tired", 7, 4, (SideEffect("dizziness", "mild"), SideEffect("tiredness", "mild"))),
+    ("7, 5, threw up 3 times", 7, 5, (SideEffect("vomiting", "moderate"),)),
+    ("slept great, 7 6", 7, 6, ()),
+    ("7 5 no headache or dizziness, just tired", 7, 5, (SideEffect("tiredness", "mild"),)),
+    ("MOOD 10 SLEEP 10 NONE", 10, 10, ()),
+])
+def test_next_day(text, mood, sleep, effects):
+    assert parse_next_day(text) == NextDayReply(mood, sleep, effects)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("7", "missing_score"), ("mood 7 headache", "missing_score"), ("", "missing_score"),
+    ("slept 7 hours mood 6", "sleep_hours"), ("7 8hrs", "sleep_hours"), ("mood 7 sleep 11", "out_of_range"),
+    ("mood 0 sleep 5", "out_of_range"), ("7 5.5 none", "not_whole_number"),
+])
+def test_next_day_refused(text, code):
+    result = parse_next_day(text)
+    assert isinstance(result, ParseError) and result.code == code
+    check_sms_body(result.reply_hint)
+
+
+# ------------------------------------------------------------------------------------------------
+# Side effects
+
+
+def test_the_table_is_well_formed():
+    names = [name for name, _, _ in SIDE_EFFECT_TABLE]
+    assert len(names) == len(set(names)) and "unrecognized" not in names
+    assert all(grade in GRADES for _, grade, _ in SIDE_EFFECT_TABLE)
+
+
+@pytest.mark.parametrize("name, grade, phrasings", SIDE_EFFECT_TABLE, ids=[row[0] for row in SIDE_EFFECT_TABLE])
+def test_every_phrasing_of_the_table_is_graded_as_listed(name, grade, phrasings):
+    for phrasing in phrasings:
+        effects = grade_side_effects(phrasing)
+        assert effects and effects[0].name == name and effects[0].grade == grade, (phrasing, effects)
+
+
+@pytest.mark.parametrize("text", [
+    "", "none", "None.", "no", "nope", "nothing", "no side effects", "No side effects!", "n/a", "all good",
+    "felt fine", "nothing unusual, thanks", "none at all",
+])
+def test_nothing_reported(text):
+    assert grade_side_effects(text) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    # mild
+    ("nausea", [("nausea", "mild")]),
+    ("a bit nauseous", [("nausea", "mild")]),
+    ("nausious", [("nausea", "mild")]),
+    ("nauseus", [("nausea", "mild")]),
+    ("dizzy", [("dizziness", "mild")]),
+    ("dizzzy", [("dizziness", "mild")]),
+    ("diziness", [("dizziness", "mild")]),
+    ("headache", [("headache", "mild")]),
+    ("head ache", [("headache", "mild")]),
+    ("headach", [("headache", "mild")]),
+    ("tired", [("tiredness", "mild")]),
+    ("so tierd", [("tiredness", "moderate")]),  # misspelt, and "so" in front
+    ("dissociation felt mild", [("dissociation", "mild")]),
+    ("a little dissociated", [("dissociation", "mild")]),
+    # an intensifier before a mild effect makes it moderate
+    ("severe headache", [("headache", "moderate")]),
+    ("really bad nausea", [("nausea", "moderate")]),
+    # moderate
+    ("vomiting", [("vomiting", "moderate")]),
+    ("vomitting", [("vomiting", "moderate")]),
+    ("threw up", [("vomiting", "moderate")]),
+    ("strong anxiety", [("panic", "moderate")]),
+    ("panic attack", [("panic", "moderate")]),
+    ("confusion lasting all day", [("confusion", "moderate")]),
+    ("racing heart", [("racing_heart", "moderate")]),
+    ("my heart is racing", [("racing_heart", "moderate")]),
+    ("felt like high blood pressure", [("high_blood_pressure", "moderate")]),
+    ("burning when I pee", [("urinary", "moderate")]),
+    # serious
+    ("chest pain", [("chest_pain", "serious")]),
+    ("chestpain", [("chest_pain", "serious")]),
+    ("CHEST PAINS", [("chest_pain", "serious")]),
+    ("fainted", [("fainting", "serious")]),
+    ("I passed out", [("fainting", "serious")]),
+    ("can't breathe", [("breathing_trouble", "serious")]),
+    ("trouble breathing", [("breathing_trouble", "serious")]),
+    ("seizure", [("seizure", "serious")]),
+    ("severe confusion", [("severe_confusion", "serious")]),
+    ("hallucinations that won't stop", [("persistent_hallucinations", "serious")]),
+    ("bleeding", [("bleeding", "serious")]),
+    ("blood in my pee", [("bleeding", "serious")]),
+    ("he is unresponsive", [("unresponsive", "serious")]),
+    ("slurred speech", [("stroke_signs", "serious")]),
+    # several, in order of mention, one per name at its highest grade
+    ("nausea, dizziness and a headache", [("nausea", "mild"), ("dizziness", "mild"), ("headache", "mild")]),
+    ("headache then chest pain", [("headache", "mild"), ("chest_pain", "serious")]),
+    ("tired, then very tired", [("tiredness", "moderate")]),
+    # negation removes mild and moderate effects, never serious ones
+    ("no nausea", []),
+    ("didn't throw up", []),
+    ("no headache or dizziness, just tired", [("tiredness", "mild")]),
+    ("no nausea but a headache", [("headache", "mild")]),
+    ("no chest pain", [("chest_pain", "serious")]),
+    ("not breathing right", [("breathing_trouble", "serious")]),
+    # anything the table does not know is read by a clinician
+    ("my leg went numb and purple", [("numbness", "mild"), ("unrecognized", "moderate")]),
+    ("weird rash on my arm", [("unrecognized", "moderate")]),
+    ("ringing in ears", [("unrecognized", "moderate")]),
+    ("headache and a weird rash", [("headache", "mild"), ("unrecognized", "moderate")]),
+])
+def test_grading(text, expected):
+    assert grade_side_effects(text) == [SideEffect(name, grade) for name, grade in expected]
+
+
+# ------------------------------------------------------------------------------------------------
+# Crisis
+
+CRISIS_POSITIVES = [
+    # the brief's list
+    "I want to die", "want to kill myself", "kms", "suicide", "suicidal", "sucide", "suiside", "end it all",
+    "end my life", "no reason to live", "better off dead", "hurt myself", "cut myself", "overdose", "overdosed",
+    "took too many", "OD'd", "can't breathe", "cant breath", "cannot breathe", "chest pain",
+    # more phrasings, abbreviations and misspellings
+    "I wanna die", "i want 2 die", "I want to dieeee", "I WANT TO DIE.", "Ｉ want to díe", "KILL MYSELF",
+    "gonna kill my self", "going to kill myslef", "thinking about suicide", "i feel suicidial", "suicidle thoughts",
+    "im going to end it all tonight", "I want to end my life", "I have no reason to live anymore",
+    "nothing to live for", "everyone would be better off without me", "I'd be better off dead",
+    "I've been hurting myself", "i cut myself again", "I want to hurt myself", "self-harm", "selfharm",
+    "I took too many pills", "i think i overdosed", "i od'd on my meds", "I OD’d", "i think i OD", "O.D.",
+    "took the whole bottle", "i cant breathe!!!", "I can not breathe", "CHEST PAIN", "chestpain",
+    "my chest hurts", "having chest pains", "I'm dying", "i am dying", "he passed out and wont wake up",
+    "she's unresponsive", "having a seizure", "I think I'm having a heart attack", "call 911",
+    "I don't want to be alive anymore", "I dont want to live", "i wish i was dead", "unalive myself",
+    "I want to unalive", "wtd", "I kms fr", "end. it. all.", "killmyself",
+    "128/82 yes but honestly I want to kill myself", "mood 2 and i want to end it all",
+    "I want to d1e", "su1c1de", "going to end it", "i just want it all to end", "im so done with life",
+    "I can't go on", "tired of living",
+    "not suicidal",  # no negation on purpose: a clinician reads it
+]
+
+CRISIS_NEGATIVES = [
+    "128/82 yes", "mood 3", "stop", "STOP", "help", "HELP", "kill time", "just killing time", "yes", "no", "7",
+    "mood 7 sleep 6 none", "headache", "a bit nauseous", "slept great", "when does my package arrive?",
+    "thanks, see you tomorrow", "I'm feeling much better", "my sitter is here", "can you reschedule my appointment",
+    "the session was intense but good", "I'm tired", "what time is my call", "I killed it at work today",
+    "I'm dead tired", "my phone died", "I ran 5 kms this morning", "my bill is overdue", "I overdid it at the gym",
+    "the steak was overdone", "that's odd", "felt odd after", "need to catch my breath after the stairs",
+    "breathe in, breathe out", "deadline tomorrow", "killer workout", "the hotel suite was nice",
+    "cut my hair today", "hurt my back", "end of the day is fine", "I painted the kitchen", "drying my hair",
+    "lying down now", "this heat is killing me", "STOPALL", "unsubscribe", "START", "7, 5, a bit nauseous",
+    "Mood: 8. Slept 9. headache", "my subconscious felt calm", "very responsive coach", "",
+]
+
+
+def test_at_least_forty_positive_and_twenty_negative_phrasings():
+    assert len(set(CRISIS_POSITIVES)) >= 40
+    assert len(set(CRISIS_NEGATIVES)) >= 20
+
+
+@pytest.mark.parametrize("text", CRISIS_POSITIVES)
+def test_crisis_phrasings_fire(text):
+    assert detect_crisis(text) is True
+
+
+@pytest.mark.parametrize("text", CRISIS_NEGATIVES)
+def test_ordinary_replies_do_not_fire(text):
+    assert detect_crisis(text) is False
+
+
+@pytest.mark.parametrize("text", [
+    "I'm dying to know when my package comes",  # "I'm dying" is a phrase; the idiom is not excluded
+    "I hurt myself lifting a box",
+    "took too many photos lol",
+    "this is not an emergency",
+])
+def test_accepted_false_positives(text):
+    # False positives are acceptable, false negatives are not: these reach a clinician, by choice.
+    assert detect_crisis(text) is True
