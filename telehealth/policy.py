@@ -36,6 +36,21 @@ class ClinicalPolicy:
     review_sla_hours: int = 24
     # "other" medicines, or any typed in, go to a physician: an unlisted MAOI must not slip through.
     review_unlisted_medications: bool = True
+    # At-home session gates (PRODUCT.md "At-home session gates"); the screening's bp_hard_stop_* above
+    # are a different rule (eligibility), these judge the reading taken in the hour before a session.
+    min_hours_between_sessions: int = 72
+    sessions_per_consult: int = 6            # a completed physician encounter within the last 6 sessions
+    max_gap_days_before_consult: int = 90    # "more than 3 months" without a session or consult: 90 days
+    bp_reading_valid_minutes: int = 60
+    session_bp_no_go_systolic: int = 140     # at or above either: no session today, the physician is told
+    session_bp_no_go_diastolic: int = 90
+    session_bp_urgent_systolic: int = 180    # at or above either: no session, urgent-care advice
+    session_bp_urgent_diastolic: int = 120
+    # Check-ins: "pre" an hour before the session, "post" two hours after it starts, "next_day" a day after.
+    pre_check_in_minutes_before: int = 60
+    post_check_in_hours_after: int = 2
+    next_day_check_in_hours_after: int = 24
+    check_in_reprompt_hours: int = 2         # the SMS side re-prompts, then escalates, after this long each
 
 
 _ADAPTER = TypeAdapter(ClinicalPolicy)

@@ -203,6 +203,12 @@ def _prescribed(committed, sessions=3, credits=3):
     return patient.id, physician, prescription.id
 
 
+def _sessions_done(committed, shipment_id):
+    """The review flag the at-home sessions set (tests/test_home_sessions.py drives it for real)."""
+    committed.session.get(Shipment, shipment_id).sessions_completed_at = now()
+    committed.session.commit()
+
+
 def test_a_stage_goes_to_the_pharmacy_and_comes_back_delivered(app, pharmacy, committed):
     from telehealth.models import CreditKind
     from telehealth.services import ledger
@@ -232,6 +238,9 @@ def test_a_stage_goes_to_the_pharmacy_and_comes_back_delivered(app, pharmacy, co
     # the next stage waits for the physician's review of these sessions
     r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
     assert r.status_code == 409 and error_of(r)["code"] == "stage_not_released"
+    r = doc.post(f"/api/v1/shipments/{shipment['id']}/release-next-stage", json={})
+    assert r.status_code == 409 and error_of(r)["code"] == "sessions_not_done"  # its sessions come first
+    _sessions_done(committed, shipment["id"])
     assert doc.post(f"/api/v1/shipments/{shipment['id']}/release-next-stage", json={}).status_code == 200
     r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 2})
     assert r.status_code == 409 and error_of(r)["code"] == "beyond_prescription"  # 3 prescribed, no refill, 2 sent
@@ -273,6 +282,7 @@ def test_refills_allow_more_sessions_within_six_months_only(app, pharmacy, commi
         if r.status_code == 201:
             order = committed.session.get(Shipment, r.get_json()["id"]).pharmacy_order_id
             _drive(pharmacy, order, "delivered")
+            _sessions_done(committed, r.get_json()["id"])
             doc.post(f"/api/v1/shipments/{r.get_json()['id']}/release-next-stage", json={})
         return r
 
@@ -630,6 +640,7 @@ def test_a_cancelled_stage_gives_its_credits_back_and_release_is_once(app, pharm
     assert again.status_code == 201  # the cancelled stage does not block
     order = committed.session.get(Shipment, again.get_json()["id"]).pharmacy_order_id
     _drive(pharmacy, order, "delivered")
+    _sessions_done(committed, again.get_json()["id"])
     url = f"/api/v1/shipments/{again.get_json()['id']}/release-next-stage"
     assert doc.post(url, json={}).status_code == 200
     assert doc.post(url, json={}).status_code == 409

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = "0010_alert_dedupe"
-down_revision = "0007_pharmacy_reconcile"
+down_revision = "0009_home_sessions"
 branch_labels = None
 depends_on = None
 

@@ -18,8 +18,14 @@ from telehealth.models.scheduling import (
     Appointment, AppointmentStatus, AvailabilityException, AvailabilityWindow, CalendarFeed, ExceptionKind, Reminder,
 )
 from telehealth.models.mail import OutboxMail
+from telehealth.models.home_sessions import (
+    AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, BpSource, CheckIn, CheckInKind, CheckInStatus,
+    HomeSession, SessionStatus, TreatmentPause,
+)
 
 __all__ = [
+    "AdverseEvent", "AdverseGrade", "BloodPressureReading", "BpBand", "BpSource", "CheckIn", "CheckInKind",
+    "CheckInStatus", "HomeSession", "SessionStatus", "TreatmentPause",
     "Shipment", "ShipmentEvent", "ShipmentNotice", "ShipmentStatus",
     "DosageForm", "Prescription", "PrescriptionStatus",
     "Appointment", "AppointmentStatus", "AvailabilityException", "AvailabilityWindow", "CalendarFeed", "ExceptionKind",

@@ -102,6 +102,9 @@ class Shipment(db.Model):
     # The physician's review of this stage's sessions, which releases the next stage.
     next_stage_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_stage_released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Every session this stage supplied is completed (or ended early) and its post check-in answered:
+    # the flag that tells the physician the stage is ready for review (services/home_sessions).
+    sessions_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Outbox-style delivery to the pharmacy: a stage is committed as `created` before it is sent,
     # a cancellation is committed as asked before the pharmacy hears of it; the reconciler retries
     # both until the pharmacy has answered.

@@ -5,11 +5,11 @@ from flask import Flask
 def register_routes(app: Flask) -> None:
     from telehealth.routes import (
         admin, assessments, auth, billing, billing_documents, docs, health, me, measures, patients, reviews,
-        prescriptions, scheduling, shipments,
+        prescriptions, scheduling, shipments, home_sessions,
     )
 
     for module in (health, docs, auth, me, admin, patients, assessments, reviews, measures, billing,
-                   billing_documents, scheduling, prescriptions, shipments):
+                   billing_documents, scheduling, prescriptions, shipments, home_sessions):
         app.register_blueprint(module.bp)
     app.register_blueprint(billing.webhooks)
     app.register_blueprint(scheduling.feeds)

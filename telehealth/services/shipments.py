@@ -145,6 +145,9 @@ def release_next_stage(physician: User, shipment_id: int) -> Shipment:
         raise Conflict("A stage is reviewed after its medication was delivered.")
     if shipment.next_stage_released_at is not None:
         raise Conflict("This stage was already reviewed and released.")
+    if shipment.sessions_completed_at is None:
+        raise Conflict("The sessions of this stage are not all completed with their check-ins answered yet.",
+                       code="sessions_not_done")
     shipment.next_stage_released_at, shipment.next_stage_released_by = now(), physician.id
     audit.record(physician, "update", "shipment", shipment.id, patient_id=shipment.patient_id,
                  fields=["next_stage_released_at"])

@@ -1,0 +1,580 @@
+"""At-home sessions: scheduling, the blood pressure and sitter before, starting behind the gates
+(`services/session_gates.py`), completing, check-ins with graded side effects, and the physician's
+adverse-event clearance and treatment pauses.
+
+Called by the API and by the SMS side (which parses texts into these same calls, with
+source="sms"): `record_blood_pressure`, `confirm_sitter`, `record_check_in`, `open_check_ins`, and
+the prompt / re-prompt / escalate verbs at the end, which write in the caller's transaction.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import phonenumbers
+from sqlalchemy import select
+
+from telehealth.clock import now
+from telehealth.errors import Conflict, NotFound, ValidationFailed
+from telehealth.extensions import db
+from telehealth.models.accounts import Role, User
+from telehealth.models.alerts import ClinicalAlert
+from telehealth.models.home_sessions import (
+    LIVE, OPEN_CHECK_IN, TAKEN, AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, BpSource, CheckIn,
+    CheckInKind, CheckInStatus, HomeSession, SessionStatus, TreatmentPause,
+)
+from telehealth.models.prescriptions import Prescription
+from telehealth.models.shipments import Shipment, ShipmentStatus
+from telehealth.policy import current_policy
+from telehealth.services import audit
+from telehealth.services.authz import Scope, authorize_patient
+from telehealth.services.session_gates import (
+    Gate, active_prescription, bp_band, evaluate_gates, lineage_of, versions_of,
+)
+
+INSTRUCTIONS = (
+    "Before: take your blood pressure in the hour before and record it; have your sitter with you, and "
+    "keep your phone charged and nearby. Do not eat for two hours before.\n"
+    "During: stay seated or lying down in a safe, quiet place. Your sitter stays with you for the whole "
+    "session and until the effects have fully worn off (usually 1 to 2 hours after they peak).\n"
+    "After: do not drive, cycle or operate machinery until the next day, and make no important decisions "
+    "today. Answer the check-in texts after the session and the next day.\n"
+    "If you have chest pain, trouble breathing, fainting, a seizure, severe confusion or bleeding, your "
+    "sitter should call 911 at once. For anything else that worries you, reply to our text or call the "
+    "clinic: the on-call physician is reachable at any hour. If you are thinking about harming yourself, "
+    "call or text 988."
+)
+
+BP_ADVICE = {
+    BpBand.GO: "Your blood pressure is in range for today's session.",
+    BpBand.NO_GO: "Your blood pressure is too high for a session today. Do not take your medication today. "
+                  "Your physician has been told and will be in touch; rest and try again another day.",
+    BpBand.URGENT: "Your blood pressure is very high. Do not take your medication. Seek urgent care now: "
+                   "call 911 or go to the nearest emergency department, especially if you have chest pain, "
+                   "a severe headache, shortness of breath, weakness, or changes in vision or speech.",
+}
+
+# The grading of reported side effects: reviewed by the medical director. Anything not listed
+# (free text) is treated as moderate: a physician looks at it.
+SIDE_EFFECT_GRADES: dict[str, AdverseGrade] = {
+    "nausea": AdverseGrade.MILD,
+    "dizziness": AdverseGrade.MILD,
+    "headache": AdverseGrade.MILD,
+    "tiredness": AdverseGrade.MILD,
+    "dissociation": AdverseGrade.MILD,
+    "blurred_vision": AdverseGrade.MILD,
+    "vomiting": AdverseGrade.MODERATE,
+    "high_anxiety": AdverseGrade.MODERATE,
+    "confusion": AdverseGrade.MODERATE,
+    "palpitations": AdverseGrade.MODERATE,
+    "chest_pain": AdverseGrade.SERIOUS,
+    "fainting": AdverseGrade.SERIOUS,
+    "trouble_breathing": AdverseGrade.SERIOUS,
+    "severe_confusion": AdverseGrade.SERIOUS,
+    "bleeding": AdverseGrade.SERIOUS,
+    "seizure": AdverseGrade.SERIOUS,
+}
+NO_SIDE_EFFECTS = frozenset({"none", "no", "nothing"})
+UNLISTED_GRADE = AdverseGrade.MODERATE
+_RANK = {AdverseGrade.MILD: 0, AdverseGrade.MODERATE: 1, AdverseGrade.SERIOUS: 2}
+
+SERIOUS_ADVICE = ("What you reported needs attention now. If it is happening now, your sitter should call 911. "
+                  "The on-call physician has been alerted, and your treatment is paused until they review it.")
+MODERATE_ADVICE = "Thank you. A physician will review what you reported; reply to our text if it gets worse."
+ANSWERED_ADVICE = "Thank you for checking in."
+
+# What each kind of check-in asks (the answers' keys); mood and sleep are 1 to 10.
+CHECK_IN_FIELDS = {
+    CheckInKind.PRE: {"mood": True},
+    CheckInKind.POST: {"mood": True, "side_effects": False},
+    CheckInKind.NEXT_DAY: {"mood": True, "sleep_quality": True, "side_effects": False},
+}
+MAX_SIDE_EFFECTS = 20
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def normalize_phone(value: str, field: str = "sitter_phone") -> str:
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        raise ValidationFailed("The phone number is not valid.",
+                               fields={field: ["Enter a phone number, such as +1 212 555 0100."]}) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationFailed("The phone number is not valid.", fields={field: ["This phone number is not valid."]})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _session(actor: User, session_id: int, *, lock: bool = False) -> HomeSession:
+    session = db.session.get(HomeSession, session_id, with_for_update=lock)
+    if session is None:
+        raise NotFound("No such session.")
+    authorize_patient(actor, session.patient_id, Scope.CLINICAL)
+    return session
+
+
+def _lock_patient(patient_id: int) -> None:
+    """One write at a time per patient: two starts (or bookings) must not both pass the 72-hour gate."""
+    db.session.execute(select(User.id).where(User.id == patient_id).with_for_update())
+
+
+def _alert(kind: str, urgency: str, patient_id: int, summary: str) -> ClinicalAlert:
+    alert = ClinicalAlert(kind=kind, urgency=urgency, recipient="on_call_physician", patient_id=patient_id,
+                          summary=summary)
+    db.session.add(alert)
+    return alert
+
+
+def _check_in_times(anchor: datetime, *, started: bool) -> dict[CheckInKind, datetime]:
+    policy = current_policy()
+    times = {CheckInKind.POST: anchor + timedelta(hours=policy.post_check_in_hours_after),
+             CheckInKind.NEXT_DAY: anchor + timedelta(hours=policy.next_day_check_in_hours_after)}
+    if not started:
+        times[CheckInKind.PRE] = anchor - timedelta(minutes=policy.pre_check_in_minutes_before)
+    return times
+
+
+# ------------------------------------------------------------------ the patient's sessions
+
+
+def schedule_session(patient: User, scheduled_for: datetime, sitter_name: str, sitter_phone: str) -> HomeSession:
+    """A session within the active prescription, not in the past, at least the policy's interval
+    from every other session; its pre, post and next-day check-ins are created with it."""
+    authorize_patient(patient, patient.id, Scope.CLINICAL)
+    policy = current_policy()
+    errors: dict[str, list[str]] = {}
+    if scheduled_for.tzinfo is None:
+        raise ValidationFailed("Give the time with its offset.", fields={"scheduled_for": ["Include a UTC offset."]})
+    moment = now()
+    if scheduled_for <= moment:
+        errors["scheduled_for"] = ["Must be in the future."]
+    name = (sitter_name or "").strip()
+    if not name or len(name) > 100:
+        errors["sitter_name"] = ["Give your sitter's name (up to 100 characters)."]
+    try:
+        phone = normalize_phone(sitter_phone)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
+    _lock_patient(patient.id)
+    rx = active_prescription(patient.id)
+    if rx is None:
+        raise Conflict("There is no active prescription to schedule a session under.", code="no_prescription")
+    versions = versions_of(lineage_of(rx))
+    live = list(db.session.scalars(select(HomeSession).where(HomeSession.prescription_id.in_(versions),
+                                                             HomeSession.status.in_(LIVE))))
+    allowed = rx.sessions * (1 + rx.refills)
+    if len(live) >= allowed:
+        raise Conflict(f"Your prescription covers {allowed} sessions and all are used or scheduled.",
+                       code="no_sessions_left")
+    gap = timedelta(hours=policy.min_hours_between_sessions)
+    others = db.session.scalars(select(HomeSession).where(HomeSession.patient_id == patient.id,
+                                                          HomeSession.status.in_(LIVE)))
+    if any(abs((s.started_at or s.scheduled_for) - scheduled_for) < gap for s in others):
+        raise ValidationFailed("Sessions must be spaced out.", fields={"scheduled_for": [
+            f"At least {policy.min_hours_between_sessions} hours from your other sessions."]})
+    session = HomeSession(patient_id=patient.id, prescription_id=rx.id, number=len(live) + 1,
+                          scheduled_for=scheduled_for, status=SessionStatus.SCHEDULED, sitter_name=name,
+                          sitter_phone=phone)
+    for kind, due in _check_in_times(scheduled_for, started=False).items():
+        session.check_ins.append(CheckIn(kind=kind, due_at=due, status=CheckInStatus.PENDING))
+    db.session.add(session)
+    db.session.flush()
+    audit.record(patient, "create", "home_session", session.id, patient_id=patient.id)
+    db.session.commit()
+    return session
+
+
+def list_sessions(actor: User, patient_id: int) -> list[HomeSession]:
+    """Every session of the patient, newest first (the patient, their physicians; audited)."""
+    authorize_patient(actor, patient_id, Scope.CLINICAL)
+    rows = list(db.session.scalars(select(HomeSession).where(HomeSession.patient_id == patient_id)
+                                   .order_by(HomeSession.scheduled_for.desc(), HomeSession.id.desc())))
+    audit.record(actor, "read", "home_sessions", patient_id, patient_id=patient_id)
+    db.session.commit()
+    return rows
+
+
+def session_detail(actor: User, session_id: int) -> tuple[HomeSession, list[Gate], list[BloodPressureReading]]:
+    """A session with its gates (as they stand now while it is scheduled; as they stood at the
+    start afterwards) and its blood-pressure readings; audited."""
+    session = _session(actor, session_id)
+    if session.status is SessionStatus.SCHEDULED:
+        patient = db.session.get(User, session.patient_id)
+        gates = evaluate_gates(patient, session, now())
+    else:
+        gates = [Gate(**g) for g in session.gate_results or []]
+    readings = list(db.session.scalars(select(BloodPressureReading).where(
+        BloodPressureReading.session_id == session.id).order_by(BloodPressureReading.taken_at)))
+    audit.record(actor, "read", "home_session", session.id, patient_id=session.patient_id)
+    db.session.commit()
+    return session, gates, readings
+
+
+def record_blood_pressure(patient: User, session_id: int | None, systolic: int, diastolic: int,
+                          source: str = "app") -> tuple[BloodPressureReading, BpBand, str]:
+    """Keep a reading and judge it: go, no-go today (the physician is told: a routine alert) or
+    urgent (urgent-care advice and an urgent alert). Returns the reading, its band and the advice."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(systolic, bool) or not isinstance(systolic, int) or not 50 <= systolic <= 300:
+        errors["systolic"] = ["A whole number from 50 to 300."]
+    if isinstance(diastolic, bool) or not isinstance(diastolic, int) or not 30 <= diastolic <= 200:
+        errors["diastolic"] = ["A whole number from 30 to 200."]
+    if source not in {s.value for s in BpSource}:
+        errors["source"] = ["app or sms."]
+    if errors:
+        raise ValidationFailed("The reading is not valid.", fields=errors)
+    session = None
+    if session_id is not None:
+        session = _session(patient, session_id)
+        if session.status is not SessionStatus.SCHEDULED:
+            raise Conflict("A reading is recorded before a session starts.", code="session_state")
+    else:
+        authorize_patient(patient, patient.id, Scope.CLINICAL)
+    band = bp_band(systolic, diastolic)
+    reading = BloodPressureReading(patient_id=patient.id, session_id=session.id if session else None,
+                                   systolic=systolic, diastolic=diastolic, taken_at=now(), source=BpSource(source),
+                                   band=band)
+    db.session.add(reading)
+    if band is BpBand.NO_GO:
+        _alert("bp_no_go", "routine", patient.id,
+               f"Blood pressure {systolic}/{diastolic} before a session: no session today.")
+    elif band is BpBand.URGENT:
+        _alert("bp_urgent", "urgent", patient.id,
+               f"Blood pressure {systolic}/{diastolic} before a session: told to seek urgent care.")
+    db.session.flush()
+    audit.record(patient, "create", "blood_pressure_reading", reading.id, patient_id=patient.id)
+    db.session.commit()
+    return reading, band, BP_ADVICE[band]
+
+
+def confirm_sitter(patient: User, session_id: int, name: str | None = None, phone: str | None = None) -> HomeSession:
+    """The sitter is with the patient (optionally a different person than planned)."""
+    session = _session(patient, session_id, lock=True)
+    if session.status is not SessionStatus.SCHEDULED:
+        raise Conflict("The sitter is confirmed before a session starts.", code="session_state")
+    changed = ["sitter_confirmed_at"]
+    if name is not None:
+        if not name.strip() or len(name.strip()) > 100:
+            raise ValidationFailed("Give your sitter's name.", fields={"name": ["1 to 100 characters."]})
+        session.sitter_name = name.strip()
+        changed.append("sitter_name")
+    if phone is not None:
+        session.sitter_phone = normalize_phone(phone, "phone")
+        changed.append("sitter_phone")
+    session.sitter_confirmed_at = now()
+    audit.record(patient, "update", "home_session", session.id, patient_id=patient.id, fields=changed)
+    db.session.commit()
+    return session
+
+
+class GatesFailed(Conflict):
+    code = "gates_failed"
+
+
+def start_session(patient: User, session_id: int) -> HomeSession:
+    """Start only when every gate holds (else 409 naming each failing gate, nothing changed); the
+    gates are kept as they stood, and the post and next-day check-ins are timed from the real start."""
+    session = _session(patient, session_id)
+    _lock_patient(session.patient_id)
+    db.session.refresh(session, with_for_update=True)
+    if session.status is not SessionStatus.SCHEDULED:
+        raise Conflict(f"This session is {session.status.value}.", code="session_state")
+    moment = now()
+    owner = db.session.get(User, session.patient_id)
+    gates = evaluate_gates(owner, session, moment)
+    failing = [g for g in gates if not g.ok]
+    if failing:
+        raise GatesFailed("The session cannot start yet: " + " ".join(g.reason for g in failing),
+                          fields={g.id: [g.reason] for g in failing})
+    session.start(moment, [g.as_dict() for g in gates])
+    for kind, due in _check_in_times(moment, started=True).items():
+        session.check_in(kind).due_at = due
+    pre = session.check_in(CheckInKind.PRE)
+    if pre is not None and pre.is_open:
+        pre.expire()
+    audit.record(patient, "update", "home_session", session.id, patient_id=session.patient_id,
+                 fields=["status", "started_at", "gate_results"])
+    db.session.commit()
+    return session
+
+
+def complete_session(patient: User, session_id: int) -> HomeSession:
+    session = _session(patient, session_id, lock=True)
+    session.complete(now())
+    _update_review_flags(session.prescription_id)
+    audit.record(patient, "update", "home_session", session.id, patient_id=session.patient_id,
+                 fields=["status", "completed_at"])
+    db.session.commit()
+    return session
+
+
+def cancel_session(patient: User, session_id: int) -> HomeSession:
+    session = _session(patient, session_id, lock=True)
+    session.cancel(now())
+    for check_in in session.check_ins:
+        if check_in.is_open:
+            check_in.expire()
+    audit.record(patient, "update", "home_session", session.id, patient_id=session.patient_id, fields=["status"])
+    db.session.commit()
+    return session
+
+
+# ------------------------------------------------------------------ check-ins
+
+
+def grade_side_effects(items: list[str]) -> list[tuple[str, AdverseGrade, bool]]:
+    """Each reported side effect with its grade and whether the table knew it (unlisted: moderate)."""
+    graded = []
+    for item in items:
+        key = re.sub(r"[\s\-]+", "_", item.strip().lower())
+        if not key or key in NO_SIDE_EFFECTS:
+            continue
+        grade = SIDE_EFFECT_GRADES.get(key)
+        graded.append((key if grade else item.strip(), grade or UNLISTED_GRADE, grade is not None))
+    return graded
+
+
+def _clean_answers(kind: CheckInKind, answers: dict) -> dict:
+    wanted = CHECK_IN_FIELDS[kind]
+    errors: dict[str, list[str]] = {}
+    if not isinstance(answers, dict):
+        raise ValidationFailed("The answers are not valid.", fields={"answers": ["An object."]})
+    for key in answers:
+        if key not in wanted:
+            errors[key] = ["Unknown field."] if key not in ("mood", "sleep_quality", "side_effects") else [
+                f"Not asked in the {kind.value} check-in."]
+    clean: dict = {}
+    for key, required in wanted.items():
+        value = answers.get(key)
+        if value is None:
+            if required:
+                errors[key] = ["This field is required."]
+            elif key == "side_effects":
+                clean[key] = []
+            continue
+        if key == "side_effects":
+            if (not isinstance(value, list) or len(value) > MAX_SIDE_EFFECTS
+                    or not all(isinstance(v, str) and 0 < len(v.strip()) <= 200 for v in value)):
+                errors[key] = [f"A list of up to {MAX_SIDE_EFFECTS} short texts."]
+            else:
+                clean[key] = [v.strip() for v in value]
+        elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
+            errors[key] = ["A whole number from 1 to 10."]
+        else:
+            clean[key] = value
+    if errors:
+        raise ValidationFailed("Some answers are missing or invalid.", fields=errors)
+    return clean
+
+
+def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = None, session_id: int | None = None,
+                    kind: str | None = None, source: str = "app") -> tuple[CheckIn, AdverseGrade | None, str]:
+    """Answer a check-in (by its id, or by session and kind). Side effects are graded with
+    SIDE_EFFECT_GRADES: a serious one opens an adverse event, a treatment pause and an urgent alert
+    (and ends a session still under way); a moderate one an adverse event and a routine alert; all in
+    one transaction. Returns the check-in, the worst grade reported (None: none) and the advice."""
+    if check_in_id is not None:
+        check_in = db.session.get(CheckIn, check_in_id)
+        if check_in is None:
+            raise NotFound("No such check-in.")
+        session = _session(patient, check_in.session_id, lock=True)
+    else:
+        try:
+            wanted_kind = CheckInKind(kind)
+        except ValueError:
+            raise ValidationFailed("Unknown check-in.", fields={"kind": ["pre, post or next_day."]}) from None
+        if session_id is None:
+            raise NotFound("No such check-in.")
+        session = _session(patient, session_id, lock=True)
+        check_in = session.check_in(wanted_kind)
+        if check_in is None:
+            raise NotFound("No such check-in.")
+    clean = _clean_answers(check_in.kind, answers)
+    if check_in.kind is CheckInKind.PRE and session.status is not SessionStatus.SCHEDULED:
+        raise Conflict("The check-in before a session closes when it starts.", code="check_in_state")
+    if check_in.kind is not CheckInKind.PRE and session.status not in TAKEN:
+        raise Conflict("This check-in opens once the session has started.", code="check_in_state")
+    moment = now()
+    graded = grade_side_effects(clean.get("side_effects", []))
+    clean["graded"] = [{"name": n, "grade": g.value, "listed": known} for n, g, known in graded]
+    check_in.answer(clean, moment)
+    worst = max((g for _, g, _ in graded), key=_RANK.__getitem__, default=None)
+    names = ", ".join(n for n, g, _ in graded if g is worst)
+    advice = ANSWERED_ADVICE
+    if worst is AdverseGrade.SERIOUS:
+        event = AdverseEvent(patient_id=session.patient_id, session_id=session.id, grade=worst, source=source,
+                             description=f"Reported in the {check_in.kind.value} check-in of session "
+                                         f"{session.number}: {names}.", opened_at=moment)
+        db.session.add(event)
+        db.session.flush()
+        db.session.add(TreatmentPause(patient_id=session.patient_id, started_at=moment, started_by=None,
+                                      adverse_event_id=event.id,
+                                      reason=f"Automatic pause: serious side effect reported ({names})."))
+        _alert("adverse_event", "urgent", session.patient_id,
+               f"Serious side effect after session {session.number}: {names}. Treatment paused.")
+        if session.status is SessionStatus.STARTED:
+            session.end_early(moment)
+        advice = SERIOUS_ADVICE
+    elif worst is AdverseGrade.MODERATE:
+        db.session.add(AdverseEvent(patient_id=session.patient_id, session_id=session.id, grade=worst, source=source,
+                                    description=f"Reported in the {check_in.kind.value} check-in of session "
+                                                f"{session.number}: {names}.", opened_at=moment))
+        _alert("side_effect", "routine", session.patient_id,
+               f"Side effect needing review after session {session.number}: {names}.")
+        advice = MODERATE_ADVICE
+    if check_in.kind is CheckInKind.POST:
+        _update_review_flags(session.prescription_id)
+    audit.record(patient, "update", "check_in", check_in.id, patient_id=session.patient_id,
+                 fields=["status", "answers"])
+    db.session.commit()
+    return check_in, worst, advice
+
+
+def _done(session: HomeSession) -> bool:
+    post = session.check_in(CheckInKind.POST)
+    return (session.status in (SessionStatus.COMPLETED, SessionStatus.ENDED_EARLY)
+            and post is not None and post.status is CheckInStatus.ANSWERED)
+
+
+def _update_review_flags(prescription_id: int) -> None:
+    """Mark each delivered stage whose sessions are all done (in the order they were taken, stage
+    by stage): the physician's review flag, which lets the next stage be released."""
+    versions = versions_of(lineage_of(db.session.get(Prescription, prescription_id)))
+    stages = list(db.session.scalars(select(Shipment).where(
+        Shipment.prescription_id.in_(versions),
+        Shipment.status.not_in((ShipmentStatus.CANCELLED, ShipmentStatus.RETURNED)))
+        .order_by(Shipment.stage, Shipment.id).with_for_update()))
+    taken = list(db.session.scalars(select(HomeSession).where(
+        HomeSession.prescription_id.in_(versions), HomeSession.status.in_(TAKEN))
+        .order_by(HomeSession.started_at, HomeSession.id)))
+    offset = 0
+    for stage in stages:
+        supplied, offset = taken[offset:offset + stage.sessions], offset + stage.sessions
+        if (stage.status is ShipmentStatus.DELIVERED and stage.sessions_completed_at is None
+                and len(supplied) == stage.sessions and all(_done(s) for s in supplied)):
+            stage.sessions_completed_at = now()
+
+
+# ------------------------------------------------------------------ for the SMS side (caller's transaction)
+
+
+def open_check_ins(patient: User) -> list[CheckIn]:
+    """The patient's check-ins still waiting for an answer, soonest due first (an SMS reply is
+    matched to the first one that is due)."""
+    return list(db.session.scalars(select(CheckIn).join(HomeSession).where(
+        HomeSession.patient_id == patient.id, CheckIn.status.in_(OPEN_CHECK_IN)).order_by(CheckIn.due_at)))
+
+
+def check_ins_needing_action(at: datetime, limit: int = 200) -> dict[str, list[CheckIn]]:
+    """What the scheduler should do now: "prompt" (pending and due), "remind" (prompted, no answer
+    after check_in_reprompt_hours) and "escalate" (reminded, no answer after as long again)."""
+    wait = timedelta(hours=current_policy().check_in_reprompt_hours)
+
+    def rows(*conditions):
+        return list(db.session.scalars(select(CheckIn).where(*conditions).order_by(CheckIn.due_at).limit(limit)))
+
+    return {"prompt": rows(CheckIn.status == CheckInStatus.PENDING, CheckIn.due_at <= at),
+            "remind": rows(CheckIn.status == CheckInStatus.PROMPTED, CheckIn.prompted_at <= at - wait),
+            "escalate": rows(CheckIn.status == CheckInStatus.REMINDED, CheckIn.reminded_at <= at - wait)}
+
+
+def mark_prompted(check_in: CheckIn, at: datetime) -> None:
+    check_in.prompt(at)
+
+
+def mark_reminded(check_in: CheckIn, at: datetime) -> None:
+    check_in.remind(at)
+
+
+def escalate_check_in(check_in: CheckIn, at: datetime) -> ClinicalAlert:
+    """No answer after the re-prompt: the on-call physician is told (urgent after a session's post
+    check-in, when the patient may be unwell; routine otherwise)."""
+    check_in.escalate(at)
+    session = check_in.session
+    urgency = "urgent" if check_in.kind is CheckInKind.POST else "routine"
+    return _alert("check_in_unanswered", urgency, session.patient_id,
+                  f"No answer to the {check_in.kind.value} check-in of session {session.number}.")
+
+
+# ------------------------------------------------------------------ physicians
+
+
+def _patient(patient_id: int) -> User:
+    patient = db.session.get(User, patient_id)
+    if patient is None or patient.role is not Role.PATIENT:
+        raise NotFound("No such patient.")
+    return patient
+
+
+def patient_overview(physician: User, patient_id: int) -> tuple[list[HomeSession], list[BloodPressureReading],
+                                                                  list[AdverseEvent], list[TreatmentPause]]:
+    """A patient's sessions, readings, adverse events and pauses (physicians on the care team; audited)."""
+    _patient(patient_id)
+    authorize_patient(physician, patient_id, Scope.CLINICAL)
+    sessions = list(db.session.scalars(select(HomeSession).where(HomeSession.patient_id == patient_id)
+                                       .order_by(HomeSession.scheduled_for.desc(), HomeSession.id.desc())))
+    readings = list(db.session.scalars(select(BloodPressureReading).where(
+        BloodPressureReading.patient_id == patient_id).order_by(BloodPressureReading.taken_at.desc()).limit(100)))
+    events = list(db.session.scalars(select(AdverseEvent).where(AdverseEvent.patient_id == patient_id)
+                                     .order_by(AdverseEvent.opened_at.desc())))
+    pauses = list(db.session.scalars(select(TreatmentPause).where(TreatmentPause.patient_id == patient_id)
+                                     .order_by(TreatmentPause.started_at.desc())))
+    audit.record(physician, "read", "home_sessions", patient_id, patient_id=patient_id)
+    db.session.commit()
+    return sessions, readings, events, pauses
+
+
+def clear_adverse_event(physician: User, event_id: int, note: str) -> AdverseEvent:
+    event = db.session.get(AdverseEvent, event_id, with_for_update=True)
+    if event is None:
+        raise NotFound("No such adverse event.")
+    authorize_patient(physician, event.patient_id, Scope.CLINICAL)
+    if not (note or "").strip():
+        raise ValidationFailed("Say why it is cleared.", fields={"note": ["This field is required."]})
+    event.clear(physician.id, now(), note.strip())
+    audit.record(physician, "update", "adverse_event", event.id, patient_id=event.patient_id,
+                 fields=["cleared_at", "clearance_note"])
+    db.session.commit()
+    return event
+
+
+def pause_treatment(physician: User, patient_id: int, reason: str) -> TreatmentPause:
+    _patient(patient_id)
+    authorize_patient(physician, patient_id, Scope.CLINICAL)
+    if not (reason or "").strip():
+        raise ValidationFailed("Give a reason.", fields={"reason": ["This field is required."]})
+    _lock_patient(patient_id)
+    open_pause = db.session.scalar(select(TreatmentPause.id).where(
+        TreatmentPause.patient_id == patient_id, TreatmentPause.cleared_at.is_(None)).limit(1))
+    if open_pause is not None:
+        raise Conflict("Treatment is already paused.", code="already_paused")
+    pause = TreatmentPause(patient_id=patient_id, reason=reason.strip(), started_at=now(), started_by=physician.id)
+    db.session.add(pause)
+    db.session.flush()
+    audit.record(physician, "create", "treatment_pause", pause.id, patient_id=patient_id)
+    db.session.commit()
+    return pause
+
+
+def resume_treatment(physician: User, patient_id: int, note: str) -> list[TreatmentPause]:
+    """Lift every open pause (a system pause after a serious side effect too; the adverse event
+    itself is cleared separately)."""
+    _patient(patient_id)
+    authorize_patient(physician, patient_id, Scope.CLINICAL)
+    if not (note or "").strip():
+        raise ValidationFailed("Say why treatment resumes.", fields={"note": ["This field is required."]})
+    _lock_patient(patient_id)
+    pauses = list(db.session.scalars(select(TreatmentPause).where(
+        TreatmentPause.patient_id == patient_id, TreatmentPause.cleared_at.is_(None))))
+    if not pauses:
+        raise Conflict("Treatment is not paused.", code="not_paused")
+    moment = now()
+    for pause in pauses:
+        pause.clear(physician.id, moment, note.strip())
+        audit.record(physician, "update", "treatment_pause", pause.id, patient_id=patient_id,
+                     fields=["cleared_at", "clearance_note"])
+    db.session.commit()
+    return pauses
