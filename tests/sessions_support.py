@@ -59,7 +59,6 @@ def ready(db, create_user, *, sessions: int = 6, refills: int = 0, stages=(3,), 
                       license_state="NY", license_number="NY1", dea_number="AB1234563", signed_at=now())
     db.session.add(rx)
     db.session.flush()
-    rx.lineage_id = rx.id
     shipped = [deliver(db, rx, n) for n in stages]
     db.session.commit()
     return Ready(patient, physician, rx, shipped)

@@ -8,7 +8,6 @@ the prompt / re-prompt / escalate verbs at the end, which write in the caller's 
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 import phonenumbers
@@ -26,7 +25,7 @@ from telehealth.models.home_sessions import (
 from telehealth.models.prescriptions import Prescription
 from telehealth.models.shipments import Shipment, ShipmentStatus
 from telehealth.policy import current_policy
-from telehealth.services import audit
+from telehealth.services import audit, reply_parsing
 from telehealth.services.authz import Scope, authorize_patient
 from telehealth.services.session_gates import (
     Gate, active_prescription, bp_band, evaluate_gates, lineage_of, versions_of,
@@ -54,28 +53,6 @@ BP_ADVICE = {
                    "a severe headache, shortness of breath, weakness, or changes in vision or speech.",
 }
 
-# The grading of reported side effects: reviewed by the medical director. Anything not listed
-# (free text) is treated as moderate: a physician looks at it.
-SIDE_EFFECT_GRADES: dict[str, AdverseGrade] = {
-    "nausea": AdverseGrade.MILD,
-    "dizziness": AdverseGrade.MILD,
-    "headache": AdverseGrade.MILD,
-    "tiredness": AdverseGrade.MILD,
-    "dissociation": AdverseGrade.MILD,
-    "blurred_vision": AdverseGrade.MILD,
-    "vomiting": AdverseGrade.MODERATE,
-    "high_anxiety": AdverseGrade.MODERATE,
-    "confusion": AdverseGrade.MODERATE,
-    "palpitations": AdverseGrade.MODERATE,
-    "chest_pain": AdverseGrade.SERIOUS,
-    "fainting": AdverseGrade.SERIOUS,
-    "trouble_breathing": AdverseGrade.SERIOUS,
-    "severe_confusion": AdverseGrade.SERIOUS,
-    "bleeding": AdverseGrade.SERIOUS,
-    "seizure": AdverseGrade.SERIOUS,
-}
-NO_SIDE_EFFECTS = frozenset({"none", "no", "nothing"})
-UNLISTED_GRADE = AdverseGrade.MODERATE
 _RANK = {AdverseGrade.MILD: 0, AdverseGrade.MODERATE: 1, AdverseGrade.SERIOUS: 2}
 
 SERIOUS_ADVICE = ("What you reported needs attention now. If it is happening now, your sitter should call 911. "
@@ -326,14 +303,14 @@ def cancel_session(patient: User, session_id: int) -> HomeSession:
 
 
 def grade_side_effects(items: list[str]) -> list[tuple[str, AdverseGrade, bool]]:
-    """Each reported side effect with its grade and whether the table knew it (unlisted: moderate)."""
+    """Each reported side effect with its grade and whether the table knew it. One reviewed table
+    grades the app's answers and SMS replies alike (`reply_parsing.SIDE_EFFECT_TABLE`); text it does
+    not know is moderate, so a physician reads it."""
     graded = []
     for item in items:
-        key = re.sub(r"[\s\-]+", "_", item.strip().lower())
-        if not key or key in NO_SIDE_EFFECTS:
-            continue
-        grade = SIDE_EFFECT_GRADES.get(key)
-        graded.append((key if grade else item.strip(), grade or UNLISTED_GRADE, grade is not None))
+        for effect in reply_parsing.grade_side_effects(item):
+            listed = effect.name != "unrecognized"
+            graded.append((effect.name if listed else item.strip(), AdverseGrade(effect.grade), listed))
     return graded
 
 
@@ -373,7 +350,7 @@ def _clean_answers(kind: CheckInKind, answers: dict) -> dict:
 def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = None, session_id: int | None = None,
                     kind: str | None = None, source: str = "app") -> tuple[CheckIn, AdverseGrade | None, str]:
     """Answer a check-in (by its id, or by session and kind). Side effects are graded with
-    SIDE_EFFECT_GRADES: a serious one opens an adverse event, a treatment pause and an urgent alert
+    `grade_side_effects`: a serious one opens an adverse event, a treatment pause and an urgent alert
     (and ends a session still under way); a moderate one an adverse event and a routine alert; all in
     one transaction. Returns the check-in, the worst grade reported (None: none) and the advice."""
     if check_in_id is not None:

@@ -77,6 +77,12 @@ def refusals(physician: User, patient: User, today: date) -> tuple[list[str], Ap
     return problems, encounter
 
 
+def versions_of(lineage: int):
+    """The ids of every version of a prescription lineage (a subquery): stages and sessions count
+    across versions, so a new version never starts them over."""
+    return select(Prescription.id).where(Prescription.lineage == lineage)
+
+
 def prescriber_refusals(physician: User, state: str, today: date) -> list[str]:
     """What keeps this physician from prescribing (or sending a controlled substance) into
     `state` today: a license there valid today and an unexpired DEA registration, both recorded."""

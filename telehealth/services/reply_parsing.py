@@ -336,7 +336,8 @@ SIDE_EFFECT_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("vomiting", "moderate", (
         "vomiting", "vomited", "vomit", "threw up", "throwing up", "throw up", "puking", "puked", "puke")),
     ("panic", "moderate", (
-        "panic", "panic attack", "panicking", "panicky", "strong anxiety", "severe anxiety", "very anxious",
+        "panic", "panic attack", "panicking", "panicky", "strong anxiety", "severe anxiety", "high anxiety",
+        "very anxious",
         "really anxious", "extremely anxious", "terrified", "freaking out", "freaked out")),
     ("confusion", "moderate", (
         "confused", "confusion", "confusion lasting", "still confused", "disoriented", "cant think straight")),

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from telehealth.extensions import db
 from telehealth.models.accounts import User
@@ -20,6 +20,7 @@ from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.scheduling import Appointment, AppointmentStatus
 from telehealth.models.shipments import Shipment, ShipmentStatus
 from telehealth.policy import ClinicalPolicy, current_policy
+from telehealth.services.prescriptions import versions_of
 
 # The physician encounters that count as "a consult" for the every-N-sessions and gap rules.
 ENCOUNTER_TYPES = ("consult", "follow_up")
@@ -36,12 +37,7 @@ class Gate:
 
 
 def lineage_of(prescription: Prescription) -> int:
-    return prescription.lineage_id or prescription.id
-
-
-def versions_of(lineage: int):
-    """The ids of every version of a prescription lineage (a subquery)."""
-    return select(Prescription.id).where(or_(Prescription.lineage_id == lineage, Prescription.id == lineage))
+    return prescription.lineage
 
 
 def active_prescription(patient_id: int) -> Prescription | None:

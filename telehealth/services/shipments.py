@@ -19,7 +19,7 @@ from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.shipments import SIDE_MOVES, Move, Shipment, ShipmentStatus, judge
 from telehealth.services import audit, ledger
 from telehealth.services.authz import Scope, authorize_patient
-from telehealth.services.prescriptions import prescriber_refusals
+from telehealth.services.prescriptions import prescriber_refusals, versions_of
 from telehealth.services.shipping_sla import deadlines
 
 MAX_SESSIONS_PER_SHIPMENT = 3
@@ -49,7 +49,7 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
         raise Conflict(" ".join(problems), code="prescriber_not_allowed")
     # Stages count across every version of the prescription (a new version does not start over),
     # and a cancelled or returned stage neither counts nor blocks the next.
-    versions = select(Prescription.id).where(Prescription.lineage == prescription.lineage)
+    versions = versions_of(prescription.lineage)
     live = Shipment.status.not_in((ShipmentStatus.CANCELLED, ShipmentStatus.RETURNED))
     previous = db.session.scalar(select(Shipment).where(Shipment.prescription_id.in_(versions), live)
                                  .order_by(Shipment.stage.desc(), Shipment.id.desc()).limit(1))
