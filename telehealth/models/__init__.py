@@ -18,8 +18,12 @@ from telehealth.models.scheduling import (
     Appointment, AppointmentStatus, AvailabilityException, AvailabilityWindow, CalendarFeed, ExceptionKind, Reminder,
 )
 from telehealth.models.mail import OutboxMail
+from telehealth.models.messaging import (
+    InboundMessage, MessagePriority, MessageStatus, OutboundMessage, SmsConsent,
+)
 
 __all__ = [
+    "InboundMessage", "MessagePriority", "MessageStatus", "OutboundMessage", "SmsConsent",
     "Shipment", "ShipmentEvent", "ShipmentNotice", "ShipmentStatus",
     "DosageForm", "Prescription", "PrescriptionStatus",
     "Appointment", "AppointmentStatus", "AvailabilityException", "AvailabilityWindow", "CalendarFeed", "ExceptionKind",
