@@ -121,6 +121,7 @@ def run_forever(app: Flask) -> None:
     """APScheduler's BlockingScheduler in this process until SIGTERM or Ctrl-C."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per run of every job
     scheduler = BlockingScheduler(timezone=timezone.utc)
     for job in list(JOBS):
         scheduler.add_job(run_job, "interval", args=(app, job), seconds=job.interval(app.config), id=job.name,
