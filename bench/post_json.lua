@@ -2,7 +2,8 @@
 --
 -- The body comes from the environment variable BENCH_BODY, or from the file named by
 -- BENCH_BODY_FILE; with neither set it is "{}". The method can be changed with BENCH_METHOD
--- (e.g. PATCH). Other headers (the session cookie) are given to wrk with -H as usual.
+-- (e.g. PATCH) and the content type with BENCH_CONTENT_TYPE (a signed form for the Twilio
+-- webhook). Other headers (the session cookie) are given to wrk with -H as usual.
 --
 --   BENCH_BODY='{"email": "x@example.com"}' wrk -s bench/post_json.lua -H 'Cookie: ...' URL
 
@@ -23,4 +24,4 @@ end
 
 wrk.method = os.getenv("BENCH_METHOD") or "POST"
 wrk.body = read_body()
-wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Content-Type"] = os.getenv("BENCH_CONTENT_TYPE") or "application/json"

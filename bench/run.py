@@ -20,6 +20,13 @@ queries are measured, the table is topped up to SHIPMENTS_LARGE and they are mea
 report gives each query's p95 (bench/p95.lua) and the ratio p95(large)/p95(small), which should
 stay near 1 (indexes, no full scans).
 
+Messaging: "POST /webhooks/twilio/sms" is one signed inbound text (form-encoded, X-Twilio-Signature
+over PUBLIC_BASE_URL + path) sent again and again: the first is handled (a reply is queued), the
+rest are redeliveries (signature check and MessageSid lookup). After the ops board, OUTBOX_MESSAGES
+texts are queued and two `flask outbox dispatch --loop` processes send them to a local Twilio
+(scripts/twilio_server.py); the report gives texts per second and the ratio to the bare route's
+requests per second, and checks that the local Twilio received each text exactly once.
+
 Environment: BENCH_DURATION (seconds per scenario, default 8), BENCH_WARMUP (seconds, default 2,
 0 to skip), BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS (gunicorn
 workers for both servers, default 2), BENCH_DATABASE_ADMIN_URL (default
@@ -84,6 +91,8 @@ BENCH_PATIENTS = 300          # the demo patient and copies of it; one prescript
 SHIPMENTS_SMALL = 10_000
 SHIPMENTS_LARGE = 100_000
 SEARCH_SHIPMENT = 7           # the q= scenario searches this shipment's tracking number (delivered)
+OUTBOX_MESSAGES = 2000        # texts queued for the outbox dispatch measurement
+OUTBOX_DISPATCHERS = 2
 
 
 class BenchError(RuntimeError):
@@ -114,7 +123,8 @@ class Scenario:
     path: str
     headers: dict[str, str] = field(default_factory=dict)
     method: str = "GET"
-    body: str | None = None           # JSON text; implies the POST-JSON Lua script
+    body: str | None = None           # JSON text (or `content_type`); implies the POST Lua script
+    content_type: str = "application/json"
     script: Path | None = None        # a wrk Lua script; defaults to post_json.lua when body is set
     expect_status: tuple[int, ...] = (200,)  # of the one check request before wrk
     # Extra environment for the Lua script, and for the warm-up run when it must differ (a
@@ -136,7 +146,8 @@ class Scenario:
         if self.lua_script() is None:
             return {}
         extra = self.warmup_script_env if warmup and self.warmup_script_env is not None else self.script_env
-        return {"BENCH_METHOD": self.method, "BENCH_BODY": self.body if self.body is not None else "{}", **extra}
+        return {"BENCH_METHOD": self.method, "BENCH_BODY": self.body if self.body is not None else "{}",
+                "BENCH_CONTENT_TYPE": self.content_type, **extra}
 
 
 BASELINE = "bare /bare"
@@ -156,6 +167,8 @@ def build_scenarios(session_cookie: str, scheduling: SchedulingSetup) -> list[Sc
         # One signed Stripe event sent over and over: the first is applied, every other is a
         # duplicate, as when Stripe retries. Signature check, event lookup and storage each time.
         stripe_webhook_scenario(),
+        # One signed inbound text sent over and over: the first is handled, the rest are redeliveries.
+        twilio_webhook_scenario(),
         # Free 30-minute coaching slots in the coming week across both demo coaches (08:00-20:00
         # every day in their own zones): eligibility, windows, bookings, stepping, in the patient's zone.
         Scenario("app slot search (a week)", "app", scheduling.slot_search_path, headers=auth),
@@ -181,6 +194,21 @@ def stripe_webhook_scenario() -> Scenario:
     signature = hmac.new(secret.encode(), f"{at}.{body}".encode(), hashlib.sha256).hexdigest()
     return Scenario("app POST /webhooks/stripe (duplicates)", "app", "/webhooks/stripe", method="POST", body=body,
                     headers={"Stripe-Signature": f"t={at},v1={signature}"})
+
+
+def twilio_webhook_scenario() -> Scenario:
+    from twilio.request_validator import RequestValidator
+
+    path = "/webhooks/twilio/sms"
+    sid = "SMbench" + "0" * 27
+    fields = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+13125550142",
+              "To": "+15005550006", "Body": "hello", "NumMedia": "0", "ApiVersion": "2010-04-01"}
+    public = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/") + path
+    token = os.environ.get("TWILIO_AUTH_TOKEN", "development-twilio-auth-token")
+    signature = RequestValidator(token).compute_signature(public, fields)
+    return Scenario("app POST /webhooks/twilio/sms (signed, redelivered)", "app", path, method="POST",
+                    body=urllib.parse.urlencode(fields), content_type="application/x-www-form-urlencoded",
+                    headers={"X-Twilio-Signature": signature})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,11 +392,11 @@ class Server:
 
 
 def request(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
-            body: str | None = None) -> tuple[int, Any, bytes]:
+            body: str | None = None, content_type: str = "application/json") -> tuple[int, Any, bytes]:
     data = body.encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     if data is not None:
-        req.add_header("Content-Type", "application/json")
+        req.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, resp.headers, resp.read()
@@ -407,7 +435,7 @@ def answer_key(status: int, content: bytes) -> str:
 
 def check_scenario(scenario: Scenario, base_url: str) -> None:
     status, _, content = request(base_url + scenario.path, method=scenario.method,
-                                 headers=scenario.headers, body=scenario.body)
+                                 headers=scenario.headers, body=scenario.body, content_type=scenario.content_type)
     if status not in scenario.expect_status:
         raise BenchError(f"scenario {scenario.name!r}: {scenario.method} {scenario.path} answered HTTP {status}, "
                          f"expected {'/'.join(map(str, scenario.expect_status))}: {content[:300]!r}")
@@ -670,6 +698,74 @@ def check_board(scenario: Scenario, base_url: str, expect_items: bool = True) ->
 
 
 # ---------------------------------------------------------------------------------------------
+# Outbox dispatch: texts per second from two dispatcher processes to a local Twilio
+
+QUEUE_TEXTS = """
+import sys
+from telehealth import create_app
+from telehealth.extensions import db
+from telehealth.services import outbox
+
+app = create_app()
+with app.app_context():
+    for i in range(int(sys.argv[1])):
+        outbox.enqueue(f"+1312555{i % 10000:04d}", f"Bench text {i}", "alert", priority="staff")
+    db.session.commit()
+"""
+
+
+def measure_outbox(env: dict[str, str]) -> dict[str, Any]:
+    """Queue OUTBOX_MESSAGES texts, send them with OUTBOX_DISPATCHERS processes; texts per second."""
+    import psycopg
+
+    port = free_port()
+    twilio_url = f"http://127.0.0.1:{port}"
+    fake = subprocess.Popen([sys.executable, str(REPO / "scripts" / "twilio_server.py"), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    dispatchers: list[subprocess.Popen] = []
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{twilio_url}/_control/messages", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BenchError(f"the local Twilio did not answer on {twilio_url}") from None
+                time.sleep(0.1)
+        sms_env = dict(env, SMS_BACKEND="twilio", TWILIO_API_BASE=twilio_url, TWILIO_TIMEOUT_SECONDS="10")
+        proc = subprocess.run([sys.executable, "-c", QUEUE_TEXTS, str(OUTBOX_MESSAGES)], cwd=REPO, env=sms_env,
+                              capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            raise BenchError(f"queueing {OUTBOX_MESSAGES} texts failed:\n{proc.stdout}{proc.stderr}".rstrip())
+        started = time.monotonic()
+        for _ in range(OUTBOX_DISPATCHERS):
+            dispatchers.append(subprocess.Popen([str(BIN / "flask"), "outbox", "dispatch", "--loop", "--limit", "50"],
+                                                cwd=REPO, env=sms_env, stdout=subprocess.DEVNULL,
+                                                stderr=subprocess.DEVNULL, start_new_session=True))
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            while True:
+                sent = conn.execute("SELECT count(*) FROM outbound_messages WHERE status = 'sent' "
+                                    "AND body IS NOT NULL AND purpose = 'alert'").fetchone()[0]
+                if sent >= OUTBOX_MESSAGES:
+                    break
+                if time.monotonic() - started > 300:
+                    raise BenchError(f"the dispatchers sent only {sent} of {OUTBOX_MESSAGES} texts in 300 s")
+                time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        with urllib.request.urlopen(f"{twilio_url}/_control/messages", timeout=30) as resp:
+            bodies = [m["body"] for m in json.loads(resp.read())["messages"]]
+    finally:
+        for proc in [*dispatchers, fake]:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=10)
+    return {"messages": OUTBOX_MESSAGES, "dispatchers": OUTBOX_DISPATCHERS, "seconds": round(elapsed, 2),
+            "messages_per_sec": round(OUTBOX_MESSAGES / elapsed, 1), "received": len(bodies),
+            "duplicates": len(bodies) - len(set(bodies))}
+
+
+# ---------------------------------------------------------------------------------------------
 # wrk
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -844,11 +940,15 @@ def main() -> int:
             for query, scenario in zip(BOARD_QUERIES, board_scenarios(ops_cookie, size), strict=True):
                 check_board(scenario, servers["app"].base_url)
                 board["p95_ms"].setdefault(query, {})[str(size)] = measure(scenario)["latency_ms"]["p95"]
+        print(f"bench: outbox: {OUTBOX_MESSAGES} texts, {OUTBOX_DISPATCHERS} dispatcher processes, local Twilio ...",
+              flush=True)
+        outbox_result = measure_outbox(env)
     finally:
         for server in servers.values():
             server.stop()
 
     base = results[0]
+    outbox_result["ratio_to_bare_rps"] = _ratio(outbox_result["messages_per_sec"], base["requests_per_sec"])
     for r in results:
         r["rps_ratio"] = _ratio(r["requests_per_sec"], base["requests_per_sec"])
         r["p50_ratio"] = _ratio(r["latency_ms"]["p50"], base["latency_ms"]["p50"])
@@ -888,6 +988,12 @@ def main() -> int:
     print(f"ops board p95 ratio {SHIPMENTS_LARGE // 1000}k/{SHIPMENTS_SMALL // 1000}k: " + ", ".join(
         f"{query} {ratio:.2f}x" for query, ratio in board["ratio_large_small"].items())
         + " (near 1: the board does not slow down as shipments pile up)")
+    print(f"outbox dispatch: {outbox_result['messages_per_sec']:.0f} texts/s with {OUTBOX_DISPATCHERS} dispatchers "
+          f"({outbox_result['ratio_to_bare_rps']:.3f}x the bare route's req/s); the local Twilio received "
+          f"{outbox_result['received']} texts, {outbox_result['duplicates']} duplicates (must be 0)")
+    outbox_ok = outbox_result["duplicates"] == 0 and outbox_result["received"] == OUTBOX_MESSAGES
+    if not outbox_ok:
+        print("FAIL: the outbox sent a text twice or lost one")
     print(f"racing: {RACE_REQUESTS} bookings of {RACE_SLOTS} slots: {_answers(race['answers'])}; "
           f"201s: {created} (must be at most {RACE_SLOTS})")
     print(f"double bookings found: {race['double_bookings']} "
@@ -909,6 +1015,7 @@ def main() -> int:
         "scenarios": results,
         "race": race,
         "ops_board": board,
+        "outbox": outbox_result,
     }
     out = OUT_DIR / "results.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
@@ -916,7 +1023,7 @@ def main() -> int:
     print(f"Results: {out.relative_to(REPO)}")
     # An invalid scenario is reported above (WARNING lines, "valid" in the JSON), not fatal; a
     # double booking is a bug.
-    return 0 if race_ok else 1
+    return 0 if race_ok and outbox_ok else 1
 
 
 def _terminate(signum, _frame):

@@ -30,6 +30,13 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))  # type: ignore[arg-type]
+
+
+DEFAULT_TWILIO_AUTH_TOKEN = "development-twilio-auth-token"
+
+
 def default_sqlite_url() -> str:
     return f"sqlite:///{BASE_DIR / 'instance' / 'telehealth.db'}"
 
@@ -105,6 +112,25 @@ class Config:
     TWILIO_ACCOUNT_SID = _env("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
     TWILIO_API_KEY_SID = _env("TWILIO_API_KEY_SID", "SK00000000000000000000000000000000")
     TWILIO_API_KEY_SECRET = _env("TWILIO_API_KEY_SECRET", "development-video-secret-not-for-production")
+    # Text messages (SMS): `console` logs a PHI-free line and keeps the text in the outbox table only
+    # (read it with `flask sms-outbox`); `twilio` sends through the Twilio SDK to TWILIO_API_BASE
+    # (the tests point it at scripts/twilio_server.py, a local server speaking Twilio's REST API).
+    SMS_BACKEND = _env("SMS_BACKEND", "console")
+    TWILIO_AUTH_TOKEN = _env("TWILIO_AUTH_TOKEN", DEFAULT_TWILIO_AUTH_TOKEN)
+    TWILIO_FROM_NUMBER = _env("TWILIO_FROM_NUMBER", "+15005550006")
+    TWILIO_API_BASE = _env("TWILIO_API_BASE", "https://api.twilio.com")
+    TWILIO_TIMEOUT_SECONDS = _env_float("TWILIO_TIMEOUT_SECONDS", 10.0)
+    SMS_SUPPORT_CONTACT = _env("SMS_SUPPORT_CONTACT", "care@telehealth.example")
+    # The outbox: a dispatcher's claim on a message lasts this long (longer than a Twilio request),
+    # a message is tried this many times, retries wait base * 2^(attempt-1) seconds (+ up to 10%
+    # jitter) up to the cap, and the scheduler dispatches every interval.
+    OUTBOX_LEASE_SECONDS = _env_int("OUTBOX_LEASE_SECONDS", 60)
+    OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 6)
+    OUTBOX_BACKOFF_SECONDS = _env_float("OUTBOX_BACKOFF_SECONDS", 30.0)
+    OUTBOX_BACKOFF_MAX_SECONDS = _env_float("OUTBOX_BACKOFF_MAX_SECONDS", 3600.0)
+    OUTBOX_DISPATCH_INTERVAL_SECONDS = _env_float("OUTBOX_DISPATCH_INTERVAL_SECONDS", 5.0)
+    # The on-call physician's phone: clinical alerts are texted here (no clinical words) at any hour.
+    ON_CALL_PHONE = _env("ON_CALL_PHONE")
     # A video token is handed out from this long before an appointment to this long after it ends.
     VIDEO_OPENS_MINUTES_BEFORE = _env_int("VIDEO_OPENS_MINUTES_BEFORE", 10)
     VIDEO_CLOSES_MINUTES_AFTER = _env_int("VIDEO_CLOSES_MINUTES_AFTER", 30)
@@ -137,6 +163,7 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 1024
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = False
+    SMS_BACKEND = _env("SMS_BACKEND", "twilio")
 
 
 class ProductionConfig(Config):
@@ -146,6 +173,7 @@ class ProductionConfig(Config):
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # unset: Stripe's own API
     STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+    SMS_BACKEND = _env("SMS_BACKEND", "twilio")
 
     @classmethod
     def validate(cls, settings: dict) -> None:
@@ -161,6 +189,8 @@ class ProductionConfig(Config):
             problems.append("PHARMACY_WEBHOOK_SECRET must be set")
         if settings.get("TWILIO_API_KEY_SECRET") == "development-video-secret-not-for-production":
             problems.append("TWILIO_API_KEY_SECRET must be set")
+        if settings.get("TWILIO_AUTH_TOKEN") in (None, "", DEFAULT_TWILIO_AUTH_TOKEN):
+            problems.append("TWILIO_AUTH_TOKEN must be set")
         if not settings.get("FIELD_ENCRYPTION_KEYS"):
             problems.append("FIELD_ENCRYPTION_KEYS must be set")
         if problems:

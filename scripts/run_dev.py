@@ -1,5 +1,6 @@
 """`make run`: the web server on SQLite with a local Stripe (localstripe) and a local partner
-pharmacy (scripts/pharmacy_server.py), whose webhooks reach it.
+pharmacy (scripts/pharmacy_server.py), whose webhooks reach it, and the scheduler process
+(`flask scheduler run`) beside it, sending texts to the console backend (`flask sms-outbox`).
 
 Starts each on its configured port (unless something already answers there), points their webhooks
 at this app, runs gunicorn in the foreground, and stops them when gunicorn stops.
@@ -81,14 +82,20 @@ def main() -> int:
               '{"status": "shipped"} to make it report')
     print(f"\ntelehealth is at http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
     print(f"Mail (password resets, invitations, notices): {BIN / 'flask'} mail-outbox\n", flush=True)
+    print(f"Texts (SMS_BACKEND=console, sent by the scheduler process): {BIN / 'flask'} sms-outbox\n", flush=True)
+    env = dict(os.environ, SMS_BACKEND="console")
     web = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "wsgi:app"],
-                           cwd=ROOT)
+                           cwd=ROOT, env=env)
+    scheduler = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi.py", "scheduler", "run"], cwd=ROOT, env=env)
     try:
         return web.wait()
     except KeyboardInterrupt:
         web.send_signal(signal.SIGTERM)
         return web.wait()
     finally:
+        if scheduler.poll() is None:
+            scheduler.send_signal(signal.SIGTERM)
+            scheduler.wait(timeout=10)
         for helper in (localstripe, pharmacy):
             if helper is not None:
                 helper.terminate()

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask seed-demo`, `flask purge-drafts`, `flask pharmacy-reconcile`, `flask mail-outbox`."""
+"""Command-line tasks: `flask seed-demo`, `flask purge-drafts`, `flask pharmacy-reconcile`, `flask mail-outbox`,
+`flask sms-outbox`, `flask scheduler run`, `flask outbox dispatch`."""
 from __future__ import annotations
 
 from datetime import date
@@ -134,3 +135,58 @@ def register_cli(app: Flask) -> None:
         for mail in db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(limit)):
             click.echo(f"--- #{mail.id} {mail.created_at:%Y-%m-%d %H:%M} UTC to {mail.to_address}: {mail.subject}")
             click.echo(mail.body)
+
+    @app.cli.command("sms-outbox")
+    @click.option("--limit", default=10, show_default=True)
+    def sms_outbox(limit: int):
+        """Print the newest texts of the SMS outbox (what the console backend "sent")."""
+        from telehealth.extensions import db
+        from telehealth.models.messaging import OutboundMessage
+
+        for m in db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)):
+            click.echo(f"--- #{m.id} {m.created_at:%Y-%m-%d %H:%M} UTC to {m.to_phone} [{m.purpose}, {m.priority}] "
+                       f"{m.status}" + (f" {m.provider_sid}" if m.provider_sid else ""))
+            click.echo(m.body)
+
+    scheduler_group = click.Group("scheduler", help="The background scheduler (one process, never in web workers).")
+
+    @scheduler_group.command("run")
+    @click.option("--once", is_flag=True, help="Run each job once, then exit (cron, tests).")
+    def scheduler_run(once: bool):
+        """Run the scheduled jobs: dispatch texts, reminders, shipment notices, clinical alerts."""
+        from telehealth import scheduler
+
+        app_obj = current_app._get_current_object()
+        if once:
+            results = scheduler.run_once(app_obj)
+            for name, (ok, result) in results.items():
+                click.echo(f"{name}: {'ok' if ok else 'FAILED'} {result if result is not None else ''}".rstrip())
+            if not all(ok for ok, _ in results.values()):
+                raise SystemExit(1)
+            return
+        scheduler.run_forever(app_obj)
+
+    app.cli.add_command(scheduler_group)
+
+    outbox_group = click.Group("outbox", help="The SMS outbox.")
+
+    @outbox_group.command("dispatch")
+    @click.option("--loop", is_flag=True, help="Keep dispatching until stopped.")
+    @click.option("--limit", default=100, show_default=True, help="Texts claimed per batch.")
+    @click.option("--interval", default=0.2, show_default=True, help="Seconds between empty batches (--loop).")
+    def outbox_dispatch(loop: bool, limit: int, interval: float):
+        """Send due texts (once, or in a loop)."""
+        import time
+
+        from telehealth.services import outbox
+
+        worker = outbox.worker_name()
+        while True:
+            counts = outbox.dispatch_due(worker, limit)
+            if not loop:
+                click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+                return
+            if counts["claimed"] == 0:
+                time.sleep(interval)
+
+    app.cli.add_command(outbox_group)

@@ -156,11 +156,39 @@ def pharmacy_url():
 
 
 @pytest.fixture(scope="session")
-def app(database_url, localstripe_url, pharmacy_url):
+def twilio_url():
+    """The local Twilio (scripts/twilio_server.py: Twilio's REST API, faults, signed inbound texts)."""
+    port = free_port()
+    script = Path(__file__).resolve().parent.parent / "scripts" / "twilio_server.py"
+    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers():
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{url}/_control/messages", timeout=1):
+                return True
+        return False
+
+    try:
+        wait_until(answers, timeout=30)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+# The client gives up on Twilio after this long in tests, so the fake's "timeout" fault is quick.
+TEST_TWILIO_TIMEOUT_SECONDS = 1.0
+
+
+@pytest.fixture(scope="session")
+def app(database_url, localstripe_url, pharmacy_url, twilio_url):
     """One app for the session, its schema built by the migrations (not create_all)."""
     from flask_migrate import upgrade
 
-    application = make_test_app(database_url, STRIPE_API_BASE=localstripe_url, PHARMACY_API_BASE=pharmacy_url)
+    application = make_test_app(database_url, STRIPE_API_BASE=localstripe_url, PHARMACY_API_BASE=pharmacy_url,
+                                TWILIO_API_BASE=twilio_url, TWILIO_TIMEOUT_SECONDS=TEST_TWILIO_TIMEOUT_SECONDS)
     with application.app_context():
         upgrade()
     yield application
@@ -413,3 +441,50 @@ def post_concurrently(url: str, bodies: list[bytes], headers: dict | list[dict])
     for t in threads:
         t.join()
     return answers
+
+
+# --------------------------------------------------------------------------- the local Twilio
+
+
+class FakeTwilio:
+    """Control of scripts/twilio_server.py from a test: faults, what it received, inbound texts."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def _call(self, path: str, payload: dict | None = None):
+        import json
+
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(self.url + path, data=data, method="GET" if data is None else "POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def reset(self) -> None:
+        self._call("/_control/reset", {})
+
+    def fault(self, mode: str, count: int = 1) -> None:
+        self._call("/_control/faults", {"mode": mode, "count": count})
+
+    def configure(self, **settings) -> None:
+        self._call("/_control/config", settings)
+
+    def messages(self, body: str | None = None, to: str | None = None) -> list[dict]:
+        return [m for m in self._call("/_control/messages")["messages"]
+                if (body is None or m["body"] == body) and (to is None or m["to"] == to)]
+
+    def inbound(self, from_: str, body: str, message_sid: str | None = None) -> dict:
+        payload = {"from": from_, "body": body}
+        if message_sid:
+            payload["message_sid"] = message_sid
+        return self._call("/_control/inbound", payload)
+
+
+@pytest.fixture
+def twilio(app, twilio_url):
+    fake = FakeTwilio(twilio_url)
+    fake.reset()
+    fake.configure(auth_token=app.config["TWILIO_AUTH_TOKEN"], webhook_url=None, public_url=None)
+    yield fake
+    fake.reset()

@@ -194,7 +194,8 @@ def test_production_cookies_are_secure(database_url, create_user):
     prod = make_test_app(database_url, ENV_NAME="production", SECRET_KEY="a-real-secret-" + "x" * 20,
                          FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(), TESTING=True,
                          STRIPE_SECRET_KEY="sk_live_x", STRIPE_WEBHOOK_SECRET="whsec_real",
-                         TWILIO_API_KEY_SECRET="real-video-secret", PHARMACY_WEBHOOK_SECRET="real-pharmacy-secret")
+                         TWILIO_API_KEY_SECRET="real-video-secret", PHARMACY_WEBHOOK_SECRET="real-pharmacy-secret",
+                         TWILIO_AUTH_TOKEN="real-twilio-auth-token")
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     user = create_user("coach")  # no encrypted fields: the production app has its own keys
     with prod.app_context():

@@ -35,7 +35,8 @@ def _production(**overrides):
                 "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1/whatever",
                 "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
                 "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_real",
-                "TWILIO_API_KEY_SECRET": "real-video-secret", "PHARMACY_WEBHOOK_SECRET": "real-pharmacy-secret"}
+                "TWILIO_API_KEY_SECRET": "real-video-secret", "PHARMACY_WEBHOOK_SECRET": "real-pharmacy-secret",
+                "TWILIO_AUTH_TOKEN": "real-twilio-auth-token"}
     settings.update(overrides)
     return create_app(settings)
 
@@ -50,6 +51,7 @@ def test_production_starts_with_real_settings():
     ({"SECRET_KEY": ""}, "SECRET_KEY"),
     ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS"),
     ({"STRIPE_SECRET_KEY": "sk_test_localstripe"}, "STRIPE_SECRET_KEY"),
+    ({"TWILIO_AUTH_TOKEN": "development-twilio-auth-token"}, "TWILIO_AUTH_TOKEN"),
 ])
 def test_production_refuses_unsafe_settings(overrides, complaint):
     with pytest.raises(ConfigError, match=complaint):
@@ -61,7 +63,7 @@ def test_production_refuses_to_start_without_database_url():
     env.update(TELEHEALTH_ENV="production", SECRET_KEY="s3cret-" + "x" * 30,
                FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(), STRIPE_SECRET_KEY="sk_live_x",
                STRIPE_WEBHOOK_SECRET="whsec_real", TWILIO_API_KEY_SECRET="real-video-secret",
-               PHARMACY_WEBHOOK_SECRET="real-pharmacy-secret")
+               PHARMACY_WEBHOOK_SECRET="real-pharmacy-secret", TWILIO_AUTH_TOKEN="real-twilio-auth-token")
     result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "DATABASE_URL must be set" in result.stderr
 

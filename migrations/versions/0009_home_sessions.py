@@ -5,7 +5,7 @@ supplied is done and its post check-in answered; the next stage is released only
 Chained after 0007 for now; re-chained after 0008 when that lands.
 
 Revision ID: 0009_home_sessions
-Revises: 0007_pharmacy_reconcile
+Revises: 0008_messaging
 Create Date: 2026-11-26 10:55:10
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "0009_home_sessions"
-down_revision = "0007_pharmacy_reconcile"
+down_revision = "0008_messaging"
 branch_labels = None
 depends_on = None
 

@@ -22,10 +22,14 @@ from telehealth.models.home_sessions import (
     AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, BpSource, CheckIn, CheckInKind, CheckInStatus,
     HomeSession, SessionStatus, TreatmentPause,
 )
+from telehealth.models.messaging import (
+    InboundMessage, MessagePriority, MessageStatus, OutboundMessage, SmsConsent,
+)
 
 __all__ = [
     "AdverseEvent", "AdverseGrade", "BloodPressureReading", "BpBand", "BpSource", "CheckIn", "CheckInKind",
     "CheckInStatus", "HomeSession", "SessionStatus", "TreatmentPause",
+    "InboundMessage", "MessagePriority", "MessageStatus", "OutboundMessage", "SmsConsent",
     "Shipment", "ShipmentEvent", "ShipmentNotice", "ShipmentStatus",
     "DosageForm", "Prescription", "PrescriptionStatus",
     "Appointment", "AppointmentStatus", "AvailabilityException", "AvailabilityWindow", "CalendarFeed", "ExceptionKind",

@@ -1,0 +1,205 @@
+"""A local Twilio, for tests, the benchmark and the demo: it speaks the part of Twilio's REST API
+the app uses, and delivers inbound texts to the app's webhook the way Twilio does.
+
+- `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form fields To, From, Body; HTTP Basic
+  auth with the account SID and auth token) answers 201 with a Twilio-shaped message ("SM" + 32 hex).
+- `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` with `To` and `DateSent>` filters, paged
+  (`PageSize`, `Page`) in Twilio's envelope; `GET .../Messages/{Sid}.json`.
+- Control: `POST /_control/faults` {"mode": "500"|"429"|"timeout"|"400", "count": n} makes the next
+  n creates fail that way ("timeout" keeps the message, then answers only after `timeout_sleep`
+  seconds, past the client's timeout: the ambiguous case); `GET /_control/messages` (every message
+  taken); `POST /_control/reset`; `POST /_control/config` {"auth_token", "webhook_url",
+  "public_url", "timeout_sleep"}; `POST /_control/inbound` {"from", "body"[, "message_sid"]} posts
+  a text to the app's webhook, form-encoded and signed (`X-Twilio-Signature` over `public_url`,
+  which defaults to `webhook_url`), and answers the app's status and reply.
+
+    python scripts/twilio_server.py --port 8440
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+from email.utils import format_datetime
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+DEFAULTS = {"auth_token": "development-twilio-auth-token", "webhook_url": None, "public_url": None,
+            "timeout_sleep": 3.0, "to_number": "+15005550006"}
+CONFIG: dict = dict(DEFAULTS)
+MESSAGES: list[dict] = []          # every message taken, in order
+FAULTS: dict = {"mode": None, "count": 0}
+_lock = threading.Lock()
+API = "/2010-04-01/Accounts/"
+
+
+def _json(data, status=200):
+    return Response(json.dumps(data), status=status, mimetype="application/json")
+
+
+def _error(status: int, code: int, message: str):
+    return _json({"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                  "status": status}, status)
+
+
+def _rfc2822(at: datetime | None) -> str | None:
+    return format_datetime(at, usegmt=False).replace("-0000", "+0000") if at else None
+
+
+def _public(message: dict, account: str, status: str | None = None) -> dict:
+    uri = f"{API}{account}/Messages/{message['sid']}.json"
+    return {"sid": message["sid"], "account_sid": account, "to": message["to"], "from": message["from"],
+            "body": message["body"], "status": status or message["status"], "direction": "outbound-api",
+            "date_created": _rfc2822(message["created"]), "date_updated": _rfc2822(message["created"]),
+            "date_sent": None if status == "queued" else _rfc2822(message["created"]),
+            "num_segments": "1", "num_media": "0", "price": None, "price_unit": "USD", "api_version": "2010-04-01",
+            "error_code": None, "error_message": None, "messaging_service_sid": None, "uri": uri,
+            "subresource_uris": {"media": uri.replace(".json", "/Media.json")}}
+
+
+def _authorized(request: Request, account: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return False
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except ValueError:
+        return False
+    return user == account and secrets.compare_digest(password, CONFIG["auth_token"])
+
+
+def _take_fault() -> str | None:
+    with _lock:
+        if FAULTS["count"] > 0:
+            FAULTS["count"] -= 1
+            return FAULTS["mode"]
+    return None
+
+
+def _create(request: Request, account: str) -> Response:
+    to, from_, body = request.form.get("To", ""), request.form.get("From", ""), request.form.get("Body", "")
+    fault = _take_fault()
+    if fault == "500":
+        return _error(500, 20500, "Internal Server Error")
+    if fault == "429":
+        return _error(429, 20429, "Too Many Requests")
+    if fault == "400" or not (to.startswith("+") and to[1:].isdigit() and 8 <= len(to) <= 16):
+        return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+    if not body:
+        return _error(400, 21602, "Message body is required.")
+    message = {"sid": "SM" + secrets.token_hex(16), "to": to, "from": from_, "body": body, "status": "sent",
+               "created": datetime.now(timezone.utc).replace(microsecond=0)}
+    with _lock:
+        MESSAGES.append(message)
+    if fault == "timeout":
+        time.sleep(float(CONFIG["timeout_sleep"]))  # taken, but the answer comes too late
+    return _json(_public(message, account, status="queued"), 201)
+
+
+def _list(request: Request, account: str) -> Response:
+    to = request.args.get("To")
+    after = request.args.get("DateSent>")
+    since = datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    with _lock:
+        found = [m for m in reversed(MESSAGES)
+                 if (to is None or m["to"] == to) and (since is None or m["created"] >= since.replace(microsecond=0))]
+    size = max(1, min(1000, int(request.args.get("PageSize", 50))))
+    page = int(request.args.get("Page", 0))
+    chunk = found[page * size:(page + 1) * size]
+    base = f"{API}{account}/Messages.json"
+    query = {k: v for k, v in request.args.items() if k not in ("Page", "PageSize", "PageToken")}
+
+    def uri(n: int) -> str:
+        return base + "?" + urllib.parse.urlencode({**query, "PageSize": size, "Page": n})
+
+    more = (page + 1) * size < len(found)
+    return _json({"messages": [_public(m, account) for m in chunk], "first_page_uri": uri(0),
+                  "next_page_uri": uri(page + 1) if more else None,
+                  "previous_page_uri": uri(page - 1) if page > 0 else None, "page": page, "page_size": size,
+                  "start": page * size, "end": page * size + max(0, len(chunk) - 1), "uri": uri(page)})
+
+
+def deliver_inbound(data: dict) -> Response:
+    if not CONFIG["webhook_url"]:
+        return _json({"error": "no webhook_url configured"}, 409)
+    from twilio.request_validator import RequestValidator
+
+    sid = data.get("message_sid") or "SM" + secrets.token_hex(16)
+    fields = {"ToCountry": "US", "ToState": "", "SmsMessageSid": sid, "NumMedia": "0", "ToCity": "",
+              "FromZip": "", "SmsSid": sid, "FromState": "", "SmsStatus": "received", "FromCity": "",
+              "Body": data["body"], "FromCountry": "US", "To": CONFIG["to_number"], "ToZip": "",
+              "NumSegments": "1", "MessageSid": sid, "AccountSid": data.get("account_sid", "AC" + "0" * 32),
+              "From": data["from"], "ApiVersion": "2010-04-01"}
+    signed_url = CONFIG["public_url"] or CONFIG["webhook_url"]
+    signature = RequestValidator(CONFIG["auth_token"]).compute_signature(signed_url, fields)
+    request = urllib.request.Request(CONFIG["webhook_url"], data=urllib.parse.urlencode(fields).encode(),
+                                     method="POST", headers={"X-Twilio-Signature": signature,
+                                                             "Content-Type": "application/x-www-form-urlencoded",
+                                                             "User-Agent": "TwilioProxy/1.1"})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return _json({"status": response.status, "reply": response.read().decode(), "message_sid": sid})
+    except urllib.error.HTTPError as exc:
+        return _json({"status": exc.code, "reply": exc.read().decode(), "message_sid": sid})
+
+
+@Request.application
+def app(request: Request) -> Response:
+    path = request.path
+    if path.startswith("/_control/"):
+        action = path.removeprefix("/_control/")
+        if action == "faults" and request.method == "POST":
+            data = request.get_json()
+            with _lock:
+                FAULTS.update(mode=data["mode"], count=int(data.get("count", 1)))
+            return _json({"ok": True})
+        if action == "messages" and request.method == "GET":
+            with _lock:
+                return _json({"messages": [_public(m, "AC") for m in MESSAGES]})
+        if action == "reset" and request.method == "POST":
+            with _lock:
+                MESSAGES.clear()
+                FAULTS.update(mode=None, count=0)
+            return _json({"ok": True})
+        if action == "config" and request.method == "POST":
+            CONFIG.update({k: v for k, v in request.get_json().items() if k in DEFAULTS})
+            return _json({"ok": True})
+        if action == "inbound" and request.method == "POST":
+            return deliver_inbound(request.get_json())
+        return _json({"error": "not found"}, 404)
+    if path.startswith(API):
+        parts = path.removeprefix(API).split("/")
+        account = parts[0]
+        if not _authorized(request, account):
+            return _error(401, 20003, "Authenticate")
+        if parts[1:] == ["Messages.json"] and request.method == "POST":
+            return _create(request, account)
+        if parts[1:] == ["Messages.json"] and request.method == "GET":
+            return _list(request, account)
+        if len(parts) == 3 and parts[1] == "Messages" and parts[2].endswith(".json") and request.method == "GET":
+            sid = parts[2].removesuffix(".json")
+            with _lock:
+                found = next((m for m in MESSAGES if m["sid"] == sid), None)
+            return _json(_public(found, account)) if found else _error(404, 20404, "The requested resource was not found")
+    return _error(404, 20404, "The requested resource was not found")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8440)
+    args = parser.parse_args()
+    make_server("127.0.0.1", args.port, app, threaded=True).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

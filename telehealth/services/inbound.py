@@ -1,0 +1,137 @@
+"""Texts received through Twilio's webhook: carrier keywords, and everything else.
+
+`handle(message_sid, from_phone, body)` stores the text once per MessageSid (a redelivery does
+nothing), then: a STOP word (the whole message, case and spaces ignored) opts the number out at
+once, cancels its pending texts except crisis ones, and confirms once; START, UNSTOP or YES resume
+a recorded opt-in; HELP answers with the program, message frequency, rates and the support
+contact. Any other text from a patient's number goes to `route_reply(user, inbound)`; an unknown
+number gets a polite generic answer. Every answer goes through the outbox with priority `reply`.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from telehealth.clock import now
+from telehealth.errors import Forbidden
+from telehealth.extensions import db
+from telehealth.models.accounts import PatientProfile, Role, User
+from telehealth.models.messaging import InboundMessage, MessagePriority, SmsConsent
+from telehealth.services import audit, outbox
+from telehealth.services.sms_consent import FREQUENCY
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+
+def verify_signature(url: str, params, signature: str) -> None:
+    """Twilio signs the public URL it posts to and the form fields with the account's auth token."""
+    from twilio.request_validator import RequestValidator
+
+    if not signature or not RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"]).validate(url, params, signature):
+        raise Forbidden("The Twilio signature is missing or wrong.", code="bad_signature")
+
+
+def keyword(body: str) -> str:
+    """The whole message as a keyword: upper case, without spaces or trailing punctuation."""
+    return re.sub(r"\s+", "", body or "").upper().strip(".!")
+
+
+def handle(message_sid: str, from_phone: str, body: str) -> str:
+    """Store and act on one received text; what it was handled as ("duplicate" for a redelivery)."""
+    if db.session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == message_sid)):
+        return "duplicate"
+    user = _sender(from_phone)
+    inbound = InboundMessage(message_sid=message_sid, from_phone=from_phone, body=body, received_at=now(),
+                             user_id=user.id if user else None, handled_as="unknown")
+    try:
+        with db.session.begin_nested():
+            db.session.add(inbound)
+    except IntegrityError:  # the same delivery, racing
+        return "duplicate"
+    word = keyword(body)
+    if word in STOP_WORDS:
+        inbound.handled_as = "keyword"
+        _opt_out(from_phone, word, user)
+    elif word in START_WORDS:
+        inbound.handled_as = "keyword"
+        _opt_back_in(from_phone, user)
+    elif word in HELP_WORDS:
+        inbound.handled_as = "keyword"
+        outbox.enqueue(from_phone, help_text(), "help", priority=MessagePriority.REPLY,
+                       patient_id=user.id if user else None)
+    elif user is not None:
+        inbound.handled_as = "reply"
+        route_reply(user, inbound)
+    else:
+        outbox.enqueue(from_phone, unknown_sender_text(), "unknown_sender", priority=MessagePriority.REPLY)
+    db.session.commit()
+    return inbound.handled_as
+
+
+def route_reply(user: User, inbound: InboundMessage) -> None:
+    """A patient's text that is not a carrier keyword. For now a polite acknowledgement; the
+    check-in module replaces this body (answers to check-ins, crisis words). Keep it one function."""
+    outbox.enqueue(inbound.from_phone, acknowledgement_text(), "reply_ack", priority=MessagePriority.REPLY,
+                   patient_id=user.id)
+
+
+def help_text() -> str:
+    cfg = current_app.config
+    return (f"{cfg['CLINIC_NAME']}: appointment, shipment and check-in texts. {FREQUENCY}. Msg & data rates may "
+            f"apply. Support: {cfg['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out. In an emergency call 911.")
+
+
+def acknowledgement_text() -> str:
+    return (f"{current_app.config['CLINIC_NAME']}: thanks, we got your message. Your care team replies in your "
+            "account. If you are in crisis, call or text 988; in an emergency call 911.")
+
+
+def unknown_sender_text() -> str:
+    return (f"{current_app.config['CLINIC_NAME']}: thanks for your message. We could not match this number to "
+            f"an account. Support: {current_app.config['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out.")
+
+
+def _sender(phone: str) -> User | None:
+    consent = outbox.consent_for(phone)
+    if consent is not None and consent.user_id is not None:
+        return db.session.get(User, consent.user_id)
+    return db.session.scalar(select(User).join(PatientProfile, PatientProfile.user_id == User.id)
+                             .where(PatientProfile.phone_e164 == phone, User.role == Role.PATIENT)
+                             .order_by(User.id).limit(1))
+
+
+def _opt_out(phone: str, word: str, user: User | None) -> None:
+    consent = outbox.consent_for(phone)
+    if consent is None:
+        consent = SmsConsent(phone_e164=phone, user_id=user.id if user else None)
+        db.session.add(consent)
+    already = consent.opted_out_at is not None
+    if not already:
+        consent.opted_out_at, consent.opt_out_keyword = now(), word[:20]
+    outbox.cancel_pending_to(phone)
+    db.session.flush()
+    audit.record(None, "update", "sms_consent", consent.id, patient_id=consent.user_id, fields=["opted_out_at"])
+    if not already:  # one confirmation, not one per STOP
+        outbox.enqueue(phone, f"{current_app.config['CLINIC_NAME']}: you are unsubscribed and will get no more "
+                              "texts. Reply START to resubscribe.", "opt_out_confirmation",
+                       priority=MessagePriority.REPLY, patient_id=consent.user_id)
+
+
+def _opt_back_in(phone: str, user: User | None) -> None:
+    consent = outbox.consent_for(phone)
+    clinic = current_app.config["CLINIC_NAME"]
+    if consent is None or consent.opted_in_at is None:
+        outbox.enqueue(phone, f"{clinic}: to get texts from us, turn them on in your account settings.",
+                       "opt_in_help", priority=MessagePriority.REPLY, patient_id=user.id if user else None)
+        return
+    if consent.opted_out_at is not None:
+        consent.opted_out_at = consent.opt_out_keyword = None
+        audit.record(None, "update", "sms_consent", consent.id, patient_id=consent.user_id, fields=["opted_out_at"])
+    outbox.enqueue(phone, f"{clinic}: you are resubscribed to texts. {FREQUENCY}. Msg & data rates may apply. "
+                          "Reply HELP for help, STOP to opt out.", "opt_in_confirmation",
+                   priority=MessagePriority.REPLY, patient_id=consent.user_id)

@@ -1,0 +1,112 @@
+"""Sweeps that turn durable rows owed to people into texts in the outbox: appointment reminders,
+shipment notices and clinical alerts for the on-call physician. Each is idempotent (a dedupe key
+per row), so two scheduler processes running the same sweep enqueue each text once.
+
+Bodies say nothing clinical: a time, a tracking link, "log in to review".
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from telehealth.clock import in_zone, now
+from telehealth.extensions import db
+from telehealth.models.accounts import User
+from telehealth.models.alerts import AlertStatus, ClinicalAlert
+from telehealth.models.messaging import MessagePriority
+from telehealth.models.scheduling import Appointment, AppointmentStatus, Reminder
+from telehealth.models.shipments import Shipment, ShipmentNotice
+from telehealth.services import outbox
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def _phone(user: User | None) -> str | None:
+    return user.patient_profile.phone_e164 if user is not None and user.patient_profile is not None else None
+
+
+def reminder_text(appointment: Appointment, zone: str) -> str:
+    local = in_zone(appointment.starts_at, zone)
+    when = f"{local:%a, %b} {local.day} at {local:%I:%M %p}".replace(" 0", " ") + f" {local.tzname()}"
+    return (f"{current_app.config['CLINIC_NAME']}: reminder of your appointment on {when}. "
+            "Details and the video link are in your account.")
+
+
+def enqueue_due_reminders() -> int:
+    """Pending appointment reminders whose time has come become routine texts (marked sent)."""
+    at = now()
+    reminders = db.session.scalars(select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= at)
+                                   .order_by(Reminder.due_at).limit(BATCH)).all()
+    done = 0
+    for reminder in reminders:
+        appointment = db.session.get(Appointment, reminder.appointment_id)
+        if appointment is None or appointment.status is not AppointmentStatus.BOOKED:
+            reminder.status = "cancelled"
+            continue
+        if appointment.starts_at <= at:  # too late to remind
+            reminder.status = "skipped"
+            continue
+        patient = db.session.get(User, appointment.patient_id)
+        phone = _phone(patient)
+        if phone is not None:
+            outbox.enqueue(phone, reminder_text(appointment, patient.time_zone), "appointment_reminder",
+                           priority=MessagePriority.ROUTINE, patient_id=patient.id, dedupe_key=f"reminder:{reminder.id}")
+            done += 1
+        reminder.status = "sent"
+    db.session.commit()
+    return done
+
+
+def shipment_text(notice: ShipmentNotice, shipment: Shipment) -> str:
+    clinic = current_app.config["CLINIC_NAME"]
+    if notice.kind == "delivered":
+        return f"{clinic}: your package has been delivered."
+    link = shipment.tracking_url
+    return f"{clinic}: your package has shipped: {link}" if link else f"{clinic}: your package has shipped."
+
+
+def enqueue_shipment_notices() -> int:
+    notices = db.session.scalars(select(ShipmentNotice).where(ShipmentNotice.status == "pending")
+                                 .order_by(ShipmentNotice.id).limit(BATCH)).all()
+    done = 0
+    for notice in notices:
+        shipment = db.session.get(Shipment, notice.shipment_id)
+        patient = db.session.get(User, shipment.patient_id) if shipment else None
+        phone = _phone(patient)
+        if phone is not None:
+            outbox.enqueue(phone, shipment_text(notice, shipment), f"shipment_{notice.kind}",
+                           priority=MessagePriority.ROUTINE, patient_id=patient.id,
+                           dedupe_key=f"shipment_notice:{notice.id}")
+            done += 1
+        notice.status = "sent"
+    db.session.commit()
+    return done
+
+
+def alert_text(alert: ClinicalAlert) -> str:
+    if alert.urgency == "urgent":
+        return "Urgent alert for a patient: log in to review."
+    return "An alert for a patient is waiting: log in to review."
+
+
+def deliver_clinical_alerts() -> int:
+    """Pending clinical alerts become staff texts to the on-call phone, then count as delivered.
+    (Physician profiles hold no phone number yet, so the care team is reached through on-call.)"""
+    on_call = current_app.config.get("ON_CALL_PHONE")
+    if not on_call:
+        pending = db.session.scalar(select(ClinicalAlert.id).where(ClinicalAlert.status == AlertStatus.PENDING)
+                                    .limit(1))
+        if pending is not None:
+            log.error("clinical alerts are waiting and ON_CALL_PHONE is not set")
+        return 0
+    alerts = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.status == AlertStatus.PENDING)
+                                .order_by(ClinicalAlert.urgency.desc(), ClinicalAlert.id).limit(BATCH)).all()
+    for alert in alerts:
+        outbox.enqueue(on_call, alert_text(alert), "alert", priority=MessagePriority.STAFF,
+                       dedupe_key=f"alert:{alert.id}:on_call")
+        alert.status, alert.delivered_at = AlertStatus.DELIVERED, now()
+    db.session.commit()
+    return len(alerts)

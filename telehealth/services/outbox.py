@@ -1,0 +1,317 @@
+"""The SMS outbox: every text is a durable row first, then sent by a dispatcher, exactly once.
+
+`enqueue(...)` is the one way to send a text. It is written in the caller's transaction (the caller
+commits), idempotent on `dedupe_key`, suppressed when opt-out applies, and a routine text is held
+until 8:00 in the patient's own zone when it is due outside 8:00-21:00. Priorities:
+
+- `routine`: quiet hours and opt-out (and opt-in) apply;
+- `reply`: a direct answer to a text the person just sent: no quiet hours; suppressed if the
+  number said STOP (a person who texts us asked for the answer, so no prior opt-in is needed);
+- `crisis`: neither applies (STOP ends every other kind of text);
+- `staff`: to staff (on-call alerts): no quiet hours, no patient opt-out.
+
+The confirmation of a STOP and the answer to HELP are sent even to a number that opted out (what
+carriers require); see OPT_OUT_EXEMPT.
+
+`dispatch_due(worker, limit)` claims due rows under a lease (PostgreSQL: `FOR UPDATE SKIP LOCKED`
+inside one UPDATE ... RETURNING; SQLite: a compare-and-set UPDATE per row), commits the claim,
+re-checks consent and quiet hours, records the attempt, sends, and records Twilio's SID. A row
+whose attempt may have reached Twilio (a timeout, a 5xx, a dispatcher that died holding the lease:
+`uncertain`) is first looked up in Twilio's log (`find_sent`) and only sent if it is not there,
+so a message is never sent twice even when a dispatcher is killed between Twilio's 201 and our
+commit. Transient errors retry with capped exponential backoff and jitter; after
+OUTBOX_MAX_ATTEMPTS, or at once on a permanent error, the row fails and a routine clinical alert
+tells staff that a text to the patient could not be delivered.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import socket
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from telehealth.adapters import sms
+from telehealth.clock import UTC, now
+from telehealth.extensions import db
+from telehealth.models.accounts import User
+from telehealth.models.alerts import ClinicalAlert
+from telehealth.models.messaging import MessagePriority, MessageStatus, OutboundMessage, SmsConsent
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_LENGTH = 320
+DAY_STARTS, QUIET_STARTS = time(8, 0), time(21, 0)
+DEFAULT_ZONE = "America/New_York"  # a text with no patient and no known number: judged on Eastern time
+OPT_OUT_EXEMPT = frozenset({"opt_out_confirmation", "help"})
+UNDELIVERABLE_SUMMARY = "A text to the patient could not be delivered."
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+# ----------------------------------------------------------------------------- enqueue
+
+
+def _check_body(body: str) -> None:
+    """Every body passes here before it is stored. Length only for now; a later module lints the
+    words (nothing clinical) in this one place."""
+    if not body or len(body) > MAX_BODY_LENGTH:
+        raise ValueError(f"a text body must be 1 to {MAX_BODY_LENGTH} characters")
+
+
+def enqueue(to: str, body: str, purpose: str, *, priority: MessagePriority | str, patient_id: int | None = None,
+            not_before: datetime | None = None, dedupe_key: str | None = None) -> OutboundMessage:
+    """Add a text to the outbox in the current transaction (the caller commits) and return its row.
+    With `dedupe_key`, a second call returns the first row and adds nothing."""
+    _check_body(body)
+    priority = MessagePriority(priority)
+    if not _E164.match(to or ""):
+        raise ValueError("a text goes to an E.164 number")
+    if dedupe_key is not None:
+        existing = _by_dedupe_key(dedupe_key)
+        if existing is not None:
+            return existing
+    at = now()
+    message = OutboundMessage(to_phone=to, body=body, purpose=purpose[:40], priority=priority,
+                              patient_id=patient_id, not_before=not_before or at, status=MessageStatus.PENDING,
+                              attempts=0, uncertain=False, dedupe_key=dedupe_key, created_at=at)
+    blocked = _blocked(message)
+    if blocked:
+        message.status, message.last_error = MessageStatus.SUPPRESSED, blocked
+    elif priority is MessagePriority.ROUTINE:
+        message.not_before = _held_until(max(message.not_before, at), _zone_of(message)) or message.not_before
+    if dedupe_key is None:
+        db.session.add(message)
+        return message
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:  # another process enqueued the same key first
+        existing = _by_dedupe_key(dedupe_key)
+        if existing is None:
+            raise
+        return existing
+    return message
+
+
+def _by_dedupe_key(key: str) -> OutboundMessage | None:
+    return db.session.scalar(select(OutboundMessage).where(OutboundMessage.dedupe_key == key))
+
+
+def consent_for(phone: str) -> SmsConsent | None:
+    return db.session.scalar(select(SmsConsent).where(SmsConsent.phone_e164 == phone))
+
+
+def _blocked(message: OutboundMessage) -> str | None:
+    """Why this text may not be sent now (opt-out, no opt-in), or None."""
+    if message.priority in (MessagePriority.CRISIS, MessagePriority.STAFF) or message.purpose in OPT_OUT_EXEMPT:
+        return None
+    consent = consent_for(message.to_phone)
+    if consent is not None and consent.opted_out_at is not None:
+        return "opted out"
+    if message.priority is MessagePriority.ROUTINE and (consent is None or consent.opted_in_at is None):
+        return "not opted in"
+    return None
+
+
+def _zone_of(message: OutboundMessage) -> str:
+    user_id = message.patient_id
+    if user_id is None:
+        consent = consent_for(message.to_phone)
+        user_id = consent.user_id if consent is not None else None
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return user.time_zone if user is not None else DEFAULT_ZONE
+
+
+def _held_until(moment: datetime, zone: str) -> datetime | None:
+    """None when `moment` is within 8:00-21:00 in `zone`; otherwise the next 8:00 there (UTC)."""
+    tz = ZoneInfo(zone)
+    local = moment.astimezone(tz)
+    if DAY_STARTS <= local.time() < QUIET_STARTS:
+        return None
+    day = local.date() if local.time() < DAY_STARTS else local.date() + timedelta(days=1)
+    return datetime.combine(day, DAY_STARTS, tzinfo=tz).astimezone(UTC)
+
+
+def cancel_pending_to(phone: str) -> int:
+    """Cancel every pending routine or reply text to `phone` (STOP); crisis and staff texts stay."""
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.to_phone == phone, OutboundMessage.status == MessageStatus.PENDING,
+               OutboundMessage.priority.in_([MessagePriority.ROUTINE, MessagePriority.REPLY]),
+               OutboundMessage.purpose.not_in(OPT_OUT_EXEMPT))
+        .values(status=MessageStatus.CANCELLED, last_error="opted out")
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def release_expired_leases() -> int:
+    """Rows left `sending` past their lease (their dispatcher died or hung) go back to pending,
+    marked uncertain: the next attempt first asks Twilio whether it already has the message."""
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.status == MessageStatus.SENDING, OutboundMessage.lease_until < now())
+        .values(status=MessageStatus.PENDING, uncertain=True, lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    released = result.rowcount or 0
+    if released:
+        log.warning("outbox leases expired", extra={"released": released})
+    return released
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+
+
+def _claim(worker: str, limit: int) -> list[int]:
+    at = now()
+    values = {"status": MessageStatus.SENDING, "lease_owner": worker, "lease_until": at + _lease()}
+    due = (select(OutboundMessage.id)
+           .where(OutboundMessage.status == MessageStatus.PENDING, OutboundMessage.not_before <= at)
+           .order_by(OutboundMessage.not_before, OutboundMessage.id).limit(limit))
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id.in_(due.with_for_update(skip_locked=True)),
+                   OutboundMessage.status == MessageStatus.PENDING)
+            .values(**values).returning(OutboundMessage.id)
+            .execution_options(synchronize_session=False))
+        claimed = sorted(rows.scalars())
+    else:
+        claimed = []
+        for message_id in db.session.scalars(due).all():
+            result = db.session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id == message_id, OutboundMessage.status == MessageStatus.PENDING)
+                .values(**values).execution_options(synchronize_session=False))
+            if result.rowcount == 1:
+                claimed.append(message_id)
+    db.session.commit()
+    return claimed
+
+
+def _mine(message_id: int, worker: str):
+    """A guarded UPDATE of a row this worker holds under its lease."""
+    return (update(OutboundMessage)
+            .where(OutboundMessage.id == message_id, OutboundMessage.lease_owner == worker,
+                   OutboundMessage.status == MessageStatus.SENDING)
+            .execution_options(synchronize_session=False))
+
+
+_RELEASE = {"lease_owner": None, "lease_until": None}
+
+
+def dispatch_due(worker: str | None = None, limit: int = 100) -> dict[str, int]:
+    """Claim up to `limit` due texts and send them; counts of what happened."""
+    worker = worker or worker_name()
+    release_expired_leases()
+    counts = {"claimed": 0, "sent": 0, "retried": 0, "failed": 0, "held": 0, "suppressed": 0}
+    claimed = _claim(worker, limit)
+    counts["claimed"] = len(claimed)
+    for message_id in claimed:
+        try:
+            outcome = _dispatch_one(message_id, worker)
+        except Exception as exc:  # noqa: BLE001 - the row stays leased; it is recovered when the lease ends
+            db.session.rollback()
+            log.error("outbox dispatch error", extra={"message_id": message_id, "exception": type(exc).__name__})
+            continue
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def _dispatch_one(message_id: int, worker: str) -> str | None:
+    message = db.session.get(OutboundMessage, message_id, populate_existing=True)
+    if message is None or message.status is not MessageStatus.SENDING or message.lease_owner != worker:
+        return None
+    at = now()
+    blocked = _blocked(message)
+    if blocked:
+        db.session.execute(_mine(message_id, worker).values(status=MessageStatus.SUPPRESSED, last_error=blocked,
+                                                            **_RELEASE))
+        db.session.commit()
+        return "suppressed"
+    if message.priority is MessagePriority.ROUTINE:
+        held = _held_until(at, _zone_of(message))
+        if held is not None:
+            db.session.execute(_mine(message_id, worker).values(status=MessageStatus.PENDING, not_before=held,
+                                                                **_RELEASE))
+            db.session.commit()
+            return "held"
+    # The attempt is on record (and the lease renewed) before anything goes out.
+    started = db.session.execute(_mine(message_id, worker).values(
+        attempts=OutboundMessage.attempts + 1, attempt_started_at=at, lease_until=at + _lease()))
+    db.session.commit()
+    if started.rowcount != 1:
+        return None
+    attempts = message.attempts + 1
+    try:
+        sid = _already_sent(message) if message.uncertain else None
+        if sid is None:
+            sid = sms.send(message.to_phone, message.body)
+    except sms.SmsPermanent as exc:
+        _fail(message, worker, exc.reason)
+        return "failed"
+    except sms.SmsTransient as exc:
+        if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            _fail(message, worker, f"gave up after {attempts} attempts: {exc.reason}", uncertain=exc.maybe_sent)
+            return "failed"
+        retry_at = now() + backoff(attempts)
+        db.session.execute(_mine(message_id, worker).values(
+            status=MessageStatus.PENDING, not_before=retry_at, uncertain=message.uncertain or exc.maybe_sent,
+            last_error=exc.reason, **_RELEASE))
+        db.session.commit()
+        return "retried"
+    try:
+        recorded = db.session.execute(_mine(message_id, worker).values(
+            status=MessageStatus.SENT, provider_sid=sid, sent_at=now(), uncertain=False, last_error=None,
+            **_RELEASE))
+        db.session.commit()
+    except IntegrityError:  # another dispatcher recorded this SID first
+        db.session.rollback()
+        return None
+    if recorded.rowcount != 1:
+        log.warning("outbox lease lost while sending", extra={"message_id": message_id})
+        return None
+    return "sent"
+
+
+def _already_sent(message: OutboundMessage) -> str | None:
+    """Twilio's SID for this text if an earlier attempt reached it (never a SID already recorded
+    for another row: two identical texts to one number are two messages)."""
+    since = message.created_at - timedelta(minutes=5)
+    taken = set(db.session.scalars(select(OutboundMessage.provider_sid).where(
+        OutboundMessage.to_phone == message.to_phone, OutboundMessage.provider_sid.is_not(None),
+        OutboundMessage.sent_at >= since)))
+    return sms.find_sent(message.to_phone, message.body, since, exclude=taken)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: base * 2^(attempts-1), capped, plus up to 10% jitter."""
+    cfg = current_app.config
+    delay = min(float(cfg["OUTBOX_BACKOFF_MAX_SECONDS"]), float(cfg["OUTBOX_BACKOFF_SECONDS"]) * 2 ** (attempts - 1))
+    return timedelta(seconds=delay * (1 + random.uniform(0, 0.1)))
+
+
+def _fail(message: OutboundMessage, worker: str, reason: str, *, uncertain: bool = False) -> None:
+    db.session.execute(_mine(message.id, worker).values(status=MessageStatus.FAILED, last_error=reason[:200],
+                                                        uncertain=message.uncertain or uncertain, **_RELEASE))
+    if message.patient_id is not None and message.priority is not MessagePriority.STAFF:
+        db.session.add(ClinicalAlert(kind="message_undeliverable", urgency="routine", recipient="on_call_physician",
+                                     patient_id=message.patient_id, summary=UNDELIVERABLE_SUMMARY))
+    else:
+        log.error("a text could not be delivered", extra={"message_id": message.id, "purpose": message.purpose})
+    db.session.commit()

@@ -1,0 +1,248 @@
+"""The SMS outbox against the local Twilio (the real twilio SDK over HTTP): sent exactly once
+through 5xx, 429, timeouts and a dispatcher that died after Twilio's 201; backoff; failures that
+alert; consent and quiet hours in the patient's own zone."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from telehealth.adapters import sms
+from telehealth.clock import now
+from telehealth.models import ClinicalAlert, MessagePriority, MessageStatus, OutboundMessage, SmsConsent
+from telehealth.services import outbox
+
+ON_CALL = "+13125550199"
+
+
+def unique_body(prefix: str = "Test text") -> str:
+    return f"{prefix} {uuid.uuid4().hex[:10]}"
+
+
+def opted_in(db, user, phone=None) -> SmsConsent:
+    consent = SmsConsent(user_id=user.id, phone_e164=phone or user.patient_profile.phone_e164, opted_in_at=now(),
+                         wording="I agree.", wording_version="test")
+    db.session.add(consent)
+    db.session.commit()
+    return consent
+
+
+def reload(db, message: OutboundMessage) -> OutboundMessage:
+    return db.session.get(OutboundMessage, message.id, populate_existing=True)
+
+
+@pytest.fixture
+def fast_retries(app, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_BACKOFF_SECONDS", 0)
+
+
+def staff_text(db, body: str, **kw) -> OutboundMessage:
+    message = outbox.enqueue(ON_CALL, body, "alert", priority=MessagePriority.STAFF, **kw)
+    db.session.commit()
+    return message
+
+
+def test_a_text_is_sent_once_and_its_sid_recorded(db, twilio):
+    body = unique_body()
+    message = staff_text(db, body)
+    counts = outbox.dispatch_due("w1")
+    assert counts["sent"] == 1
+    received = twilio.messages(body=body)
+    assert len(received) == 1 and received[0]["to"] == ON_CALL
+    message = reload(db, message)
+    assert message.status is MessageStatus.SENT and message.provider_sid == received[0]["sid"]
+    assert message.attempts == 1 and message.lease_owner is None and not message.uncertain
+    assert outbox.dispatch_due("w1")["claimed"] == 0  # nothing left: sent once
+    assert len(twilio.messages(body=body)) == 1
+
+
+@pytest.mark.parametrize("fault, uncertain", [("500", True), ("429", False)])
+def test_a_transient_error_is_retried_and_the_text_sent_once(db, twilio, fast_retries, fault, uncertain):
+    body = unique_body()
+    message = staff_text(db, body)
+    twilio.fault(fault, 1)
+    assert outbox.dispatch_due("w1")["retried"] == 1
+    message = reload(db, message)
+    assert message.status is MessageStatus.PENDING and message.uncertain is uncertain
+    assert message.last_error and body not in message.last_error
+    assert outbox.dispatch_due("w1")["sent"] == 1
+    assert len(twilio.messages(body=body)) == 1
+    assert reload(db, message).attempts == 2
+
+
+def test_a_timeout_after_twilio_took_the_text_is_not_sent_again(db, twilio, fast_retries):
+    body = unique_body()
+    message = staff_text(db, body)
+    twilio.fault("timeout", 1)  # the fake keeps the message, then answers too late
+    assert outbox.dispatch_due("w1")["retried"] == 1
+    assert reload(db, message).uncertain is True
+    assert outbox.dispatch_due("w1")["sent"] == 1
+    received = twilio.messages(body=body)
+    assert len(received) == 1, received
+    assert reload(db, message).provider_sid == received[0]["sid"]
+
+
+def test_a_permanent_refusal_fails_at_once_and_alerts_without_phi(db, twilio, create_user):
+    patient = create_user("patient")
+    message = outbox.enqueue("+12125550123", unique_body(), "crisis_reply", priority=MessagePriority.CRISIS,
+                             patient_id=patient.id)
+    db.session.commit()
+    twilio.fault("400", 1)
+    assert outbox.dispatch_due("w1")["failed"] == 1
+    message = reload(db, message)
+    assert message.status is MessageStatus.FAILED and message.attempts == 1 and "21211" in message.last_error
+    alert = db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.patient_id == patient.id))
+    assert alert.kind == "message_undeliverable" and alert.urgency == "routine"
+    assert alert.summary == "A text to the patient could not be delivered."
+
+
+def test_it_gives_up_after_the_maximum_attempts(app, db, twilio, create_user, fast_retries, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 3)
+    patient = create_user("patient")
+    message = outbox.enqueue("+12125550124", unique_body(), "crisis_reply", priority=MessagePriority.CRISIS,
+                             patient_id=patient.id)
+    db.session.commit()
+    twilio.fault("429", 10)
+    assert [outbox.dispatch_due("w1")["retried"], outbox.dispatch_due("w1")["retried"]] == [1, 1]
+    assert outbox.dispatch_due("w1")["failed"] == 1
+    message = reload(db, message)
+    assert message.status is MessageStatus.FAILED and message.attempts == 3 and "gave up" in message.last_error
+    assert db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.patient_id == patient.id)) is not None
+    assert twilio.messages(body=message.body) == []
+
+
+def test_a_dispatcher_killed_after_twilios_201_does_not_cause_a_second_send(db, twilio):
+    """The dead dispatcher sent the text and died before recording it: its row is `sending` under
+    a lease that runs out; the next dispatcher finds the text in Twilio's log and records it."""
+    body = unique_body()
+    message = staff_text(db, body)
+    sid = sms.send(ON_CALL, body)  # what the dead dispatcher got through
+    message.status, message.lease_owner, message.attempts = MessageStatus.SENDING, "dead-host:4242", 1
+    message.lease_until = now() - timedelta(seconds=1)
+    db.session.commit()
+    counts = outbox.dispatch_due("w2")
+    assert counts["sent"] == 1
+    assert [m["sid"] for m in twilio.messages(body=body)] == [sid]
+    message = reload(db, message)
+    assert message.status is MessageStatus.SENT and message.provider_sid == sid and message.attempts == 2
+
+
+def test_two_identical_texts_are_two_messages(db, twilio):
+    """Recovery never takes another row's SID: an uncertain row whose text never arrived is sent."""
+    body = unique_body()
+    first = staff_text(db, body)
+    outbox.dispatch_due("w1")
+    second = staff_text(db, body)
+    second.uncertain = True
+    db.session.commit()
+    outbox.dispatch_due("w1")
+    assert len(twilio.messages(body=body)) == 2
+    assert reload(db, first).provider_sid != reload(db, second).provider_sid
+
+
+def test_backoff_doubles_from_the_base_with_jitter_and_a_cap(app, db, twilio, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_BACKOFF_SECONDS", 30)
+    monkeypatch.setitem(app.config, "OUTBOX_BACKOFF_MAX_SECONDS", 100)
+    body = unique_body()
+    message = staff_text(db, body)
+    twilio.fault("500", 3)
+    expected = [30, 60, 100]  # the third is capped
+    at = now()
+    for waited in expected:
+        with time_machine.travel(at, tick=True):
+            assert outbox.dispatch_due("w1")["retried"] == 1
+            message = reload(db, message)
+            delay = (message.not_before - at).total_seconds()
+            assert waited <= delay <= waited * 1.1 + 1, (waited, delay)
+            assert outbox.dispatch_due("w1")["claimed"] == 0  # not due before its time
+        at = message.not_before + timedelta(seconds=1)
+    with time_machine.travel(at, tick=True):
+        assert outbox.dispatch_due("w1")["sent"] == 1
+    assert len(twilio.messages(body=body)) == 1
+
+
+def test_dedupe_key_makes_enqueue_idempotent(db):
+    first = outbox.enqueue(ON_CALL, "one", "alert", priority="staff", dedupe_key="test:1")
+    db.session.commit()
+    again = outbox.enqueue(ON_CALL, "one", "alert", priority="staff", dedupe_key="test:1")
+    assert again.id == first.id
+    assert len(db.session.scalars(select(OutboundMessage).where(OutboundMessage.dedupe_key == "test:1")).all()) == 1
+
+
+def test_bodies_are_short(db):
+    with pytest.raises(ValueError):
+        outbox.enqueue(ON_CALL, "x" * 321, "alert", priority="staff")
+    outbox.enqueue(ON_CALL, "x" * 320, "alert", priority="staff")
+
+
+# --------------------------------------------------------------------------- consent and quiet hours
+
+# 03:00 UTC on 15 January: 22:00 in New York (quiet), 19:00 in Los Angeles (day).
+EVENING = datetime(2026, 1, 15, 3, 0, tzinfo=timezone.utc)
+
+
+def test_quiet_hours_hold_routine_texts_until_8_in_the_patients_zone(db, create_user):
+    new_york = create_user("patient", time_zone="America/New_York", phone="+12125550161")
+    los_angeles = create_user("patient", time_zone="America/Los_Angeles", phone="+13105550162")
+    opted_in(db, new_york)
+    opted_in(db, los_angeles)
+    with time_machine.travel(EVENING, tick=False):
+        ny = outbox.enqueue("+12125550161", "Reminder", "appointment_reminder", priority="routine",
+                            patient_id=new_york.id)
+        la = outbox.enqueue("+13105550162", "Reminder", "appointment_reminder", priority="routine",
+                            patient_id=los_angeles.id)
+        crisis = outbox.enqueue("+12125550161", "Call 988", "crisis_reply", priority="crisis", patient_id=new_york.id)
+        reply = outbox.enqueue("+12125550161", "Got it", "reply", priority="reply", patient_id=new_york.id)
+        staff = outbox.enqueue(ON_CALL, "Alert", "alert", priority="staff")
+    assert ny.not_before == datetime(2026, 1, 15, 13, 0, tzinfo=timezone.utc)  # 8:00 EST
+    assert la.not_before == EVENING
+    assert crisis.not_before == reply.not_before == staff.not_before == EVENING
+    # Before 8:00 the same day: held until that morning.
+    with time_machine.travel(datetime(2026, 1, 15, 11, 30, tzinfo=timezone.utc), tick=False):  # 6:30 EST
+        early = outbox.enqueue("+12125550161", "Reminder", "appointment_reminder", priority="routine",
+                               patient_id=new_york.id)
+    assert early.not_before == datetime(2026, 1, 15, 13, 0, tzinfo=timezone.utc)
+
+
+def test_quiet_hours_are_checked_again_at_dispatch(db, create_user):
+    los_angeles = create_user("patient", time_zone="America/Los_Angeles", phone="+13105550163")
+    opted_in(db, los_angeles)
+    with time_machine.travel(EVENING, tick=False):  # 19:00 in Los Angeles: due now
+        message = outbox.enqueue("+13105550163", "Reminder", "appointment_reminder", priority="routine",
+                                 patient_id=los_angeles.id)
+        db.session.commit()
+    with time_machine.travel(EVENING + timedelta(hours=3), tick=False):  # 22:00 there: held
+        assert outbox.dispatch_due("w1")["held"] == 1
+    message = reload(db, message)
+    assert message.status is MessageStatus.PENDING and message.attempts == 0
+    assert message.not_before == datetime(2026, 1, 15, 16, 0, tzinfo=timezone.utc)  # 8:00 PST
+
+
+def test_texts_are_suppressed_without_opt_in_and_after_opt_out(db, create_user):
+    patient = create_user("patient", phone="+12125550171")
+    routine = outbox.enqueue("+12125550171", "Hello", "appointment_reminder", priority="routine",
+                             patient_id=patient.id)
+    assert routine.status is MessageStatus.SUPPRESSED and routine.last_error == "not opted in"
+    consent = opted_in(db, patient)
+    consent.opted_out_at, consent.opt_out_keyword = now(), "STOP"
+    db.session.commit()
+    reply = outbox.enqueue("+12125550171", "Thanks", "reply", priority="reply", patient_id=patient.id)
+    assert reply.status is MessageStatus.SUPPRESSED and reply.last_error == "opted out"
+    crisis = outbox.enqueue("+12125550171", "Call 988", "crisis_reply", priority="crisis", patient_id=patient.id)
+    assert crisis.status is MessageStatus.PENDING
+
+
+def test_an_opt_out_before_dispatch_suppresses_the_text(db, create_user):
+    patient = create_user("patient", phone="+12125550172")
+    consent = opted_in(db, patient)
+    with time_machine.travel(datetime(2026, 1, 15, 17, 0, tzinfo=timezone.utc), tick=False):
+        message = outbox.enqueue("+12125550172", "Hello", "appointment_reminder", priority="routine",
+                                 patient_id=patient.id)
+        db.session.commit()
+        consent.opted_out_at = now()
+        db.session.commit()
+        assert outbox.dispatch_due("w1")["suppressed"] == 1
+    assert reload(db, message).status is MessageStatus.SUPPRESSED
