@@ -86,6 +86,8 @@ class Config:
 
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     CLINIC_NAME = _env("CLINIC_NAME", "Telehealth Ketamine Program")  # on receipts and superbills
+    # The name texts go out under: it must say nothing clinical (checked at start-up), unlike CLINIC_NAME.
+    SMS_PROGRAM_NAME = _env("SMS_PROGRAM_NAME", "Telehealth Care")
     MAIL_BACKEND = _env("MAIL_BACKEND", "outbox")  # outbox | smtp
     MAIL_FROM = _env("MAIL_FROM", "care@telehealth.example")
     SMTP_HOST = _env("SMTP_HOST", "127.0.0.1")

@@ -28,6 +28,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from telehealth.policy import validate_policy_overrides
 
     validate_policy_overrides(app.config.get("CLINICAL_POLICY") or {})
+    _validate_sms_program_name(app.config["SMS_PROGRAM_NAME"])
 
     from telehealth import crypto
     from telehealth.logs import configure_logging, init_request_logging
@@ -113,3 +114,14 @@ def _sqlite_begin(conn):
     # busy_timeout, instead of failing with "database is locked" when the second tries to write.
     if conn.dialect.name == "sqlite" and conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _validate_sms_program_name(name: str) -> None:
+    """Every text starts with this name, so it must say nothing clinical (no drug, no diagnosis)."""
+    from config import ConfigError
+    from telehealth.services.message_content import ClinicalContentError, check_sms_body
+
+    try:
+        check_sms_body(f"{name}: reply STOP to opt out.")
+    except ClinicalContentError as exc:
+        raise ConfigError(f"SMS_PROGRAM_NAME must say nothing clinical in a text ({exc})") from None

@@ -76,8 +76,29 @@ def _shipment_notices() -> int:
     return notifications.enqueue_shipment_notices()
 
 
+def _check_ins() -> dict[str, int]:
+    from telehealth.services import check_in_messages
+
+    return check_in_messages.sweep()
+
+
+def _sla_watch() -> dict[str, int]:
+    from telehealth.services import sla_watch
+
+    return sla_watch.flag_breaches()
+
+
+def _pharmacy_reconcile() -> dict[str, int]:
+    from telehealth.services import shipments
+
+    return shipments.reconcile_pharmacy()
+
+
 # In registry order: producers first, so `--once` sends what they enqueued.
 JOBS: list[Job] = [
+    Job("check_ins", _check_ins, 60),
+    Job("sla_watch", _sla_watch, 300),
+    Job("pharmacy_reconcile", _pharmacy_reconcile, 60),
     Job("clinical_alerts", _clinical_alerts, 10),
     Job("appointment_reminders", _reminders, 60),
     Job("shipment_notices", _shipment_notices, 60),

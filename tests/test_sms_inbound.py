@@ -173,7 +173,7 @@ def test_help_names_the_program_frequency_rates_and_support(client, app, db, sub
     post_sms(client, app, "+12125550181", "help")  # answered even after STOP, as carriers require
     answer = texts_to(db, "+12125550181")[-1]
     assert answer.purpose == "help" and answer.status is MessageStatus.PENDING
-    assert app.config["CLINIC_NAME"] in answer.body and "Msg & data rates may apply" in answer.body
+    assert app.config["SMS_PROGRAM_NAME"] in answer.body and "Msg & data rates may apply" in answer.body
     assert app.config["SMS_SUPPORT_CONTACT"] in answer.body and "msgs/week" in answer.body
     assert len(answer.body) <= 320
 

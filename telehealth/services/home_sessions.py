@@ -458,6 +458,22 @@ def check_ins_needing_action(at: datetime, limit: int = 200) -> dict[str, list[C
             "escalate": rows(CheckIn.status == CheckInStatus.REMINDED, CheckIn.reminded_at <= at - wait)}
 
 
+def mark_missed_sessions(at: datetime, limit: int = 200) -> int:
+    """Sessions never started `missed_session_after_hours` after their time become missed, and their
+    open check-ins expire (nobody is asked how a session that did not happen went). In the caller's
+    transaction."""
+    cutoff = at - timedelta(hours=current_policy().missed_session_after_hours)
+    sessions = list(db.session.scalars(select(HomeSession).where(
+        HomeSession.status == SessionStatus.SCHEDULED, HomeSession.scheduled_for <= cutoff)
+        .order_by(HomeSession.scheduled_for).limit(limit).with_for_update(skip_locked=True)))
+    for session in sessions:
+        session.miss(at)
+        for check_in in session.check_ins:
+            if check_in.is_open:
+                check_in.expire()
+    return len(sessions)
+
+
 def mark_prompted(check_in: CheckIn, at: datetime) -> None:
     check_in.prompt(at)
 

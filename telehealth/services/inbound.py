@@ -4,8 +4,9 @@
 nothing), then: a STOP word (the whole message, case and spaces ignored) opts the number out at
 once, cancels its pending texts except crisis ones, and confirms once; START, UNSTOP or YES resume
 a recorded opt-in; HELP answers with the program, message frequency, rates and the support
-contact. Any other text from a patient's number goes to `route_reply(user, inbound)`; an unknown
-number gets a polite generic answer. Every answer goes through the outbox with priority `reply`.
+contact. Crisis words in any other text (from anyone) get 988 and 911 at once and page the on-call
+physician. Any other text from a patient's number goes to `route_reply(user, inbound)` (their
+check-in answer); an unknown number gets a polite generic answer. Every answer goes through the outbox with priority `reply`.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from telehealth.errors import Forbidden
 from telehealth.extensions import db
 from telehealth.models.accounts import PatientProfile, Role, User
 from telehealth.models.messaging import InboundMessage, MessagePriority, SmsConsent
-from telehealth.services import audit, outbox
+from telehealth.services import audit, check_in_messages, outbox, reply_parsing
 from telehealth.services.sms_consent import FREQUENCY
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
@@ -54,6 +55,8 @@ def handle(message_sid: str, from_phone: str, body: str) -> str:
     except IntegrityError:  # the same delivery, racing
         return "duplicate"
     word = keyword(body)
+    if word == "YES" and not _opted_out(from_phone):
+        word = ""  # YES resumes texts only after a STOP; otherwise it answers a check-in ("sitter here")
     if word in STOP_WORDS:
         inbound.handled_as = "keyword"
         _opt_out(from_phone, word, user)
@@ -64,6 +67,11 @@ def handle(message_sid: str, from_phone: str, body: str) -> str:
         inbound.handled_as = "keyword"
         outbox.enqueue(from_phone, help_text(), "help", priority=MessagePriority.REPLY,
                        patient_id=user.id if user else None)
+    elif reply_parsing.detect_crisis(body):
+        inbound.handled_as = "crisis"
+        check_in_messages.answer_crisis(from_phone, user, inbound)
+        if user is not None:  # still an answer to an open check-in ("chest pain" pauses treatment)
+            check_in_messages.route_reply(user, inbound, answer=False)
     elif user is not None:
         inbound.handled_as = "reply"
         route_reply(user, inbound)
@@ -74,25 +82,24 @@ def handle(message_sid: str, from_phone: str, body: str) -> str:
 
 
 def route_reply(user: User, inbound: InboundMessage) -> None:
-    """A patient's text that is not a carrier keyword. For now a polite acknowledgement; the
-    check-in module replaces this body (answers to check-ins, crisis words). Keep it one function."""
-    outbox.enqueue(inbound.from_phone, acknowledgement_text(), "reply_ack", priority=MessagePriority.REPLY,
-                   patient_id=user.id)
+    """A patient's text that is neither a carrier keyword nor a crisis: read in the context of their
+    open check-in (check_in_messages), else acknowledged."""
+    check_in_messages.route_reply(user, inbound)
+
+
+def _opted_out(phone: str) -> bool:
+    consent = outbox.consent_for(phone)
+    return consent is not None and consent.opted_out_at is not None
 
 
 def help_text() -> str:
     cfg = current_app.config
-    return (f"{cfg['CLINIC_NAME']}: appointment, shipment and check-in texts. {FREQUENCY}. Msg & data rates may "
+    return (f"{cfg['SMS_PROGRAM_NAME']}: appointment, shipment and check-in texts. {FREQUENCY}. Msg & data rates may "
             f"apply. Support: {cfg['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out. In an emergency call 911.")
 
 
-def acknowledgement_text() -> str:
-    return (f"{current_app.config['CLINIC_NAME']}: thanks, we got your message. Your care team replies in your "
-            "account. If you are in crisis, call or text 988; in an emergency call 911.")
-
-
 def unknown_sender_text() -> str:
-    return (f"{current_app.config['CLINIC_NAME']}: thanks for your message. We could not match this number to "
+    return (f"{current_app.config['SMS_PROGRAM_NAME']}: thanks for your message. We could not match this number to "
             f"an account. Support: {current_app.config['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out.")
 
 
@@ -117,14 +124,14 @@ def _opt_out(phone: str, word: str, user: User | None) -> None:
     db.session.flush()
     audit.record(None, "update", "sms_consent", consent.id, patient_id=consent.user_id, fields=["opted_out_at"])
     if not already:  # one confirmation, not one per STOP
-        outbox.enqueue(phone, f"{current_app.config['CLINIC_NAME']}: you are unsubscribed and will get no more "
+        outbox.enqueue(phone, f"{current_app.config['SMS_PROGRAM_NAME']}: you are unsubscribed and will get no more "
                               "texts. Reply START to resubscribe.", "opt_out_confirmation",
                        priority=MessagePriority.REPLY, patient_id=consent.user_id)
 
 
 def _opt_back_in(phone: str, user: User | None) -> None:
     consent = outbox.consent_for(phone)
-    clinic = current_app.config["CLINIC_NAME"]
+    clinic = current_app.config["SMS_PROGRAM_NAME"]
     if consent is None or consent.opted_in_at is None:
         outbox.enqueue(phone, f"{clinic}: to get texts from us, turn them on in your account settings.",
                        "opt_in_help", priority=MessagePriority.REPLY, patient_id=user.id if user else None)

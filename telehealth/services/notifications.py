@@ -14,7 +14,7 @@ from sqlalchemy import select
 from telehealth.clock import in_zone, now
 from telehealth.extensions import db
 from telehealth.models.accounts import User
-from telehealth.models.alerts import AlertStatus, ClinicalAlert
+from telehealth.models.alerts import PHYSICIAN_RECIPIENTS, AlertStatus, ClinicalAlert
 from telehealth.models.messaging import MessagePriority
 from telehealth.models.scheduling import Appointment, AppointmentStatus, Reminder
 from telehealth.models.shipments import Shipment, ShipmentNotice
@@ -31,7 +31,7 @@ def _phone(user: User | None) -> str | None:
 def reminder_text(appointment: Appointment, zone: str) -> str:
     local = in_zone(appointment.starts_at, zone)
     when = f"{local:%a, %b} {local.day} at {local:%I:%M %p}".replace(" 0", " ") + f" {local.tzname()}"
-    return (f"{current_app.config['CLINIC_NAME']}: reminder of your appointment on {when}. "
+    return (f"{current_app.config['SMS_PROGRAM_NAME']}: reminder of your appointment on {when}. "
             "Details and the video link are in your account.")
 
 
@@ -61,7 +61,7 @@ def enqueue_due_reminders() -> int:
 
 
 def shipment_text(notice: ShipmentNotice, shipment: Shipment) -> str:
-    clinic = current_app.config["CLINIC_NAME"]
+    clinic = current_app.config["SMS_PROGRAM_NAME"]
     if notice.kind == "delivered":
         return f"{clinic}: your package has been delivered."
     link = shipment.tracking_url
@@ -92,21 +92,32 @@ def alert_text(alert: ClinicalAlert) -> str:
     return "An alert for a patient is waiting: log in to review."
 
 
-def deliver_clinical_alerts() -> int:
-    """Pending clinical alerts become staff texts to the on-call phone, then count as delivered.
-    (Physician profiles hold no phone number yet, so the care team is reached through on-call.)"""
+def page_on_call(alert: ClinicalAlert) -> bool:
+    """Queue the staff text for one alert and mark it delivered, in the caller's transaction; a
+    crisis pages this way at once, so the next dispatcher tick sends it. False without ON_CALL_PHONE
+    (the alert stays pending and the sweep complains)."""
     on_call = current_app.config.get("ON_CALL_PHONE")
     if not on_call:
-        pending = db.session.scalar(select(ClinicalAlert.id).where(ClinicalAlert.status == AlertStatus.PENDING)
-                                    .limit(1))
-        if pending is not None:
+        return False
+    outbox.enqueue(on_call, alert_text(alert), "alert", priority=MessagePriority.STAFF,
+                   dedupe_key=f"alert:{alert.id}:on_call")
+    alert.status, alert.delivered_at = AlertStatus.DELIVERED, now()
+    return True
+
+
+def deliver_clinical_alerts() -> int:
+    """Pending clinical alerts become staff texts to the on-call phone, then count as delivered.
+    (Physician profiles hold no phone number yet, so the care team is reached through on-call.)
+    Ops alerts (a late shipment) are read on the ops board, never paged to a physician."""
+    pending = (select(ClinicalAlert).where(ClinicalAlert.status == AlertStatus.PENDING,
+                                           ClinicalAlert.recipient.in_(PHYSICIAN_RECIPIENTS))
+               .order_by(ClinicalAlert.urgency.desc(), ClinicalAlert.id).limit(BATCH))
+    if not current_app.config.get("ON_CALL_PHONE"):
+        if db.session.scalar(pending.with_only_columns(ClinicalAlert.id)) is not None:
             log.error("clinical alerts are waiting and ON_CALL_PHONE is not set")
         return 0
-    alerts = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.status == AlertStatus.PENDING)
-                                .order_by(ClinicalAlert.urgency.desc(), ClinicalAlert.id).limit(BATCH)).all()
+    alerts = db.session.scalars(pending.with_for_update(skip_locked=True)).all()
     for alert in alerts:
-        outbox.enqueue(on_call, alert_text(alert), "alert", priority=MessagePriority.STAFF,
-                       dedupe_key=f"alert:{alert.id}:on_call")
-        alert.status, alert.delivered_at = AlertStatus.DELIVERED, now()
+        page_on_call(alert)
     db.session.commit()
     return len(alerts)

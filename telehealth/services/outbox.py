@@ -43,6 +43,7 @@ from telehealth.extensions import db
 from telehealth.models.accounts import User
 from telehealth.models.alerts import ClinicalAlert
 from telehealth.models.messaging import MessagePriority, MessageStatus, OutboundMessage, SmsConsent
+from telehealth.services.message_content import check_sms_body
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +58,20 @@ _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 # ----------------------------------------------------------------------------- enqueue
 
 
-def _check_body(body: str) -> None:
-    """Every body passes here before it is stored. Length only for now; a later module lints the
-    words (nothing clinical) in this one place."""
+def _check_body(body: str, priority: MessagePriority) -> None:
+    """Every body passes here before it is stored: short, and nothing clinical (no drug names, no
+    diagnoses; message_content). The official crisis lines may be named in answers to a person."""
     if not body or len(body) > MAX_BODY_LENGTH:
         raise ValueError(f"a text body must be 1 to {MAX_BODY_LENGTH} characters")
+    check_sms_body(body, allow_crisis_resources=priority in (MessagePriority.CRISIS, MessagePriority.REPLY))
 
 
 def enqueue(to: str, body: str, purpose: str, *, priority: MessagePriority | str, patient_id: int | None = None,
             not_before: datetime | None = None, dedupe_key: str | None = None) -> OutboundMessage:
     """Add a text to the outbox in the current transaction (the caller commits) and return its row.
     With `dedupe_key`, a second call returns the first row and adds nothing."""
-    _check_body(body)
     priority = MessagePriority(priority)
+    _check_body(body, priority)
     if not _E164.match(to or ""):
         raise ValueError("a text goes to an E.164 number")
     if dedupe_key is not None:

@@ -552,7 +552,8 @@ _SITTER_YES = tuple(_phrase(p) for p in (
     "here", "present", "arrived"))
 
 
-def _sitter(text: str) -> bool | None:
+def parse_sitter(text: str) -> bool | None:
+    """Whether the text says the sitter is present (True), absent (False), or neither/both (None)."""
     words = _words(_fold(text))
     taken = [False] * len(words)
     said_no = said_yes = False
@@ -594,4 +595,4 @@ def parse_pre_session(text: str) -> PreSessionReply | ParseError:
     if not (SYSTOLIC_RANGE[0] <= systolic <= SYSTOLIC_RANGE[1] and DIASTOLIC_RANGE[0] <= diastolic <= DIASTOLIC_RANGE[1]
             and systolic > diastolic):
         return ParseError("implausible_reading", HINT_CHECK_READING)
-    return PreSessionReply(systolic, diastolic, _sitter(rest))
+    return PreSessionReply(systolic, diastolic, parse_sitter(rest))

@@ -17,14 +17,14 @@ FREQUENCY = "Up to 10 msgs/week"
 
 
 def wording(phone: str) -> str:
-    clinic = current_app.config["CLINIC_NAME"]
+    clinic = current_app.config["SMS_PROGRAM_NAME"]
     return (f"I agree to receive automated text messages from {clinic} at {phone} about appointments, "
             f"shipments and session check-ins. {FREQUENCY}. Msg & data rates may apply. Consent is not a "
             "condition of purchase. Reply STOP to stop, HELP for help.")
 
 
 def confirmation_text() -> str:
-    clinic = current_app.config["CLINIC_NAME"]
+    clinic = current_app.config["SMS_PROGRAM_NAME"]
     return (f"{clinic}: you are signed up for texts about appointments, shipments and check-ins. "
             f"{FREQUENCY}. Msg & data rates may apply. Reply HELP for help, STOP to opt out.")
 

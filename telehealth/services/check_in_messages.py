@@ -1,0 +1,254 @@
+"""At-home session check-ins by SMS: the prompts, the second prompt, the escalation, and the
+patient's replies read in the context of their open check-in.
+
+The rules of a session (gates, blood-pressure bands, grading of side effects, pauses) live in
+`home_sessions` and `session_gates`; this module only turns them into texts and back. Every text
+goes through the outbox with a dedupe key, every alert through `alerts.raise_once`, and each
+check-in row is claimed under a lock before it moves, so two scheduler processes never send a
+prompt twice nor raise two alerts for one silence.
+
+Timeline of a check-in (policy: `check_in_reprompt_hours`, 2 h by default): prompted when due (a
+routine text, so held to 8:00-21:00 in the patient's zone, and the clock starts when it may go);
+no answer after 2 h, a second prompt; still none 2 h later, the care team is alerted (urgent after
+a session's post check-in, routine the next day) and, by policy, the sitter (or else the emergency
+contact) is asked to check on the patient. The check-in before a session is not escalated: without
+its reading the session simply cannot start.
+
+Texts say nothing clinical (checked by `message_content` in the outbox): "reading", not the name of
+a measurement; "session", never a drug.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from telehealth.clock import now
+from telehealth.errors import ServiceError
+from telehealth.extensions import db
+from telehealth.models.accounts import User
+from telehealth.models.home_sessions import TAKEN, BpBand, CheckIn, CheckInKind, CheckInStatus, HomeSession, SessionStatus
+from telehealth.models.messaging import InboundMessage, MessagePriority
+from telehealth.policy import current_policy
+from telehealth.services import audit, home_sessions, outbox, reply_parsing
+from telehealth.services.session_gates import evaluate_gates
+
+PROMPTS = {
+    CheckInKind.PRE: "{name}: time for your check-in. Reply with your reading like 128/82 and YES if your sitter "
+                     "is with you.",
+    CheckInKind.POST: "{name}: how are you feeling from 1 to 10, and any side effects? Reply like: 7 none",
+    CheckInKind.NEXT_DAY: "{name}: good morning. Reply with your mood 1-10, your sleep 1-10 and any side effects, "
+                          "like: 7 6 none",
+}
+REMINDER_PREFIX = "Reminder: "
+
+GO = ("GO: all checks passed. You may begin when ready. Keep your sitter with you, and no driving until "
+      "tomorrow.")
+NOT_YET = "Not yet: {missing}. Reply again when ready."
+NO_GO = ("NO-GO for today: your reading is above the safe range for a session. Your care team has been told. "
+         "Please rest and try another day.")
+URGENT = ("NO-GO: your reading is very high. Please get urgent care now. If you have chest pain, a severe "
+          "headache or trouble speaking, call 911.")
+THANKS = "Thank you for checking in."
+REVIEW = "Thank you. A physician will review what you told us. Reply to this text if it gets worse."
+SERIOUS = ("What you told us needs attention now. If it is happening now, your sitter should call 911. A "
+           "physician has been alerted and will contact you.")
+CRISIS_REPLY = ("If you are in danger call 911. Call or text 988 (Suicide & Crisis Lifeline) or text HOME to "
+                "741741. A clinician has been alerted and will contact you.")
+SITTER_ASK = ("{program}: {first} asked us to contact you. They have not answered our check-in. Please check on "
+              "them; if they need urgent help, call 911.")
+
+# What a failing gate asks of the patient, in words fit for a text (the reasons are in the app).
+GATE_ASKS = {"sitter": "reply YES when your sitter is with you",
+             "blood_pressure": "send a new reading like 128/82"}
+
+
+def program_name() -> str:
+    return current_app.config["SMS_PROGRAM_NAME"]
+
+
+def _claim(check_in_id: int, status: CheckInStatus) -> CheckIn | None:
+    """The check-in, locked, if it is still in `status` (another scheduler may have moved it)."""
+    return db.session.scalar(select(CheckIn).where(CheckIn.id == check_in_id, CheckIn.status == status)
+                             .with_for_update(skip_locked=True))
+
+
+def sweep() -> dict[str, int]:
+    """The scheduler's check-in job: sessions never started become missed, then prompt what is
+    due, prompt again, escalate silence."""
+    at = now()
+    counts = {"missed": home_sessions.mark_missed_sessions(at), "prompted": 0, "reminded": 0, "escalated": 0}
+    db.session.commit()
+    todo = home_sessions.check_ins_needing_action(at)
+    db.session.commit()
+    for row in todo["prompt"]:
+        check_in = _claim(row.id, CheckInStatus.PENDING)
+        if check_in is not None and check_in.kind is not CheckInKind.PRE and check_in.session.status not in TAKEN:
+            pass  # how a session went is asked only once it has started; missed ones expire
+        elif check_in is not None:
+            message = _text_patient(check_in, PROMPTS[check_in.kind], "prompt")
+            # the wait for an answer starts when the text may go (quiet hours may hold it)
+            home_sessions.mark_prompted(check_in, max(at, message.not_before) if message else at)
+            counts["prompted"] += 1
+        db.session.commit()
+    for row in todo["remind"]:
+        check_in = _claim(row.id, CheckInStatus.PROMPTED)
+        if check_in is not None:
+            message = _text_patient(check_in, REMINDER_PREFIX + PROMPTS[check_in.kind], "remind")
+            home_sessions.mark_reminded(check_in, max(at, message.not_before) if message else at)
+            counts["reminded"] += 1
+        db.session.commit()
+    for row in todo["escalate"]:
+        check_in = _claim(row.id, CheckInStatus.REMINDED)
+        if check_in is not None:
+            counts["escalated"] += _escalate(check_in, at)
+        db.session.commit()
+    return counts
+
+
+def _text_patient(check_in: CheckIn, template: str, step: str):
+    patient = db.session.get(User, check_in.session.patient_id)
+    phone = patient.patient_profile.phone_e164 if patient.patient_profile else None
+    if not phone:
+        return None
+    return outbox.enqueue(phone, template.format(name=program_name()), f"check_in_{step}",
+                          priority=MessagePriority.ROUTINE, patient_id=patient.id,
+                          dedupe_key=f"check_in:{check_in.id}:{step}")
+
+
+def _escalate(check_in: CheckIn, at) -> int:
+    if check_in.kind is CheckInKind.PRE:
+        check_in.expire()  # no reading, no session: nothing to escalate
+        return 0
+    home_sessions.escalate_check_in(check_in, at)
+    session = check_in.session
+    patient = db.session.get(User, session.patient_id)
+    if current_policy().check_in_escalation_contacts_sitter:
+        contact = _contact_for(check_in, session, patient)
+        if contact:
+            outbox.enqueue(contact, SITTER_ASK.format(program=program_name(),
+                                                      first=patient.patient_profile.legal_first_name),
+                           "check_in_contact", priority=MessagePriority.CRISIS, patient_id=patient.id,
+                           dedupe_key=f"check_in:{check_in.id}:contact")
+    return 1
+
+
+def _contact_for(check_in: CheckIn, session: HomeSession, patient: User) -> str | None:
+    """After a session, its sitter; the next day (the sitter may have gone home), the emergency contact."""
+    emergency = (patient.patient_profile.emergency_contact or {}).get("phone")
+    if check_in.kind is CheckInKind.POST and session.sitter_phone:
+        return session.sitter_phone
+    return emergency or session.sitter_phone
+
+
+# ------------------------------------------------------------------ replies
+
+
+def answer_crisis(from_phone: str, user: User | None, inbound: InboundMessage) -> None:
+    """Crisis words in any text: 988 and 911 at once (a crisis text: any hour, even after STOP)
+    and an urgent alert paged to the on-call physician in the same transaction."""
+    from telehealth.services import crisis, notifications
+
+    outbox.enqueue(from_phone, CRISIS_REPLY, "crisis_reply", priority=MessagePriority.CRISIS,
+                   patient_id=user.id if user else None, dedupe_key=f"crisis_reply:{inbound.message_sid}")
+    who = "a patient" if user else f"an unknown number ({from_phone})"
+    alert = crisis.alert_on_call(f"Crisis words in a text from {who}.", patient_id=user.id if user else None)
+    db.session.flush()
+    notifications.page_on_call(alert)
+
+
+def route_reply(user: User, inbound: InboundMessage, *, answer: bool = True) -> None:
+    """A patient's text that is not a carrier keyword: the answer to their open check-in (the
+    soonest one already asked), or an acknowledgement. `answer=False` records without replying
+    (the crisis reply has already gone)."""
+    check_in = _open_check_in(user)
+    if check_in is None:
+        if answer:
+            _reply(user, inbound, _acknowledgement(), "reply_ack")
+        return
+    text = inbound.body or ""
+    if check_in.kind is CheckInKind.PRE:
+        reply = _answer_pre(user, check_in, text)
+    else:
+        reply = _answer_after(user, check_in, text)
+    if answer:
+        _reply(user, inbound, reply, f"check_in_answer_{check_in.kind.value}")
+
+
+def _acknowledgement() -> str:
+    return (f"{program_name()}: thanks, we got your message. Your care team replies in your account. If you are "
+            "in crisis, call or text 988; in an emergency call 911.")
+
+
+def _reply(user: User, inbound: InboundMessage, body: str, purpose: str) -> None:
+    outbox.enqueue(inbound.from_phone, body, purpose, priority=MessagePriority.REPLY, patient_id=user.id,
+                   dedupe_key=f"reply:{inbound.message_sid}")
+
+
+def _open_check_in(user: User) -> CheckIn | None:
+    asked = (CheckInStatus.PROMPTED, CheckInStatus.REMINDED, CheckInStatus.ESCALATED)
+    return next((c for c in home_sessions.open_check_ins(user) if c.status in asked), None)
+
+
+def _answer_pre(user: User, check_in: CheckIn, text: str) -> str:
+    parsed = reply_parsing.parse_pre_session(text)
+    session = check_in.session
+    if session.status is not SessionStatus.SCHEDULED:
+        return THANKS
+    if isinstance(parsed, reply_parsing.ParseError):
+        if parsed.code == "no_reading" and reply_parsing.parse_sitter(text) is True:
+            _confirm_sitter(user, session)
+            return _go_or_not(user, session)
+        return parsed.reply_hint
+    try:
+        _, band, _ = home_sessions.record_blood_pressure(user, session.id, parsed.systolic, parsed.diastolic, "sms")
+    except ServiceError:  # its words may be clinical: the app says why
+        return "We could not take that reading. Please open your account to see why."
+    if parsed.sitter_present:
+        _confirm_sitter(user, session)
+    check_in = db.session.get(CheckIn, check_in.id, with_for_update=True, populate_existing=True)
+    if check_in.is_open:
+        check_in.answer({"systolic": parsed.systolic, "diastolic": parsed.diastolic,
+                         "sitter_present": parsed.sitter_present, "source": "sms"}, now())
+        audit.record(user, "update", "check_in", check_in.id, patient_id=user.id, fields=["status", "answers"])
+        db.session.commit()
+    if band is BpBand.URGENT:
+        return URGENT
+    if band is BpBand.NO_GO:
+        return NO_GO
+    return _go_or_not(user, session)
+
+
+def _confirm_sitter(user: User, session: HomeSession) -> None:
+    if session.sitter_confirmed_at is None:
+        home_sessions.confirm_sitter(user, session.id)
+
+
+def _go_or_not(user: User, session: HomeSession) -> str:
+    gates = evaluate_gates(user, db.session.get(HomeSession, session.id), now())
+    failing = [g for g in gates if not g.ok]
+    if not failing:
+        return GO
+    asks = [GATE_ASKS[g.id] for g in failing if g.id in GATE_ASKS]
+    if len(asks) < len(failing):
+        asks.append("see your account for what is missing")
+    return NOT_YET.format(missing="; ".join(asks))
+
+
+def _answer_after(user: User, check_in: CheckIn, text: str) -> str:
+    parse = reply_parsing.parse_post_session if check_in.kind is CheckInKind.POST else reply_parsing.parse_next_day
+    parsed = parse(text)
+    if isinstance(parsed, reply_parsing.ParseError):
+        return parsed.reply_hint
+    named = [e.name for e in parsed.side_effects if e.name != "unrecognized"]
+    if len(named) < len(parsed.side_effects):
+        named.append(f"unrecognized: {text[:150]}")  # the physician reads the words themselves
+    answers = {"mood": parsed.mood, "side_effects": named}
+    if check_in.kind is CheckInKind.NEXT_DAY:
+        answers["sleep_quality"] = parsed.sleep
+    try:
+        _, worst, _ = home_sessions.record_check_in(user, answers, check_in_id=check_in.id, source="sms")
+    except ServiceError:
+        return "We could not record that. Please answer in your account."
+    if worst is None or worst.value == "mild":
+        return THANKS
+    return SERIOUS if worst.value == "serious" else REVIEW

@@ -1,0 +1,294 @@
+"""Check-ins by SMS: prompts when due, the patient's replies read in the context of the open
+check-in (GO / NO-GO, side effects), silence escalated with a moved clock, crisis words answered at
+once and paged, and nothing clinical in any text."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from telehealth.clock import now
+from telehealth.models import (
+    AlertStatus, BloodPressureReading, CheckIn, CheckInKind, CheckInStatus, ClinicalAlert, HomeSession,
+    MessagePriority, MessageStatus, OutboundMessage, SessionStatus, SmsConsent, TreatmentPause,
+)
+from telehealth.services import check_in_messages, home_sessions, outbox
+from telehealth.services.message_content import ClinicalContentError, check_sms_body
+from tests.sessions_support import START, ready
+from tests.test_sms_inbound import post_sms
+
+PHONE = "+12125550160"
+ON_CALL = "+13125550199"
+
+
+@pytest.fixture
+def clock(app, monkeypatch):
+    monkeypatch.setitem(app.config, "ON_CALL_PHONE", ON_CALL)
+    with time_machine.travel(START, tick=False) as traveller:  # 10:00 in New York
+        yield traveller
+
+
+@pytest.fixture
+def patient_session(db, create_user, clock):
+    """A ready patient who agreed to texts, with a session at 13:00 New York time today."""
+    ctx = ready(db, create_user)
+    ctx.patient.patient_profile.phone_e164 = PHONE
+    db.session.add(SmsConsent(user_id=ctx.patient.id, phone_e164=PHONE, opted_in_at=now(), wording="I agree.",
+                              wording_version="test"))
+    db.session.commit()
+    session = home_sessions.schedule_session(ctx.patient, now() + timedelta(hours=3), "Sam Sitter", "+12125550123")
+    return ctx, session
+
+
+def texts(db, phone=PHONE, purpose=None) -> list[OutboundMessage]:
+    query = select(OutboundMessage).where(OutboundMessage.to_phone == phone).order_by(OutboundMessage.id)
+    if purpose:
+        query = query.where(OutboundMessage.purpose == purpose)
+    return list(db.session.scalars(query))
+
+
+def check_in(db, session, kind) -> CheckIn:
+    db.session.expire_all()
+    return db.session.scalar(select(CheckIn).where(CheckIn.session_id == session.id, CheckIn.kind == kind))
+
+
+def last_reply(db) -> str:
+    return texts(db)[-1].body
+
+
+def prompt_pre(clock, session):
+    clock.move_to(session.scheduled_for - timedelta(minutes=60))
+    assert check_in_messages.sweep()["prompted"] == 1
+
+
+def test_the_pre_check_in_is_texted_when_due_once_and_a_reading_with_yes_is_a_go(client, app, db, patient_session,
+                                                                                 clock):
+    ctx, session = patient_session
+    clock.move_to(session.scheduled_for - timedelta(minutes=61))
+    assert check_in_messages.sweep()["prompted"] == 0  # not due yet
+    prompt_pre(clock, session)
+    assert check_in_messages.sweep() == {"missed": 0, "prompted": 0, "reminded": 0, "escalated": 0}  # once
+    [prompt] = texts(db, purpose="check_in_prompt")
+    assert "128/82" in prompt.body and prompt.priority is MessagePriority.ROUTINE
+    assert check_in(db, session, CheckInKind.PRE).status is CheckInStatus.PROMPTED
+
+    assert post_sms(client, app, PHONE, "bp 128 / 82, my sister is here").status_code == 200
+    assert last_reply(db).startswith("GO: all checks passed")
+    db.session.expire_all()
+    reading = db.session.scalar(select(BloodPressureReading).where(BloodPressureReading.session_id == session.id))
+    assert (reading.systolic, reading.diastolic, reading.source.value) == (128, 82, "sms")
+    assert db.session.get(HomeSession, session.id).sitter_confirmed_at is not None
+    assert check_in(db, session, CheckInKind.PRE).status is CheckInStatus.ANSWERED
+    # the gates now hold: the session starts
+    assert home_sessions.start_session(ctx.patient, session.id).status is SessionStatus.STARTED
+
+
+@pytest.mark.parametrize("reply, answer, kind, urgency", [
+    ("150/95 yes", check_in_messages.NO_GO, "bp_no_go", "routine"),
+    ("139/90 yes", check_in_messages.NO_GO, "bp_no_go", "routine"),
+    ("185 over 100, sitter here", check_in_messages.URGENT, "bp_urgent", "urgent"),
+    ("150/120 y", check_in_messages.URGENT, "bp_urgent", "urgent"),
+])
+def test_a_reading_out_of_range_is_a_no_go_and_the_physician_is_told(client, app, db, patient_session, clock,
+                                                                     reply, answer, kind, urgency):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, reply)
+    assert last_reply(db) == answer
+    [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.patient_id == ctx.patient.id)).all()
+    assert (alert.kind, alert.urgency) == (kind, urgency)
+
+
+def test_a_bare_yes_confirms_the_sitter_and_asks_for_the_reading_not_a_resubscribe(client, app, db, patient_session,
+                                                                                   clock):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, "YES")
+    assert last_reply(db) == "Not yet: send a new reading like 128/82. Reply again when ready."
+    db.session.expire_all()
+    assert db.session.get(HomeSession, session.id).sitter_confirmed_at is not None
+    assert texts(db, purpose="opt_in_confirmation") == []
+
+
+@pytest.mark.parametrize("reply", ["12882", "128.5/82 yes", "128/82 and 130/85", "it is fine"])
+def test_an_unreadable_reading_gets_a_hint_and_records_nothing(client, app, db, patient_session, clock, reply):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, reply)
+    assert "128/82" in last_reply(db) and not last_reply(db).startswith("GO")
+    assert db.session.scalar(select(func.count()).select_from(BloodPressureReading)) == 0
+    assert check_in(db, session, CheckInKind.PRE).status is CheckInStatus.PROMPTED
+
+
+def _started(client, app, db, clock, ctx, session):
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, "118/76 yes")
+    clock.move_to(session.scheduled_for)
+    home_sessions.start_session(ctx.patient, session.id)
+    clock.move_to(now() + timedelta(hours=2))
+    assert check_in_messages.sweep()["prompted"] == 1  # the post check-in
+
+
+def test_after_the_session_mood_and_side_effects_are_recorded(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "7, a bit nauseous")
+    assert last_reply(db) == check_in_messages.THANKS
+    answered = check_in(db, session, CheckInKind.POST)
+    assert answered.status is CheckInStatus.ANSWERED and answered.answers["mood"] == 7
+    assert [g["name"] for g in answered.answers["graded"]] == ["nausea"]
+
+
+def test_a_serious_side_effect_by_text_pauses_treatment_and_alerts(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "3 bleeding a lot")
+    assert last_reply(db) == check_in_messages.SERIOUS
+    assert db.session.scalar(select(func.count()).select_from(TreatmentPause)) == 1
+    urgent = db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "adverse_event"))
+    assert urgent.urgency == "urgent"
+
+
+def test_silence_gets_a_second_prompt_then_the_care_team_and_the_sitter(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    clock.move_to(now() + timedelta(hours=1, minutes=59))
+    assert check_in_messages.sweep()["reminded"] == 0
+    clock.move_to(now() + timedelta(minutes=1))
+    assert check_in_messages.sweep()["reminded"] == 1
+    assert texts(db, purpose="check_in_remind")[0].body.startswith("Reminder: ")
+    clock.move_to(now() + timedelta(hours=2))
+    assert check_in_messages.sweep()["escalated"] == 1
+    assert check_in_messages.sweep() == {"missed": 0, "prompted": 0, "reminded": 0, "escalated": 0}  # once
+    [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "check_in_unanswered")).all()
+    assert alert.urgency == "urgent"  # right after a session
+    [ask] = texts(db, phone="+12125550123")  # the sitter
+    assert ask.priority is MessagePriority.CRISIS and "check on them" in ask.body and "911" in ask.body
+    # a late answer is still taken
+    post_sms(client, app, PHONE, "6 none")
+    assert check_in(db, session, CheckInKind.POST).status is CheckInStatus.ANSWERED
+
+
+def test_a_session_never_started_asks_nothing_afterwards_and_becomes_missed(client, app, db, patient_session,
+                                                                           clock):
+    ctx, session = patient_session
+    clock.move_to(session.scheduled_for + timedelta(hours=2))
+    check_in_messages.sweep()
+    assert texts(db, purpose="check_in_prompt")[-1].body.startswith(app.config["SMS_PROGRAM_NAME"] + ": time for")
+    assert check_in(db, session, CheckInKind.POST).status is CheckInStatus.PENDING  # not asked
+    clock.move_to(session.scheduled_for + timedelta(hours=6))
+    assert check_in_messages.sweep()["missed"] == 1
+    db.session.expire_all()
+    assert db.session.get(HomeSession, session.id).status is SessionStatus.MISSED
+    assert {c.status for c in db.session.get(HomeSession, session.id).check_ins} == {CheckInStatus.EXPIRED}
+    assert len(texts(db, purpose="check_in_prompt")) == 1
+
+
+def test_an_unanswered_pre_check_in_is_not_escalated(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    clock.move_to(now() + timedelta(hours=4, minutes=1))
+    counts = check_in_messages.sweep()
+    assert counts["reminded"] + counts["escalated"] >= 1
+    check_in_messages.sweep()
+    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)) == 0
+    assert texts(db, phone="+12125550123") == []
+
+
+def test_a_prompt_due_at_night_waits_for_the_morning_and_so_does_the_reminder_clock(client, app, db,
+                                                                                    patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "7 none")
+    next_day = check_in(db, session, CheckInKind.NEXT_DAY)
+    next_day.due_at = START.replace(hour=3) + timedelta(days=1)  # 22:00 in New York
+    db.session.commit()
+    clock.move_to(next_day.due_at)
+    assert check_in_messages.sweep()["prompted"] == 1
+    [prompt] = texts(db, purpose="check_in_prompt")[-1:]
+    assert prompt.not_before == START.replace(hour=13) + timedelta(days=1)  # 8:00 in New York
+    clock.move_to(now() + timedelta(hours=3))  # 01:00: no reminder yet, the text has not even gone
+    assert check_in_messages.sweep()["reminded"] == 0
+
+
+@pytest.mark.parametrize("words", ["I want to die", "gonna kill myself", "i took too many", "cant breath"])
+def test_crisis_words_from_a_patient_get_988_and_911_and_page_on_call_at_once(client, app, db, patient_session,
+                                                                              clock, words):
+    ctx, session = patient_session
+    prompt_pre(clock, session)  # even in the middle of a check-in
+    post_sms(client, app, PHONE, words)
+    [reply] = texts(db, purpose="crisis_reply")
+    assert "988" in reply.body and "911" in reply.body and "741741" in reply.body
+    assert reply.priority is MessagePriority.CRISIS
+    alert = db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "crisis"))
+    assert alert.urgency == "urgent" and alert.patient_id == ctx.patient.id
+    assert alert.status is AlertStatus.DELIVERED  # paged in the same request: the next tick sends it
+    [page] = texts(db, phone=ON_CALL)
+    assert page.priority is MessagePriority.STAFF and "log in" in page.body
+    assert db.session.scalar(select(func.count()).select_from(BloodPressureReading)) == 0
+
+
+def test_crisis_words_from_an_unknown_or_opted_out_number_are_answered_too(client, app, db, clock):
+    post_sms(client, app, "+12125550177", "STOP")
+    post_sms(client, app, "+12125550177", "i want to end my life")
+    [reply] = texts(db, phone="+12125550177", purpose="crisis_reply")
+    assert reply.status is MessageStatus.PENDING  # not suppressed by the STOP
+    alert = db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "crisis"))
+    assert "+12125550177" in alert.summary  # the on-call physician can call back
+
+
+def test_crisis_words_in_a_check_in_answer_are_answered_as_a_crisis_and_still_recorded(client, app, db,
+                                                                                      patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "3 chest pain")
+    assert [t.purpose for t in texts(db)][-1] == "crisis_reply"  # one answer: 911 and 988
+    assert check_in(db, session, CheckInKind.POST).status is CheckInStatus.ANSWERED
+    assert db.session.scalar(select(func.count()).select_from(TreatmentPause)) == 1
+    kinds = set(db.session.scalars(select(ClinicalAlert.kind)))
+    assert {"crisis", "adverse_event"} <= kinds
+
+
+def test_the_outbox_refuses_clinical_words_in_any_text(db):
+    with pytest.raises(ClinicalContentError):
+        outbox.enqueue(PHONE, "Your ketamine has shipped.", "test", priority="reply")
+    with pytest.raises(ClinicalContentError):
+        outbox.enqueue(PHONE, "Call 988 (Suicide & Crisis Lifeline).", "test", priority="routine")
+    outbox.enqueue(PHONE, check_in_messages.CRISIS_REPLY, "test", priority="crisis")
+
+
+def test_every_check_in_text_is_free_of_clinical_words(app):
+    with app.app_context():
+        name = app.config["SMS_PROGRAM_NAME"]
+    for template in check_in_messages.PROMPTS.values():
+        check_sms_body(check_in_messages.REMINDER_PREFIX + template.format(name=name))
+    for text in (check_in_messages.GO, check_in_messages.NO_GO, check_in_messages.URGENT, check_in_messages.THANKS,
+                 check_in_messages.REVIEW, check_in_messages.SERIOUS,
+                 check_in_messages.SITTER_ASK.format(program=name, first="Pat")):
+        check_sms_body(text)
+
+
+def test_a_clinical_program_name_stops_the_app_at_start_up(database_url):
+    from config import ConfigError
+    from tests.conftest import make_test_app
+
+    with pytest.raises(ConfigError, match="SMS_PROGRAM_NAME"):
+        make_test_app(database_url, SMS_PROGRAM_NAME="Ketamine Clinic")
+
+
+def test_a_crisis_text_through_twilio_is_answered_and_paged_within_one_dispatcher_tick(app, committed, live_server,
+                                                                                       twilio, monkeypatch):
+    from telehealth import scheduler
+
+    monkeypatch.setitem(app.config, "ON_CALL_PHONE", ON_CALL)
+    path = "/webhooks/twilio/sms"
+    twilio.configure(webhook_url=live_server + path, public_url=app.config["PUBLIC_BASE_URL"] + path)
+    assert twilio.inbound("+12125550178", "i dont want to live anymore")["status"] == 200
+    [dispatch] = [job for job in scheduler.JOBS if job.name == "outbox_dispatch"]
+    assert scheduler.run_job(app, dispatch)[0]  # one tick, nothing else run
+    [reply] = twilio.messages(to="+12125550178")
+    assert "988" in reply["body"] and "911" in reply["body"]
+    [page] = twilio.messages(to=ON_CALL)
+    assert page["body"] == "Urgent alert for a patient: log in to review."
