@@ -45,7 +45,7 @@ def patient_session(db, create_user, clock):
 def texts(db, phone=PHONE, purpose=None) -> list[OutboundMessage]:
     query = select(OutboundMessage).where(OutboundMessage.to_phone == phone).order_by(OutboundMessage.id)
     if purpose:
-        query = query.where(OutboundMessage.purpose == purpose)
+        query = query.where(OutboundMessage.purpose.startswith(purpose))
     return list(db.session.scalars(query))
 
 
@@ -292,3 +292,83 @@ def test_a_crisis_text_through_twilio_is_answered_and_paged_within_one_dispatche
     assert "988" in reply["body"] and "911" in reply["body"]
     [page] = twilio.messages(to=ON_CALL)
     assert page["body"] == "Urgent alert for a patient: log in to review."
+
+
+def test_a_reading_texted_before_the_prompt_answers_the_coming_check_in(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    clock.move_to(session.scheduled_for - timedelta(minutes=80))  # the prompt is not due for 20 minutes
+    post_sms(client, app, PHONE, "124/80 yes")
+    assert last_reply(db).startswith("GO: all checks passed")
+    assert check_in(db, session, CheckInKind.PRE).status is CheckInStatus.ANSWERED
+    clock.move_to(session.scheduled_for - timedelta(minutes=60))
+    assert check_in_messages.sweep()["prompted"] == 0  # answered: nothing to ask
+
+
+def test_an_answer_withdraws_a_prompt_still_waiting_for_the_morning(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "7 none")
+    next_day = check_in(db, session, CheckInKind.NEXT_DAY)
+    next_day.due_at = START.replace(hour=3) + timedelta(days=1)  # 22:00 in New York
+    db.session.commit()
+    clock.move_to(next_day.due_at)
+    check_in_messages.sweep()
+    [held] = texts(db, purpose="check_in_prompt_next_day")
+    assert held.status is MessageStatus.PENDING and held.not_before > now()
+    client_app = app.test_client()
+    client_app.post("/api/v1/auth/login", json={"email": ctx.patient.email, "password": "correct horse battery staple"})
+    r = client_app.post(f"/api/v1/me/sessions/{session.id}/check-ins/next_day",
+                        json={"mood": 7, "sleep_quality": 6, "side_effects": []})
+    assert r.status_code == 200, r.get_json()
+    db.session.expire_all()
+    assert db.session.get(OutboundMessage, held.id).status is MessageStatus.CANCELLED  # not sent at 8:00
+
+
+def test_a_reply_answers_the_question_just_asked_not_an_older_escalated_one(client, app, db, create_user,
+                                                                             patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    for _ in range(2):  # post: reminded, then escalated
+        clock.move_to(now() + timedelta(hours=2))
+        check_in_messages.sweep()
+    assert check_in(db, session, CheckInKind.POST).status is CheckInStatus.ESCALATED
+    home_sessions.complete_session(ctx.patient, session.id)
+    clock.move_to(check_in(db, session, CheckInKind.NEXT_DAY).due_at + timedelta(minutes=1))
+    assert check_in_messages.sweep()["prompted"] == 1  # the next-day check-in
+    assert check_in(db, session, CheckInKind.POST).status is CheckInStatus.EXPIRED  # superseded
+    post_sms(client, app, PHONE, "mood 7 sleep 6 none")
+    answered = check_in(db, session, CheckInKind.NEXT_DAY)
+    assert answered.status is CheckInStatus.ANSWERED and answered.answers["sleep_quality"] == 6
+
+
+def test_routine_alerts_wait_in_the_list_and_only_urgent_ones_page_on_call(app, db, patient_session, clock):
+    from telehealth.services import notifications
+
+    ctx, session = patient_session
+    db.session.add_all([
+        ClinicalAlert(kind="bp_no_go", urgency="routine", patient_id=ctx.patient.id, summary="s"),
+        ClinicalAlert(kind="crisis", urgency="urgent", patient_id=ctx.patient.id, summary="s"),
+        ClinicalAlert(kind="shipment_ship_breach", urgency="urgent", recipient="ops", patient_id=ctx.patient.id,
+                      summary="s")])
+    db.session.commit()
+    assert notifications.deliver_clinical_alerts() == 1
+    assert [t.body for t in texts(db, phone=ON_CALL)] == ["Urgent alert for a patient: log in to review."]
+
+
+def test_a_crash_before_the_reply_loses_nothing_and_twilios_retry_is_answered(client, app, db, patient_session,
+                                                                              clock, monkeypatch):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(check_in_messages, "_reply", crash)
+    sid = "SM" + "ab" * 16
+    assert post_sms(client, app, PHONE, "128/82 yes", sid=sid).status_code == 500
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(BloodPressureReading)) == 0  # all or nothing
+    monkeypatch.undo()
+    assert post_sms(client, app, PHONE, "128/82 yes", sid=sid).status_code == 200  # Twilio tries again
+    assert last_reply(db).startswith("GO: all checks passed")
+    assert db.session.scalar(select(func.count()).select_from(BloodPressureReading)) == 1

@@ -246,3 +246,45 @@ def test_an_opt_out_before_dispatch_suppresses_the_text(db, create_user):
         db.session.commit()
         assert outbox.dispatch_due("w1")["suppressed"] == 1
     assert reload(db, message).status is MessageStatus.SUPPRESSED
+
+
+def test_a_shared_number_does_not_carry_one_patients_consent_to_another(db, create_user):
+    owner = create_user("patient", phone="+12125550172")
+    housemate = create_user("patient", phone="+12125550172")
+    opted_in(db, owner)
+    mine = outbox.enqueue("+12125550172", "Hello", "appointment_reminder", priority="routine", patient_id=owner.id)
+    theirs = outbox.enqueue("+12125550172", "Hello", "appointment_reminder", priority="routine",
+                            patient_id=housemate.id)
+    assert mine.status is MessageStatus.PENDING
+    assert theirs.status is MessageStatus.SUPPRESSED and theirs.last_error == "not opted in"
+
+
+def test_crisis_and_staff_texts_are_claimed_before_a_backlog_of_routine_ones(db, twilio, create_user):
+    patient = create_user("patient", phone="+12125550173")
+    opted_in(db, patient)
+    with time_machine.travel(datetime(2026, 1, 15, 17, 0, tzinfo=timezone.utc), tick=True):  # noon in New York
+        for n in range(3):
+            outbox.enqueue("+12125550173", unique_body(f"Routine {n}"), "appointment_reminder", priority="routine",
+                           patient_id=patient.id, not_before=now() - timedelta(minutes=10))
+        crisis = outbox.enqueue("+12125550173", unique_body("Call 988"), "crisis_reply", priority="crisis",
+                                patient_id=patient.id)
+        page = outbox.enqueue(ON_CALL, unique_body("Urgent alert"), "alert", priority="staff")
+        db.session.commit()
+        outbox.dispatch_due("w1", limit=2)
+    assert reload(db, crisis).status is MessageStatus.SENT and reload(db, page).status is MessageStatus.SENT
+    assert len(twilio.messages(to="+12125550173")) == 1  # no routine text went before them
+
+
+def test_the_texts_around_a_session_are_not_held_by_quiet_hours_but_still_need_opt_in(db, create_user):
+    patient = create_user("patient", phone="+12125550174")
+    stranger = create_user("patient", phone="+12125550175")
+    opted_in(db, patient)
+    with time_machine.travel(EVENING, tick=False):  # 22:00 in New York
+        post = outbox.enqueue("+12125550174", "How are you?", "check_in_prompt_post", priority="routine",
+                              patient_id=patient.id)
+        next_day = outbox.enqueue("+12125550174", "Good morning", "check_in_prompt_next_day", priority="routine",
+                                  patient_id=patient.id)
+        not_agreed = outbox.enqueue("+12125550175", "How are you?", "check_in_prompt_post", priority="routine",
+                                    patient_id=stranger.id)
+    assert post.not_before == EVENING and next_day.not_before > EVENING
+    assert not_agreed.status is MessageStatus.SUPPRESSED

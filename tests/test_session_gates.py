@@ -150,6 +150,18 @@ def test_a_no_go_reading_today_is_not_undone_by_a_second_one(app, db, create_use
     assert _failing(ctx, session) == ["blood_pressure"]
 
 
+def test_a_no_go_reading_before_midnight_still_refuses_a_start_just_after(app, db, create_user, clock):
+    ctx = ready(db, create_user)
+    # 23:30 in New York (04:30 UTC the next day): too high; a good reading at 00:05 does not undo it
+    clock.move_to(START.replace(hour=4, minute=30) + timedelta(days=1))
+    session = hs.schedule_session(ctx.patient, now() + timedelta(minutes=40), "Sam Sitter", "+1 212 555 0123")
+    hs.confirm_sitter(ctx.patient, session.id)
+    hs.record_blood_pressure(ctx.patient, session.id, 165, 105)
+    clock.shift(timedelta(minutes=35))
+    hs.record_blood_pressure(ctx.patient, session.id, 120, 80)
+    assert _failing(ctx, session) == ["blood_pressure"]
+
+
 def test_within_prescription_alone(app, db, create_user, clock):
     ctx = ready(db, create_user, sessions=2, stages=(3,), consult_at=now() - timedelta(hours=1))
     # two taken before the consult (so the consult rule is satisfied); three delivered, two prescribed

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from flask import current_app
@@ -85,9 +85,16 @@ class TwilioBackend:
         return message.sid
 
     def find_sent(self, to: str, body: str, since: datetime, exclude: Collection[str] = ()) -> str | None:
-        """The SID of a message to `to` with exactly `body` sent after `since` (not one of `exclude`)."""
+        """The SID of a message to `to` with exactly `body` created after `since` (not one of
+        `exclude`). Twilio's list filter is on the date *sent*, which a message still queued at
+        Twilio has not got: so list the number's newest messages, queued ones included, and judge
+        them by their creation time."""
+        cutoff = since - timedelta(seconds=2)  # Twilio's dates are whole seconds
         with _translated_errors():
-            for message in self.client.messages.list(to=to, date_sent_after=since, page_size=100, limit=1000):
+            for message in self.client.messages.list(to=to, page_size=100, limit=1000):
+                created = message.date_created
+                if created is not None and created < cutoff:
+                    break  # newest first: the rest are older
                 if message.body == body and message.sid not in exclude and message.status not in ("failed",):
                     return message.sid
         return None

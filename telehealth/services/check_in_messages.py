@@ -8,7 +8,8 @@ check-in row is claimed under a lock before it moves, so two scheduler processes
 prompt twice nor raise two alerts for one silence.
 
 Timeline of a check-in (policy: `check_in_reprompt_hours`, 2 h by default): prompted when due (a
-routine text, so held to 8:00-21:00 in the patient's zone, and the clock starts when it may go);
+routine text, opt-in only; the next-day one is held to 8:00-21:00 in the patient's zone and its
+clock starts when it may go, while those around the session itself go at the time the patient chose);
 no answer after 2 h, a second prompt; still none 2 h later, the care team is alerted (urgent after
 a session's post check-in, routine the next day) and, by policy, the sitter (or else the emergency
 contact) is asked to check on the patient. The check-in before a session is not escalated: without
@@ -19,6 +20,8 @@ a measurement; "session", never a drug.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import select
 
@@ -26,7 +29,7 @@ from telehealth.clock import now
 from telehealth.errors import ServiceError
 from telehealth.extensions import db
 from telehealth.models.accounts import User
-from telehealth.models.home_sessions import TAKEN, BpBand, CheckIn, CheckInKind, CheckInStatus, HomeSession, SessionStatus
+from telehealth.models.home_sessions import BpBand, CheckIn, CheckInKind, CheckInStatus, HomeSession, SessionStatus
 from telehealth.models.messaging import InboundMessage, MessagePriority
 from telehealth.policy import current_policy
 from telehealth.services import audit, home_sessions, outbox, reply_parsing
@@ -82,11 +85,10 @@ def sweep() -> dict[str, int]:
     db.session.commit()
     for row in todo["prompt"]:
         check_in = _claim(row.id, CheckInStatus.PENDING)
-        if check_in is not None and check_in.kind is not CheckInKind.PRE and check_in.session.status not in TAKEN:
-            pass  # how a session went is asked only once it has started; missed ones expire
-        elif check_in is not None:
+        if check_in is not None:
+            _supersede_older(check_in)
             message = _text_patient(check_in, PROMPTS[check_in.kind], "prompt")
-            # the wait for an answer starts when the text may go (quiet hours may hold it)
+            # the wait for an answer starts when the text may go (quiet hours may hold a next-day one)
             home_sessions.mark_prompted(check_in, max(at, message.not_before) if message else at)
             counts["prompted"] += 1
         db.session.commit()
@@ -105,12 +107,21 @@ def sweep() -> dict[str, int]:
     return counts
 
 
+def _supersede_older(check_in: CheckIn) -> None:
+    """A new check-in is asked: the patient's older ones that were asked and escalated without an
+    answer close (the care team already has them), so a reply goes to the question just sent."""
+    patient = db.session.get(User, check_in.session.patient_id)
+    for older in home_sessions.open_check_ins(patient):
+        if older.id != check_in.id and older.status is CheckInStatus.ESCALATED:
+            older.expire()
+
+
 def _text_patient(check_in: CheckIn, template: str, step: str):
     patient = db.session.get(User, check_in.session.patient_id)
     phone = patient.patient_profile.phone_e164 if patient.patient_profile else None
     if not phone:
         return None
-    return outbox.enqueue(phone, template.format(name=program_name()), f"check_in_{step}",
+    return outbox.enqueue(phone, template.format(name=program_name()), f"check_in_{step}_{check_in.kind.value}",
                           priority=MessagePriority.ROUTINE, patient_id=patient.id,
                           dedupe_key=f"check_in:{check_in.id}:{step}")
 
@@ -185,8 +196,17 @@ def _reply(user: User, inbound: InboundMessage, body: str, purpose: str) -> None
 
 
 def _open_check_in(user: User) -> CheckIn | None:
+    """The check-in a text answers: the one asked most recently; or, before its prompt has gone,
+    the check-in of a session due within the hour and a half (a patient may text their reading
+    unprompted)."""
     asked = (CheckInStatus.PROMPTED, CheckInStatus.REMINDED, CheckInStatus.ESCALATED)
-    return next((c for c in home_sessions.open_check_ins(user) if c.status in asked), None)
+    open_ = home_sessions.open_check_ins(user)
+    prompted = [c for c in open_ if c.status in asked]
+    if prompted:
+        return max(prompted, key=lambda c: (c.prompted_at or c.due_at, c.id))
+    soon = now() + timedelta(minutes=current_policy().pre_check_in_minutes_before + 30)
+    return next((c for c in open_ if c.kind is CheckInKind.PRE and c.status is CheckInStatus.PENDING
+                 and c.session.status is SessionStatus.SCHEDULED and c.session.scheduled_for <= soon), None)
 
 
 def _answer_pre(user: User, check_in: CheckIn, text: str) -> str:
@@ -200,7 +220,8 @@ def _answer_pre(user: User, check_in: CheckIn, text: str) -> str:
             return _go_or_not(user, session)
         return parsed.reply_hint
     try:
-        _, band, _ = home_sessions.record_blood_pressure(user, session.id, parsed.systolic, parsed.diastolic, "sms")
+        _, band, _ = home_sessions.record_blood_pressure(user, session.id, parsed.systolic, parsed.diastolic, "sms",
+                                                          commit=False)
     except ServiceError:  # its words may be clinical: the app says why
         return "We could not take that reading. Please open your account to see why."
     if parsed.sitter_present:
@@ -209,8 +230,8 @@ def _answer_pre(user: User, check_in: CheckIn, text: str) -> str:
     if check_in.is_open:
         check_in.answer({"systolic": parsed.systolic, "diastolic": parsed.diastolic,
                          "sitter_present": parsed.sitter_present, "source": "sms"}, now())
+        home_sessions.withdraw_texts(check_in)
         audit.record(user, "update", "check_in", check_in.id, patient_id=user.id, fields=["status", "answers"])
-        db.session.commit()
     if band is BpBand.URGENT:
         return URGENT
     if band is BpBand.NO_GO:
@@ -220,7 +241,7 @@ def _answer_pre(user: User, check_in: CheckIn, text: str) -> str:
 
 def _confirm_sitter(user: User, session: HomeSession) -> None:
     if session.sitter_confirmed_at is None:
-        home_sessions.confirm_sitter(user, session.id)
+        home_sessions.confirm_sitter(user, session.id, commit=False)
 
 
 def _go_or_not(user: User, session: HomeSession) -> str:
@@ -246,7 +267,8 @@ def _answer_after(user: User, check_in: CheckIn, text: str) -> str:
     if check_in.kind is CheckInKind.NEXT_DAY:
         answers["sleep_quality"] = parsed.sleep
     try:
-        _, worst, _ = home_sessions.record_check_in(user, answers, check_in_id=check_in.id, source="sms")
+        _, worst, _ = home_sessions.record_check_in(user, answers, check_in_id=check_in.id, source="sms",
+                                                     commit=False)
     except ServiceError:
         return "We could not record that. Please answer in your account."
     if worst is None or worst.value == "mild":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound, ValidationFailed
@@ -25,7 +25,7 @@ from telehealth.models.home_sessions import (
 from telehealth.models.prescriptions import Prescription
 from telehealth.models.shipments import Shipment, ShipmentStatus
 from telehealth.policy import current_policy
-from telehealth.services import audit, reply_parsing
+from telehealth.services import audit, outbox, reply_parsing
 from telehealth.services.authz import Scope, authorize_patient
 from telehealth.services.session_gates import (
     Gate, active_prescription, bp_band, evaluate_gates, lineage_of, versions_of,
@@ -81,6 +81,15 @@ def normalize_phone(value: str, field: str = "sitter_phone") -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValidationFailed("The phone number is not valid.", fields={field: ["This phone number is not valid."]})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _finish(commit: bool) -> None:
+    """Commit, or (commit=False: a text being handled) only flush, so the SMS webhook commits the
+    text received, its effects and the reply together: a crash between them loses none of it."""
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
 
 
 def _session(actor: User, session_id: int, *, lock: bool = False) -> HomeSession:
@@ -191,7 +200,7 @@ def session_detail(actor: User, session_id: int) -> tuple[HomeSession, list[Gate
 
 
 def record_blood_pressure(patient: User, session_id: int | None, systolic: int, diastolic: int,
-                          source: str = "app") -> tuple[BloodPressureReading, BpBand, str]:
+                          source: str = "app", *, commit: bool = True) -> tuple[BloodPressureReading, BpBand, str]:
     """Keep a reading and judge it: go, no-go today (the physician is told: a routine alert) or
     urgent (urgent-care advice and an urgent alert). Returns the reading, its band and the advice."""
     errors: dict[str, list[str]] = {}
@@ -223,11 +232,12 @@ def record_blood_pressure(patient: User, session_id: int | None, systolic: int, 
                f"Blood pressure {systolic}/{diastolic} before a session: told to seek urgent care.")
     db.session.flush()
     audit.record(patient, "create", "blood_pressure_reading", reading.id, patient_id=patient.id)
-    db.session.commit()
+    _finish(commit)
     return reading, band, BP_ADVICE[band]
 
 
-def confirm_sitter(patient: User, session_id: int, name: str | None = None, phone: str | None = None) -> HomeSession:
+def confirm_sitter(patient: User, session_id: int, name: str | None = None, phone: str | None = None, *,
+                   commit: bool = True) -> HomeSession:
     """The sitter is with the patient (optionally a different person than planned)."""
     session = _session(patient, session_id, lock=True)
     if session.status is not SessionStatus.SCHEDULED:
@@ -243,7 +253,7 @@ def confirm_sitter(patient: User, session_id: int, name: str | None = None, phon
         changed.append("sitter_phone")
     session.sitter_confirmed_at = now()
     audit.record(patient, "update", "home_session", session.id, patient_id=patient.id, fields=changed)
-    db.session.commit()
+    _finish(commit)
     return session
 
 
@@ -348,7 +358,7 @@ def _clean_answers(kind: CheckInKind, answers: dict) -> dict:
 
 
 def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = None, session_id: int | None = None,
-                    kind: str | None = None, source: str = "app") -> tuple[CheckIn, AdverseGrade | None, str]:
+                    kind: str | None = None, source: str = "app", commit: bool = True) -> tuple[CheckIn, AdverseGrade | None, str]:
     """Answer a check-in (by its id, or by session and kind). Side effects are graded with
     `grade_side_effects`: a serious one opens an adverse event, a treatment pause and an urgent alert
     (and ends a session still under way); a moderate one an adverse event and a routine alert; all in
@@ -358,6 +368,8 @@ def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = N
         if check_in is None:
             raise NotFound("No such check-in.")
         session = _session(patient, check_in.session_id, lock=True)
+        # locked too: an answer racing the scheduler's escalation is seen by one or the other
+        check_in = db.session.get(CheckIn, check_in_id, with_for_update=True, populate_existing=True)
     else:
         try:
             wanted_kind = CheckInKind(kind)
@@ -369,6 +381,7 @@ def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = N
         check_in = session.check_in(wanted_kind)
         if check_in is None:
             raise NotFound("No such check-in.")
+        check_in = db.session.get(CheckIn, check_in.id, with_for_update=True, populate_existing=True)
     clean = _clean_answers(check_in.kind, answers)
     if check_in.kind is CheckInKind.PRE and session.status is not SessionStatus.SCHEDULED:
         raise Conflict("The check-in before a session closes when it starts.", code="check_in_state")
@@ -378,6 +391,7 @@ def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = N
     graded = grade_side_effects(clean.get("side_effects", []))
     clean["graded"] = [{"name": n, "grade": g.value, "listed": known} for n, g, known in graded]
     check_in.answer(clean, moment)
+    withdraw_texts(check_in)
     worst = max((g for _, g, _ in graded), key=_RANK.__getitem__, default=None)
     names = ", ".join(n for n, g, _ in graded if g is worst)
     advice = ANSWERED_ADVICE
@@ -406,7 +420,7 @@ def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = N
         _update_review_flags(session.prescription_id)
     audit.record(patient, "update", "check_in", check_in.id, patient_id=session.patient_id,
                  fields=["status", "answers"])
-    db.session.commit()
+    _finish(commit)
     return check_in, worst, advice
 
 
@@ -453,9 +467,17 @@ def check_ins_needing_action(at: datetime, limit: int = 200) -> dict[str, list[C
     def rows(*conditions):
         return list(db.session.scalars(select(CheckIn).where(*conditions).order_by(CheckIn.due_at).limit(limit)))
 
-    return {"prompt": rows(CheckIn.status == CheckInStatus.PENDING, CheckIn.due_at <= at),
+    # how a session went is asked only once it has started (a missed one's check-ins expire)
+    started = CheckIn.session_id.in_(select(HomeSession.id).where(HomeSession.status.in_(TAKEN)))
+    return {"prompt": rows(CheckIn.status == CheckInStatus.PENDING, CheckIn.due_at <= at,
+                           or_(CheckIn.kind == CheckInKind.PRE, started)),
             "remind": rows(CheckIn.status == CheckInStatus.PROMPTED, CheckIn.prompted_at <= at - wait),
             "escalate": rows(CheckIn.status == CheckInStatus.REMINDED, CheckIn.reminded_at <= at - wait)}
+
+
+def withdraw_texts(check_in: CheckIn) -> None:
+    """A check-in answered or expired: its prompt or reminder, if still waiting to go, is not sent."""
+    outbox.cancel_pending([f"check_in:{check_in.id}:prompt", f"check_in:{check_in.id}:remind"])
 
 
 def mark_missed_sessions(at: datetime, limit: int = 200) -> int:
@@ -471,6 +493,7 @@ def mark_missed_sessions(at: datetime, limit: int = 200) -> int:
         for check_in in session.check_ins:
             if check_in.is_open:
                 check_in.expire()
+                withdraw_texts(check_in)
     return len(sessions)
 
 

@@ -104,9 +104,13 @@ def unknown_sender_text() -> str:
 
 
 def _sender(phone: str) -> User | None:
+    """The patient who texts from `phone`: the one who agreed to texts at that number while it is
+    still their number; else the patient whose profile has it (the oldest, if shared)."""
     consent = outbox.consent_for(phone)
     if consent is not None and consent.user_id is not None:
-        return db.session.get(User, consent.user_id)
+        owner = db.session.get(User, consent.user_id)
+        if owner is not None and owner.patient_profile is not None and owner.patient_profile.phone_e164 == phone:
+            return owner
     return db.session.scalar(select(User).join(PatientProfile, PatientProfile.user_id == User.id)
                              .where(PatientProfile.phone_e164 == phone, User.role == Role.PATIENT)
                              .order_by(User.id).limit(1))

@@ -106,10 +106,13 @@ def page_on_call(alert: ClinicalAlert) -> bool:
 
 
 def deliver_clinical_alerts() -> int:
-    """Pending clinical alerts become staff texts to the on-call phone, then count as delivered.
+    """Pending urgent clinical alerts become staff texts to the on-call phone, then count as delivered.
     (Physician profiles hold no phone number yet, so the care team is reached through on-call.)
     Ops alerts (a late shipment) are read on the ops board, never paged to a physician."""
+    # Only urgent alerts page the on-call phone, at any hour; routine ones wait in the physicians'
+    # alert list (GET /api/v1/alerts) rather than wake someone at 3 am.
     pending = (select(ClinicalAlert).where(ClinicalAlert.status == AlertStatus.PENDING,
+                                           ClinicalAlert.urgency == "urgent",
                                            ClinicalAlert.recipient.in_(PHYSICIAN_RECIPIENTS))
                .order_by(ClinicalAlert.urgency.desc(), ClinicalAlert.id).limit(BATCH))
     if not current_app.config.get("ON_CALL_PHONE"):

@@ -34,7 +34,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from telehealth.adapters import sms
@@ -51,6 +51,10 @@ MAX_BODY_LENGTH = 320
 DAY_STARTS, QUIET_STARTS = time(8, 0), time(21, 0)
 DEFAULT_ZONE = "America/New_York"  # a text with no patient and no known number: judged on Eastern time
 OPT_OUT_EXEMPT = frozenset({"opt_out_confirmation", "help"})
+# Routine texts that are not held to 8:00-21:00: the check-ins around an at-home session, at a time
+# the patient chose for it, whose silence must reach the care team within hours (still opt-in only).
+QUIET_HOURS_EXEMPT = frozenset({"check_in_prompt_pre", "check_in_remind_pre", "check_in_prompt_post",
+                                "check_in_remind_post"})
 UNDELIVERABLE_SUMMARY = "A text to the patient could not be delivered."
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
@@ -85,7 +89,7 @@ def enqueue(to: str, body: str, purpose: str, *, priority: MessagePriority | str
     blocked = _blocked(message)
     if blocked:
         message.status, message.last_error = MessageStatus.SUPPRESSED, blocked
-    elif priority is MessagePriority.ROUTINE:
+    elif priority is MessagePriority.ROUTINE and message.purpose not in QUIET_HOURS_EXEMPT:
         message.not_before = _held_until(max(message.not_before, at), _zone_of(message)) or message.not_before
     if dedupe_key is None:
         db.session.add(message)
@@ -118,6 +122,9 @@ def _blocked(message: OutboundMessage) -> str | None:
         return "opted out"
     if message.priority is MessagePriority.ROUTINE and (consent is None or consent.opted_in_at is None):
         return "not opted in"
+    if (message.priority is MessagePriority.ROUTINE and message.patient_id is not None
+            and consent.user_id != message.patient_id):
+        return "not opted in"  # a shared number: its owner agreed, this patient did not
     return None
 
 
@@ -138,6 +145,16 @@ def _held_until(moment: datetime, zone: str) -> datetime | None:
         return None
     day = local.date() if local.time() < DAY_STARTS else local.date() + timedelta(days=1)
     return datetime.combine(day, DAY_STARTS, tzinfo=tz).astimezone(UTC)
+
+
+def cancel_pending(dedupe_keys: list[str]) -> int:
+    """Withdraw texts not yet sent (a check-in answered before its prompt or reminder went out)."""
+    result = db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.dedupe_key.in_(dedupe_keys), OutboundMessage.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.CANCELLED, last_error="no longer needed")
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 def cancel_pending_to(phone: str) -> int:
@@ -178,12 +195,19 @@ def _lease() -> timedelta:
     return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
+PRIORITY_RANK = {MessagePriority.CRISIS: 0, MessagePriority.STAFF: 1, MessagePriority.REPLY: 2,
+                 MessagePriority.ROUTINE: 3}
+
+
 def _claim(worker: str, limit: int) -> list[int]:
     at = now()
     values = {"status": MessageStatus.SENDING, "lease_owner": worker, "lease_until": at + _lease()}
+    # Crisis and staff texts first: at 8:00 a zone's held routine texts all fall due at once, and a
+    # crisis answer must not wait behind them.
+    rank = case(PRIORITY_RANK, value=OutboundMessage.priority, else_=len(PRIORITY_RANK))
     due = (select(OutboundMessage.id)
            .where(OutboundMessage.status == MessageStatus.PENDING, OutboundMessage.not_before <= at)
-           .order_by(OutboundMessage.not_before, OutboundMessage.id).limit(limit))
+           .order_by(rank, OutboundMessage.not_before, OutboundMessage.id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
         rows = db.session.execute(
             update(OutboundMessage)
@@ -246,7 +270,7 @@ def _dispatch_one(message_id: int, worker: str) -> str | None:
                                                             **_RELEASE))
         db.session.commit()
         return "suppressed"
-    if message.priority is MessagePriority.ROUTINE:
+    if message.priority is MessagePriority.ROUTINE and message.purpose not in QUIET_HOURS_EXEMPT:
         held = _held_until(at, _zone_of(message))
         if held is not None:
             db.session.execute(_mine(message_id, worker).values(status=MessageStatus.PENDING, not_before=held,

@@ -147,7 +147,9 @@ def evaluate_gates(patient: User, session: HomeSession, at: datetime) -> list[Ga
         BloodPressureReading.patient_id == patient.id, BloodPressureReading.taken_at <= at,
         BloodPressureReading.taken_at >= min(midnight, at - valid)).order_by(BloodPressureReading.taken_at.desc(),
                                                                           BloodPressureReading.id.desc())))
-    refused_today = any(r.band is not BpBand.GO and r.taken_at >= midnight for r in readings)
+    # A no-go reading today, or within the validity window even if that began yesterday (23:30
+    # too high does not become fine at 00:10), refuses the session.
+    refused_today = any(r.band is not BpBand.GO for r in readings)
     recent = next((r for r in readings if r.taken_at >= at - valid), None)
     if refused_today:
         gates.append(Gate("blood_pressure", False, "A blood-pressure reading today was too high: no session today. "
