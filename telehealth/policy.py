@@ -50,6 +50,8 @@ class ClinicalPolicy:
     pre_check_in_minutes_before: int = 60
     post_check_in_hours_after: int = 2
     next_day_check_in_hours_after: int = 24
+    # the sitter's presence is confirmed at most this long before the start
+    sitter_confirmation_valid_minutes: int = 120
     # a session not started this long after its time is missed (its check-ins are not sent)
     missed_session_after_hours: int = 6
     # an unanswered check-in after a session: the sitter (else the emergency contact) is asked to check

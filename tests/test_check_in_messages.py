@@ -372,3 +372,22 @@ def test_a_crash_before_the_reply_loses_nothing_and_twilios_retry_is_answered(cl
     assert post_sms(client, app, PHONE, "128/82 yes", sid=sid).status_code == 200  # Twilio tries again
     assert last_reply(db).startswith("GO: all checks passed")
     assert db.session.scalar(select(func.count()).select_from(BloodPressureReading)) == 1
+
+
+@pytest.mark.parametrize("words, urgency, answer", [
+    ("there is blood in my urine", "urgent", check_in_messages.SERIOUS),
+    ("been vomiting all morning", "routine", check_in_messages.REVIEW),
+])
+def test_a_symptom_texted_outside_any_check_in_reaches_the_care_team(client, app, db, patient_session, clock,
+                                                                     words, urgency, answer):
+    ctx, session = patient_session  # no check-in asked yet
+    post_sms(client, app, PHONE, words)
+    assert last_reply(db) == answer
+    [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "side_effect_text")).all()
+    assert alert.urgency == urgency and alert.patient_id == ctx.patient.id
+
+
+def test_a_plain_message_outside_a_check_in_is_acknowledged_only(client, app, db, patient_session, clock):
+    post_sms(client, app, PHONE, "thanks, see you tomorrow")
+    assert "we got your message" in last_reply(db)
+    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)) == 0

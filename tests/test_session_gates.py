@@ -221,8 +221,8 @@ def test_the_72_hour_interval_with_a_moving_clock(app, db, create_user, clock):
         hs.schedule_session(ctx.patient, started + timedelta(hours=71), "Sam", "+12125550123")
     assert exc.value.fields == {"scheduled_for": ["At least 72 hours from your other sessions."]}
     second = hs.schedule_session(ctx.patient, started + timedelta(hours=72), "Sam", "+12125550123")
-    hs.confirm_sitter(ctx.patient, second.id)
     clock.move_to(started + timedelta(hours=71, minutes=59))
+    hs.confirm_sitter(ctx.patient, second.id)
     hs.record_blood_pressure(ctx.patient, second.id, 120, 80)
     assert _failing(ctx, second) == ["interval"]
     clock.move_to(started + timedelta(hours=72))
@@ -288,3 +288,14 @@ def test_medication_counts_across_stages(app, db, create_user, clock):
     db.session.commit()
     assert _failing(ctx, session) == []
     assert db.session.scalar(select(func.count()).select_from(BloodPressureReading)) == 1
+
+
+def test_a_sitter_confirmed_at_booking_days_earlier_does_not_count(app, db, create_user, clock):
+    ctx = ready(db, create_user)
+    session = hs.schedule_session(ctx.patient, now() + timedelta(days=3), "Sam Sitter", "+1 212 555 0123")
+    hs.confirm_sitter(ctx.patient, session.id)  # at booking
+    clock.shift(timedelta(days=3))
+    hs.record_blood_pressure(ctx.patient, session.id, 120, 80)
+    assert _failing(ctx, session) == ["sitter"]
+    hs.confirm_sitter(ctx.patient, session.id)  # on the day
+    assert _failing(ctx, session) == []

@@ -33,6 +33,7 @@ from telehealth.models.home_sessions import BpBand, CheckIn, CheckInKind, CheckI
 from telehealth.models.messaging import InboundMessage, MessagePriority
 from telehealth.policy import current_policy
 from telehealth.services import audit, home_sessions, outbox, reply_parsing
+from telehealth.services.alerts import raise_once
 from telehealth.services.session_gates import evaluate_gates
 
 PROMPTS = {
@@ -173,8 +174,9 @@ def route_reply(user: User, inbound: InboundMessage, *, answer: bool = True) -> 
     (the crisis reply has already gone)."""
     check_in = _open_check_in(user)
     if check_in is None:
+        reply = _unprompted(user, inbound)
         if answer:
-            _reply(user, inbound, _acknowledgement(), "reply_ack")
+            _reply(user, inbound, reply, "reply_ack")
         return
     text = inbound.body or ""
     if check_in.kind is CheckInKind.PRE:
@@ -183,6 +185,20 @@ def route_reply(user: User, inbound: InboundMessage, *, answer: bool = True) -> 
         reply = _answer_after(user, check_in, text)
     if answer:
         _reply(user, inbound, reply, f"check_in_answer_{check_in.kind.value}")
+
+
+def _unprompted(user: User, inbound: InboundMessage) -> str:
+    """A text outside any check-in is still read: a side effect it names (a tight chest, fainting,
+    vomiting) reaches the care team like one reported in a check-in (serious: urgent)."""
+    effects = [e for e in reply_parsing.grade_side_effects(inbound.body or "") if e.name != "unrecognized"]
+    worst = max((e.grade for e in effects), key=("mild", "moderate", "serious").index, default=None)
+    if worst not in ("moderate", "serious"):
+        return _acknowledgement()
+    names = ", ".join(e.name.replace("_", " ") for e in effects if e.grade == worst)
+    raise_once(f"text_symptom:{inbound.message_sid}", kind="side_effect_text",
+               urgency="urgent" if worst == "serious" else "routine", recipient="care_team", patient_id=user.id,
+               summary=f"The patient texted about {names} outside a check-in.")
+    return SERIOUS if worst == "serious" else REVIEW
 
 
 def _acknowledgement() -> str:

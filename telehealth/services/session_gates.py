@@ -136,7 +136,9 @@ def evaluate_gates(patient: User, session: HomeSession, at: datetime) -> list[Ga
                       "Your treatment is not paused." if paused is None else
                       "Your physician has paused your treatment; they will contact you before it resumes."))
 
-    ok = session.sitter_confirmed_at is not None
+    # confirmed for this session: shortly before it, not days earlier when it was booked
+    fresh = timedelta(minutes=policy.sitter_confirmation_valid_minutes)
+    ok = session.sitter_confirmed_at is not None and session.sitter_confirmed_at >= at - fresh
     gates.append(Gate("sitter", ok,
                       "Your sitter has confirmed they are with you." if ok else
                       "Confirm that your sitter (a trusted person) is with you for the whole session."))
