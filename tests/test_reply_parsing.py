@@ -17,6 +17,7 @@ from telehealth.services.reply_parsing import (
     parse_next_day,
     parse_post_session,
     parse_pre_session,
+    parse_sitter,
 )
 from telehealth.services.message_content import check_sms_body
 
@@ -59,6 +60,80 @@ from telehealth.services.message_content import check_sms_body
 ])
 def test_pre_session_readings_and_sitter(text, systolic, diastolic, sitter):
     assert parse_pre_session(text) == PreSessionReply(systolic, diastolic, sitter)
+
+
+# The sitter is confirmed only by a clear present-tense yes. Anything that says the sitter is not there
+# YET (future tense, "soon", "on the way", "waiting for", "left"...) must never confirm: a True lets the
+# session start.
+SITTER_PRESENT = [
+    "yes", "y", "Y", "yep", "yeah", "yup", "Yesss", "sure", "sitter here", "my sister is here", "she's with me",
+    "he is here", "with me", "here", "my husband is here", "sitter present", "she's here", "sitter's here",
+    "she is here now", "she just got here", "she arrived", "my son is here",  # "son" is not "soon"
+    "she's been here an hour", "yes I'm here",  # the yes answers "YES if your sitter is with you"
+    "she's here, you?",
+]
+SITTER_ABSENT = [
+    # the review's cases
+    "nobody's here yet", "she'll be here in 10 min", "waiting for my sitter to get here", "sitter will be here at 5",
+    "wife left, I'm here", "on the way", "coming soon", "not yet",
+    # future tense, with and without the apostrophe
+    "he'll be here soon", "shell be here at 6", "they'll be here", "she will be here", "he's gonna be here",
+    "she is going to be here", "sitter should be here any minute", "she's going to come over",
+    # not here yet, soon, a time still to come
+    "she isn't here yet", "he hasn't arrived", "sitter here in 5", "here in a few minutes", "here at 5",
+    "in 10 min", "sooon", "almost here", "nearly there", "about to arrive", "arriving at 6", "running late",
+    "she's on her way", "omw", "en route", "she's coming", "coming over now",
+    # waiting, left, gone
+    "still waiting", "waiting for her", "she left", "he's gone", "she went home", "she had to leave",
+    "stepped out for a bit", "sitter cancelled",
+    # possessive and contracted no-words
+    "no one's here", "noone here", "noones here", "nobody here",
+    # the patient speaking of themself, beside a no
+    "I'm here alone", "I'm alone", "I'm home alone",
+]
+SITTER_UNKNOWN = [
+    "I'm here",  # the patient, not a sitter
+    "i am here", "I'm home", "I'm back", "I just arrived",
+    "", "thanks", "ok", "maybe", "probably", "I think she's here", "hopefully",
+    # contradictory: ask again
+    "yes but she is not here yet", "yes, she's on the way", "yes she will be here at 5", "yep, not yet",
+    "nobody with me", "nobody's with me yet",  # "with me" reads as a yes beside the no
+    "yes, here in 10",
+]
+
+
+@pytest.mark.parametrize("text", SITTER_PRESENT)
+def test_a_clear_present_tense_yes_confirms_the_sitter(text):
+    assert parse_sitter(text) is True
+
+
+@pytest.mark.parametrize("text", SITTER_ABSENT)
+def test_a_sitter_not_there_yet_is_absent(text):
+    assert parse_sitter(text) is False
+
+
+@pytest.mark.parametrize("text", SITTER_UNKNOWN)
+def test_the_patient_alone_unsure_or_contradictory_is_unknown(text):
+    assert parse_sitter(text) is None
+
+
+@pytest.mark.parametrize("text", SITTER_ABSENT + SITTER_UNKNOWN)
+def test_not_there_yet_never_confirms_inside_the_pre_session_reply(text):
+    # parse_pre_session reads the sitter from what is left beside the reading, before or after it
+    for reply in (f"128/82 {text}", f"{text} 128/82"):
+        assert parse_pre_session(reply) == PreSessionReply(128, 82, parse_sitter(text)), reply
+        assert parse_pre_session(reply).sitter_present is not True, reply
+
+
+@pytest.mark.parametrize("text", SITTER_ABSENT)
+def test_a_yes_beside_not_there_yet_is_contradictory(text):
+    assert parse_sitter(f"yes, {text}") is None
+    assert parse_pre_session(f"128/82 {text}, yes") == PreSessionReply(128, 82, None)
+
+
+@pytest.mark.parametrize("text", SITTER_PRESENT)
+def test_a_clear_yes_confirms_inside_the_pre_session_reply(text):
+    assert parse_pre_session(f"128/82 {text}") == PreSessionReply(128, 82, True)
 
 
 @pytest.mark.parametrize("text, code", [

@@ -20,10 +20,20 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
         numbers only ("128.5/82" is refused), separated by "/", "\\", "-" or "over"; exactly one
         reading ("128/82 then 130/85" is refused with a hint asking for one). Stray numbers beside
         one separated reading (a pulse: "128/82 pulse 70") are ignored.
-        The sitter: yes / y / yep / yeah / yup / sure / here / present / arrived / "with me" /
-        "is here" -> True; no / n / nope / nah / not / alone / none / nobody / "no one" /
-        "not here" / "by myself" / "on my own" / "no sitter" -> False; neither -> None; both
-        ("yes, but she is not here yet") -> None. Only True confirms a sitter; None means ask again.
+        The sitter (parse_sitter): only a clear present-tense yes is True: yes / y / yep / yeah /
+        yup / sure / "with me", or here / "is here" / present / arrived with nothing against them
+        ("sitter here", "my sister is here", "she's with me"). Absent or NOT YET -> False, and then
+        "here" is no yes ("nobody's here yet", "she'll be here in 10 min"): no / n / nope / nah /
+        not / none / nobody / "no one" and their contracted forms ("nobody's", "noone", "no one's"),
+        alone / "by myself" / "on my own" / "no sitter", n't words (isn't, hasn't, won't...); the
+        future (will / 'll / gonna / going to / be: "she'll be here", "should be here"), yet / soon /
+        later / almost / "on the way" / "on her way" / coming / arriving / "waiting for", a time
+        still to come ("here in 5", "in a few minutes", "here at 5"); left / gone / leaving / went /
+        cancelled. Unsure (maybe / probably / hopefully / "I think") -> None. The patient speaking
+        of themself ("I'm here", "I'm home", "I just arrived") says nothing about a sitter: alone,
+        None. A yes beside an absent word ("yes, but she is not here yet", "nobody with me") is
+        contradictory -> None; so is a reply with neither. Only True confirms a sitter; False and
+        None mean ask again.
 
     parse_mood(text: str) -> int | ParseError
         One whole number 1..10: "7", "mood 7", "7/10", "7 out of 10", "seven", "I'm a 6".
@@ -543,34 +553,91 @@ def parse_next_day(text: str) -> NextDayReply | ParseError:
 
 _READING = re.compile(rf"(?<![\d.])({_NUMBER})\s*(?:/|\\|-|over)\s*({_NUMBER})(?!\d)")
 
-_SITTER_NO = tuple(_phrase(p) for p in (
+# The sitter. Words are folded like everywhere else ("Yesss" -> "yes"), with three differences:
+# "'ll" is read as " will" ("she'll" -> "she will"), a few contracted forms are spelled out
+# ("nobody's" -> "nobody", "gonna" -> "going to", "omw" -> "on the way"), and "soon" is not collapsed
+# to "son" ("my son is here" names a sitter).
+_SITTER_SPELLED_OUT = {_collapse(word): spelled for word, spelled in {
+    "nobodys": "nobody", "noones": "no one", "noone": "no one", "gonna": "going to", "gunna": "going to",
+    "omw": "on the way", "otw": "on the way", "shell": "she will", "theyll": "they will", "youll": "you will",
+    "itll": "it will", "enroute": "en route",
+}.items()}
+
+
+def _sitter_words(text: str) -> list[str]:
+    folded = re.sub(r"(?<=[a-z])'ll\b", " will", _fold(text or ""))
+    words: list[str] = []
+    for word in _words(folded, collapse=False):
+        if re.fullmatch(r"so{2,}n", word):
+            words.append("soon")
+        else:
+            words.extend(_SITTER_SPELLED_OUT.get(_collapse(word), _collapse(word)).split())
+    return words
+
+
+def _sitter_phrases(*texts: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(_sitter_words(text)) for text in texts)
+
+
+# The patient speaking of themself: "I'm here" says nothing about a sitter. Taken first, counted as nothing.
+_SITTER_SELF = _sitter_phrases(
+    "im here", "i am here", "iam here", "i m here", "here i am", "im present", "i am present", "im home",
+    "im back", "i arrived", "i just arrived", "ive arrived", "i have arrived")
+# Absent, or not here yet: any of these and the reply never confirms a sitter.
+_SITTER_ABSENT = _sitter_phrases(
+    # no, not, nobody...
     "not here", "not present", "not with me", "not here yet", "not yet", "not arrived", "isnt here",
-    "is not here", "isnt with me", "here alone", "home alone", "no one", "noone", "by myself", "on my own",
-    "no sitter", "not", "no", "n", "nope", "nah", "none", "nobody", "alone", "isnt"))
-_SITTER_YES = tuple(_phrase(p) for p in (
-    "is here", "with me", "sitter here", "yes", "y", "yep", "yeah", "yea", "ya", "yup", "yas", "sure",
-    "here", "present", "arrived"))
+    "is not here", "isnt with me", "here alone", "home alone", "no one", "by myself", "on my own",
+    "no sitter", "not", "no", "n", "nope", "nah", "none", "nobody", "alone", "never", "without",
+    "isnt", "arent", "hasnt", "havent", "didnt", "doesnt", "dont", "wont", "cant", "cannot", "couldnt", "wasnt",
+    "aint",
+    # not yet: the future, on the way, waiting
+    "will", "going", "be", "yet", "soon", "later", "shortly", "tomorrow", "almost", "nearly", "about to", "eta",
+    "on the way", "on her way", "on his way", "on their way", "on my way", "on its way", "en route",
+    "coming", "come", "comes", "arrive", "arrives", "arriving", "heading", "headed", "driving", "late",
+    "delayed", "waiting", "wait",
+    # gone
+    "left", "leaving", "leave", "gone", "went", "away", "stepped out", "cancelled", "canceled")
+# Unsure: never a confirmation either ("maybe", "I think she's here").
+_SITTER_UNSURE = _sitter_phrases(
+    "maybe", "probably", "hopefully", "should", "supposed", "might", "think", "guess", "expect", "expected",
+    "expecting")
+# A yes to "YES if your sitter is with you".
+_SITTER_YES = _sitter_phrases(
+    "yes", "y", "yep", "yeah", "yea", "ya", "yup", "yas", "sure", "with me")
+# Here: a yes only when nothing above says otherwise ("nobody's here yet" is no).
+_SITTER_HERE = _sitter_phrases("is here", "sitter here", "here", "present", "arrived")
+# A time still to come: "here in 10", "in a few minutes", "here at 5".
+_SITTER_LATER = re.compile(
+    r"\b(?:in|within)\s+(?:\d+|an?\s+(?:few|bit|sec|second|min|minute|moment|while|hour|half|couple)\b|few\b|"
+    r"half\b|one\b|two\b|three\b|five\b|ten\b|fifteen\b|twenty\b|thirty\b)"
+    r"|\bhere\s+(?:at|by|around|after|before)\s+(?:\d|noon\b)")
 
 
 def parse_sitter(text: str) -> bool | None:
-    """Whether the text says the sitter is present (True), absent (False), or neither/both (None)."""
-    words = _words(_fold(text))
+    """Whether the text says the sitter is present (True), absent or not here yet (False), or
+    neither, unsure or both (None). Only a clear present-tense yes is True. See the module docstring."""
+    words = _sitter_words(text)
     taken = [False] * len(words)
-    said_no = said_yes = False
-    for phrases, is_yes in ((_SITTER_NO, False), (_SITTER_YES, True)):
+    said: set[str] = set()
+    for kind, phrases in (("self", _SITTER_SELF), ("absent", _SITTER_ABSENT), ("unsure", _SITTER_UNSURE),
+                          ("yes", _SITTER_YES), ("here", _SITTER_HERE)):
         for phrase in sorted(phrases, key=len, reverse=True):
             for start, end in _find(words, phrase, frozenset(), fuzzy=False):
                 if any(taken[start:end]):
                     continue
                 for i in range(start, end):
                     taken[i] = True
-                if is_yes:
-                    said_yes = True
-                else:
-                    said_no = True
-    if said_yes == said_no:
+                said.add(kind)
+    if _SITTER_LATER.search(_fold(text or "")):
+        said.add("absent")
+    if "absent" in said:
+        return None if "yes" in said else False  # "yes, but she is not here yet": ask again
+    if "unsure" in said:
         return None
-    return said_yes
+    if "yes" in said or "here" in said:
+        return True
+    return None
 
 
 def parse_pre_session(text: str) -> PreSessionReply | ParseError:
