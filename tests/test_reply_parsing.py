@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from telehealth.services.reply_parsing import (
+    CRISIS_PHRASES,
     GRADES,
     SIDE_EFFECT_TABLE,
     NextDayReply,
@@ -17,8 +18,10 @@ from telehealth.services.reply_parsing import (
     parse_next_day,
     parse_post_session,
     parse_pre_session,
+    parse_sitter,
 )
 from telehealth.services.message_content import check_sms_body
+from telehealth.services.reply_parsing import _CRISIS_ORDINARY
 
 # ------------------------------------------------------------------------------------------------
 # Pre-session: blood pressure and sitter
@@ -59,6 +62,80 @@ from telehealth.services.message_content import check_sms_body
 ])
 def test_pre_session_readings_and_sitter(text, systolic, diastolic, sitter):
     assert parse_pre_session(text) == PreSessionReply(systolic, diastolic, sitter)
+
+
+# The sitter is confirmed only by a clear present-tense yes. Anything that says the sitter is not there
+# YET (future tense, "soon", "on the way", "waiting for", "left"...) must never confirm: a True lets the
+# session start.
+SITTER_PRESENT = [
+    "yes", "y", "Y", "yep", "yeah", "yup", "Yesss", "sure", "sitter here", "my sister is here", "she's with me",
+    "he is here", "with me", "here", "my husband is here", "sitter present", "she's here", "sitter's here",
+    "she is here now", "she just got here", "she arrived", "my son is here",  # "son" is not "soon"
+    "she's been here an hour", "yes I'm here",  # the yes answers "YES if your sitter is with you"
+    "she's here, you?",
+]
+SITTER_ABSENT = [
+    # the review's cases
+    "nobody's here yet", "she'll be here in 10 min", "waiting for my sitter to get here", "sitter will be here at 5",
+    "wife left, I'm here", "on the way", "coming soon", "not yet",
+    # future tense, with and without the apostrophe
+    "he'll be here soon", "shell be here at 6", "they'll be here", "she will be here", "he's gonna be here",
+    "she is going to be here", "sitter should be here any minute", "she's going to come over",
+    # not here yet, soon, a time still to come
+    "she isn't here yet", "he hasn't arrived", "sitter here in 5", "here in a few minutes", "here at 5",
+    "in 10 min", "sooon", "almost here", "nearly there", "about to arrive", "arriving at 6", "running late",
+    "she's on her way", "omw", "en route", "she's coming", "coming over now",
+    # waiting, left, gone
+    "still waiting", "waiting for her", "she left", "he's gone", "she went home", "she had to leave",
+    "stepped out for a bit", "sitter cancelled",
+    # possessive and contracted no-words
+    "no one's here", "noone here", "noones here", "nobody here",
+    # the patient speaking of themself, beside a no
+    "I'm here alone", "I'm alone", "I'm home alone",
+]
+SITTER_UNKNOWN = [
+    "I'm here",  # the patient, not a sitter
+    "i am here", "I'm home", "I'm back", "I just arrived",
+    "", "thanks", "ok", "maybe", "probably", "I think she's here", "hopefully",
+    # contradictory: ask again
+    "yes but she is not here yet", "yes, she's on the way", "yes she will be here at 5", "yep, not yet",
+    "nobody with me", "nobody's with me yet",  # "with me" reads as a yes beside the no
+    "yes, here in 10",
+]
+
+
+@pytest.mark.parametrize("text", SITTER_PRESENT)
+def test_a_clear_present_tense_yes_confirms_the_sitter(text):
+    assert parse_sitter(text) is True
+
+
+@pytest.mark.parametrize("text", SITTER_ABSENT)
+def test_a_sitter_not_there_yet_is_absent(text):
+    assert parse_sitter(text) is False
+
+
+@pytest.mark.parametrize("text", SITTER_UNKNOWN)
+def test_the_patient_alone_unsure_or_contradictory_is_unknown(text):
+    assert parse_sitter(text) is None
+
+
+@pytest.mark.parametrize("text", SITTER_ABSENT + SITTER_UNKNOWN)
+def test_not_there_yet_never_confirms_inside_the_pre_session_reply(text):
+    # parse_pre_session reads the sitter from what is left beside the reading, before or after it
+    for reply in (f"128/82 {text}", f"{text} 128/82"):
+        assert parse_pre_session(reply) == PreSessionReply(128, 82, parse_sitter(text)), reply
+        assert parse_pre_session(reply).sitter_present is not True, reply
+
+
+@pytest.mark.parametrize("text", SITTER_ABSENT)
+def test_a_yes_beside_not_there_yet_is_contradictory(text):
+    assert parse_sitter(f"yes, {text}") is None
+    assert parse_pre_session(f"128/82 {text}, yes") == PreSessionReply(128, 82, None)
+
+
+@pytest.mark.parametrize("text", SITTER_PRESENT)
+def test_a_clear_yes_confirms_inside_the_pre_session_reply(text):
+    assert parse_pre_session(f"128/82 {text}") == PreSessionReply(128, 82, True)
 
 
 @pytest.mark.parametrize("text, code", [
@@ -295,6 +372,41 @@ CRISIS_POSITIVES = [
     "not suicidal",  # no negation on purpose: a clinician reads it
 ]
 
+# The review's misses (false negatives), then variants and misspellings of each.
+CRISIS_POSITIVES_REVIEW = [
+    "tight chest", "my chest is tight", "short of breath", "I'm going to jump",
+    "i have pills and i'm going to take them all", "ending things tonight", "end things", "i took too much",
+    "i feel like dying", "no point in living", "no point living", "I feel like I'm going to pass out",
+    "going to pass out", "i cant wake him up", "can't wake her", "unresponsive", "not breathing",
+    "hes not breathing", "seizure", "having a seizure", "bleeding a lot", "overdosing",
+]
+CRISIS_POSITIVES_VARIANTS = [
+    # chest, breath
+    "my chest feels tight", "chest tightness", "tightness in my chest", "TIGHT CHEST", "chest is so tight",
+    "pressure in my chest", "SHORT OF BREATH", "shortness of breathe", "im short of breth", "gasping for air",
+    "can't get enough air",
+    # jumping
+    "im gonna jump", "im goin to jump", "about to jump off the bridge", "I want to jump off the roof",
+    "going to jump in the lake",  # only the listed ordinary places are ordinary
+    "going to jump in front of a train",
+    # taking everything
+    "im going to take them all", "gonna take all of them", "i took them all", "going to swallow them all",
+    "i'm going to take all my pills", "i took too much ketamine", "i took to much", "think i took way too much",
+    "took too much of my meds", "did i take too much?", "he's taken too much",
+    # ending, dying, no point
+    "ending things 2nite", "endin things", "im going to end things", "i want to end things",
+    "feel like im dying", "feels like dying", "no point in livin", "no point livng", "whats the point of living",
+    "there's no point in going on",
+    # fainting
+    "i feel like im gonna pass out", "passing out", "about to faint", "feeling faint", "keep blacking out",
+    # someone else: not waking, not breathing, seizing, bleeding
+    "i cant wake him", "cant wake her up", "he wont wake", "hes unresponsive", "unresponsve",
+    "he isnt breathing", "she isn't breathing", "she stopped breathing", "shes not breathing!!",
+    "she's seizing", "hes having a seizure", "siezure", "seizures", "convulsing",
+    "bleeding alot", "im bleeding", "bleeding a lot and it wont stop", "theres so much blood",
+    "can't stop the bleeding", "im overdosing", "oding",
+]
+
 CRISIS_NEGATIVES = [
     "128/82 yes", "mood 3", "stop", "STOP", "help", "HELP", "kill time", "just killing time", "yes", "no", "7",
     "mood 7 sleep 6 none", "headache", "a bit nauseous", "slept great", "when does my package arrive?",
@@ -306,6 +418,14 @@ CRISIS_NEGATIVES = [
     "cut my hair today", "hurt my back", "end of the day is fine", "I painted the kitchen", "drying my hair",
     "lying down now", "this heat is killing me", "STOPALL", "unsubscribe", "START", "7, 5, a bit nauseous",
     "Mood: 8. Slept 9. headache", "my subconscious felt calm", "very responsive coach", "",
+    # beside the review's misses: the same words in their ordinary sense
+    "my chest of drawers arrived", "I'm going to jump in the shower", "took too much time", "end of the day",
+    "going to jump on a call now", "want to jump ahead in the queue", "going to jump start the car",
+    "it took too much effort", "that took too much out of me", "sorry this took too much of your time",
+    "in the end things were fine", "at the end things got better", "seizing the day", "short on time today",
+    "my chest freezer is heavy", "7 5 slept fine, chest cold though", "I passed the exam", "passing the time",
+    "sending things tonight", "no point in giving him that", "running a bit late", "feel like dyeing my hair",
+    "the app is not responding",
 ]
 
 
@@ -314,9 +434,18 @@ def test_at_least_forty_positive_and_twenty_negative_phrasings():
     assert len(set(CRISIS_NEGATIVES)) >= 20
 
 
-@pytest.mark.parametrize("text", CRISIS_POSITIVES)
+@pytest.mark.parametrize("text", CRISIS_POSITIVES + CRISIS_POSITIVES_REVIEW + CRISIS_POSITIVES_VARIANTS)
 def test_crisis_phrasings_fire(text):
     assert detect_crisis(text) is True
+
+
+@pytest.mark.parametrize("phrase", CRISIS_PHRASES)
+def test_every_crisis_phrase_fires_on_its_own(phrase):
+    assert detect_crisis(phrase) is True
+
+
+def test_every_ordinary_sense_names_a_crisis_phrase():
+    assert set(_CRISIS_ORDINARY) <= set(CRISIS_PHRASES)
 
 
 @pytest.mark.parametrize("text", CRISIS_NEGATIVES)
@@ -329,6 +458,14 @@ def test_ordinary_replies_do_not_fire(text):
     "I hurt myself lifting a box",
     "took too many photos lol",
     "this is not an emergency",
+    # "end things" is a required phrase; only "the end things..." is told apart
+    "8, end things on a good note", "I'm going to end things with my boyfriend",
+    # "take all my" (pills) cannot be told from a question about a dose
+    "can I take all my meds in the morning",
+    # "cant wake" (him, her) cannot be told from the patient's own mornings
+    "I can't wake up in the mornings",
+    # "pass out" and "is bleeding" have everyday senses too
+    "I'll pass out the flyers", "my son is bleeding from a paper cut", "feeling faint praise lol",
 ])
 def test_accepted_false_positives(text):
     # False positives are acceptable, false negatives are not: these reach a clinician, by choice.

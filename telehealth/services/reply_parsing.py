@@ -20,10 +20,20 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
         numbers only ("128.5/82" is refused), separated by "/", "\\", "-" or "over"; exactly one
         reading ("128/82 then 130/85" is refused with a hint asking for one). Stray numbers beside
         one separated reading (a pulse: "128/82 pulse 70") are ignored.
-        The sitter: yes / y / yep / yeah / yup / sure / here / present / arrived / "with me" /
-        "is here" -> True; no / n / nope / nah / not / alone / none / nobody / "no one" /
-        "not here" / "by myself" / "on my own" / "no sitter" -> False; neither -> None; both
-        ("yes, but she is not here yet") -> None. Only True confirms a sitter; None means ask again.
+        The sitter (parse_sitter): only a clear present-tense yes is True: yes / y / yep / yeah /
+        yup / sure / "with me", or here / "is here" / present / arrived with nothing against them
+        ("sitter here", "my sister is here", "she's with me"). Absent or NOT YET -> False, and then
+        "here" is no yes ("nobody's here yet", "she'll be here in 10 min"): no / n / nope / nah /
+        not / none / nobody / "no one" and their contracted forms ("nobody's", "noone", "no one's"),
+        alone / "by myself" / "on my own" / "no sitter", n't words (isn't, hasn't, won't...); the
+        future (will / 'll / gonna / going to / be: "she'll be here", "should be here"), yet / soon /
+        later / almost / "on the way" / "on her way" / coming / arriving / "waiting for", a time
+        still to come ("here in 5", "in a few minutes", "here at 5"); left / gone / leaving / went /
+        cancelled. Unsure (maybe / probably / hopefully / "I think") -> None. The patient speaking
+        of themself ("I'm here", "I'm home", "I just arrived") says nothing about a sitter: alone,
+        None. A yes beside an absent word ("yes, but she is not here yet", "nobody with me") is
+        contradictory -> None; so is a reply with neither. Only True confirms a sitter; False and
+        None mean ask again.
 
     parse_mood(text: str) -> int | ParseError
         One whole number 1..10: "7", "mood 7", "7/10", "7 out of 10", "seven", "I'm a 6".
@@ -77,11 +87,20 @@ then CRISIS_PHRASES are looked for as word sequences. A word of 5 letters or mor
 matches a word one edit away (insert, delete, substitute, swap two neighbours: "sucide",
 "suiside", "breath" for "breathe", "myslef"), except ordinary words listed in _NEVER_FUZZY
 ("overdone", "painted", "drying", "lying"...). Phrases also match when typed as one word
-("killmyself", "chestpain"). There is no negation: "not suicidal" fires, so does the idiom "I'm
-dying to know" ("I'm dying" is a phrase: it can be a real emergency), "hurt myself lifting a box",
-"took too many photos", "this is not an emergency". Those are accepted false positives. Ordinary
-replies do not fire: "128/82 yes", "mood 3", "stop", "help", "kill time", "I ran 5 kms" (kms after a
-number is kilometres), "that's odd", "my bill is overdue".
+("killmyself", "chestpain"). Among the phrases: a tight chest and shortness of breath, "going to
+jump", "take them all", "took too much", "end things", "feel like dying", "no point (in) living",
+"pass out" / "going to faint", "can't wake him" / "unresponsive" / "not breathing", "seizure" /
+"seizing", "bleeding a lot" / "I'm bleeding", "overdosing". A few phrases have an ordinary sense
+told apart only by the exact words just before or after them (_CRISIS_ORDINARY): "going to jump in
+the shower / on a call", "took too much time / effort", "it took too much", "in the end things were
+fine", "seizing the day"; any other neighbour fires ("going to jump in the lake"). "chest" alone
+never fires ("my chest of drawers"), nor does "end of the day". There is no negation: "not
+suicidal" fires, so does the idiom "I'm dying to know" ("I'm dying" is a phrase: it can be a real
+emergency), "hurt myself lifting a box", "took too many photos", "this is not an emergency", "end
+things with my boyfriend", "can I take all my meds in the morning", "I can't wake up in the
+mornings", "pass out the flyers", "my son is bleeding from a paper cut". Those are accepted false
+positives. Ordinary replies do not fire: "128/82 yes", "mood 3", "stop", "help", "kill time", "I ran
+5 kms" (kms after a number is kilometres), "that's odd", "my bill is overdue".
 """
 from __future__ import annotations
 
@@ -237,23 +256,81 @@ CRISIS_PHRASES: tuple[str, ...] = (
     "not worth living", "hang myself", "shoot myself", "jump off a bridge", "jump off the roof",
     "im dying", "goodbye forever", "going to end it", "want to end it", "want it all to end", "want it to end",
     "done with life", "tired of living", "cant go on", "dont want to exist", "want to disappear forever",
+    "end things", "ending things", "end myself", "feel like dying", "feels like dying", "felt like dying",
+    "feeling like dying", "no point living", "point in living", "point of living", "point to living",
+    "no point in life", "no point in going on", "no point going on",
+    "going to jump", "about to jump", "want to jump", "jump off a", "jump off the", "jump off my", "jump from",
+    "jumping off", "jump in front of", "jump out the window", "jump out of the window", "jump out a window",
+    "throw myself off", "throw myself in front",
     # self-harm
     "hurt myself", "hurting myself", "harm myself", "harming myself", "self harm", "cut myself",
     "cutting myself", "cut my wrists", "slit my wrists", "burn myself", "burning myself",
     # overdose
     "overdose", "overdosed", "overdosing", "took too many", "taken too many", "take too many", "took all my",
     "took the whole bottle", "took extra", "took double", "too many pills",
+    "took too much", "taken too much", "take too much", "taking too much", "took way too much",
+    "take them all", "take all of them", "taking them all", "took them all", "took all of them", "take all my",
+    "take all of my", "take all the pills", "took all the pills", "swallow them all", "swallowed them all",
+    "swallowed all", "swallow all",
     # medical emergency
     "cant breathe", "trouble breathing", "not breathing", "stopped breathing", "hard to breathe",
     "chest pain", "chest hurts", "heart attack", "stroke", "seizure", "having a seizure", "passed out",
     "fainted", "unconscious", "unresponsive", "wont wake up", "call 911", "911", "ambulance", "emergency",
+    "short of breath", "shortness of breath", "cant catch my breath", "cant get air", "cant get enough air",
+    "struggling to breathe", "difficulty breathing", "gasping for air", "barely breathing", "isnt breathing",
+    "wasnt breathing", "no pulse", "turning blue",
+    "tight chest", "chest tight", "chest is tight", "chest feels tight", "chest is so tight", "chest is really tight",
+    "chest feels so tight", "chest tightness", "tightness in my chest", "tight in my chest", "chest pressure",
+    "pressure in my chest", "pressure on my chest", "chest is heavy", "chest feels heavy", "heavy chest",
+    "crushing chest", "chest hurting", "pain in my chest", "chest ache", "chest aches",
+    "pass out", "passing out", "going to faint", "about to faint", "feel faint", "feeling faint", "fainting",
+    "blacking out", "blacked out",
+    "cant wake", "wont wake", "not waking up", "isnt waking up", "cant get him to wake", "cant get her to wake",
+    "cant rouse", "wont respond", "hes not responding", "shes not responding", "he is not responding",
+    "she is not responding", "isnt responding", "not responsive",
+    "seizing", "convulsing", "convulsion", "convulsions",
+    "bleeding a lot", "bleeding heavily", "bleeding badly", "bleeding bad", "bleeding really bad",
+    "bleeding so much", "bleeding everywhere", "bleeding out", "wont stop bleeding", "cant stop bleeding",
+    "cant stop the bleeding", "heavy bleeding", "im bleeding", "is bleeding", "hes bleeding", "shes bleeding",
+    "lots of blood", "a lot of blood", "so much blood", "blood everywhere", "losing blood", "coughing up blood",
+    "vomiting blood", "throwing up blood",
 )
-_CRISIS = tuple(_phrase(p) for p in CRISIS_PHRASES)
+
+# Crisis phrases that also have an ordinary sense, told apart by the words just before or just
+# after them: phrase -> (ordinary words before it, ordinary words after it). Only these exact
+# neighbours make a match ordinary; anything else fires ("going to jump in the lake" fires).
+_JUMP_ORDINARY_AFTER = (
+    "in the shower", "into the shower", "in the bath", "into the bath", "in the pool", "into the pool",
+    "in the car", "into the car", "in bed", "into bed", "on a call", "on the call", "on zoom", "on the phone",
+    "on it", "to conclusions", "for joy", "rope", "ahead", "in line", "on board", "start", "the gun")
+_TOO_MUCH_ORDINARY = (
+    ("it", "that", "this", "which"),
+    ("time", "of your time", "of my time", "of his time", "of her time", "of their time", "long", "effort",
+     "space", "room", "out of", "money", "energy", "work"))
+_CRISIS_ORDINARY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "going to jump": ((), _JUMP_ORDINARY_AFTER),
+    "about to jump": ((), _JUMP_ORDINARY_AFTER),
+    "want to jump": ((), _JUMP_ORDINARY_AFTER),
+    "took too much": _TOO_MUCH_ORDINARY,
+    "taken too much": _TOO_MUCH_ORDINARY,
+    "take too much": _TOO_MUCH_ORDINARY,
+    "taking too much": _TOO_MUCH_ORDINARY,
+    "took way too much": _TOO_MUCH_ORDINARY,
+    "end things": (("the",), ()),  # "in the end things were fine"
+    "seizing": ((), ("the day", "the moment", "the opportunity", "the chance")),
+}
+_CRISIS = tuple(
+    (_phrase(p),
+     tuple(_phrase(w) for w in _CRISIS_ORDINARY.get(p, ((), ()))[0]),
+     tuple(_phrase(w) for w in _CRISIS_ORDINARY.get(p, ((), ()))[1]))
+    for p in CRISIS_PHRASES)
 
 # Ordinary words one edit away from a crisis word: never taken for it.
 _NEVER_FUZZY = frozenset(_words(" ".join((
     "overdone overdoes overdue overused overdid overdo painted painting paint drying dyeing lying "
-    "strike strokes stoke sized seized seize chess suite suites subconscious responsive",
+    "strike strokes stoke sized seized seize chess suite suites subconscious responsive "
+    "sending pending lending bending mending tending vending giving diving loving liking sizing "
+    "walking making taking baking",
 ))))
 
 # Texting abbreviations, looked up on folded words BEFORE repeated letters are collapsed (so "odd"
@@ -300,7 +377,17 @@ def detect_crisis(text: str) -> bool:
     if not text:
         return False
     words = _crisis_words(text)
-    return any(_find(words, phrase, _NEVER_FUZZY) for phrase in _CRISIS)
+    return any(not _ordinary(words, start, end, before, after)
+               for phrase, before, after in _CRISIS
+               for start, end in _find(words, phrase, _NEVER_FUZZY))
+
+
+def _ordinary(words: list[str], start: int, end: int, before: tuple[tuple[str, ...], ...],
+              after: tuple[tuple[str, ...], ...]) -> bool:
+    """The match words[start:end] is the ordinary sense of its phrase: exactly one of the listed
+    word sequences just before it ("it took too much") or just after it ("took too much time")."""
+    return (any(len(b) <= start and tuple(words[start - len(b):start]) == b for b in before)
+            or any(tuple(words[end:end + len(a)]) == a for a in after))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -543,34 +630,91 @@ def parse_next_day(text: str) -> NextDayReply | ParseError:
 
 _READING = re.compile(rf"(?<![\d.])({_NUMBER})\s*(?:/|\\|-|over)\s*({_NUMBER})(?!\d)")
 
-_SITTER_NO = tuple(_phrase(p) for p in (
+# The sitter. Words are folded like everywhere else ("Yesss" -> "yes"), with three differences:
+# "'ll" is read as " will" ("she'll" -> "she will"), a few contracted forms are spelled out
+# ("nobody's" -> "nobody", "gonna" -> "going to", "omw" -> "on the way"), and "soon" is not collapsed
+# to "son" ("my son is here" names a sitter).
+_SITTER_SPELLED_OUT = {_collapse(word): spelled for word, spelled in {
+    "nobodys": "nobody", "noones": "no one", "noone": "no one", "gonna": "going to", "gunna": "going to",
+    "omw": "on the way", "otw": "on the way", "shell": "she will", "theyll": "they will", "youll": "you will",
+    "itll": "it will", "enroute": "en route",
+}.items()}
+
+
+def _sitter_words(text: str) -> list[str]:
+    folded = re.sub(r"(?<=[a-z])'ll\b", " will", _fold(text or ""))
+    words: list[str] = []
+    for word in _words(folded, collapse=False):
+        if re.fullmatch(r"so{2,}n", word):
+            words.append("soon")
+        else:
+            words.extend(_SITTER_SPELLED_OUT.get(_collapse(word), _collapse(word)).split())
+    return words
+
+
+def _sitter_phrases(*texts: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(_sitter_words(text)) for text in texts)
+
+
+# The patient speaking of themself: "I'm here" says nothing about a sitter. Taken first, counted as nothing.
+_SITTER_SELF = _sitter_phrases(
+    "im here", "i am here", "iam here", "i m here", "here i am", "im present", "i am present", "im home",
+    "im back", "i arrived", "i just arrived", "ive arrived", "i have arrived")
+# Absent, or not here yet: any of these and the reply never confirms a sitter.
+_SITTER_ABSENT = _sitter_phrases(
+    # no, not, nobody...
     "not here", "not present", "not with me", "not here yet", "not yet", "not arrived", "isnt here",
-    "is not here", "isnt with me", "here alone", "home alone", "no one", "noone", "by myself", "on my own",
-    "no sitter", "not", "no", "n", "nope", "nah", "none", "nobody", "alone", "isnt"))
-_SITTER_YES = tuple(_phrase(p) for p in (
-    "is here", "with me", "sitter here", "yes", "y", "yep", "yeah", "yea", "ya", "yup", "yas", "sure",
-    "here", "present", "arrived"))
+    "is not here", "isnt with me", "here alone", "home alone", "no one", "by myself", "on my own",
+    "no sitter", "not", "no", "n", "nope", "nah", "none", "nobody", "alone", "never", "without",
+    "isnt", "arent", "hasnt", "havent", "didnt", "doesnt", "dont", "wont", "cant", "cannot", "couldnt", "wasnt",
+    "aint",
+    # not yet: the future, on the way, waiting
+    "will", "going", "be", "yet", "soon", "later", "shortly", "tomorrow", "almost", "nearly", "about to", "eta",
+    "on the way", "on her way", "on his way", "on their way", "on my way", "on its way", "en route",
+    "coming", "come", "comes", "arrive", "arrives", "arriving", "heading", "headed", "driving", "late",
+    "delayed", "waiting", "wait",
+    # gone
+    "left", "leaving", "leave", "gone", "went", "away", "stepped out", "cancelled", "canceled")
+# Unsure: never a confirmation either ("maybe", "I think she's here").
+_SITTER_UNSURE = _sitter_phrases(
+    "maybe", "probably", "hopefully", "should", "supposed", "might", "think", "guess", "expect", "expected",
+    "expecting")
+# A yes to "YES if your sitter is with you".
+_SITTER_YES = _sitter_phrases(
+    "yes", "y", "yep", "yeah", "yea", "ya", "yup", "yas", "sure", "with me")
+# Here: a yes only when nothing above says otherwise ("nobody's here yet" is no).
+_SITTER_HERE = _sitter_phrases("is here", "sitter here", "here", "present", "arrived")
+# A time still to come: "here in 10", "in a few minutes", "here at 5".
+_SITTER_LATER = re.compile(
+    r"\b(?:in|within)\s+(?:\d+|an?\s+(?:few|bit|sec|second|min|minute|moment|while|hour|half|couple)\b|few\b|"
+    r"half\b|one\b|two\b|three\b|five\b|ten\b|fifteen\b|twenty\b|thirty\b)"
+    r"|\bhere\s+(?:at|by|around|after|before)\s+(?:\d|noon\b)")
 
 
 def parse_sitter(text: str) -> bool | None:
-    """Whether the text says the sitter is present (True), absent (False), or neither/both (None)."""
-    words = _words(_fold(text))
+    """Whether the text says the sitter is present (True), absent or not here yet (False), or
+    neither, unsure or both (None). Only a clear present-tense yes is True. See the module docstring."""
+    words = _sitter_words(text)
     taken = [False] * len(words)
-    said_no = said_yes = False
-    for phrases, is_yes in ((_SITTER_NO, False), (_SITTER_YES, True)):
+    said: set[str] = set()
+    for kind, phrases in (("self", _SITTER_SELF), ("absent", _SITTER_ABSENT), ("unsure", _SITTER_UNSURE),
+                          ("yes", _SITTER_YES), ("here", _SITTER_HERE)):
         for phrase in sorted(phrases, key=len, reverse=True):
             for start, end in _find(words, phrase, frozenset(), fuzzy=False):
                 if any(taken[start:end]):
                     continue
                 for i in range(start, end):
                     taken[i] = True
-                if is_yes:
-                    said_yes = True
-                else:
-                    said_no = True
-    if said_yes == said_no:
+                said.add(kind)
+    if _SITTER_LATER.search(_fold(text or "")):
+        said.add("absent")
+    if "absent" in said:
+        return None if "yes" in said else False  # "yes, but she is not here yet": ask again
+    if "unsure" in said:
         return None
-    return said_yes
+    if "yes" in said or "here" in said:
+        return True
+    return None
 
 
 def parse_pre_session(text: str) -> PreSessionReply | ParseError:
