@@ -82,8 +82,13 @@ def main() -> int:
               '{"status": "shipped"} to make it report')
     print(f"\ntelehealth is at http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
     print(f"Mail (password resets, invitations, notices): {BIN / 'flask'} mail-outbox\n", flush=True)
-    print(f"Texts (SMS_BACKEND=console, sent by the scheduler process): {BIN / 'flask'} sms-outbox\n", flush=True)
+    # the demo's on-call phone (texts go to the console), so urgent alerts are paged as in production
     env = dict(os.environ, SMS_BACKEND="console")
+    env.setdefault("ON_CALL_PHONE", "+15005550100")
+    print(f"Texts (SMS_BACKEND=console, sent by the scheduler process; on-call pages go to "
+          f"{env['ON_CALL_PHONE']}): {BIN / 'flask'} sms-outbox\n", flush=True)
+    print("A patient's text can be simulated with a signed POST to /webhooks/twilio/sms "
+          "(see README, 'Background work').\n", flush=True)
     web = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "wsgi:app"],
                            cwd=ROOT, env=env)
     scheduler = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi.py", "scheduler", "run"], cwd=ROOT, env=env)

@@ -140,12 +140,16 @@ def register_cli(app: Flask) -> None:
     @click.option("--limit", default=10, show_default=True)
     def sms_outbox(limit: int):
         """Print the newest texts of the SMS outbox (what the console backend "sent")."""
+        from telehealth.clock import now
         from telehealth.extensions import db
         from telehealth.models.messaging import OutboundMessage
 
         for m in db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)):
+            waiting = (f" (held until {m.not_before:%Y-%m-%d %H:%M} UTC: quiet hours or a retry)"
+                       if m.status == "pending" and m.not_before > now() else "")
+            why = f" ({m.last_error})" if m.status in ("suppressed", "failed", "cancelled") and m.last_error else ""
             click.echo(f"--- #{m.id} {m.created_at:%Y-%m-%d %H:%M} UTC to {m.to_phone} [{m.purpose}, {m.priority}] "
-                       f"{m.status}" + (f" {m.provider_sid}" if m.provider_sid else ""))
+                       f"{m.status}{waiting}{why}" + (f" {m.provider_sid}" if m.provider_sid else ""))
             click.echo(m.body)
 
     scheduler_group = click.Group("scheduler", help="The background scheduler (one process, never in web workers).")
@@ -153,7 +157,8 @@ def register_cli(app: Flask) -> None:
     @scheduler_group.command("run")
     @click.option("--once", is_flag=True, help="Run each job once, then exit (cron, tests).")
     def scheduler_run(once: bool):
-        """Run the scheduled jobs: dispatch texts, reminders, shipment notices, clinical alerts."""
+        """Run the scheduled jobs: check-ins, SLA watch, pharmacy reconciliation, alerts, reminders, shipment
+        notices, and dispatching texts."""
         from telehealth import scheduler
 
         app_obj = current_app._get_current_object()

@@ -115,6 +115,12 @@ def register(job: Job) -> Job:
     return job
 
 
+def _did_something(result: Any) -> bool:
+    if isinstance(result, dict):
+        return any(_did_something(value) for value in result.values())
+    return bool(result)
+
+
 def run_job(app: Flask, job: Job) -> tuple[bool, Any]:
     """Run one job in an app context; (ok, result). Never raises."""
     from telehealth.extensions import db
@@ -122,7 +128,9 @@ def run_job(app: Flask, job: Job) -> tuple[bool, Any]:
     with app.app_context():
         try:
             result = job.func()
-            log.info("scheduler job done", extra={"job": job.name, "result": result})
+            # a line when a run did something; idle runs (most of them) only at debug level
+            level = logging.INFO if _did_something(result) else logging.DEBUG
+            log.log(level, "scheduler job done", extra={"job": job.name, "result": result})
             return True, result
         except Exception as exc:  # noqa: BLE001 - a failing sweep must not stop the others
             db.session.rollback()
