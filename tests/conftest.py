@@ -104,78 +104,58 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.1):
         time.sleep(interval)
 
 
-@pytest.fixture(scope="session")
-def localstripe_url():
-    """A real localstripe server (Stripe's API, stateful, signed webhooks) for the whole session."""
-    port = free_port()
-    script = Path(__file__).resolve().parent.parent / "scripts" / "localstripe_server.py"
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"localstripe-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    def answers():
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(urllib.request.Request(
-                    f"{url}/v1/customers", headers={"Authorization": "Bearer sk_test_x"}), timeout=1):
-                return True
-        return False
-
+def _answers(request: urllib.request.Request | str) -> bool:
+    """The server answered at all (an HTTP error status is an answer)."""
     try:
-        wait_until(answers, timeout=30)
+        urllib.request.urlopen(request, timeout=1).close()
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def local_server(script: str, probe: str, headers: dict | None = None, log_name: str | None = None):
+    """Start one of scripts/ on a free port, wait until `probe` (a path) answers, yield its URL,
+    stop it afterwards. Its output goes to a log file in TMPDIR when `log_name` is given."""
+    port = free_port()
+    path = Path(__file__).resolve().parent.parent / "scripts" / script
+    log = (open(Path(os.environ.get("TMPDIR", "/tmp")) / f"{log_name}-{port}.log", "w")  # noqa: SIM115
+           if log_name else None)
+    proc = subprocess.Popen([sys.executable, str(path), "--port", str(port)], stdout=log or subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _answers(urllib.request.Request(url + probe, headers=headers or {})), timeout=30)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        log.close()
+        if log:
+            log.close()
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    """A real localstripe server (Stripe's API, stateful, signed webhooks) for the whole session."""
+    with local_server("localstripe_server.py", "/v1/customers", headers={"Authorization": "Bearer sk_test_x"},
+                      log_name="localstripe") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def pharmacy_url():
     """The local partner pharmacy (scripts/pharmacy_server.py) for the whole session."""
-    port = free_port()
-    script = Path(__file__).resolve().parent.parent / "scripts" / "pharmacy_server.py"
-    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-
-    def answers():
-        try:
-            urllib.request.urlopen(f"{url}/orders/none", timeout=1)
-        except urllib.error.HTTPError:
-            return True
-        except OSError:
-            return False
-        return True
-
-    try:
-        wait_until(answers, timeout=30)
+    with local_server("pharmacy_server.py", "/orders/none") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
 def twilio_url():
     """The local Twilio (scripts/twilio_server.py: Twilio's REST API, faults, signed inbound texts)."""
-    port = free_port()
-    script = Path(__file__).resolve().parent.parent / "scripts" / "twilio_server.py"
-    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-
-    def answers():
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/_control/messages", timeout=1):
-                return True
-        return False
-
-    try:
-        wait_until(answers, timeout=30)
+    with local_server("twilio_server.py", "/_control/messages") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 # The client gives up on Twilio after this long in tests, so the fake's "timeout" fault is quick.

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import pytest
+import time_machine
+
 from telehealth.clock import now
 from telehealth.models import (
     Appointment, AppointmentStatus, CareAssignment, CareRole, Prescription, Shipment, ShipmentStatus, User,
@@ -14,6 +17,16 @@ from tests.test_prescriptions import TERMS, _approve
 
 UTC = timezone.utc
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
+
+
+@pytest.fixture
+def clock(app, monkeypatch):
+    """Time stands at START and moves only when told; days pass in these tests, so the logins made
+    at the start must outlast the idle logoff."""
+    monkeypatch.setitem(app.config, "PATIENT_IDLE_TIMEOUT_MINUTES", 60 * 24 * 30)
+    monkeypatch.setitem(app.config, "STAFF_IDLE_TIMEOUT_MINUTES", 60 * 24 * 30)
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
 
 
 @dataclass

@@ -131,6 +131,17 @@ def _started(client, app, db, clock, ctx, session):
     assert check_in_messages.sweep()["prompted"] == 1  # the post check-in
 
 
+def prompt_next_day_at_night(client, app, db, clock, ctx, session):
+    """A taken session whose next-day check-in falls due at 22:00 in New York, swept then."""
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "7 none")
+    next_day = check_in(db, session, CheckInKind.NEXT_DAY)
+    next_day.due_at = START.replace(hour=3) + timedelta(days=1)
+    db.session.commit()
+    clock.move_to(next_day.due_at)
+    assert check_in_messages.sweep()["prompted"] == 1
+
+
 def test_after_the_session_mood_and_side_effects_are_recorded(client, app, db, patient_session, clock):
     ctx, session = patient_session
     _started(client, app, db, clock, ctx, session)
@@ -200,13 +211,7 @@ def test_an_unanswered_pre_check_in_is_not_escalated(client, app, db, patient_se
 def test_a_prompt_due_at_night_waits_for_the_morning_and_so_does_the_reminder_clock(client, app, db,
                                                                                     patient_session, clock):
     ctx, session = patient_session
-    _started(client, app, db, clock, ctx, session)
-    post_sms(client, app, PHONE, "7 none")
-    next_day = check_in(db, session, CheckInKind.NEXT_DAY)
-    next_day.due_at = START.replace(hour=3) + timedelta(days=1)  # 22:00 in New York
-    db.session.commit()
-    clock.move_to(next_day.due_at)
-    assert check_in_messages.sweep()["prompted"] == 1
+    prompt_next_day_at_night(client, app, db, clock, ctx, session)
     [prompt] = texts(db, purpose="check_in_prompt")[-1:]
     assert prompt.not_before == START.replace(hour=13) + timedelta(days=1)  # 8:00 in New York
     clock.move_to(now() + timedelta(hours=3))  # 01:00: no reminder yet, the text has not even gone
@@ -307,13 +312,7 @@ def test_a_reading_texted_before_the_prompt_answers_the_coming_check_in(client, 
 
 def test_an_answer_withdraws_a_prompt_still_waiting_for_the_morning(client, app, db, patient_session, clock):
     ctx, session = patient_session
-    _started(client, app, db, clock, ctx, session)
-    post_sms(client, app, PHONE, "7 none")
-    next_day = check_in(db, session, CheckInKind.NEXT_DAY)
-    next_day.due_at = START.replace(hour=3) + timedelta(days=1)  # 22:00 in New York
-    db.session.commit()
-    clock.move_to(next_day.due_at)
-    check_in_messages.sweep()
+    prompt_next_day_at_night(client, app, db, clock, ctx, session)
     [held] = texts(db, purpose="check_in_prompt_next_day")
     assert held.status is MessageStatus.PENDING and held.not_before > now()
     client_app = app.test_client()

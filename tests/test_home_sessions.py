@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import func, select, text
 
 from telehealth.clock import now
@@ -18,16 +17,11 @@ from telehealth.models import (
 from telehealth.services import home_sessions as hs
 from telehealth.services import shipments
 from tests.conftest import error_of
-from tests.sessions_support import START, login, ready
+from tests import sessions_support
+from tests.sessions_support import login, ready
 
 
-@pytest.fixture
-def clock(app, monkeypatch):
-    # days pass in these tests: the logins made at the start must outlast the idle logoff
-    monkeypatch.setitem(app.config, "PATIENT_IDLE_TIMEOUT_MINUTES", 60 * 24 * 30)
-    monkeypatch.setitem(app.config, "STAFF_IDLE_TIMEOUT_MINUTES", 60 * 24 * 30)
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
+clock = sessions_support.clock  # the shared fixture
 
 
 def _count(db, model) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from telehealth.clock import now
@@ -18,19 +17,14 @@ from telehealth.policy import ClinicalPolicy
 from telehealth.services import home_sessions as hs
 from telehealth.services.session_gates import evaluate_gates
 from tests.conftest import error_of
+from tests import sessions_support
 from tests.sessions_support import START, deliver, encounter, login, ready
 
 GATES = ["prescription", "medication_delivered", "interval", "within_prescription", "consult", "consult_after_gap",
          "adverse_event", "pause", "sitter", "blood_pressure"]
 
 
-@pytest.fixture
-def clock(app, monkeypatch):
-    # days pass in these tests: the logins made at the start must outlast the idle logoff
-    monkeypatch.setitem(app.config, "PATIENT_IDLE_TIMEOUT_MINUTES", 60 * 24 * 30)
-    monkeypatch.setitem(app.config, "STAFF_IDLE_TIMEOUT_MINUTES", 60 * 24 * 30)
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
+clock = sessions_support.clock  # the shared fixture
 
 
 def _taken(db, ctx, started_at, status=SessionStatus.COMPLETED):
