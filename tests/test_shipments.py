@@ -131,12 +131,50 @@ def test_ops_moves_only_along_allowed_transitions(client, auth, db, shipment):
     url = f"/api/v1/ops/shipments/{shipment.id}/status"
     r = client.post(url, json={"status": "created"})  # backwards
     assert r.status_code == 409
+    for skipped in ("filled", "shipped", "delivered"):  # by hand, one step at a time
+        r = client.post(url, json={"status": skipped})
+        assert r.status_code == 409 and error_of(r)["code"] == "move_not_allowed", skipped
     r = client.post(url, json={"status": "exception", "reason": "Address unreadable"})
     assert r.status_code == 200 and r.get_json()["status"] == "exception"
+    r = client.post(url, json={"status": "filled"})  # from an exception: where it was, or the next step
+    assert r.status_code == 409 and error_of(r)["code"] == "move_not_allowed"
     r = client.post(url, json={"status": "received"})
     assert r.status_code == 200
+    for step in ("filled", "shipped", "out_for_delivery", "delivered"):
+        r = client.post(url, json={"status": step})
+        assert r.status_code == 200 and r.get_json()["status"] == step
     r = client.post(url, json={"status": "teleported"})
     assert r.status_code == 422
+
+
+def test_ops_never_move_a_stage_out_of_created_but_to_cancelled(client, auth, db, shipment):
+    shipment.status, shipment.pharmacy_order_id = S.CREATED, None  # not sent to the pharmacy yet
+    db.session.commit()
+    auth.as_role("ops")
+    url = f"/api/v1/ops/shipments/{shipment.id}/status"
+    for target in ("sent_to_pharmacy", "received", "delivered", "exception", "returned"):
+        r = client.post(url, json={"status": target, "reason": "x"})
+        assert r.status_code == 409, target  # sending is the system's job: no order, no way forward
+    db.session.expire_all()
+    assert db.session.get(Shipment, shipment.id).status is S.CREATED
+    r = client.post(url, json={"status": "cancelled"})
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+
+
+def test_the_manual_rule_is_one_step_or_a_side_move():
+    from telehealth.models.shipments import RANK, by_hand
+
+    for current in PATH[1:-1]:
+        for target in S:
+            expected = (target in PATH and RANK[target] == RANK[current] + 1) or (
+                target in SIDE_MOVES and current in SIDE_MOVES[target])
+            assert by_hand(current, target, RANK[current]) is expected, (current, target)
+    for target in S:
+        assert by_hand(S.CREATED, target) is (target is S.CANCELLED), target
+        assert by_hand(S.EXCEPTION, target, 0) is (target is S.CANCELLED), target  # never got past created
+    assert by_hand(S.EXCEPTION, S.SHIPPED, RANK[S.SHIPPED]) and by_hand(S.EXCEPTION, S.OUT_FOR_DELIVERY, RANK[S.SHIPPED])
+    assert not by_hand(S.EXCEPTION, S.DELIVERED, RANK[S.SHIPPED])
+    assert not by_hand(S.EXCEPTION, S.FILLED, RANK[S.SHIPPED])
 
 
 def test_who_sees_shipments(client, app, auth, db, shipment, create_user):

@@ -16,7 +16,7 @@ from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.billing import CreditKind
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
-from telehealth.models.shipments import SIDE_MOVES, Move, Shipment, ShipmentStatus, judge
+from telehealth.models.shipments import RANK, SIDE_MOVES, Move, Shipment, ShipmentStatus, by_hand, judge
 from telehealth.services import audit, ledger
 from telehealth.services.authz import Scope, authorize_patient
 from telehealth.services.prescriptions import prescriber_refusals, versions_of
@@ -161,13 +161,20 @@ def for_patient(patient: User) -> list[Shipment]:
 
 
 def move(actor: User, shipment_id: int, target: str, details: dict) -> Shipment:
-    """A person's transition: only moves the state machine allows (else 409), kept in the history.
-    A cancellation goes through the pharmacy first (see `request_cancellation`)."""
+    """A person's transition, kept in the history: one step along the path at a time, or to
+    exception or returned, and never out of `created` (see `by_hand`; else 409). A cancellation
+    goes through the pharmacy first (see `request_cancellation`)."""
     if ShipmentStatus(target) is ShipmentStatus.CANCELLED:
         return request_cancellation(actor, shipment_id)
     shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
     if shipment is None:
         raise NotFound("No such shipment.")
+    # A stage with a pharmacy order was sent, whatever its history says (an exception forgets nothing).
+    reached = max(shipment.reached(), RANK[ShipmentStatus.SENT_TO_PHARMACY] if shipment.pharmacy_order_id else 0)
+    if not by_hand(shipment.status, ShipmentStatus(target), reached):
+        raise Conflict(f"A shipment that is {shipment.status} cannot be moved to {target} by hand: one step "
+                       "at a time, or to exception or returned; sending a stage to the pharmacy is the system's job.",
+                       code="move_not_allowed")
     shipment.apply(ShipmentStatus(target), now(), source="ops", details=details)
     audit.record(actor, "update", "shipment", shipment.id, patient_id=shipment.patient_id, fields=["status"])
     db.session.commit()
