@@ -699,3 +699,65 @@ def test_the_reconcile_command_sends_waiting_stages(app, pharmacy, committed, mo
     assert "Sent 1 waiting stages; finished 0 cancellations." in result.output
     committed.session.expire_all()
     assert committed.session.get(Shipment, stage["id"]).status is S.SENT_TO_PHARMACY
+
+
+# --------------------------------------------------------------------------- after it has left the pharmacy
+
+
+def _ops_client(app, committed):
+    ops = _make_user(committed, "ops")
+    ops_client = app.test_client()
+    ops_client.post("/api/v1/auth/login", json={"email": ops.email, "password": PASSWORD})
+    return ops_client
+
+
+def test_a_stage_that_has_shipped_is_not_cancelled_from_an_exception(app, pharmacy, committed):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 2}).get_json()
+    order_id = committed.session.get(Shipment, stage["id"]).pharmacy_order_id
+    _drive(pharmacy, order_id, "shipped", carrier="UPS", tracking_number="1ZGONE")
+    _drive(pharmacy, order_id, "exception", reason="Damaged in transit")
+    r = _ops_client(app, committed).post(f"/api/v1/ops/shipments/{stage['id']}/status", json={"status": "cancelled"})
+    assert r.status_code == 409 and error_of(r)["code"] == "already_shipped"
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, stage["id"])
+    assert row.status is S.EXCEPTION and row.cancel_requested_at is None
+    assert _order(pharmacy, order_id)["status"] == "exception"  # the pharmacy was not asked to cancel it
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 1  # the package is with the carrier
+
+
+def test_the_reconciler_does_not_finish_a_cancellation_of_a_stage_that_shipped_meanwhile(app, db, shipment):
+    from telehealth.services.shipments import reconcile_pharmacy
+
+    # asked while it waited at the pharmacy (answer lost), then it shipped and hit an exception
+    shipment.status, shipment.shipped_at = S.EXCEPTION, now()
+    shipment.cancel_requested_at = now() - timedelta(minutes=5)
+    db.session.commit()
+    assert reconcile_pharmacy(grace_seconds=0) == {"sent": 0, "cancelled": 0}
+    db.session.expire_all()
+    row = db.session.get(Shipment, shipment.id)
+    assert row.status is S.EXCEPTION and row.cancel_requested_at is None
+
+
+def test_a_cancelled_shipment_reported_shipped_alerts_ops_once(app, client, auth, db, shipment):
+    from telehealth.models import ClinicalAlert
+
+    shipment.apply(S.CANCELLED, now(), source="ops")
+    db.session.commit()
+    assert _send(app, client, _event(50, "received")).get_json()["message"] == "stale"
+    assert db.session.scalar(select(ClinicalAlert)) is None  # a late step before shipping is only history
+    assert _send(app, client, _event(51, "shipped", carrier="UPS")).get_json()["message"] == "stale"
+    assert _send(app, client, _event(52, "delivered")).get_json()["message"] == "stale"
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency, alert.recipient) == ("shipped_after_cancel", "urgent", "ops")
+    assert (alert.dedupe_key, alert.shipment_id, alert.patient_id) == (
+        f"shipped_after_cancel:{shipment.id}", shipment.id, shipment.patient_id)
+    assert alert.summary == f"Shipment #{shipment.id} was reported shipped after it was cancelled."
+    assert db.session.get(Shipment, shipment.id).status is S.CANCELLED
+    auth.as_role("ops")
+    assert [i["kind"] for i in client.get("/api/v1/ops/alerts").get_json()["items"]] == ["shipped_after_cancel"]

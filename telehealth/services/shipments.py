@@ -184,12 +184,16 @@ def move(actor: User, shipment_id: int, target: str, details: dict) -> Shipment:
 def request_cancellation(actor: User, shipment_id: int) -> Shipment:
     """Cancel a stage that has not shipped. The request is committed first, then the pharmacy is
     told by reference (which also voids an order still on its way); if its answer is lost, the
-    reconciler asks again, so a cancellation is never half done. Once the pharmacy has shipped, 409."""
+    reconciler asks again, so a cancellation is never half done. Once the pharmacy has shipped, 409,
+    even from an exception afterwards: its credits do not come back while the package is with the
+    carrier (a package that comes back is returned, not cancelled)."""
     shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
     if shipment is None:
         raise NotFound("No such shipment.")
     if judge(shipment.status, ShipmentStatus.CANCELLED) is not Move.APPLIED:
         raise Conflict(f"A shipment that is {shipment.status} cannot become cancelled.")
+    if shipment.shipped_at is not None:
+        raise Conflict(LEFT_THE_PHARMACY, code="already_shipped")
     if shipment.cancel_requested_at is None:
         shipment.cancel_requested_at = now()
         audit.record(actor, "update", "shipment", shipment.id, patient_id=shipment.patient_id,
@@ -198,9 +202,21 @@ def request_cancellation(actor: User, shipment_id: int) -> Shipment:
     return complete_cancellation(shipment_id)
 
 
+LEFT_THE_PHARMACY = ("This shipment has left the pharmacy and cannot be cancelled; a package that comes back "
+                     "is marked returned.")
+
+
 def complete_cancellation(shipment_id: int) -> Shipment:
+    shipment = _locked(shipment_id)
+    if shipment.shipped_at is not None:  # it shipped after the cancellation was asked
+        shipment.cancel_requested_at = None
+        shipment.last_send_error = "It had left the pharmacy; not cancelled."
+        db.session.commit()
+        raise Conflict(LEFT_THE_PHARMACY, code="already_shipped")
+    reference = shipment.pharmacy_reference
+    db.session.commit()
     try:
-        pharmacy.cancel_order(db.session.get(Shipment, shipment_id).pharmacy_reference)
+        pharmacy.cancel_order(reference)
     except pharmacy.PharmacyRefused:
         shipment = _locked(shipment_id)
         shipment.cancel_requested_at = None
@@ -214,7 +230,7 @@ def complete_cancellation(shipment_id: int) -> Shipment:
         db.session.commit()
         return shipment  # still asked: the reconciler finishes it
     shipment = _locked(shipment_id)
-    if judge(shipment.status, ShipmentStatus.CANCELLED) is Move.APPLIED:
+    if judge(shipment.status, ShipmentStatus.CANCELLED) is Move.APPLIED and shipment.shipped_at is None:
         shipment.apply(ShipmentStatus.CANCELLED, now(), source="ops")
         give_back_credits(shipment)
     shipment.cancel_requested_at = None
