@@ -761,3 +761,120 @@ def test_a_cancelled_shipment_reported_shipped_alerts_ops_once(app, client, auth
     assert db.session.get(Shipment, shipment.id).status is S.CANCELLED
     auth.as_role("ops")
     assert [i["kind"] for i in client.get("/api/v1/ops/alerts").get_json()["items"]] == ["shipped_after_cancel"]
+
+
+# --------------------------------------------------------------------------- sends that fail for good
+
+
+def _reconcile(app):
+    """The reconciler as the scheduler runs it: in its own app context, with its own session."""
+    from telehealth.services.shipments import reconcile_pharmacy
+
+    with app.app_context():
+        return reconcile_pharmacy(grace_seconds=0)
+
+
+def _ops_alerts(committed, shipment_id):
+    from telehealth.models import ClinicalAlert
+
+    return list(committed.session.scalars(select(ClinicalAlert).where(ClinicalAlert.shipment_id == shipment_id)))
+
+
+@pytest.mark.parametrize("how", ["rejected", "bad_signature"])
+def test_a_send_the_pharmacy_rejects_is_not_retried_and_alerts_ops_once(app, pharmacy, committed, monkeypatch,
+                                                                         how):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    if how == "rejected":
+        _fault(pharmacy, reject_orders=1)  # a 422: the pharmacy will not take this order as it is
+    else:
+        monkeypatch.setitem(app.config, "PHARMACY_WEBHOOK_SECRET", "not-the-shared-secret")  # a 401
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert r.status_code == 201 and r.get_json()["status"] == "created"
+    monkeypatch.setitem(app.config, "PHARMACY_WEBHOOK_SECRET", "pharmacy-development-secret")
+    row = committed.session.get(Shipment, r.get_json()["id"])
+    assert row.send_failed_at is not None and row.send_attempts == 1
+    code = "422" if how == "rejected" else "401"
+    [alert] = _ops_alerts(committed, row.id)
+    assert (alert.kind, alert.urgency, alert.recipient, alert.patient_id, alert.dedupe_key) == (
+        "pharmacy_send_failed", "routine", "ops", patient_id, f"pharmacy_send_failed:{row.id}")
+    assert alert.summary == f"Shipment #{row.id} could not be sent to the pharmacy: it was rejected (HTTP {code})."
+    assert _reconcile(app) == {"sent": 0, "cancelled": 0}  # not retried
+    committed.session.expire_all()
+    assert committed.session.get(Shipment, row.id).send_attempts == 1
+    assert _orders_for(pharmacy, row.pharmacy_reference) == [] and len(_ops_alerts(committed, row.id)) == 1
+    # ops cancel it (a new stage is the physician's to send): the credit comes back
+    r = _ops_client(app, committed).post(f"/api/v1/ops/shipments/{row.id}/status", json={"status": "cancelled"})
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 3
+
+
+def test_a_send_still_failing_after_the_most_attempts_stops_and_alerts_ops_once(app, pharmacy, committed,
+                                                                                 monkeypatch):
+    from tests.conftest import free_port
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    monkeypatch.setitem(app.config, "PHARMACY_MAX_SEND_ATTEMPTS", 3)
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", f"http://127.0.0.1:{free_port()}")
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    _reconcile(app)  # attempt 2
+    assert _ops_alerts(committed, stage["id"]) == []
+    _reconcile(app)  # attempt 3: given up
+    [alert] = _ops_alerts(committed, stage["id"])
+    assert alert.summary == f"Shipment #{stage['id']} could not be sent to the pharmacy: no answer after 3 attempts."
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", pharmacy)
+    assert _reconcile(app) == {"sent": 0, "cancelled": 0}  # until ops cancel it
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, stage["id"])
+    assert row.status is S.CREATED and row.send_attempts == 3 and row.send_failed_at is not None
+    assert len(_ops_alerts(committed, row.id)) == 1
+
+
+def test_a_send_refused_because_its_reference_was_voided_cancels_and_alerts_ops_once(app, pharmacy, committed,
+                                                                                    monkeypatch):
+    from telehealth.adapters import pharmacy as adapter
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+    from tests.conftest import free_port
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", f"http://127.0.0.1:{free_port()}")
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", pharmacy)
+    with app.test_request_context():
+        adapter.cancel_order(committed.session.get(Shipment, stage["id"]).pharmacy_reference)  # at the pharmacy
+    assert _reconcile(app) == {"sent": 1, "cancelled": 0}
+    assert _reconcile(app) == {"sent": 0, "cancelled": 0}
+    committed.session.expire_all()
+    assert committed.session.get(Shipment, stage["id"]).status is S.CANCELLED
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 3
+    [alert] = _ops_alerts(committed, stage["id"])
+    assert (alert.kind, alert.recipient) == ("pharmacy_send_failed", "ops")
+    assert alert.summary.startswith(f"Shipment #{stage['id']} could not be sent to the pharmacy: ")
+
+
+@pytest.mark.parametrize("status, error", [
+    (400, "PharmacyRejected"), (401, "PharmacyRejected"), (404, "PharmacyRejected"), (422, "PharmacyRejected"),
+    (409, "PharmacyRefused"), (408, "PharmacyUnavailable"), (429, "PharmacyUnavailable"),
+    (500, "PharmacyUnavailable"), (502, "PharmacyUnavailable"), (503, "PharmacyUnavailable"),
+])
+def test_the_pharmacy_adapter_tells_a_rejection_from_an_outage(app, monkeypatch, status, error):
+    import io
+    import urllib.error
+
+    from telehealth.adapters import pharmacy as adapter
+
+    def refuse(request, timeout):
+        raise urllib.error.HTTPError(request.full_url, status, "no", {}, io.BytesIO(b"{}"))
+
+    monkeypatch.setattr(adapter.urllib.request, "urlopen", refuse)
+    with app.test_request_context(), pytest.raises(getattr(adapter, error, KeyError)):
+        adapter.cancel_order("stage-x")

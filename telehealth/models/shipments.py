@@ -128,6 +128,9 @@ class Shipment(db.Model):
     pharmacy_reference: Mapped[str] = mapped_column(String(64), default=lambda: f"stage-{uuid.uuid4().hex}")
     send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_send_error: Mapped[str | None] = mapped_column(String(200))
+    # Sending was given up (rejected by the pharmacy, or no answer after PHARMACY_MAX_SEND_ATTEMPTS):
+    # the reconciler leaves it alone and ops, alerted, cancel it.
+    send_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     history: Mapped[list[ShipmentEvent]] = relationship(back_populates="shipment", order_by="ShipmentEvent.id",
                                                         cascade="all, delete-orphan")

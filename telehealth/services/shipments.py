@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -14,10 +15,12 @@ from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
+from telehealth.models.alerts import OPS
 from telehealth.models.billing import CreditKind
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.shipments import RANK, SIDE_MOVES, Move, Shipment, ShipmentStatus, by_hand, judge
 from telehealth.services import audit, ledger
+from telehealth.services.alerts import raise_once
 from telehealth.services.authz import Scope, authorize_patient
 from telehealth.services.prescriptions import prescriber_refusals, versions_of
 from telehealth.services.shipping_sla import deadlines
@@ -86,14 +89,34 @@ def _locked(shipment_id: int) -> Shipment:
     return db.session.get(Shipment, shipment_id, with_for_update=True, populate_existing=True)
 
 
+def _unsent(shipment: Shipment) -> bool:
+    """Still to be sent: `created`, no order id, not being cancelled, not given up."""
+    return (shipment.status is ShipmentStatus.CREATED and shipment.pharmacy_order_id is None
+            and shipment.cancel_requested_at is None and shipment.send_failed_at is None)
+
+
+def _send_failed(shipment: Shipment, reason: str) -> None:
+    """Tell ops (once) that a stage could not be sent; `reason` is short and says nothing clinical."""
+    raise_once(f"pharmacy_send_failed:{shipment.id}", kind="pharmacy_send_failed", urgency="routine", recipient=OPS,
+               shipment_id=shipment.id, patient_id=shipment.patient_id,
+               summary=f"Shipment #{shipment.id} could not be sent to the pharmacy: {reason}.")
+
+
+def _give_up(shipment: Shipment, reason: str) -> None:
+    shipment.send_failed_at = now()
+    _send_failed(shipment, reason)
+
+
 def send_stage(shipment_id: int) -> Shipment:
     """Send a committed `created` stage to the pharmacy (again): safe to repeat, because the
     pharmacy answers a known reference with the order it already has. Unreachable: the stage stays
-    `created` with the error noted, for the reconciler. Refused (its reference was cancelled while
-    the order was on its way): the stage is cancelled and its credits come back."""
+    `created` with the error noted, for the reconciler, until PHARMACY_MAX_SEND_ATTEMPTS attempts.
+    Rejected (a 4xx other than 409: sending again would change nothing), or out of attempts: given
+    up (`send_failed_at`), no longer retried, and ops are alerted to cancel it. Refused (its
+    reference was cancelled while the order was on its way): the stage is cancelled, its credits
+    come back, and ops are alerted."""
     shipment = db.session.get(Shipment, shipment_id)
-    if (shipment.status is not ShipmentStatus.CREATED or shipment.pharmacy_order_id
-            or shipment.cancel_requested_at is not None):
+    if not _unsent(shipment):
         return shipment
     prescription = db.session.get(Prescription, shipment.prescription_id)
     profile = db.session.get(User, shipment.patient_id).patient_profile
@@ -110,12 +133,24 @@ def send_stage(shipment_id: int) -> Shipment:
         if shipment.status is ShipmentStatus.CREATED:
             shipment.apply(ShipmentStatus.CANCELLED, now(), source="system")
             give_back_credits(shipment)
+            _send_failed(shipment, "its order there had been cancelled, so the stage is cancelled and its credits "
+                                   "given back")
+        db.session.commit()
+        return shipment
+    except pharmacy.PharmacyRejected as exc:
+        shipment = _locked(shipment_id)
+        if _unsent(shipment):
+            shipment.send_attempts += 1
+            shipment.last_send_error = str(exc)[:200]
+            _give_up(shipment, f"it was rejected (HTTP {exc.http_status})")
         db.session.commit()
         return shipment
     except pharmacy.PharmacyUnavailable as exc:
         shipment = _locked(shipment_id)
         shipment.send_attempts += 1
         shipment.last_send_error = str(exc)[:200]
+        if _unsent(shipment) and shipment.send_attempts >= current_app.config["PHARMACY_MAX_SEND_ATTEMPTS"]:
+            _give_up(shipment, f"no answer after {shipment.send_attempts} attempts")
         db.session.commit()
         return shipment
     shipment = _locked(shipment_id)
@@ -224,7 +259,7 @@ def complete_cancellation(shipment_id: int) -> Shipment:
         db.session.commit()
         raise Conflict("The pharmacy has already shipped this order; it cannot be cancelled.",
                        code="already_shipped") from None
-    except pharmacy.PharmacyUnavailable as exc:
+    except (pharmacy.PharmacyUnavailable, pharmacy.PharmacyRejected) as exc:
         shipment = _locked(shipment_id)
         shipment.last_send_error = str(exc)[:200]
         db.session.commit()
@@ -240,11 +275,13 @@ def complete_cancellation(shipment_id: int) -> Shipment:
 
 def reconcile_pharmacy(grace_seconds: int = 30) -> dict[str, int]:
     """Finish what a lost answer left undone: stages still `created` (sent again under the same
-    reference) and cancellations asked but not confirmed. Run by the scheduler."""
+    reference) unless sending them was given up, and cancellations asked but not confirmed. Run by
+    the scheduler."""
     cutoff = now() - timedelta(seconds=grace_seconds)
     unsent = list(db.session.scalars(select(Shipment.id).where(
         Shipment.status == ShipmentStatus.CREATED, Shipment.pharmacy_order_id.is_(None),
-        Shipment.cancel_requested_at.is_(None), Shipment.created_at <= cutoff).order_by(Shipment.id)))
+        Shipment.cancel_requested_at.is_(None), Shipment.send_failed_at.is_(None), Shipment.created_at <= cutoff)
+        .order_by(Shipment.id)))
     cancelling = list(db.session.scalars(select(Shipment.id).where(
         Shipment.status.in_(SIDE_MOVES[ShipmentStatus.CANCELLED]), Shipment.cancel_requested_at.is_not(None),
         Shipment.cancel_requested_at <= cutoff).order_by(Shipment.id)))
