@@ -878,3 +878,56 @@ def test_the_pharmacy_adapter_tells_a_rejection_from_an_outage(app, monkeypatch,
     monkeypatch.setattr(adapter.urllib.request, "urlopen", refuse)
     with app.test_request_context(), pytest.raises(getattr(adapter, error, KeyError)):
         adapter.cancel_order("stage-x")
+
+
+# --------------------------------------------------------------------------- an address the pharmacy never heard of
+
+
+ITHACA = {"line1": "2 Lake St", "city": "Ithaca", "state": "NY", "postal_code": "14850"}
+
+
+def _lost_order_then_moved(app, pharmacy, committed, monkeypatch):
+    """A stage whose order the pharmacy made but whose answer was lost, then an address change
+    while the pharmacy was down: only our copy of the address changed."""
+    from tests.conftest import free_port
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    _fault(pharmacy, lose_answers=1)
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    assert stage["status"] == "created"
+    [order_id] = _orders_for(pharmacy, committed.session.get(Shipment, stage["id"]).pharmacy_reference)
+    assert _order(pharmacy, order_id)["address"]["city"] != "Ithaca"
+    owner = app.test_client()
+    owner.post("/api/v1/auth/login", json={"email": committed.session.get(User, patient_id).email,
+                                           "password": PASSWORD})
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", f"http://127.0.0.1:{free_port()}")
+    r = owner.put(f"/api/v1/shipments/{stage['id']}/address", json={"address": ITHACA})
+    assert r.status_code == 200 and r.get_json()["status"] == "created"
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", pharmacy)
+    return stage["id"], order_id
+
+
+def test_an_address_changed_before_a_lost_order_was_found_reaches_the_pharmacy(app, pharmacy, committed,
+                                                                              monkeypatch):
+    shipment_id, order_id = _lost_order_then_moved(app, pharmacy, committed, monkeypatch)
+    assert _reconcile(app)["sent"] == 1  # the pharmacy answers the order it has, with the old address
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, shipment_id)
+    assert row.status is S.SENT_TO_PHARMACY and row.pharmacy_order_id == order_id
+    assert row.shipping_address["city"] == "Ithaca" and _order(pharmacy, order_id)["address"] == row.shipping_address
+    assert _ops_alerts(committed, shipment_id) == []
+
+
+def test_a_lost_order_that_shipped_before_its_new_address_reached_it_alerts_ops(app, pharmacy, committed,
+                                                                               monkeypatch):
+    shipment_id, order_id = _lost_order_then_moved(app, pharmacy, committed, monkeypatch)
+    _drive(pharmacy, order_id, "shipped")  # the pharmacy ships it (its report finds no order id here)
+    assert _reconcile(app)["sent"] == 1
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, shipment_id)
+    assert row.pharmacy_order_id == order_id  # kept: the pharmacy's reports must find it
+    assert _order(pharmacy, order_id)["address"]["city"] != "Ithaca"
+    [alert] = _ops_alerts(committed, shipment_id)
+    assert (alert.kind, alert.urgency, alert.recipient) == ("address_not_updated", "urgent", "ops")

@@ -102,7 +102,20 @@ def _send_failed(shipment: Shipment, reason: str) -> None:
                summary=f"Shipment #{shipment.id} could not be sent to the pharmacy: {reason}.")
 
 
-def _give_up(shipment: Shipment, reason: str) -> None:
+def _failed_attempt(shipment: Shipment, exc: pharmacy.PharmacyUnavailable | pharmacy.PharmacyRejected,
+                    what: str = "it") -> None:
+    """Note a send attempt that failed (the row is locked). Rejected (sending again changes
+    nothing), or the last attempt allowed: given up, no longer retried, and ops are alerted once."""
+    shipment.send_attempts += 1
+    shipment.last_send_error = str(exc)[:200]
+    if not _unsent(shipment):  # sent by someone else meanwhile, or being cancelled: nothing to give up
+        return
+    if isinstance(exc, pharmacy.PharmacyRejected):
+        reason = f"{what} was rejected (HTTP {exc.http_status})"
+    elif shipment.send_attempts >= current_app.config["PHARMACY_MAX_SEND_ATTEMPTS"]:
+        reason = f"no answer after {shipment.send_attempts} attempts"
+    else:
+        return
     shipment.send_failed_at = now()
     _send_failed(shipment, reason)
 
@@ -120,11 +133,12 @@ def send_stage(shipment_id: int) -> Shipment:
         return shipment
     prescription = db.session.get(Prescription, shipment.prescription_id)
     profile = db.session.get(User, shipment.patient_id).patient_profile
+    sent_address = dict(shipment.shipping_address)
     try:
         order_id = pharmacy.send_order(
             reference=shipment.pharmacy_reference,
             patient_name=f"{profile.legal_first_name} {profile.legal_last_name}",
-            address=shipment.shipping_address, medication=prescription.medication, form=prescription.form.value,
+            address=sent_address, medication=prescription.medication, form=prescription.form.value,
             strength_mg=prescription.strength_mg,
             units=shipment.sessions * prescription.dose_per_session_mg // prescription.strength_mg,
             directions=prescription.directions)
@@ -137,30 +151,48 @@ def send_stage(shipment_id: int) -> Shipment:
                                    "given back")
         db.session.commit()
         return shipment
-    except pharmacy.PharmacyRejected as exc:
+    except (pharmacy.PharmacyUnavailable, pharmacy.PharmacyRejected) as exc:
         shipment = _locked(shipment_id)
-        if _unsent(shipment):
-            shipment.send_attempts += 1
-            shipment.last_send_error = str(exc)[:200]
-            _give_up(shipment, f"it was rejected (HTTP {exc.http_status})")
-        db.session.commit()
-        return shipment
-    except pharmacy.PharmacyUnavailable as exc:
-        shipment = _locked(shipment_id)
-        shipment.send_attempts += 1
-        shipment.last_send_error = str(exc)[:200]
-        if _unsent(shipment) and shipment.send_attempts >= current_app.config["PHARMACY_MAX_SEND_ATTEMPTS"]:
-            _give_up(shipment, f"no answer after {shipment.send_attempts} attempts")
+        _failed_attempt(shipment, exc)
         db.session.commit()
         return shipment
     shipment = _locked(shipment_id)
     if shipment.status is ShipmentStatus.CREATED and shipment.pharmacy_order_id is None:
+        if not _address_reaches(shipment, order_id, sent_address):
+            db.session.commit()
+            return shipment
         shipment.pharmacy_order_id = order_id
         shipment.send_attempts += 1
         shipment.last_send_error = None
         shipment.apply(ShipmentStatus.SENT_TO_PHARMACY, now(), source="system")
     db.session.commit()
     return shipment
+
+
+def _address_reaches(shipment: Shipment, order_id: str, sent_address: dict) -> bool:
+    """The order id is learned for the first time (the row is locked): make sure the pharmacy's
+    order goes to the stage's address now. An earlier attempt whose answer was lost may have made
+    the order with an address changed since (the pharmacy answers a known reference with the order
+    it has, address and all), and the address may have changed while this attempt was on its way;
+    so unless this was the first attempt with the current address, the pharmacy is told it. Whether
+    the order id may be committed: not while the pharmacy has not taken the address (the stage
+    stays `created` and the next attempt learns the id again), nor when it was rejected (given up);
+    yes when the order has already left (ops are alerted: it may go to the old address)."""
+    if shipment.send_attempts == 0 and shipment.shipping_address == sent_address:
+        return True
+    try:
+        pharmacy.update_address(order_id, shipment.shipping_address)
+    except pharmacy.PharmacyRefused:
+        shipment.last_send_error = "The pharmacy had shipped or cancelled it before its new address reached it."
+        raise_once(f"address_not_updated:{shipment.id}", kind="address_not_updated", urgency="urgent", recipient=OPS,
+                   shipment_id=shipment.id, patient_id=shipment.patient_id,
+                   summary=f"Shipment #{shipment.id} had shipped or been cancelled at the pharmacy before its new "
+                           "address reached it: it may go to the old address.")
+        return True
+    except (pharmacy.PharmacyUnavailable, pharmacy.PharmacyRejected) as exc:
+        _failed_attempt(shipment, exc, what="its new address")
+        return False
+    return True
 
 
 def give_back_credits(shipment: Shipment) -> None:
