@@ -147,8 +147,9 @@ def send_stage(shipment_id: int) -> Shipment:
         if shipment.status is ShipmentStatus.CREATED:
             shipment.apply(ShipmentStatus.CANCELLED, now(), source="system")
             give_back_credits(shipment)
-            _send_failed(shipment, "its order there had been cancelled, so the stage is cancelled and its credits "
-                                   "given back")
+            if shipment.cancel_requested_at is None:  # voided by no one here: ops must hear of it
+                _send_failed(shipment, "its order there had been cancelled, so the stage is cancelled and its "
+                                       "credits given back")
         db.session.commit()
         return shipment
     except (pharmacy.PharmacyUnavailable, pharmacy.PharmacyRejected) as exc:
@@ -158,12 +159,12 @@ def send_stage(shipment_id: int) -> Shipment:
         return shipment
     shipment = _locked(shipment_id)
     if shipment.status is ShipmentStatus.CREATED and shipment.pharmacy_order_id is None:
+        shipment.last_send_error = None
         if not _address_reaches(shipment, order_id, sent_address):
             db.session.commit()
             return shipment
         shipment.pharmacy_order_id = order_id
         shipment.send_attempts += 1
-        shipment.last_send_error = None
         shipment.apply(ShipmentStatus.SENT_TO_PHARMACY, now(), source="system")
     db.session.commit()
     return shipment
