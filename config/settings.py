@@ -139,6 +139,8 @@ class Config:
     # The partner pharmacy: its API and the shared secret that signs its webhooks.
     PHARMACY_WEBHOOK_SECRET = _env("PHARMACY_WEBHOOK_SECRET", "pharmacy-development-secret")
     PHARMACY_API_BASE = _env("PHARMACY_API_BASE", "http://127.0.0.1:8430")
+    # A stage the pharmacy has not taken after this many attempts is given up (ops are alerted).
+    PHARMACY_MAX_SEND_ATTEMPTS = _env_int("PHARMACY_MAX_SEND_ATTEMPTS", 10)
     # Written refund policy: unused credits of refundable packages, pro rata, within this many days.
     REFUND_WINDOW_DAYS = _env_int("REFUND_WINDOW_DAYS", 30)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")

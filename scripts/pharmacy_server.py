@@ -10,6 +10,8 @@
 - `POST /orders/<id>/address` (signed, JSON {"address"}) changes where one that has not shipped goes.
 - `POST /_faults` with JSON {"lose_answers": n}: the next n signed requests are carried out and
   then answered 502, as if the answer were lost on the way (tests of the app's reconciliation).
+  With {"reject_orders": n}: the next n signed `POST /orders` are answered 422 and nothing is made,
+  as the real pharmacy rejects an order it will not take as it is (tests of the app's alerts).
 - `GET /_orders?reference=R`: the ids of the orders made under a reference (tests).
 - `POST /_config` with JSON {"webhook_url", "secret"} tells it where to report, and the secret.
 - `POST /_drive/<id>` with JSON {"status", ...} makes it report that status for the order, as a
@@ -35,7 +37,7 @@ from werkzeug.wrappers import Request, Response
 ORDERS: dict[str, dict] = {}
 BY_REFERENCE: dict[str, str] = {}
 VOID_REFERENCES: set[str] = set()
-FAULTS = {"lose_answers": 0}
+FAULTS = {"lose_answers": 0, "reject_orders": 0}
 CONFIG = {"webhook_url": None, "secret": "pharmacy-development-secret"}
 _ids = itertools.count(1001)
 _events = itertools.count(1)
@@ -102,6 +104,9 @@ def _serve(request: Request) -> Response:
         data = request.get_json()
         reference = data.get("reference")
         with _lock:
+            if FAULTS["reject_orders"] > 0:
+                FAULTS["reject_orders"] -= 1
+                return _json({"error": "order rejected"}, 422)
             if reference in VOID_REFERENCES:
                 return _json({"error": "this reference was cancelled"}, 409)
             if reference in BY_REFERENCE:

@@ -131,12 +131,50 @@ def test_ops_moves_only_along_allowed_transitions(client, auth, db, shipment):
     url = f"/api/v1/ops/shipments/{shipment.id}/status"
     r = client.post(url, json={"status": "created"})  # backwards
     assert r.status_code == 409
+    for skipped in ("filled", "shipped", "delivered"):  # by hand, one step at a time
+        r = client.post(url, json={"status": skipped})
+        assert r.status_code == 409 and error_of(r)["code"] == "move_not_allowed", skipped
     r = client.post(url, json={"status": "exception", "reason": "Address unreadable"})
     assert r.status_code == 200 and r.get_json()["status"] == "exception"
+    r = client.post(url, json={"status": "filled"})  # from an exception: where it was, or the next step
+    assert r.status_code == 409 and error_of(r)["code"] == "move_not_allowed"
     r = client.post(url, json={"status": "received"})
     assert r.status_code == 200
+    for step in ("filled", "shipped", "out_for_delivery", "delivered"):
+        r = client.post(url, json={"status": step})
+        assert r.status_code == 200 and r.get_json()["status"] == step
     r = client.post(url, json={"status": "teleported"})
     assert r.status_code == 422
+
+
+def test_ops_never_move_a_stage_out_of_created_but_to_cancelled(client, auth, db, shipment):
+    shipment.status, shipment.pharmacy_order_id = S.CREATED, None  # not sent to the pharmacy yet
+    db.session.commit()
+    auth.as_role("ops")
+    url = f"/api/v1/ops/shipments/{shipment.id}/status"
+    for target in ("sent_to_pharmacy", "received", "delivered", "exception", "returned"):
+        r = client.post(url, json={"status": target, "reason": "x"})
+        assert r.status_code == 409, target  # sending is the system's job: no order, no way forward
+    db.session.expire_all()
+    assert db.session.get(Shipment, shipment.id).status is S.CREATED
+    r = client.post(url, json={"status": "cancelled"})
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+
+
+def test_the_manual_rule_is_one_step_or_a_side_move():
+    from telehealth.models.shipments import RANK, by_hand
+
+    for current in PATH[1:-1]:
+        for target in S:
+            expected = (target in PATH and RANK[target] == RANK[current] + 1) or (
+                target in SIDE_MOVES and current in SIDE_MOVES[target])
+            assert by_hand(current, target, RANK[current]) is expected, (current, target)
+    for target in S:
+        assert by_hand(S.CREATED, target) is (target is S.CANCELLED), target
+        assert by_hand(S.EXCEPTION, target, 0) is (target is S.CANCELLED), target  # never got past created
+    assert by_hand(S.EXCEPTION, S.SHIPPED, RANK[S.SHIPPED]) and by_hand(S.EXCEPTION, S.OUT_FOR_DELIVERY, RANK[S.SHIPPED])
+    assert not by_hand(S.EXCEPTION, S.DELIVERED, RANK[S.SHIPPED])
+    assert not by_hand(S.EXCEPTION, S.FILLED, RANK[S.SHIPPED])
 
 
 def test_who_sees_shipments(client, app, auth, db, shipment, create_user):
@@ -661,3 +699,235 @@ def test_the_reconcile_command_sends_waiting_stages(app, pharmacy, committed, mo
     assert "Sent 1 waiting stages; finished 0 cancellations." in result.output
     committed.session.expire_all()
     assert committed.session.get(Shipment, stage["id"]).status is S.SENT_TO_PHARMACY
+
+
+# --------------------------------------------------------------------------- after it has left the pharmacy
+
+
+def _ops_client(app, committed):
+    ops = _make_user(committed, "ops")
+    ops_client = app.test_client()
+    ops_client.post("/api/v1/auth/login", json={"email": ops.email, "password": PASSWORD})
+    return ops_client
+
+
+def test_a_stage_that_has_shipped_is_not_cancelled_from_an_exception(app, pharmacy, committed):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 2}).get_json()
+    order_id = committed.session.get(Shipment, stage["id"]).pharmacy_order_id
+    _drive(pharmacy, order_id, "shipped", carrier="UPS", tracking_number="1ZGONE")
+    _drive(pharmacy, order_id, "exception", reason="Damaged in transit")
+    r = _ops_client(app, committed).post(f"/api/v1/ops/shipments/{stage['id']}/status", json={"status": "cancelled"})
+    assert r.status_code == 409 and error_of(r)["code"] == "already_shipped"
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, stage["id"])
+    assert row.status is S.EXCEPTION and row.cancel_requested_at is None
+    assert _order(pharmacy, order_id)["status"] == "exception"  # the pharmacy was not asked to cancel it
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 1  # the package is with the carrier
+
+
+def test_the_reconciler_does_not_finish_a_cancellation_of_a_stage_that_shipped_meanwhile(app, db, shipment):
+    from telehealth.services.shipments import reconcile_pharmacy
+
+    # asked while it waited at the pharmacy (answer lost), then it shipped and hit an exception
+    shipment.status, shipment.shipped_at = S.EXCEPTION, now()
+    shipment.cancel_requested_at = now() - timedelta(minutes=5)
+    db.session.commit()
+    assert reconcile_pharmacy(grace_seconds=0) == {"sent": 0, "cancelled": 0}
+    db.session.expire_all()
+    row = db.session.get(Shipment, shipment.id)
+    assert row.status is S.EXCEPTION and row.cancel_requested_at is None
+
+
+def test_a_cancelled_shipment_reported_shipped_alerts_ops_once(app, client, auth, db, shipment):
+    from telehealth.models import ClinicalAlert
+
+    shipment.apply(S.CANCELLED, now(), source="ops")
+    db.session.commit()
+    assert _send(app, client, _event(50, "received")).get_json()["message"] == "stale"
+    assert db.session.scalar(select(ClinicalAlert)) is None  # a late step before shipping is only history
+    assert _send(app, client, _event(51, "shipped", carrier="UPS")).get_json()["message"] == "stale"
+    assert _send(app, client, _event(52, "delivered")).get_json()["message"] == "stale"
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency, alert.recipient) == ("shipped_after_cancel", "urgent", "ops")
+    assert (alert.dedupe_key, alert.shipment_id, alert.patient_id) == (
+        f"shipped_after_cancel:{shipment.id}", shipment.id, shipment.patient_id)
+    assert alert.summary == f"Shipment #{shipment.id} was reported shipped after it was cancelled."
+    assert db.session.get(Shipment, shipment.id).status is S.CANCELLED
+    auth.as_role("ops")
+    assert [i["kind"] for i in client.get("/api/v1/ops/alerts").get_json()["items"]] == ["shipped_after_cancel"]
+
+
+# --------------------------------------------------------------------------- sends that fail for good
+
+
+def _reconcile(app):
+    """The reconciler as the scheduler runs it: in its own app context, with its own session."""
+    from telehealth.services.shipments import reconcile_pharmacy
+
+    with app.app_context():
+        return reconcile_pharmacy(grace_seconds=0)
+
+
+def _ops_alerts(committed, shipment_id):
+    from telehealth.models import ClinicalAlert
+
+    return list(committed.session.scalars(select(ClinicalAlert).where(ClinicalAlert.shipment_id == shipment_id)))
+
+
+@pytest.mark.parametrize("how", ["rejected", "bad_signature"])
+def test_a_send_the_pharmacy_rejects_is_not_retried_and_alerts_ops_once(app, pharmacy, committed, monkeypatch,
+                                                                         how):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    if how == "rejected":
+        _fault(pharmacy, reject_orders=1)  # a 422: the pharmacy will not take this order as it is
+    else:
+        monkeypatch.setitem(app.config, "PHARMACY_WEBHOOK_SECRET", "not-the-shared-secret")  # a 401
+    r = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1})
+    assert r.status_code == 201 and r.get_json()["status"] == "created"
+    monkeypatch.setitem(app.config, "PHARMACY_WEBHOOK_SECRET", "pharmacy-development-secret")
+    row = committed.session.get(Shipment, r.get_json()["id"])
+    assert row.send_failed_at is not None and row.send_attempts == 1
+    code = "422" if how == "rejected" else "401"
+    [alert] = _ops_alerts(committed, row.id)
+    assert (alert.kind, alert.urgency, alert.recipient, alert.patient_id, alert.dedupe_key) == (
+        "pharmacy_send_failed", "routine", "ops", patient_id, f"pharmacy_send_failed:{row.id}")
+    assert alert.summary == f"Shipment #{row.id} could not be sent to the pharmacy: it was rejected (HTTP {code})."
+    assert _reconcile(app) == {"sent": 0, "cancelled": 0}  # not retried
+    committed.session.expire_all()
+    assert committed.session.get(Shipment, row.id).send_attempts == 1
+    assert _orders_for(pharmacy, row.pharmacy_reference) == [] and len(_ops_alerts(committed, row.id)) == 1
+    # ops cancel it (a new stage is the physician's to send): the credit comes back
+    r = _ops_client(app, committed).post(f"/api/v1/ops/shipments/{row.id}/status", json={"status": "cancelled"})
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 3
+
+
+def test_a_send_still_failing_after_the_most_attempts_stops_and_alerts_ops_once(app, pharmacy, committed,
+                                                                                 monkeypatch):
+    from tests.conftest import free_port
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    monkeypatch.setitem(app.config, "PHARMACY_MAX_SEND_ATTEMPTS", 3)
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", f"http://127.0.0.1:{free_port()}")
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    _reconcile(app)  # attempt 2
+    assert _ops_alerts(committed, stage["id"]) == []
+    _reconcile(app)  # attempt 3: given up
+    [alert] = _ops_alerts(committed, stage["id"])
+    assert alert.summary == f"Shipment #{stage['id']} could not be sent to the pharmacy: no answer after 3 attempts."
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", pharmacy)
+    assert _reconcile(app) == {"sent": 0, "cancelled": 0}  # until ops cancel it
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, stage["id"])
+    assert row.status is S.CREATED and row.send_attempts == 3 and row.send_failed_at is not None
+    assert len(_ops_alerts(committed, row.id)) == 1
+
+
+def test_a_send_refused_because_its_reference_was_voided_cancels_and_alerts_ops_once(app, pharmacy, committed,
+                                                                                    monkeypatch):
+    from telehealth.adapters import pharmacy as adapter
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+    from tests.conftest import free_port
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", f"http://127.0.0.1:{free_port()}")
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", pharmacy)
+    with app.test_request_context():
+        adapter.cancel_order(committed.session.get(Shipment, stage["id"]).pharmacy_reference)  # at the pharmacy
+    assert _reconcile(app) == {"sent": 1, "cancelled": 0}
+    assert _reconcile(app) == {"sent": 0, "cancelled": 0}
+    committed.session.expire_all()
+    assert committed.session.get(Shipment, stage["id"]).status is S.CANCELLED
+    assert ledger.balances(patient_id)[CreditKind.MEDICATION_SESSION] == 3
+    [alert] = _ops_alerts(committed, stage["id"])
+    assert (alert.kind, alert.recipient) == ("pharmacy_send_failed", "ops")
+    assert alert.summary.startswith(f"Shipment #{stage['id']} could not be sent to the pharmacy: ")
+
+
+@pytest.mark.parametrize("status, error", [
+    (400, "PharmacyRejected"), (401, "PharmacyRejected"), (404, "PharmacyRejected"), (422, "PharmacyRejected"),
+    (409, "PharmacyRefused"), (408, "PharmacyUnavailable"), (429, "PharmacyUnavailable"),
+    (500, "PharmacyUnavailable"), (502, "PharmacyUnavailable"), (503, "PharmacyUnavailable"),
+])
+def test_the_pharmacy_adapter_tells_a_rejection_from_an_outage(app, monkeypatch, status, error):
+    import io
+    import urllib.error
+
+    from telehealth.adapters import pharmacy as adapter
+
+    def refuse(request, timeout):
+        raise urllib.error.HTTPError(request.full_url, status, "no", {}, io.BytesIO(b"{}"))
+
+    monkeypatch.setattr(adapter.urllib.request, "urlopen", refuse)
+    with app.test_request_context(), pytest.raises(getattr(adapter, error, KeyError)):
+        adapter.cancel_order("stage-x")
+
+
+# --------------------------------------------------------------------------- an address the pharmacy never heard of
+
+
+ITHACA = {"line1": "2 Lake St", "city": "Ithaca", "state": "NY", "postal_code": "14850"}
+
+
+def _lost_order_then_moved(app, pharmacy, committed, monkeypatch):
+    """A stage whose order the pharmacy made but whose answer was lost, then an address change
+    while the pharmacy was down: only our copy of the address changed."""
+    from tests.conftest import free_port
+
+    patient_id, physician, prescription_id = _prescribed(committed)
+    doc = app.test_client()
+    doc.post("/api/v1/auth/login", json={"email": physician.email, "password": PASSWORD})
+    _fault(pharmacy, lose_answers=1)
+    stage = doc.post(f"/api/v1/prescriptions/{prescription_id}/shipments", json={"sessions": 1}).get_json()
+    assert stage["status"] == "created"
+    [order_id] = _orders_for(pharmacy, committed.session.get(Shipment, stage["id"]).pharmacy_reference)
+    assert _order(pharmacy, order_id)["address"]["city"] != "Ithaca"
+    owner = app.test_client()
+    owner.post("/api/v1/auth/login", json={"email": committed.session.get(User, patient_id).email,
+                                           "password": PASSWORD})
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", f"http://127.0.0.1:{free_port()}")
+    r = owner.put(f"/api/v1/shipments/{stage['id']}/address", json={"address": ITHACA})
+    assert r.status_code == 200 and r.get_json()["status"] == "created"
+    monkeypatch.setitem(app.config, "PHARMACY_API_BASE", pharmacy)
+    return stage["id"], order_id
+
+
+def test_an_address_changed_before_a_lost_order_was_found_reaches_the_pharmacy(app, pharmacy, committed,
+                                                                              monkeypatch):
+    shipment_id, order_id = _lost_order_then_moved(app, pharmacy, committed, monkeypatch)
+    assert _reconcile(app)["sent"] == 1  # the pharmacy answers the order it has, with the old address
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, shipment_id)
+    assert row.status is S.SENT_TO_PHARMACY and row.pharmacy_order_id == order_id
+    assert row.shipping_address["city"] == "Ithaca" and _order(pharmacy, order_id)["address"] == row.shipping_address
+    assert _ops_alerts(committed, shipment_id) == []
+
+
+def test_a_lost_order_that_shipped_before_its_new_address_reached_it_alerts_ops(app, pharmacy, committed,
+                                                                               monkeypatch):
+    shipment_id, order_id = _lost_order_then_moved(app, pharmacy, committed, monkeypatch)
+    _drive(pharmacy, order_id, "shipped")  # the pharmacy ships it (its report finds no order id here)
+    assert _reconcile(app)["sent"] == 1
+    committed.session.expire_all()
+    row = committed.session.get(Shipment, shipment_id)
+    assert row.pharmacy_order_id == order_id  # kept: the pharmacy's reports must find it
+    assert _order(pharmacy, order_id)["address"]["city"] != "Ithaca"
+    [alert] = _ops_alerts(committed, shipment_id)
+    assert (alert.kind, alert.urgency, alert.recipient) == ("address_not_updated", "urgent", "ops")

@@ -25,6 +25,23 @@ class PharmacyRefused(ServiceError):
     code = "pharmacy_refused"
 
 
+class PharmacyRejected(ServiceError):
+    """The pharmacy answered that it will not take this request as it is (a 4xx other than 409:
+    malformed, bad signature, unknown order, unprocessable): sending it again changes nothing, so
+    it is not retried; a person must look at it."""
+
+    status = 502
+    code = "pharmacy_rejected"
+
+    def __init__(self, http_status: int):
+        super().__init__(f"The pharmacy rejected the request (HTTP {http_status}); nothing changed.")
+        self.http_status = http_status
+
+
+# 4xx answers that say "not now" rather than "never": retried like an outage.
+TRANSIENT_4XX = frozenset({408, 425, 429})
+
+
 def _post(path: str, payload: dict) -> dict:
     cfg = current_app.config
     body = json.dumps(payload).encode()
@@ -39,6 +56,8 @@ def _post(path: str, payload: dict) -> dict:
         if exc.code == 409:
             raise PharmacyRefused("The pharmacy has already shipped or cancelled this order; it cannot be changed."
                                   ) from None
+        if 400 <= exc.code < 500 and exc.code not in TRANSIENT_4XX:
+            raise PharmacyRejected(exc.code) from None
         raise PharmacyUnavailable("The pharmacy did not take the request; nothing changed. Try again shortly.") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise PharmacyUnavailable("The pharmacy did not take the order; nothing was sent. Try again shortly.") from exc
@@ -48,7 +67,8 @@ def send_order(*, reference: str, patient_name: str, address: dict, medication: 
                units: int, directions: str) -> str:
     """The pharmacy's order id for the order of `reference`, an idempotency key: sending the same
     reference again (an answer was lost) answers the same order rather than a second one. A
-    reference cancelled before its order arrived is refused (PharmacyRefused)."""
+    reference cancelled before its order arrived is refused (PharmacyRefused); an order the
+    pharmacy will not take as it is, rejected (PharmacyRejected); no answer, PharmacyUnavailable."""
     reply = _post("/orders", {"reference": reference, "patient_name": patient_name, "address": address,
                               "medication": medication, "form": form, "strength_mg": strength_mg, "units": units,
                               "directions": directions})

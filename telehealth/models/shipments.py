@@ -68,6 +68,21 @@ def judge(current: ShipmentStatus, target: ShipmentStatus, reached: int = 0) -> 
     return Move.STALE
 
 
+def by_hand(current: ShipmentStatus, target: ShipmentStatus, reached: int = 0) -> bool:
+    """Whether a person (ops) may move a shipment from `current` to `target`: stricter than `judge`,
+    which also takes the pharmacy's reports that may skip a step whose event is late. By hand: one
+    step along the path at a time (from an exception, back to where it had got to or the step after),
+    or off the path by `SIDE_MOVES`; a stage never sent (`created`, or an exception that never got
+    further) only to cancelled, because sending it to the pharmacy is the system's job (a stage
+    moved on by hand would have no pharmacy order: the reconciler would skip it, every webhook 404)."""
+    if judge(current, target, reached) is not Move.APPLIED:
+        return False
+    where = reached if current is ShipmentStatus.EXCEPTION else RANK[current]
+    if where == RANK[ShipmentStatus.CREATED]:
+        return target is ShipmentStatus.CANCELLED
+    return target in SIDE_MOVES or RANK[target] <= where + 1
+
+
 class Shipment(db.Model):
     __tablename__ = "shipments"
     __table_args__ = (
@@ -113,6 +128,9 @@ class Shipment(db.Model):
     pharmacy_reference: Mapped[str] = mapped_column(String(64), default=lambda: f"stage-{uuid.uuid4().hex}")
     send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_send_error: Mapped[str | None] = mapped_column(String(200))
+    # Sending was given up (rejected by the pharmacy, or no answer after PHARMACY_MAX_SEND_ATTEMPTS):
+    # the reconciler leaves it alone and ops, alerted, cancel it.
+    send_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     history: Mapped[list[ShipmentEvent]] = relationship(back_populates="shipment", order_by="ShipmentEvent.id",
                                                         cascade="all, delete-orphan")
@@ -123,13 +141,16 @@ class Shipment(db.Model):
         template = TRACKING_URLS.get((self.carrier or "").upper())
         return template.format(number=self.tracking_number) if template and self.tracking_number else None
 
+    def reached(self) -> int:
+        """The furthest step of the path it ever got to (an exception does not forget it)."""
+        return max((RANK[e.status] for e in self.history if e.applied and e.status in RANK), default=0)
+
     def apply(self, target: ShipmentStatus, at: datetime, *, source: str, event_id: str | None = None,
               details: dict | None = None, strict: bool = True) -> Move:
         """Move to `target` if that means something from here, and keep the event in the history.
         `strict` (a person's request): anything but a real move is a 409. Not strict (the pharmacy's
         report, which may be late): a move that means nothing is kept as history only."""
-        reached = max((RANK[e.status] for e in self.history if e.applied and e.status in RANK), default=0)
-        verdict = judge(self.status, target, reached)
+        verdict = judge(self.status, target, self.reached())
         if strict and verdict is not Move.APPLIED:
             raise Conflict(f"A shipment that is {self.status} cannot become {target}.")
         verdict = verdict or Move.STALE

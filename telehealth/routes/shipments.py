@@ -58,7 +58,8 @@ def board(query: BoardQuery):
 
 @bp.put("/shipments/<int:shipment_id>/address")
 @endpoint("Change where a shipment goes: the patient until it is filled, ops until it ships (audited)",
-          tags=["shipments"], auth=(Role.PATIENT, Role.OPS), body=AddressIn, response=ShipmentOut, errors=(409,))
+          tags=["shipments"], auth=(Role.PATIENT, Role.OPS), body=AddressIn, response=ShipmentOut,
+          errors=(409, 502, 503))
 def change_address(shipment_id: int, body: AddressIn):
     return shipment_out(shipments.change_address(current_user, shipment_id, body.address.model_dump()))
 

@@ -17,9 +17,13 @@ from telehealth.adapters.payments import timestamp
 from telehealth.clock import now
 from telehealth.errors import NotFound, ServiceError, ValidationFailed
 from telehealth.extensions import db
+from telehealth.models.alerts import OPS
 from telehealth.models.shipments import Shipment, ShipmentEvent, ShipmentStatus
+from telehealth.services.alerts import raise_once
 
 REPLAY_WINDOW_SECONDS = 300
+# reports that the package has left the pharmacy
+LEFT = frozenset({ShipmentStatus.SHIPPED, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED})
 
 
 class BadPharmacySignature(ServiceError):
@@ -78,6 +82,12 @@ def handle(event: dict) -> str:
         from telehealth.services.shipments import give_back_credits
 
         give_back_credits(shipment)
+    if was is ShipmentStatus.CANCELLED and ShipmentStatus(event["status"]) in LEFT:
+        # Kept as history only, but a controlled substance may be on its way after all (and its
+        # credits were given back): a person must look at it.
+        raise_once(f"shipped_after_cancel:{shipment.id}", kind="shipped_after_cancel", urgency="urgent",
+                   recipient=OPS, patient_id=shipment.patient_id, shipment_id=shipment.id,
+                   summary=f"Shipment #{shipment.id} was reported shipped after it was cancelled.")
     try:
         db.session.commit()
     except IntegrityError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -14,10 +15,12 @@ from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
+from telehealth.models.alerts import OPS
 from telehealth.models.billing import CreditKind
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
-from telehealth.models.shipments import SIDE_MOVES, Move, Shipment, ShipmentStatus, judge
+from telehealth.models.shipments import RANK, SIDE_MOVES, Move, Shipment, ShipmentStatus, by_hand, judge
 from telehealth.services import audit, ledger
+from telehealth.services.alerts import raise_once
 from telehealth.services.authz import Scope, authorize_patient
 from telehealth.services.prescriptions import prescriber_refusals, versions_of
 from telehealth.services.shipping_sla import deadlines
@@ -86,22 +89,56 @@ def _locked(shipment_id: int) -> Shipment:
     return db.session.get(Shipment, shipment_id, with_for_update=True, populate_existing=True)
 
 
+def _unsent(shipment: Shipment) -> bool:
+    """Still to be sent: `created`, no order id, not being cancelled, not given up."""
+    return (shipment.status is ShipmentStatus.CREATED and shipment.pharmacy_order_id is None
+            and shipment.cancel_requested_at is None and shipment.send_failed_at is None)
+
+
+def _send_failed(shipment: Shipment, reason: str) -> None:
+    """Tell ops (once) that a stage could not be sent; `reason` is short and says nothing clinical."""
+    raise_once(f"pharmacy_send_failed:{shipment.id}", kind="pharmacy_send_failed", urgency="routine", recipient=OPS,
+               shipment_id=shipment.id, patient_id=shipment.patient_id,
+               summary=f"Shipment #{shipment.id} could not be sent to the pharmacy: {reason}.")
+
+
+def _failed_attempt(shipment: Shipment, exc: pharmacy.PharmacyUnavailable | pharmacy.PharmacyRejected,
+                    what: str = "it") -> None:
+    """Note a send attempt that failed (the row is locked). Rejected (sending again changes
+    nothing), or the last attempt allowed: given up, no longer retried, and ops are alerted once."""
+    shipment.send_attempts += 1
+    shipment.last_send_error = str(exc)[:200]
+    if not _unsent(shipment):  # sent by someone else meanwhile, or being cancelled: nothing to give up
+        return
+    if isinstance(exc, pharmacy.PharmacyRejected):
+        reason = f"{what} was rejected (HTTP {exc.http_status})"
+    elif shipment.send_attempts >= current_app.config["PHARMACY_MAX_SEND_ATTEMPTS"]:
+        reason = f"no answer after {shipment.send_attempts} attempts"
+    else:
+        return
+    shipment.send_failed_at = now()
+    _send_failed(shipment, reason)
+
+
 def send_stage(shipment_id: int) -> Shipment:
     """Send a committed `created` stage to the pharmacy (again): safe to repeat, because the
     pharmacy answers a known reference with the order it already has. Unreachable: the stage stays
-    `created` with the error noted, for the reconciler. Refused (its reference was cancelled while
-    the order was on its way): the stage is cancelled and its credits come back."""
+    `created` with the error noted, for the reconciler, until PHARMACY_MAX_SEND_ATTEMPTS attempts.
+    Rejected (a 4xx other than 409: sending again would change nothing), or out of attempts: given
+    up (`send_failed_at`), no longer retried, and ops are alerted to cancel it. Refused (its
+    reference was cancelled while the order was on its way): the stage is cancelled, its credits
+    come back, and ops are alerted."""
     shipment = db.session.get(Shipment, shipment_id)
-    if (shipment.status is not ShipmentStatus.CREATED or shipment.pharmacy_order_id
-            or shipment.cancel_requested_at is not None):
+    if not _unsent(shipment):
         return shipment
     prescription = db.session.get(Prescription, shipment.prescription_id)
     profile = db.session.get(User, shipment.patient_id).patient_profile
+    sent_address = dict(shipment.shipping_address)
     try:
         order_id = pharmacy.send_order(
             reference=shipment.pharmacy_reference,
             patient_name=f"{profile.legal_first_name} {profile.legal_last_name}",
-            address=shipment.shipping_address, medication=prescription.medication, form=prescription.form.value,
+            address=sent_address, medication=prescription.medication, form=prescription.form.value,
             strength_mg=prescription.strength_mg,
             units=shipment.sessions * prescription.dose_per_session_mg // prescription.strength_mg,
             directions=prescription.directions)
@@ -110,22 +147,53 @@ def send_stage(shipment_id: int) -> Shipment:
         if shipment.status is ShipmentStatus.CREATED:
             shipment.apply(ShipmentStatus.CANCELLED, now(), source="system")
             give_back_credits(shipment)
+            if shipment.cancel_requested_at is None:  # voided by no one here: ops must hear of it
+                _send_failed(shipment, "its order there had been cancelled, so the stage is cancelled and its "
+                                       "credits given back")
         db.session.commit()
         return shipment
-    except pharmacy.PharmacyUnavailable as exc:
+    except (pharmacy.PharmacyUnavailable, pharmacy.PharmacyRejected) as exc:
         shipment = _locked(shipment_id)
-        shipment.send_attempts += 1
-        shipment.last_send_error = str(exc)[:200]
+        _failed_attempt(shipment, exc)
         db.session.commit()
         return shipment
     shipment = _locked(shipment_id)
     if shipment.status is ShipmentStatus.CREATED and shipment.pharmacy_order_id is None:
+        shipment.last_send_error = None
+        if not _address_reaches(shipment, order_id, sent_address):
+            db.session.commit()
+            return shipment
         shipment.pharmacy_order_id = order_id
         shipment.send_attempts += 1
-        shipment.last_send_error = None
         shipment.apply(ShipmentStatus.SENT_TO_PHARMACY, now(), source="system")
     db.session.commit()
     return shipment
+
+
+def _address_reaches(shipment: Shipment, order_id: str, sent_address: dict) -> bool:
+    """The order id is learned for the first time (the row is locked): make sure the pharmacy's
+    order goes to the stage's address now. An earlier attempt whose answer was lost may have made
+    the order with an address changed since (the pharmacy answers a known reference with the order
+    it has, address and all), and the address may have changed while this attempt was on its way;
+    so unless this was the first attempt with the current address, the pharmacy is told it. Whether
+    the order id may be committed: not while the pharmacy has not taken the address (the stage
+    stays `created` and the next attempt learns the id again), nor when it was rejected (given up);
+    yes when the order has already left (ops are alerted: it may go to the old address)."""
+    if shipment.send_attempts == 0 and shipment.shipping_address == sent_address:
+        return True
+    try:
+        pharmacy.update_address(order_id, shipment.shipping_address)
+    except pharmacy.PharmacyRefused:
+        shipment.last_send_error = "The pharmacy had shipped or cancelled it before its new address reached it."
+        raise_once(f"address_not_updated:{shipment.id}", kind="address_not_updated", urgency="urgent", recipient=OPS,
+                   shipment_id=shipment.id, patient_id=shipment.patient_id,
+                   summary=f"Shipment #{shipment.id} had shipped or been cancelled at the pharmacy before its new "
+                           "address reached it: it may go to the old address.")
+        return True
+    except (pharmacy.PharmacyUnavailable, pharmacy.PharmacyRejected) as exc:
+        _failed_attempt(shipment, exc, what="its new address")
+        return False
+    return True
 
 
 def give_back_credits(shipment: Shipment) -> None:
@@ -161,13 +229,20 @@ def for_patient(patient: User) -> list[Shipment]:
 
 
 def move(actor: User, shipment_id: int, target: str, details: dict) -> Shipment:
-    """A person's transition: only moves the state machine allows (else 409), kept in the history.
-    A cancellation goes through the pharmacy first (see `request_cancellation`)."""
+    """A person's transition, kept in the history: one step along the path at a time, or to
+    exception or returned, and never out of `created` (see `by_hand`; else 409). A cancellation
+    goes through the pharmacy first (see `request_cancellation`)."""
     if ShipmentStatus(target) is ShipmentStatus.CANCELLED:
         return request_cancellation(actor, shipment_id)
     shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
     if shipment is None:
         raise NotFound("No such shipment.")
+    # A stage with a pharmacy order was sent, whatever its history says (an exception forgets nothing).
+    reached = max(shipment.reached(), RANK[ShipmentStatus.SENT_TO_PHARMACY] if shipment.pharmacy_order_id else 0)
+    if not by_hand(shipment.status, ShipmentStatus(target), reached):
+        raise Conflict(f"A shipment that is {shipment.status} cannot be moved to {target} by hand: one step "
+                       "at a time, or to exception or returned; sending a stage to the pharmacy is the system's job.",
+                       code="move_not_allowed")
     shipment.apply(ShipmentStatus(target), now(), source="ops", details=details)
     audit.record(actor, "update", "shipment", shipment.id, patient_id=shipment.patient_id, fields=["status"])
     db.session.commit()
@@ -177,12 +252,16 @@ def move(actor: User, shipment_id: int, target: str, details: dict) -> Shipment:
 def request_cancellation(actor: User, shipment_id: int) -> Shipment:
     """Cancel a stage that has not shipped. The request is committed first, then the pharmacy is
     told by reference (which also voids an order still on its way); if its answer is lost, the
-    reconciler asks again, so a cancellation is never half done. Once the pharmacy has shipped, 409."""
+    reconciler asks again, so a cancellation is never half done. Once the pharmacy has shipped, 409,
+    even from an exception afterwards: its credits do not come back while the package is with the
+    carrier (a package that comes back is returned, not cancelled)."""
     shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
     if shipment is None:
         raise NotFound("No such shipment.")
     if judge(shipment.status, ShipmentStatus.CANCELLED) is not Move.APPLIED:
         raise Conflict(f"A shipment that is {shipment.status} cannot become cancelled.")
+    if shipment.shipped_at is not None:
+        raise Conflict(LEFT_THE_PHARMACY, code="already_shipped")
     if shipment.cancel_requested_at is None:
         shipment.cancel_requested_at = now()
         audit.record(actor, "update", "shipment", shipment.id, patient_id=shipment.patient_id,
@@ -191,9 +270,21 @@ def request_cancellation(actor: User, shipment_id: int) -> Shipment:
     return complete_cancellation(shipment_id)
 
 
+LEFT_THE_PHARMACY = ("This shipment has left the pharmacy and cannot be cancelled; a package that comes back "
+                     "is marked returned.")
+
+
 def complete_cancellation(shipment_id: int) -> Shipment:
+    shipment = _locked(shipment_id)
+    if shipment.shipped_at is not None:  # it shipped after the cancellation was asked
+        shipment.cancel_requested_at = None
+        shipment.last_send_error = "It had left the pharmacy; not cancelled."
+        db.session.commit()
+        raise Conflict(LEFT_THE_PHARMACY, code="already_shipped")
+    reference = shipment.pharmacy_reference
+    db.session.commit()
     try:
-        pharmacy.cancel_order(db.session.get(Shipment, shipment_id).pharmacy_reference)
+        pharmacy.cancel_order(reference)
     except pharmacy.PharmacyRefused:
         shipment = _locked(shipment_id)
         shipment.cancel_requested_at = None
@@ -201,13 +292,13 @@ def complete_cancellation(shipment_id: int) -> Shipment:
         db.session.commit()
         raise Conflict("The pharmacy has already shipped this order; it cannot be cancelled.",
                        code="already_shipped") from None
-    except pharmacy.PharmacyUnavailable as exc:
+    except (pharmacy.PharmacyUnavailable, pharmacy.PharmacyRejected) as exc:
         shipment = _locked(shipment_id)
         shipment.last_send_error = str(exc)[:200]
         db.session.commit()
         return shipment  # still asked: the reconciler finishes it
     shipment = _locked(shipment_id)
-    if judge(shipment.status, ShipmentStatus.CANCELLED) is Move.APPLIED:
+    if judge(shipment.status, ShipmentStatus.CANCELLED) is Move.APPLIED and shipment.shipped_at is None:
         shipment.apply(ShipmentStatus.CANCELLED, now(), source="ops")
         give_back_credits(shipment)
     shipment.cancel_requested_at = None
@@ -217,11 +308,13 @@ def complete_cancellation(shipment_id: int) -> Shipment:
 
 def reconcile_pharmacy(grace_seconds: int = 30) -> dict[str, int]:
     """Finish what a lost answer left undone: stages still `created` (sent again under the same
-    reference) and cancellations asked but not confirmed. Run by the scheduler."""
+    reference) unless sending them was given up, and cancellations asked but not confirmed. Run by
+    the scheduler."""
     cutoff = now() - timedelta(seconds=grace_seconds)
     unsent = list(db.session.scalars(select(Shipment.id).where(
         Shipment.status == ShipmentStatus.CREATED, Shipment.pharmacy_order_id.is_(None),
-        Shipment.cancel_requested_at.is_(None), Shipment.created_at <= cutoff).order_by(Shipment.id)))
+        Shipment.cancel_requested_at.is_(None), Shipment.send_failed_at.is_(None), Shipment.created_at <= cutoff)
+        .order_by(Shipment.id)))
     cancelling = list(db.session.scalars(select(Shipment.id).where(
         Shipment.status.in_(SIDE_MOVES[ShipmentStatus.CANCELLED]), Shipment.cancel_requested_at.is_not(None),
         Shipment.cancel_requested_at <= cutoff).order_by(Shipment.id)))
