@@ -834,6 +834,11 @@ def test_a_send_still_failing_after_the_most_attempts_stops_and_alerts_ops_once(
     row = committed.session.get(Shipment, stage["id"])
     assert row.status is S.CREATED and row.send_attempts == 3 and row.send_failed_at is not None
     assert len(_ops_alerts(committed, row.id)) == 1
+    ops = _make_user(committed, "ops")
+    ops_client = app.test_client()
+    ops_client.post("/api/v1/auth/login", json={"email": ops.email, "password": PASSWORD})
+    [item] = ops_client.get(f"/api/v1/ops/shipments?q={row.id}").get_json()["items"]
+    assert item["send_failed_at"] is not None and item["cancel_requested_at"] is None  # ops see it on the board
 
 
 def test_a_send_refused_because_its_reference_was_voided_cancels_and_alerts_ops_once(app, pharmacy, committed,

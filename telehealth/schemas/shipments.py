@@ -54,6 +54,9 @@ class BoardItemOut(Schema):
     carrier: str | None
     tracking_number: str | None
     breaches: list[str]
+    # the pharmacy has not confirmed a cancellation yet; a send given up after failures (alerted)
+    cancel_requested_at: Timestamp | None
+    send_failed_at: Timestamp | None
 
 
 class BoardOut(Schema):
@@ -101,4 +104,4 @@ def board_item_out(shipment, patient, breaches: list[str]) -> BoardItemOut:
         patient_name=f"{profile.legal_first_name} {profile.legal_last_name}", address=shipment.shipping_address,
         ship_by=shipment.ship_by, deliver_by=shipment.deliver_by, shipped_at=shipment.shipped_at,
         delivered_at=shipment.delivered_at, carrier=shipment.carrier, tracking_number=shipment.tracking_number,
-        breaches=breaches)
+        breaches=breaches, cancel_requested_at=shipment.cancel_requested_at, send_failed_at=shipment.send_failed_at)
