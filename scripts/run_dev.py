@@ -87,8 +87,8 @@ def main() -> int:
     env.setdefault("ON_CALL_PHONE", "+15005550100")
     print(f"Texts (SMS_BACKEND=console, sent by the scheduler process; on-call pages go to "
           f"{env['ON_CALL_PHONE']}): {BIN / 'flask'} sms-outbox\n", flush=True)
-    print("A patient's text can be simulated with a signed POST to /webhooks/twilio/sms "
-          "(see README, 'Background work').\n", flush=True)
+    print(f"A patient's text (signed, as Twilio sends it): {BIN / 'flask'} sms-receive +12125550143 "
+          "'128/82 yes'\n", flush=True)
     web = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "wsgi:app"],
                            cwd=ROOT, env=env)
     scheduler = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi.py", "scheduler", "run"], cwd=ROOT, env=env)

@@ -1,5 +1,5 @@
 """Command-line tasks: `flask seed-demo`, `flask purge-drafts`, `flask pharmacy-reconcile`, `flask mail-outbox`,
-`flask sms-outbox`, `flask scheduler run`, `flask outbox dispatch`."""
+`flask sms-outbox`, `flask sms-receive`, `flask scheduler run`, `flask outbox dispatch`."""
 from __future__ import annotations
 
 from datetime import date
@@ -151,6 +151,29 @@ def register_cli(app: Flask) -> None:
             click.echo(f"--- #{m.id} {m.created_at:%Y-%m-%d %H:%M} UTC to {m.to_phone} [{m.purpose}, {m.priority}] "
                        f"{m.status}{waiting}{why}" + (f" {m.provider_sid}" if m.provider_sid else ""))
             click.echo(m.body)
+
+    @app.cli.command("sms-receive")
+    @click.argument("from_phone")
+    @click.argument("body")
+    def sms_receive(from_phone: str, body: str):
+        """Deliver a text as Twilio would: a signed POST to this app's /webhooks/twilio/sms at
+        PUBLIC_BASE_URL (for `make run`, where the patient's phone is the console)."""
+        import urllib.parse
+        import urllib.request
+        import uuid
+
+        from twilio.request_validator import RequestValidator
+
+        cfg = current_app.config
+        url = cfg["PUBLIC_BASE_URL"].rstrip("/") + "/webhooks/twilio/sms"
+        fields = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": cfg["TWILIO_ACCOUNT_SID"], "From": from_phone,
+                  "To": cfg["TWILIO_FROM_NUMBER"], "Body": body, "NumMedia": "0"}
+        signature = RequestValidator(cfg["TWILIO_AUTH_TOKEN"]).compute_signature(url, fields)
+        request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST",
+                                         headers={"X-Twilio-Signature": signature})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            click.echo(f"{response.status}: delivered; the answer appears in `flask sms-outbox` after the next "
+                       "dispatch (5 s)")
 
     scheduler_group = click.Group("scheduler", help="The background scheduler (one process, never in web workers).")
 

@@ -208,3 +208,11 @@ def test_ops_read_the_outbox_paged_and_audited(client, auth, db):
     assert [i["body"] for i in rest["items"]] == ["Alert 0"] and rest["next_before_id"] is None
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.resource_type == "sms_message")) == 3
+
+
+def test_sms_receive_delivers_a_signed_text_like_twilio(app, committed, live_server, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", live_server)
+    result = app.test_cli_runner().invoke(args=["sms-receive", "+12125550189", "HELP"])
+    assert result.exit_code == 0 and result.output.startswith("200: delivered"), result.output
+    [answer] = texts_to(committed, "+12125550189")
+    assert answer.purpose == "help"
