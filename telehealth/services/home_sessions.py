@@ -557,7 +557,8 @@ def clear_adverse_event(physician: User, event_id: int, note: str) -> AdverseEve
     return event
 
 
-def pause_treatment(physician: User, patient_id: int, reason: str) -> TreatmentPause:
+def pause_treatment(physician: User, patient_id: int, reason: str, *, commit: bool = True) -> TreatmentPause:
+    """commit=False: only flush (a follow-up decision commits the pause with its own record)."""
     _patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     if not (reason or "").strip():
@@ -571,13 +572,13 @@ def pause_treatment(physician: User, patient_id: int, reason: str) -> TreatmentP
     db.session.add(pause)
     db.session.flush()
     audit.record(physician, "create", "treatment_pause", pause.id, patient_id=patient_id)
-    db.session.commit()
+    _finish(commit)
     return pause
 
 
-def resume_treatment(physician: User, patient_id: int, note: str) -> list[TreatmentPause]:
+def resume_treatment(physician: User, patient_id: int, note: str, *, commit: bool = True) -> list[TreatmentPause]:
     """Lift every open pause (a system pause after a serious side effect too; the adverse event
-    itself is cleared separately)."""
+    itself is cleared separately). commit=False: only flush, the caller commits."""
     _patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     if not (note or "").strip():
@@ -592,5 +593,5 @@ def resume_treatment(physician: User, patient_id: int, note: str) -> list[Treatm
         pause.clear(physician.id, moment, note.strip())
         audit.record(physician, "update", "treatment_pause", pause.id, patient_id=patient_id,
                      fields=["cleared_at", "clearance_note"])
-    db.session.commit()
+    _finish(commit)
     return pauses
