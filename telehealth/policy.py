@@ -57,6 +57,10 @@ class ClinicalPolicy:
     # an unanswered check-in after a session: the sitter (else the emergency contact) is asked to check
     check_in_escalation_contacts_sitter: bool = True
     check_in_reprompt_hours: int = 2         # the SMS side re-prompts, then escalates, after this long each
+    # Follow-ups: the patient is texted a link to retake PHQ-9 and GAD-7 this long before each one.
+    follow_up_retake_hours_before: int = 48
+    # A coach may edit their own note of a session until this many days after it ended.
+    coaching_note_edit_days: int = 7
 
 
 _ADAPTER = TypeAdapter(ClinicalPolicy)

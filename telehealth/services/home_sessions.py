@@ -18,6 +18,7 @@ from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.alerts import ClinicalAlert
+from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
 from telehealth.models.home_sessions import (
     LIVE, OPEN_CHECK_IN, TAKEN, AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, BpSource, CheckIn,
     CheckInKind, CheckInStatus, HomeSession, SessionStatus, TreatmentPause,
@@ -145,6 +146,10 @@ def schedule_session(patient: User, scheduled_for: datetime, sitter_name: str, s
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
     _lock_patient(patient.id)
+    if db.session.scalar(select(PatientTreatmentPhase.phase).where(
+            PatientTreatmentPhase.patient_id == patient.id)) is TreatmentPhase.DISCHARGED:
+        raise Conflict("Your physician has ended this treatment, so no session can be scheduled; contact your "
+                       "care team to talk about starting again.", code="discharged")
     rx = active_prescription(patient.id)
     if rx is None:
         raise Conflict("There is no active prescription to schedule a session under.", code="no_prescription")
