@@ -38,6 +38,7 @@ from telehealth.models.shipments import Shipment
 from telehealth.policy import current_policy
 from telehealth.services import audit, home_sessions, outbox, prescriptions, shipments
 from telehealth.services.authz import Scope, authorize_patient, deny
+from telehealth.services.care_team import get_patient
 from telehealth.services.session_gates import active_prescription
 
 MAX_NOTE = 4000
@@ -151,7 +152,7 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
     """Record a physician's follow-up decision and carry it out, all in one transaction: nothing is
     written when any part is refused (bad input 422, a refused precondition 409, not on the care
     team 403)."""
-    home_sessions._patient(patient_id)
+    get_patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     if physician.role is not Role.PHYSICIAN:  # CLINICAL scope is the patient's own, or a physician's
         deny(physician, "follow_up_decision", patient_id, patient_id=patient_id,
@@ -199,7 +200,7 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
 def decisions_for(actor: User, patient_id: int) -> tuple[list[FollowUpDecision], str]:
     """The patient's decisions, newest first, and their treatment status (the patient and their
     physicians: clinical data; audited)."""
-    home_sessions._patient(patient_id)
+    get_patient(patient_id)
     authorize_patient(actor, patient_id, Scope.CLINICAL)
     rows = list(db.session.scalars(select(FollowUpDecision).where(FollowUpDecision.patient_id == patient_id)
                                    .order_by(FollowUpDecision.decided_at.desc(), FollowUpDecision.id.desc())))
