@@ -61,6 +61,10 @@ class ClinicalPolicy:
     response_drop_percent: int = 50          # a drop of this share of the baseline score or more: response
     remission_below: int = 5                 # a score below this: remission
     worsening_rise: int = 5                  # a rise of this many points or more: worsening
+    # Follow-ups: the patient is texted a link to retake PHQ-9 and GAD-7 this long before each one.
+    follow_up_retake_hours_before: int = 48
+    # A coach may edit their own note of a session until this many days after it ended.
+    coaching_note_edit_days: int = 7
 
 
 _ADAPTER = TypeAdapter(ClinicalPolicy)

@@ -76,6 +76,12 @@ def _shipment_notices() -> int:
     return notifications.enqueue_shipment_notices()
 
 
+def _follow_up_retakes() -> int:
+    from telehealth.services import follow_ups
+
+    return follow_ups.request_retakes()
+
+
 def _check_ins() -> dict[str, int]:
     from telehealth.services import check_in_messages
 
@@ -102,6 +108,7 @@ JOBS: list[Job] = [
     Job("clinical_alerts", _clinical_alerts, 10),
     Job("appointment_reminders", _reminders, 60),
     Job("shipment_notices", _shipment_notices, 60),
+    Job("follow_up_retakes", _follow_up_retakes, 300),
     Job("outbox_release_leases", _release_leases, 30),
     Job("outbox_dispatch", _dispatch_outbox, lambda cfg: cfg["OUTBOX_DISPATCH_INTERVAL_SECONDS"]),
 ]

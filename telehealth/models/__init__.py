@@ -12,6 +12,9 @@ from telehealth.models.billing import (
     ProductKind, Refund, StripeEvent, Subscription, SubscriptionStatus,
 )
 from telehealth.models.care import CareAssignment, CareRole
+from telehealth.models.care_notes import (
+    CoachingNote, DecisionKind, FollowUpDecision, PatientTreatmentPhase, RetakeRequest, TreatmentPhase,
+)
 from telehealth.models.prescriptions import DosageForm, Prescription, PrescriptionStatus
 from telehealth.models.shipments import Shipment, ShipmentEvent, ShipmentNotice, ShipmentStatus
 from telehealth.models.scheduling import (
@@ -27,6 +30,7 @@ from telehealth.models.messaging import (
 )
 
 __all__ = [
+    "CoachingNote", "DecisionKind", "FollowUpDecision", "PatientTreatmentPhase", "RetakeRequest", "TreatmentPhase",
     "AdverseEvent", "AdverseGrade", "BloodPressureReading", "BpBand", "BpSource", "CheckIn", "CheckInKind",
     "CheckInStatus", "HomeSession", "SessionStatus", "TreatmentPause",
     "InboundMessage", "MessagePriority", "MessageStatus", "OutboundMessage", "SmsConsent",

@@ -74,6 +74,8 @@ class Appointment(db.Model):
         CheckConstraint("blocks_from <= starts_at AND ends_at <= blocks_until", name="blocks_cover_time"),
         Index("ix_appointments_provider_blocks", "provider_id", "blocks_from"),
         Index("ix_appointments_patient_start", "patient_id", "starts_at"),
+        # sweeps by type and time (the PHQ-9 / GAD-7 retake asked before each follow-up)
+        Index("ix_appointments_type_start", "appointment_type", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,6 +18,7 @@ from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.alerts import ClinicalAlert
+from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
 from telehealth.models.home_sessions import (
     LIVE, OPEN_CHECK_IN, TAKEN, AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, BpSource, CheckIn,
     CheckInKind, CheckInStatus, HomeSession, SessionStatus, TreatmentPause,
@@ -145,6 +146,10 @@ def schedule_session(patient: User, scheduled_for: datetime, sitter_name: str, s
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
     _lock_patient(patient.id)
+    if db.session.scalar(select(PatientTreatmentPhase.phase).where(
+            PatientTreatmentPhase.patient_id == patient.id)) is TreatmentPhase.DISCHARGED:
+        raise Conflict("Your physician has ended this treatment, so no session can be scheduled; contact your "
+                       "care team to talk about starting again.", code="discharged")
     rx = active_prescription(patient.id)
     if rx is None:
         raise Conflict("There is no active prescription to schedule a session under.", code="no_prescription")
@@ -557,7 +562,8 @@ def clear_adverse_event(physician: User, event_id: int, note: str) -> AdverseEve
     return event
 
 
-def pause_treatment(physician: User, patient_id: int, reason: str) -> TreatmentPause:
+def pause_treatment(physician: User, patient_id: int, reason: str, *, commit: bool = True) -> TreatmentPause:
+    """commit=False: only flush (a follow-up decision commits the pause with its own record)."""
     _patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     if not (reason or "").strip():
@@ -571,13 +577,13 @@ def pause_treatment(physician: User, patient_id: int, reason: str) -> TreatmentP
     db.session.add(pause)
     db.session.flush()
     audit.record(physician, "create", "treatment_pause", pause.id, patient_id=patient_id)
-    db.session.commit()
+    _finish(commit)
     return pause
 
 
-def resume_treatment(physician: User, patient_id: int, note: str) -> list[TreatmentPause]:
+def resume_treatment(physician: User, patient_id: int, note: str, *, commit: bool = True) -> list[TreatmentPause]:
     """Lift every open pause (a system pause after a serious side effect too; the adverse event
-    itself is cleared separately)."""
+    itself is cleared separately). commit=False: only flush, the caller commits."""
     _patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     if not (note or "").strip():
@@ -592,5 +598,5 @@ def resume_treatment(physician: User, patient_id: int, note: str) -> list[Treatm
         pause.clear(physician.id, moment, note.strip())
         audit.record(physician, "update", "treatment_pause", pause.id, patient_id=patient_id,
                      fields=["cleared_at", "clearance_note"])
-    db.session.commit()
+    _finish(commit)
     return pauses

@@ -95,8 +95,10 @@ def prescriber_refusals(physician: User, state: str, today: date) -> list[str]:
     return problems
 
 
-def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersedes: Prescription | None = None
-         ) -> Prescription:
+def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersedes: Prescription | None = None,
+         commit: bool = True) -> Prescription:
+    """Sign (commit=False: only flush, for a caller that writes more in the same transaction, such
+    as a follow-up decision, and commits it all at once)."""
     patient = _patient(patient_id)
     # One active prescription per patient: two clicks (or two physicians) must not make two supplies.
     db.session.execute(select(User.id).where(User.id == patient.id).with_for_update())
@@ -130,7 +132,10 @@ def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersed
         supersedes.status, supersedes.superseded_at = PrescriptionStatus.SUPERSEDED, now()
     _ensure_on_care_team(physician, patient)
     audit.record(physician, "create", "prescription", prescription.id, patient_id=patient.id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return prescription
 
 
@@ -143,15 +148,17 @@ def _ensure_on_care_team(physician: User, patient: User) -> None:
         db.session.add(CareAssignment(patient_id=patient.id, staff_id=physician.id, care_role=CareRole.PHYSICIAN))
 
 
-def supersede(physician: User, prescription_id: int, terms: PrescriptionTerms) -> Prescription:
-    """Change a prescription: a new signed version; the old one stays exactly as it was, superseded."""
+def supersede(physician: User, prescription_id: int, terms: PrescriptionTerms, *, commit: bool = True
+              ) -> Prescription:
+    """Change a prescription: a new signed version; the old one stays exactly as it was, superseded
+    (commit=False: the caller commits, see `sign`)."""
     old = db.session.get(Prescription, prescription_id, with_for_update=True)
     if old is None:
         raise NotFound("No such prescription.")
     authorize_patient(physician, old.patient_id, Scope.CLINICAL)
     if old.status is not PrescriptionStatus.ACTIVE:
         raise Conflict("Only the current version can be changed.")
-    return sign(physician, old.patient_id, terms, supersedes=old)
+    return sign(physician, old.patient_id, terms, supersedes=old, commit=commit)
 
 
 def for_patient(actor: User, patient_id: int) -> list[Prescription]:

@@ -203,8 +203,9 @@ def give_back_credits(shipment: Shipment) -> None:
                        note="Shipment cancelled")
 
 
-def release_next_stage(physician: User, shipment_id: int) -> Shipment:
-    """The physician has reviewed this stage's sessions: the next stage may ship."""
+def release_next_stage(physician: User, shipment_id: int, *, commit: bool = True) -> Shipment:
+    """The physician has reviewed this stage's sessions: the next stage may ship (commit=False:
+    only flush, for a follow-up decision that commits the release with its record)."""
     shipment = db.session.get(Shipment, shipment_id, with_for_update=True)
     if shipment is None:
         raise NotFound("No such shipment.")
@@ -219,7 +220,10 @@ def release_next_stage(physician: User, shipment_id: int) -> Shipment:
     shipment.next_stage_released_at, shipment.next_stage_released_by = now(), physician.id
     audit.record(physician, "update", "shipment", shipment.id, patient_id=shipment.patient_id,
                  fields=["next_stage_released_at"])
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return shipment
 
 
