@@ -754,7 +754,8 @@ def measure_outbox(env: dict[str, str]) -> dict[str, Any]:
                 time.sleep(0.05)
         elapsed = time.monotonic() - started
         with urllib.request.urlopen(f"{twilio_url}/_control/messages", timeout=30) as resp:
-            bodies = [m["body"] for m in json.loads(resp.read())["messages"]]
+            # only the bench's own texts: earlier scenarios (the inbound webhook's answer) may queue others
+            bodies = [m["body"] for m in json.loads(resp.read())["messages"] if m["body"].startswith("Bench text ")]
     finally:
         for proc in [*dispatchers, fake]:
             if proc.poll() is None:
