@@ -10,9 +10,10 @@ from sqlalchemy import select, text
 
 from telehealth.clock import now
 from telehealth.models import (
-    AdverseEvent, AdverseGrade, AuditEvent, BloodPressureReading, BpBand, BpSource, CareAssignment, CareRole,
+    AdverseEvent, AdverseGrade, AuditEvent, BloodPressureReading, BpBand, BpSource, CareAssignment, CareRole, DosageForm,
     HomeSession, Measure, Prescription, PrescriptionStatus, RecordRelease, SessionStatus,
 )
+from telehealth.services import scoring
 from tests import sessions_support
 from tests.conftest import error_of
 from tests.sessions_support import login, ready
@@ -24,9 +25,10 @@ PROVIDER = {"name": "Dr. Rosa Rivera", "practice": "Hudson Valley Psychiatry", "
 
 
 def _measure(db, patient, instrument: str, items: list[int], days_ago: int) -> Measure:
-    row = Measure(patient_id=patient.id, instrument=instrument, questionnaire_version=1,
-                  answers={f"q{i + 1}": v for i, v in enumerate(items)}, total=sum(items), band="x",
-                  taken_at=now() - timedelta(days=days_ago), source="retake")
+    answers = {f"q{i + 1}": v for i, v in enumerate(items)}
+    score = getattr(scoring, instrument)(answers)
+    row = Measure(patient_id=patient.id, instrument=instrument, questionnaire_version=1, answers=answers,
+                  total=score.total, band=score.band, taken_at=now() - timedelta(days=days_ago), source="retake")
     db.session.add(row)
     return row
 
@@ -58,8 +60,8 @@ def treated(db, create_user, *, provider: dict | None = PROVIDER):
     old = r.prescription
     old.status, old.superseded_at = PrescriptionStatus.SUPERSEDED, now()
     v2 = Prescription(patient_id=old.patient_id, physician_id=old.physician_id, lineage_id=old.id, version=2,
-                      supersedes_id=old.id, medication="ketamine", form="sublingual_tablet", strength_mg=100,
-                      dose_per_session_mg=300, sessions=6, refills=1, directions=old.directions,
+                      supersedes_id=old.id, medication="ketamine", form=DosageForm.SUBLINGUAL_TABLET,
+                      strength_mg=100, dose_per_session_mg=300, sessions=6, refills=1, directions=old.directions,
                       diagnosis_code="F33.2", refills_until=old.refills_until,
                       encounter_appointment_id=old.encounter_appointment_id, license_state="NY",
                       license_number="NY1", dea_number="AB1234563", signed_at=now())

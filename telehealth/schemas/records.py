@@ -10,7 +10,7 @@ from pydantic import EmailStr, Field, StringConstraints
 from telehealth.api import Schema, Timestamp
 from telehealth.models.releases import ReleaseScope
 from telehealth.schemas.accounts import UserOut, user_out
-from telehealth.schemas.assessments import AssessmentOut, MeasureOut, assessment_out
+from telehealth.schemas.assessments import MeasureOut, ReasonOut, ReviewOut, _review
 from telehealth.schemas.billing import CreditEntryOut, CreditsOut, OrderOut, SubscriptionOut, order_out, subscription_out
 from telehealth.schemas.common import DbId, Phone, Text100
 from telehealth.schemas.home_sessions import (
@@ -71,6 +71,28 @@ class ReleaseListOut(Schema):
     items: list[ReleaseOut]
 
 
+class ScreeningScoresOut(Schema):
+    phq9_total: int | None
+    phq9_band: str | None
+    gad7_total: int | None
+    gad7_band: str | None
+    cssrs_risk: str | None
+
+
+class AssessmentRecordOut(Schema):
+    """A submitted screening with its answers (scores may be missing: the columns allow it)."""
+
+    id: int
+    questionnaire: str
+    version: int
+    submitted_at: Timestamp
+    outcome: str | None
+    reasons: list[ReasonOut]
+    scores: ScreeningScoresOut
+    review: ReviewOut | None
+    answers: dict
+
+
 class MeasureRecordOut(MeasureOut):
     questionnaire_version: int
     answers: dict
@@ -95,7 +117,7 @@ class RecordOut(Schema):
 
     exported_at: Timestamp
     profile: UserOut
-    assessments: list[AssessmentOut]
+    assessments: list[AssessmentRecordOut]
     measures: list[MeasureRecordOut]
     orders: list[OrderOut]
     subscription: SubscriptionOut | None
@@ -123,6 +145,19 @@ def release_out(r, at: datetime) -> ReleaseOut:
                       expires_at=r.expires_at, revoked_at=r.revoked_at)
 
 
+def assessment_record_out(a) -> AssessmentRecordOut:
+    reasons = [ReasonOut(**r) for r in a.reasons or []]
+    if a.outcome == "crisis":  # as in the app: the person in crisis reads the crisis findings only
+        reasons = [r for r in reasons if r.outcome == "crisis"]
+    review = _review(a, for_physician=False) if a.review_status is not None and a.review_due_at else None
+    return AssessmentRecordOut(
+        id=a.id, questionnaire=a.questionnaire_id, version=a.questionnaire_version, submitted_at=a.submitted_at,
+        outcome=a.outcome, reasons=reasons,
+        scores=ScreeningScoresOut(phq9_total=a.phq9_total, phq9_band=a.phq9_band, gad7_total=a.gad7_total,
+                                  gad7_band=a.gad7_band, cssrs_risk=a.cssrs_risk),
+        review=review, answers=a.answers or {})
+
+
 def record_out(rec) -> RecordOut:
     from telehealth.services.scheduling import is_late
     from telehealth.models.scheduling import AppointmentStatus
@@ -130,7 +165,7 @@ def record_out(rec) -> RecordOut:
     at = rec.exported_at
     return RecordOut(
         exported_at=at, profile=user_out(rec.patient),
-        assessments=[assessment_out(a, for_physician=False) for a in rec.assessments],
+        assessments=[assessment_record_out(a) for a in rec.assessments],
         measures=[MeasureRecordOut(id=m.id, instrument=m.instrument, total=m.total, band=m.band, taken_at=m.taken_at,
                                    source=m.source, questionnaire_version=m.questionnaire_version,
                                    answers=m.answers or {}) for m in rec.measures],

@@ -154,13 +154,13 @@ def questionnaire_response(ids: _Ids, patient: User, measure: Measure) -> Questi
     items = []
     for question, loinc in zip(instrument.questions, spec["items"], strict=True):
         value = (measure.answers or {}).get(question.id)
-        item = {"linkId": loinc, "definition": f"{LOINC}/{loinc}", "text": question.text}
+        item = {"linkId": loinc, "text": question.text}
         if value is not None:
             code, display = FREQUENCY_ANSWERS[int(value)]
             item["answer"] = [{"valueCoding": {"system": LOINC, "code": code, "display": display}}]
         items.append(item)
     total_code, total_text = spec["total"]
-    items.append({"linkId": total_code, "definition": f"{LOINC}/{total_code}", "text": total_text,
+    items.append({"linkId": total_code, "text": total_text,
                   "answer": [{"valueInteger": measure.total}]})
     subject = ids.ref("Patient", patient.id)
     return QuestionnaireResponse(
@@ -191,14 +191,14 @@ def appointment_resource(ids: _Ids, appointment: Appointment, provider: User) ->
 
 def medication_request(ids: _Ids, rx: Prescription, physician: User, replaced_by: Prescription | None
                        ) -> MedicationRequest:
-    unit, route = FORM_UNIT.get(rx.form.value, (rx.form.value.replace("_", " "), None))
+    unit, route = FORM_UNIT.get(str(rx.form), (str(rx.form).replace("_", " "), None))
     units_per_session = rx.dose_per_session_mg // rx.strength_mg
     data = {
         "id": ids.id("MedicationRequest", rx.id),
         "identifier": [ids.identifier("Prescription", rx.id)],
         "groupIdentifier": ids.identifier("PrescriptionLineage", rx.lineage),
         "status": PRESCRIPTION_STATUS[rx.status], "intent": "order",
-        "medicationCodeableConcept": {"text": f"{rx.medication} {rx.strength_mg} mg {unit}"},
+        "medicationCodeableConcept": {"text": f"{rx.medication} {rx.strength_mg} mg {str(rx.form).replace('_', ' ')}"},
         "subject": ids.ref("Patient", rx.patient_id),
         "authoredOn": _instant(rx.signed_at),
         "requester": ids.ref("Practitioner", physician.id, physician.display_name),
@@ -218,7 +218,7 @@ def medication_request(ids: _Ids, rx: Prescription, physician: User, replaced_by
     }
     if rx.supersedes_id is not None:
         data["priorPrescription"] = ids.ref("MedicationRequest", rx.supersedes_id)
-    if rx.status is PrescriptionStatus.SUPERSEDED:
+    if rx.status == PrescriptionStatus.SUPERSEDED:
         reason = f"Replaced by version {replaced_by.version}" if replaced_by is not None else "Replaced"
         data["statusReason"] = {"text": reason}
     return MedicationRequest(**data)

@@ -209,7 +209,7 @@ def _assemble(actor: User, patient: User, release: RecordRelease) -> ProgressRep
                                    status=s.status.value) for s in sessions),
         scales=scales,
         prescription=PrescriptionSummary(
-            medication=current.medication, form=current.form.value.replace("_", " "),
+            medication=current.medication, form=str(current.form).replace("_", " "),
             strength_mg=current.strength_mg, dose_per_session_mg=current.dose_per_session_mg,
             sessions=current.sessions, refills=current.refills, version=current.version,
             signed_on=_day(current.signed_at, zone)) if current is not None else None,
@@ -281,9 +281,10 @@ def pdf(r: ProgressReport) -> bytes:
         _pairs(pdf, [("Baseline", f"{scale.baseline.total} ({scale.baseline.band}), {format_date(scale.baseline.taken_on)}"),
                      ("Latest", f"{scale.latest.total} ({scale.latest.band}), {format_date(scale.latest.taken_on)}"),
                      ("Change", _change(scale))])
-        _row(pdf, [("Date", width - 80, "L"), ("Score", 40, "R"), ("Band", 40, "L")], bold=True, border="B")
+        _row(pdf, [("Date", width - 80, "L"), ("Score", 30, "R"), ("    Band", 50, "L")], bold=True, border="B")
         for point in scale.points:
-            _row(pdf, [(format_date(point.taken_on), width - 80, "L"), (point.total, 40, "R"), (point.band, 40, "L")])
+            _row(pdf, [(format_date(point.taken_on), width - 80, "L"), (point.total, 30, "R"),
+                       ("    " + point.band.replace("_", " "), 50, "L")])
     _heading(pdf, "Adverse events")
     if r.adverse_events:
         for e in r.adverse_events:
