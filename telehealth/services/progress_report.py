@@ -176,8 +176,6 @@ def build(actor: User, patient_id: int, release_id: int | None = None) -> Progre
 
 
 def _assemble(actor: User, patient: User, release: RecordRelease) -> ProgressReport:
-    from telehealth.services.releases import clinic_name
-
     zone, profile, at = patient.time_zone, patient.patient_profile, now()
     started = program_start(patient.id)
     sessions = db.session.scalars(select(HomeSession).where(
@@ -199,7 +197,7 @@ def _assemble(actor: User, patient: User, release: RecordRelease) -> ProgressRep
     firsts = [d for d in (started, measures[0].taken_at if measures else None) if d is not None]
     today = today_in(zone)
     return ProgressReport(
-        clinic_name=clinic_name(), release_id=release.id, recipient_name=release.recipient_name,
+        clinic_name=releases.clinic_name(), release_id=release.id, recipient_name=release.recipient_name,
         recipient_organization=release.recipient_organization, release_granted_at=release.granted_at,
         release_expires_at=release.expires_at, patient_id=patient.id,
         patient_name=f"{profile.legal_first_name} {profile.legal_last_name}", date_of_birth=profile.date_of_birth,

@@ -19,6 +19,7 @@ from telehealth.models.accounts import Role, User
 from telehealth.models.releases import RecordRelease, ReleaseScope, ReleaseStatus
 from telehealth.services import audit
 from telehealth.services.authz import require_role
+from telehealth.services.billing_documents import DEFAULT_CLINIC_NAME, local_date
 
 WORDING_VERSION = "2026-11"
 DEFAULT_VALID_DAYS = 365
@@ -38,8 +39,6 @@ class NoActiveRelease(Conflict):
 def wording(recipient_name: str, organization: str, scope: ReleaseScope, expires_at: datetime, zone: str,
             clinic_name: str) -> str:
     """The exact words the patient agrees to (kept with the release)."""
-    from telehealth.services.billing_documents import local_date
-
     recipient = f"{recipient_name}, {organization}" if organization else recipient_name
     return (f"I authorize {clinic_name} to share {_SCOPE_WORDS[scope]} with {recipient}, for the purpose of "
             f"coordinating my care. This authorization expires on {local_date(expires_at, zone)} unless I revoke "
@@ -48,8 +47,6 @@ def wording(recipient_name: str, organization: str, scope: ReleaseScope, expires
 
 
 def clinic_name() -> str:
-    from telehealth.services.billing_documents import DEFAULT_CLINIC_NAME
-
     return current_app.config.get("CLINIC_NAME") or DEFAULT_CLINIC_NAME
 
 
