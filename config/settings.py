@@ -70,6 +70,8 @@ class Config:
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
     # Anonymous screening endpoints, per client address (a 10-minute form saves a few drafts).
     ASSESSMENT_RATE_LIMIT = _env("ASSESSMENT_RATE_LIMIT", "120 per hour")
+    # A patient's full-record download, per account (only downloads served count).
+    RECORD_EXPORT_RATE_LIMIT = _env("RECORD_EXPORT_RATE_LIMIT", "10 per hour")
     # How long an unfinished screening can be resumed, and an anonymous result claimed, by its token.
     ASSESSMENT_DRAFT_TTL_DAYS = _env_int("ASSESSMENT_DRAFT_TTL_DAYS", 30)
     ASSESSMENT_CLAIM_TTL_DAYS = _env_int("ASSESSMENT_CLAIM_TTL_DAYS", 30)

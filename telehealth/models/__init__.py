@@ -28,11 +28,13 @@ from telehealth.models.home_sessions import (
 from telehealth.models.messaging import (
     InboundMessage, MessagePriority, MessageStatus, OutboundMessage, SmsConsent,
 )
+from telehealth.models.releases import RecordRelease, ReleaseScope, ReleaseStatus
 
 __all__ = [
     "CoachingNote", "DecisionKind", "FollowUpDecision", "PatientTreatmentPhase", "RetakeRequest", "TreatmentPhase",
     "AdverseEvent", "AdverseGrade", "BloodPressureReading", "BpBand", "BpSource", "CheckIn", "CheckInKind",
     "CheckInStatus", "HomeSession", "SessionStatus", "TreatmentPause",
+    "RecordRelease", "ReleaseScope", "ReleaseStatus",
     "InboundMessage", "MessagePriority", "MessageStatus", "OutboundMessage", "SmsConsent",
     "Shipment", "ShipmentEvent", "ShipmentNotice", "ShipmentStatus",
     "DosageForm", "Prescription", "PrescriptionStatus",

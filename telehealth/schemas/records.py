@@ -1,0 +1,190 @@
+"""Request and response bodies for releases of information, the provider's progress report, the FHIR
+export and the patient's own full record."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from telehealth.api import Schema, Timestamp
+from telehealth.models.releases import ReleaseScope
+from telehealth.schemas.accounts import UserOut, user_out
+from telehealth.schemas.assessments import MeasureOut, ReasonOut, ReviewOut, _review
+from telehealth.schemas.billing import CreditEntryOut, CreditsOut, OrderOut, SubscriptionOut, order_out, subscription_out
+from telehealth.schemas.common import DbId, Phone, Text100
+from telehealth.schemas.home_sessions import (
+    AdverseEventOut, CheckInOut, PauseOut, ReadingOut, SessionOut, adverse_event_out, check_in_out, pause_out,
+    reading_out, session_out,
+)
+from telehealth.schemas.messaging import SmsConsentOut
+from telehealth.schemas.prescriptions import PrescriptionOut, prescription_out
+from telehealth.schemas.scheduling import AppointmentOut, appointment_out
+from telehealth.schemas.shipments import ShipmentOut, shipment_out
+
+# ------------------------------------------------------------------ input
+
+
+class RecipientContact(Schema):
+    phone: Phone | None = None
+    email: EmailStr | None = None
+
+
+class ReleaseIn(Schema):
+    """Whom to share with; leave the recipient out to use the mental-health provider of my profile."""
+
+    recipient_name: Text100 | None = None
+    recipient_organization: Annotated[str, StringConstraints(max_length=200)] | None = None
+    recipient_contact: RecipientContact | None = None
+    scope: Literal["progress_report"] = ReleaseScope.PROGRESS_REPORT.value
+    valid_days: int = Field(default=365, ge=1, le=365, description="how long the release lasts (at most a year)")
+
+
+class ProgressReportQuery(Schema):
+    format: Literal["html", "pdf"] = "html"
+    release_id: DbId | None = Field(default=None, description="the release to report under (default: the newest "
+                                                               "active one)")
+
+
+class RecordQuery(Schema):
+    format: Literal["json", "fhir"] = "json"
+
+
+# ------------------------------------------------------------------ output
+
+
+class ReleaseOut(Schema):
+    id: int
+    status: str                      # active, expired, revoked
+    recipient_name: str
+    recipient_organization: str
+    recipient_contact: dict | None
+    scope: str
+    wording: str
+    wording_version: str
+    granted_at: Timestamp
+    expires_at: Timestamp
+    revoked_at: Timestamp | None
+
+
+class ReleaseListOut(Schema):
+    items: list[ReleaseOut]
+
+
+class ScreeningScoresOut(Schema):
+    phq9_total: int | None
+    phq9_band: str | None
+    gad7_total: int | None
+    gad7_band: str | None
+    cssrs_risk: str | None
+
+
+class AssessmentRecordOut(Schema):
+    """A submitted screening with its answers (scores may be missing: the columns allow it)."""
+
+    id: int
+    questionnaire: str
+    version: int
+    submitted_at: Timestamp
+    outcome: str | None
+    reasons: list[ReasonOut]
+    scores: ScreeningScoresOut
+    review: ReviewOut | None
+    answers: dict
+
+
+class MeasureRecordOut(MeasureOut):
+    questionnaire_version: int
+    answers: dict
+
+
+class CheckInRecordOut(CheckInOut):
+    session_id: int
+
+
+class MessageRecordOut(Schema):
+    id: int
+    to: str
+    body: str
+    purpose: str
+    status: str
+    created_at: Timestamp
+    sent_at: Timestamp | None
+
+
+class RecordOut(Schema):
+    """Everything the program holds about me."""
+
+    exported_at: Timestamp
+    profile: UserOut
+    assessments: list[AssessmentRecordOut]
+    measures: list[MeasureRecordOut]
+    orders: list[OrderOut]
+    subscription: SubscriptionOut | None
+    credits: CreditsOut
+    appointments: list[AppointmentOut]
+    prescriptions: list[PrescriptionOut]
+    shipments: list[ShipmentOut]
+    sessions: list[SessionOut]
+    check_ins: list[CheckInRecordOut]
+    readings: list[ReadingOut]
+    adverse_events: list[AdverseEventOut]
+    pauses: list[PauseOut]
+    messages: list[MessageRecordOut]
+    consents: dict[str, SmsConsentOut | None]
+    releases: list[ReleaseOut]
+
+
+# ------------------------------------------------------------------ presenters
+
+
+def release_out(r, at: datetime) -> ReleaseOut:
+    return ReleaseOut(id=r.id, status=r.status(at).value, recipient_name=r.recipient_name,
+                      recipient_organization=r.recipient_organization, recipient_contact=r.recipient_contact,
+                      scope=r.scope, wording=r.wording, wording_version=r.wording_version, granted_at=r.granted_at,
+                      expires_at=r.expires_at, revoked_at=r.revoked_at)
+
+
+def assessment_record_out(a) -> AssessmentRecordOut:
+    reasons = [ReasonOut(**r) for r in a.reasons or []]
+    if a.outcome == "crisis":  # as in the app: the person in crisis reads the crisis findings only
+        reasons = [r for r in reasons if r.outcome == "crisis"]
+    review = _review(a, for_physician=False) if a.review_status is not None and a.review_due_at else None
+    return AssessmentRecordOut(
+        id=a.id, questionnaire=a.questionnaire_id, version=a.questionnaire_version, submitted_at=a.submitted_at,
+        outcome=a.outcome, reasons=reasons,
+        scores=ScreeningScoresOut(phq9_total=a.phq9_total, phq9_band=a.phq9_band, gad7_total=a.gad7_total,
+                                  gad7_band=a.gad7_band, cssrs_risk=a.cssrs_risk),
+        review=review, answers=a.answers or {})
+
+
+def record_out(rec) -> RecordOut:
+    from telehealth.services.scheduling import is_late
+    from telehealth.models.scheduling import AppointmentStatus
+
+    at = rec.exported_at
+    return RecordOut(
+        exported_at=at, profile=user_out(rec.patient),
+        assessments=[assessment_record_out(a) for a in rec.assessments],
+        measures=[MeasureRecordOut(id=m.id, instrument=m.instrument, total=m.total, band=m.band, taken_at=m.taken_at,
+                                   source=m.source, questionnaire_version=m.questionnaire_version,
+                                   answers=m.answers or {}) for m in rec.measures],
+        orders=[order_out(o) for o in rec.orders],
+        subscription=subscription_out(rec.subscription) if rec.subscription is not None else None,
+        credits=CreditsOut(balances={k.value: v for k, v in rec.credit_balances.items()},
+                           entries=[CreditEntryOut(kind=e.kind.value, delta=e.delta, entry_type=e.entry_type.value,
+                                                   note=e.note, created_at=e.created_at) for e in rec.credit_entries]),
+        appointments=[appointment_out(a, late=a.status is AppointmentStatus.BOOKED and is_late(a))
+                      for a in rec.appointments],
+        prescriptions=[prescription_out(p) for p in rec.prescriptions],
+        shipments=[shipment_out(s) for s in rec.shipments],
+        sessions=[session_out(s) for s in rec.sessions],
+        check_ins=[CheckInRecordOut(**dict(check_in_out(c)), session_id=c.session_id) for c in rec.check_ins],
+        readings=[reading_out(r) for r in rec.readings],
+        adverse_events=[adverse_event_out(e) for e in rec.adverse_events],
+        pauses=[pause_out(p) for p in rec.pauses],
+        messages=[MessageRecordOut(id=m.id, to=m.to_phone, body=m.body, purpose=m.purpose, status=m.status.value,
+                                   created_at=m.created_at, sent_at=m.sent_at) for m in rec.messages],
+        consents={"sms": SmsConsentOut(**rec.sms_consent) if rec.sms_consent is not None else None},
+        releases=[release_out(r, at) for r in rec.releases],
+    )

@@ -1,0 +1,299 @@
+"""A progress report for the patient's own mental-health provider, shared only under the patient's
+release (services/releases.py): HTML and PDF, built like the billing documents.
+
+What it holds is what the release's wording promises, no more: the patient's name and date of
+birth, when the program started, the sessions taken (dates), PHQ-9 and GAD-7 history (baseline,
+latest, change), the current prescription (medication, dose per session, sessions), adverse events
+(grade and date, no descriptions), the physician's name and NPI, and the period covered.
+
+Who may generate it: the patient, or a physician on their care team (clinical data). Without an
+active, unexpired, unrevoked release it is refused (409 `no_active_release`, with the reason), and
+the refusal is kept in the audit trail like the report itself (who, for which release: the release
+names the recipient, the audit row never does).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import render_template
+from sqlalchemy import select
+
+from telehealth.clock import now, today_in
+from telehealth.errors import NotFound
+from telehealth.extensions import db
+from telehealth.models.accounts import Role, User
+from telehealth.models.assessments import Measure
+from telehealth.models.care import CareAssignment, CareRole
+from telehealth.models.home_sessions import TAKEN, AdverseEvent, HomeSession
+from telehealth.models.prescriptions import Prescription, PrescriptionStatus
+from telehealth.models.releases import RecordRelease, ReleaseScope
+from telehealth.models.scheduling import Appointment, AppointmentStatus
+from telehealth.services import audit, releases
+from telehealth.services.authz import Scope, authorize_patient, require_role
+from telehealth.services.billing_documents import format_date, latin1, local_date
+
+GENERATORS = (Role.PATIENT, Role.PHYSICIAN)
+INSTRUMENTS = (("phq9", "PHQ-9"), ("gad7", "GAD-7"))
+SECTIONS = ("patient", "program_start", "sessions", "measures", "prescription", "adverse_events", "physician")
+
+
+@dataclass(frozen=True)
+class MeasurePoint:
+    taken_on: date
+    total: int
+    band: str
+
+
+@dataclass(frozen=True)
+class ScaleHistory:
+    instrument: str          # phq9, gad7
+    label: str               # PHQ-9, GAD-7
+    points: tuple[MeasurePoint, ...]
+
+    @property
+    def baseline(self) -> MeasurePoint | None:
+        return self.points[0] if self.points else None
+
+    @property
+    def latest(self) -> MeasurePoint | None:
+        return self.points[-1] if self.points else None
+
+    @property
+    def change(self) -> int | None:
+        """Latest minus baseline (negative: fewer symptoms); None with fewer than two measures."""
+        return self.latest.total - self.baseline.total if len(self.points) > 1 else None
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    number: int
+    taken_on: date
+    status: str
+
+
+@dataclass(frozen=True)
+class PrescriptionSummary:
+    medication: str
+    form: str
+    strength_mg: int
+    dose_per_session_mg: int
+    sessions: int
+    refills: int
+    version: int
+    signed_on: date
+
+
+@dataclass(frozen=True)
+class AdverseLine:
+    grade: str
+    opened_on: date
+    cleared_on: date | None
+
+
+@dataclass(frozen=True)
+class Physician:
+    name: str
+    npi: str
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    clinic_name: str
+    release_id: int
+    recipient_name: str
+    recipient_organization: str
+    release_granted_at: datetime
+    release_expires_at: datetime
+    patient_id: int
+    patient_name: str
+    date_of_birth: date
+    program_start: date | None
+    start: date                      # the period covered, in the patient's zone
+    end: date
+    sessions: tuple[SessionLine, ...]
+    scales: tuple[ScaleHistory, ...]
+    prescription: PrescriptionSummary | None
+    adverse_events: tuple[AdverseLine, ...]
+    physician: Physician | None
+    generated_at: datetime
+    generated_by: str                # "the patient" or the physician's name
+    time_zone: str
+
+
+def _patient(patient_id: int) -> User:
+    patient = db.session.get(User, patient_id)
+    if patient is None or patient.role is not Role.PATIENT or patient.patient_profile is None:
+        raise NotFound("No such patient.")
+    return patient
+
+
+def _day(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def program_start(patient_id: int) -> datetime | None:
+    """When the program started: the first completed physician consult, else the first prescription."""
+    consult = db.session.scalar(select(Appointment).where(
+        Appointment.patient_id == patient_id, Appointment.appointment_type == "consult",
+        Appointment.status == AppointmentStatus.COMPLETED).order_by(Appointment.starts_at).limit(1))
+    if consult is not None:
+        return consult.encounter_started_at or consult.starts_at
+    return db.session.scalar(select(Prescription.signed_at).where(Prescription.patient_id == patient_id)
+                             .order_by(Prescription.signed_at).limit(1))
+
+
+def _physician(patient_id: int, current: Prescription | None) -> Physician | None:
+    """The prescribing physician of the current prescription, else the physician on the care team."""
+    physician_id = current.physician_id if current is not None else db.session.scalar(
+        select(CareAssignment.staff_id).where(
+            CareAssignment.patient_id == patient_id, CareAssignment.care_role == CareRole.PHYSICIAN,
+            CareAssignment.ended_at.is_(None)).order_by(CareAssignment.started_at.desc()).limit(1))
+    physician = db.session.get(User, physician_id) if physician_id is not None else None
+    if physician is None:
+        return None
+    return Physician(name=physician.display_name,
+                     npi=physician.physician_profile.npi if physician.physician_profile else "")
+
+
+def build(actor: User, patient_id: int, release_id: int | None = None) -> ProgressReport:
+    """The report for the release's recipient; refused without a usable release. Audited."""
+    require_role(actor, GENERATORS)
+    authorize_patient(actor, patient_id, Scope.CLINICAL)
+    patient = _patient(patient_id)
+    try:
+        release = releases.usable_release(patient_id, ReleaseScope.PROGRESS_REPORT, release_id)
+    except (releases.NoActiveRelease, NotFound):
+        db.session.rollback()
+        audit.record(actor, "refused", "progress_report", release_id, patient_id=patient_id)
+        db.session.commit()  # a refusal is kept like any other
+        raise
+    report = _assemble(actor, patient, release)
+    audit.record(actor, "generate", "progress_report", release.id, patient_id=patient_id, fields=SECTIONS)
+    db.session.commit()
+    return report
+
+
+def _assemble(actor: User, patient: User, release: RecordRelease) -> ProgressReport:
+    zone, profile, at = patient.time_zone, patient.patient_profile, now()
+    started = program_start(patient.id)
+    sessions = db.session.scalars(select(HomeSession).where(
+        HomeSession.patient_id == patient.id, HomeSession.status.in_(TAKEN))
+        .order_by(HomeSession.started_at, HomeSession.id))
+    measures = list(db.session.scalars(select(Measure).where(
+        Measure.patient_id == patient.id, Measure.instrument.in_([i for i, _ in INSTRUMENTS]))
+        .order_by(Measure.taken_at, Measure.id)))
+    current = db.session.scalar(select(Prescription).where(
+        Prescription.patient_id == patient.id, Prescription.status == PrescriptionStatus.ACTIVE)
+        .order_by(Prescription.signed_at.desc(), Prescription.id.desc()).limit(1))
+    events = db.session.scalars(select(AdverseEvent).where(AdverseEvent.patient_id == patient.id)
+                                .order_by(AdverseEvent.opened_at, AdverseEvent.id))
+    scales = tuple(
+        ScaleHistory(instrument=code, label=label, points=tuple(
+            MeasurePoint(taken_on=_day(m.taken_at, zone), total=m.total, band=m.band)
+            for m in measures if m.instrument == code))
+        for code, label in INSTRUMENTS)
+    firsts = [d for d in (started, measures[0].taken_at if measures else None) if d is not None]
+    today = today_in(zone)
+    return ProgressReport(
+        clinic_name=releases.clinic_name(), release_id=release.id, recipient_name=release.recipient_name,
+        recipient_organization=release.recipient_organization, release_granted_at=release.granted_at,
+        release_expires_at=release.expires_at, patient_id=patient.id,
+        patient_name=f"{profile.legal_first_name} {profile.legal_last_name}", date_of_birth=profile.date_of_birth,
+        program_start=_day(started, zone) if started else None,
+        start=min(_day(d, zone) for d in firsts) if firsts else today, end=today,
+        sessions=tuple(SessionLine(number=s.number, taken_on=_day(s.started_at or s.scheduled_for, zone),
+                                   status=s.status.value) for s in sessions),
+        scales=scales,
+        prescription=PrescriptionSummary(
+            medication=current.medication, form=str(current.form).replace("_", " "),
+            strength_mg=current.strength_mg, dose_per_session_mg=current.dose_per_session_mg,
+            sessions=current.sessions, refills=current.refills, version=current.version,
+            signed_on=_day(current.signed_at, zone)) if current is not None else None,
+        adverse_events=tuple(AdverseLine(grade=e.grade.value, opened_on=_day(e.opened_at, zone),
+                                         cleared_on=_day(e.cleared_at, zone) if e.cleared_at else None)
+                             for e in events),
+        physician=_physician(patient.id, current), generated_at=at,
+        generated_by="the patient" if actor.role is Role.PATIENT else actor.display_name, time_zone=zone,
+    )
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _change(scale: ScaleHistory) -> str:
+    if scale.change is None:
+        return "-"
+    return f"{scale.change:+d}"
+
+
+def _recipient(r: ProgressReport) -> str:
+    return f"{r.recipient_name}, {r.recipient_organization}" if r.recipient_organization else r.recipient_name
+
+
+def html(r: ProgressReport) -> str:
+    return render_template("records/progress_report.html", r=r, day=format_date, change=_change,
+                           recipient=_recipient(r), local_date=lambda m: local_date(m, r.time_zone))
+
+
+def pdf(r: ProgressReport) -> bytes:
+    # The billing documents' PDF helpers: letter size, core fonts only.
+    from telehealth.services.billing_documents import _heading, _line, _new_pdf, _pairs, _row
+
+    pdf = _new_pdf("Progress report", r.clinic_name)
+    pdf.set_font("Helvetica", "", 10)
+    _pairs(pdf, [("Prepared for", _recipient(r)), ("Period", f"{format_date(r.start)} to {format_date(r.end)}"),
+                 ("Prepared on", local_date(r.generated_at, r.time_zone)), ("Prepared by", r.generated_by),
+                 ("Authorization", f"Release {r.release_id}, granted {local_date(r.release_granted_at, r.time_zone)},"
+                                   f" expires {local_date(r.release_expires_at, r.time_zone)}")])
+    _heading(pdf, "Patient")
+    _pairs(pdf, [("Name", r.patient_name), ("Date of birth", format_date(r.date_of_birth)),
+                 ("Program start", format_date(r.program_start) if r.program_start else "Not started")])
+    _heading(pdf, "Physician")
+    if r.physician is not None:
+        _pairs(pdf, [("Name", r.physician.name), ("NPI", r.physician.npi)])
+    else:
+        _line(pdf, "No physician assigned.")
+    _heading(pdf, "Current prescription")
+    if r.prescription is not None:
+        p = r.prescription
+        _pairs(pdf, [("Medication", f"{p.medication}, {p.strength_mg} mg {p.form}"),
+                     ("Dose per session", f"{p.dose_per_session_mg} mg"),
+                     ("Sessions", f"{p.sessions} (refills: {p.refills})"),
+                     ("Version", f"{p.version}, signed {format_date(p.signed_on)}")])
+    else:
+        _line(pdf, "No active prescription.")
+    _heading(pdf, f"Sessions taken ({len(r.sessions)})")
+    if r.sessions:
+        for s in r.sessions:
+            _line(pdf, f"Session {s.number}: {format_date(s.taken_on)} ({s.status.replace('_', ' ')})")
+    else:
+        _line(pdf, "None yet.")
+    width = pdf.epw
+    for scale in r.scales:
+        _heading(pdf, f"{scale.label} history")
+        if not scale.points:
+            _line(pdf, "Not measured.")
+            continue
+        _pairs(pdf, [("Baseline", f"{scale.baseline.total} ({scale.baseline.band}), {format_date(scale.baseline.taken_on)}"),
+                     ("Latest", f"{scale.latest.total} ({scale.latest.band}), {format_date(scale.latest.taken_on)}"),
+                     ("Change", _change(scale))])
+        _row(pdf, [("Date", width - 80, "L"), ("Score", 30, "R"), ("    Band", 50, "L")], bold=True, border="B")
+        for point in scale.points:
+            _row(pdf, [(format_date(point.taken_on), width - 80, "L"), (point.total, 30, "R"),
+                       ("    " + point.band.replace("_", " "), 50, "L")])
+    _heading(pdf, "Adverse events")
+    if r.adverse_events:
+        for e in r.adverse_events:
+            cleared = f", cleared {format_date(e.cleared_on)}" if e.cleared_on else ", open"
+            _line(pdf, f"{e.grade.title()}: {format_date(e.opened_on)}{cleared}")
+    else:
+        _line(pdf, "None recorded.")
+    pdf.ln(6)
+    pdf.set_font("Helvetica", "", 9)
+    _line(pdf, latin1(f"Shared with the patient's written authorization (release {r.release_id}). "
+                      "Confidential health information: do not disclose further without the patient's consent."),
+          height=5)
+    return bytes(pdf.output())
+

@@ -1,0 +1,106 @@
+"""A patient's own full record, downloadable at any time (PRODUCT.md: "a provider that shut down left
+patients with nothing").
+
+Everything the program holds about the patient, gathered through the services that already read
+each part (so each keeps its own rules and audit): profile, screenings with answers and reviews,
+symptom measures with answers, orders, credits, the subscription, appointments, prescriptions,
+shipments, at-home sessions with their check-ins, blood-pressure readings, adverse events, pauses,
+the texts sent to them, their SMS consent and their releases. Only the patient themself may export
+it; the export is audited as one event naming its sections.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from telehealth.clock import now
+from telehealth.extensions import db
+from telehealth.models.accounts import Role, User
+from telehealth.models.assessments import Assessment, Measure
+from telehealth.models.billing import CreditEntry, CreditKind, Order, Subscription
+from telehealth.models.home_sessions import (
+    AdverseEvent, BloodPressureReading, CheckIn, HomeSession, TreatmentPause,
+)
+from telehealth.models.messaging import MessagePriority, OutboundMessage
+from telehealth.models.prescriptions import Prescription
+from telehealth.models.releases import RecordRelease
+from telehealth.models.scheduling import Appointment
+from telehealth.models.shipments import Shipment
+from telehealth.services import (
+    assessments, audit, home_sessions, ledger, measures, prescriptions, purchases, releases, scheduling, shipments,
+    sms_consent,
+)
+from telehealth.services.authz import require_role
+
+SECTIONS = ("profile", "assessments", "measures", "orders", "subscription", "credits", "appointments",
+            "prescriptions", "shipments", "sessions", "check_ins", "readings", "adverse_events", "pauses",
+            "messages", "consents", "releases")
+ALL_ENTRIES = 1_000_000  # the ledger's own reader pages; an export takes every entry
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    patient: User
+    exported_at: datetime
+    assessments: list[Assessment]
+    measures: list[Measure]
+    orders: list[Order]
+    subscription: Subscription | None
+    credit_balances: dict[CreditKind, int]
+    credit_entries: list[CreditEntry]
+    appointments: list[Appointment]
+    prescriptions: list[Prescription]
+    shipments: list[Shipment]
+    sessions: list[HomeSession]
+    check_ins: list[CheckIn]
+    readings: list[BloodPressureReading]
+    adverse_events: list[AdverseEvent]
+    pauses: list[TreatmentPause]
+    messages: list[OutboundMessage]
+    sms_consent: dict | None
+    releases: list[RecordRelease]
+
+
+def _readings(patient_id: int) -> list[BloodPressureReading]:
+    # every reading (the physicians' overview shows the latest hundred only)
+    return list(db.session.scalars(select(BloodPressureReading).where(BloodPressureReading.patient_id == patient_id)
+                                   .order_by(BloodPressureReading.taken_at, BloodPressureReading.id)))
+
+
+def _messages_to(patient: User) -> list[OutboundMessage]:
+    """Texts the program sent, or will send, about the patient to a person (not the on-call staff pages)."""
+    return list(db.session.scalars(select(OutboundMessage).where(
+        OutboundMessage.patient_id == patient.id, OutboundMessage.priority != MessagePriority.STAFF)
+        .order_by(OutboundMessage.created_at, OutboundMessage.id)))
+
+
+def full_record(patient: User) -> PatientRecord:
+    """The patient's whole record, for the patient alone. Audited."""
+    require_role(patient, (Role.PATIENT,))
+    sessions, _, events, pauses = home_sessions.patient_overview(patient, patient.id)
+    sessions = sorted(sessions, key=lambda s: (s.scheduled_for, s.id))
+    record = PatientRecord(
+        patient=patient, exported_at=now(),
+        assessments=assessments.list_for_patient(patient),
+        measures=measures.history(patient, patient.id),
+        orders=purchases.list_orders(patient.id),
+        subscription=purchases.current_subscription(patient.id),
+        credit_balances=ledger.balances(patient.id),
+        credit_entries=ledger.entries(patient.id, limit=ALL_ENTRIES),
+        appointments=scheduling.list_for(patient),
+        prescriptions=prescriptions.for_patient(patient, patient.id),
+        shipments=shipments.for_patient(patient),
+        sessions=sessions,
+        check_ins=[c for s in sessions for c in s.check_ins],
+        readings=_readings(patient.id),
+        adverse_events=sorted(events, key=lambda e: (e.opened_at, e.id)),
+        pauses=sorted(pauses, key=lambda p: (p.started_at, p.id)),
+        messages=_messages_to(patient),
+        sms_consent=sms_consent.state(patient) if patient.patient_profile is not None else None,
+        releases=releases.list_releases(patient),
+    )
+    audit.record(patient, "export", "patient_record", patient.id, patient_id=patient.id, fields=SECTIONS)
+    db.session.commit()
+    return record

@@ -1,0 +1,136 @@
+"""Releases of information: the patient grants, lists and revokes (one step) their consent to share
+their progress with their own mental-health provider.
+
+Only the patient acts on their releases. The recipient defaults to the mental-health provider on
+the patient's profile; the exact words agreed to are built here, stored with the release and
+shown back. Every grant, read and revocation is audited (field names, never values).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from telehealth.clock import now
+from telehealth.errors import Conflict, NotFound, ValidationFailed
+from telehealth.extensions import db
+from telehealth.models.accounts import Role, User
+from telehealth.models.releases import RecordRelease, ReleaseScope, ReleaseStatus
+from telehealth.services import audit
+from telehealth.services.authz import require_role
+from telehealth.services.billing_documents import DEFAULT_CLINIC_NAME, local_date
+
+WORDING_VERSION = "2026-11"
+DEFAULT_VALID_DAYS = 365
+MAX_VALID_DAYS = 365
+_SCOPE_WORDS = {
+    ReleaseScope.PROGRESS_REPORT: (
+        "a progress report: my name and date of birth, when my treatment started, the dates of my "
+        "at-home sessions, my PHQ-9 and GAD-7 scores, a summary of my current prescription, any adverse "
+        "events (grade and date), and my physician's name and NPI"),
+}
+
+
+class NoActiveRelease(Conflict):
+    code = "no_active_release"
+
+
+def wording(recipient_name: str, organization: str, scope: ReleaseScope, expires_at: datetime, zone: str,
+            clinic_name: str) -> str:
+    """The exact words the patient agrees to (kept with the release)."""
+    recipient = f"{recipient_name}, {organization}" if organization else recipient_name
+    return (f"I authorize {clinic_name} to share {_SCOPE_WORDS[scope]} with {recipient}, for the purpose of "
+            f"coordinating my care. This authorization expires on {local_date(expires_at, zone)} unless I revoke "
+            f"it sooner. I can revoke it at any time in the app, in one step; a revocation does not undo what "
+            f"was shared before it. My treatment does not depend on whether I sign this authorization.")
+
+
+def clinic_name() -> str:
+    return current_app.config.get("CLINIC_NAME") or DEFAULT_CLINIC_NAME
+
+
+def _recipient(patient: User, name: str | None, organization: str | None, contact: dict | None
+               ) -> tuple[str, str, dict | None]:
+    """The recipient as given, or else the mental-health provider of the patient's profile."""
+    if name:
+        return name.strip(), (organization or "").strip(), contact or None
+    provider = patient.patient_profile.mental_health_provider if patient.patient_profile else None
+    if not provider or not provider.get("name"):
+        raise ValidationFailed("Some fields are missing or invalid.", fields={"recipient_name": [
+            "Name the provider to share with (your profile names no mental-health provider)."]})
+    saved = {k: provider.get(k) for k in ("phone", "email") if provider.get(k)}
+    return (provider["name"], (organization or provider.get("practice") or "").strip(),
+            contact or saved or None)
+
+
+def grant(patient: User, *, recipient_name: str | None = None, recipient_organization: str | None = None,
+          recipient_contact: dict | None = None, scope: str = ReleaseScope.PROGRESS_REPORT.value,
+          valid_days: int = DEFAULT_VALID_DAYS) -> RecordRelease:
+    """Record the patient's release (the words agreed to, when, until when)."""
+    require_role(patient, (Role.PATIENT,))
+    if patient.patient_profile is None:
+        raise Conflict("Only patients can share their record.")
+    if not 1 <= valid_days <= MAX_VALID_DAYS:
+        raise ValidationFailed("Some fields are missing or invalid.", fields={
+            "valid_days": [f"Choose 1 to {MAX_VALID_DAYS} days."]})
+    name, organization, contact = _recipient(patient, recipient_name, recipient_organization, recipient_contact)
+    at = now()
+    expires_at = at + timedelta(days=valid_days)
+    kind = ReleaseScope(scope)
+    release = RecordRelease(
+        patient_id=patient.id, recipient_name=name, recipient_organization=organization,
+        recipient_contact=contact, scope=kind.value,
+        wording=wording(name, organization, kind, expires_at, patient.time_zone, clinic_name()),
+        wording_version=WORDING_VERSION, granted_at=at, expires_at=expires_at)
+    db.session.add(release)
+    db.session.flush()
+    audit.record(patient, "create", "record_release", release.id, patient_id=patient.id)
+    db.session.commit()
+    return release
+
+
+def list_releases(patient: User) -> list[RecordRelease]:
+    """The patient's releases, newest first (audited)."""
+    require_role(patient, (Role.PATIENT,))
+    rows = list(db.session.scalars(select(RecordRelease).where(RecordRelease.patient_id == patient.id)
+                                   .order_by(RecordRelease.granted_at.desc(), RecordRelease.id.desc())))
+    audit.record(patient, "read", "record_releases", patient.id, patient_id=patient.id)
+    db.session.commit()
+    return rows
+
+
+def revoke(patient: User, release_id: int) -> RecordRelease:
+    """One step, no questions: the release stops allowing anything at once."""
+    require_role(patient, (Role.PATIENT,))
+    release = db.session.get(RecordRelease, release_id, with_for_update=True)
+    if release is None or release.patient_id != patient.id:
+        raise NotFound("No such release.")
+    release.revoke(now())
+    audit.record(patient, "update", "record_release", release.id, patient_id=patient.id, fields=["revoked_at"])
+    db.session.commit()
+    return release
+
+
+def usable_release(patient_id: int, scope: ReleaseScope, release_id: int | None = None) -> RecordRelease:
+    """The release that allows sharing `scope` now: the one named, or the newest active one.
+    NoActiveRelease (409) says why there is none: never granted, expired or revoked."""
+    at = now()
+    query = select(RecordRelease).where(RecordRelease.patient_id == patient_id, RecordRelease.scope == scope.value)
+    if release_id is not None:
+        query = query.where(RecordRelease.id == release_id)
+    rows = list(db.session.scalars(query.order_by(RecordRelease.granted_at.desc(), RecordRelease.id.desc())))
+    for row in rows:
+        if row.allows(scope.value, at):
+            return row
+    if release_id is not None and not rows:
+        raise NotFound("No such release.")
+    if not rows:
+        raise NoActiveRelease("The patient has not authorized sharing a progress report with anyone: they can "
+                              "grant a release in the app.")
+    latest = rows[0].status(at)
+    if latest is ReleaseStatus.REVOKED:
+        raise NoActiveRelease("The patient revoked their authorization to share a progress report; nothing "
+                              "may be shared until they grant a new release.")
+    raise NoActiveRelease("The patient's authorization to share a progress report has expired; nothing may be "
+                          "shared until they grant a new release.")
