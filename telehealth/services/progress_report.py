@@ -191,7 +191,7 @@ def _assemble(actor: User, patient: User, release: RecordRelease) -> ProgressRep
                                 .order_by(AdverseEvent.opened_at, AdverseEvent.id))
     scales = tuple(
         ScaleHistory(instrument=code, label=label, points=tuple(
-            MeasurePoint(taken_on=_day(m.taken_at, zone), total=m.total, band=m.band)
+            MeasurePoint(taken_on=_day(m.taken_at, zone), total=m.total, band=(m.band or "").replace("_", " "))
             for m in measures if m.instrument == code))
         for code, label in INSTRUMENTS)
     firsts = [d for d in (started, measures[0].taken_at if measures else None) if d is not None]
