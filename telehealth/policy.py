@@ -57,6 +57,12 @@ class ClinicalPolicy:
     # an unanswered check-in after a session: the sitter (else the emergency contact) is asked to check
     check_in_escalation_contacts_sitter: bool = True
     check_in_reprompt_hours: int = 2         # the SMS side re-prompts, then escalates, after this long each
+    # The physician's work list: a patient with an unused follow-up credit is due for a follow-up this
+    # long after their last physician encounter, or when a follow-up is booked within the next
+    # `follow_up_upcoming_days`; with no encounter for `follow_up_due_days` the follow-up is overdue.
+    follow_up_interval_days: int = 28
+    follow_up_upcoming_days: int = 7
+    follow_up_due_days: int = 30
 
 
 _ADAPTER = TypeAdapter(ClinicalPolicy)
