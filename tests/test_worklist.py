@@ -100,17 +100,18 @@ def test_due_for_a_follow_up_booked_within_a_week(app, db, create_user, clock, d
     assert patient.id not in _reasons(app, doctor)
 
 
-def test_overdue_after_the_policy_days_without_an_encounter(app, db, create_user, clock, doctor, monkeypatch):
-    patient = _patient(db, create_user, doctor)
-    # the encounter ended (its recorded end, 5 minutes before the slot's) 29 days 23:55 ago
-    last = encounter(db, patient, doctor, now() - timedelta(days=30) + timedelta(minutes=10)).encounter_ended_at
-    db.session.commit()
+def test_overdue_after_the_policy_days_without_an_encounter(app, db, create_user, clock, monkeypatch):
+    # in treatment (an active prescription); the consult's recorded end was 29 days 23:55 ago
+    ctx = ready(db, create_user, consult_at=now() - timedelta(days=30) + timedelta(minutes=10))
+    patient, doctor = ctx.patient, ctx.physician
+    [consult] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()
     _credit(db, patient)
     assert set(_reasons(app, doctor)[patient.id]) == {"follow_up_due"}
     clock.shift(timedelta(minutes=10))
     reasons = _reasons(app, doctor)[patient.id]
     assert set(reasons) == {"follow_up_overdue"}  # overdue replaces "due" rather than repeating it
-    assert reasons["follow_up_overdue"]["due_at"].startswith((last + timedelta(days=30)).date().isoformat())
+    assert datetime.fromisoformat(reasons["follow_up_overdue"]["due_at"]) == (
+        consult.encounter_ended_at + timedelta(days=30))
     # the policy moves the line
     monkeypatch.setitem(app.config, "CLINICAL_POLICY", {"follow_up_due_days": 40})
     assert set(_reasons(app, doctor)[patient.id]) == {"follow_up_due"}
@@ -118,6 +119,15 @@ def test_overdue_after_the_policy_days_without_an_encounter(app, db, create_user
     encounter(db, patient, doctor, now() - timedelta(hours=1), type_="follow_up")
     db.session.commit()
     assert patient.id not in _reasons(app, doctor)
+
+
+def test_a_patient_not_in_treatment_is_never_overdue(app, db, create_user, clock, doctor):
+    patient = _patient(db, create_user, doctor)  # seen once, never prescribed
+    encounter(db, patient, doctor, now() - timedelta(days=90))
+    db.session.commit()
+    assert patient.id not in _reasons(app, doctor)
+    _credit(db, patient)  # but an unused follow-up credit is still worth a follow-up
+    assert set(_reasons(app, doctor)[patient.id]) == {"follow_up_due"}
 
 
 def test_open_adverse_events_pauses_and_escalations_until_resolved(app, db, create_user, clock, doctor):
@@ -227,7 +237,7 @@ def test_a_fixed_number_of_queries_and_one_audited_read(app, db, create_user, cl
     reads = db.session.scalars(select(AuditEvent).where(AuditEvent.resource_type == "physician_worklist",
                                                         AuditEvent.actor_id == doctor.id)).all()
     assert len(reads) == 4 and reads[-1].action == "read"
-    assert set(reads[-1].fields.split(",")) == {"adverse_event", "treatment_pause", "escalation", "follow_up_overdue"}
+    assert set(reads[-1].fields.split(",")) == {"adverse_event", "treatment_pause", "escalation", "follow_up_due"}
 
 
 def test_stage_review_counts_each_stage(app, db, create_user, clock):

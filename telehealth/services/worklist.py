@@ -6,7 +6,8 @@ Reasons (thresholds from the clinical policy, `telehealth/policy.py`):
   patient holds an unused follow-up credit and their last physician encounter (a completed consult
   or follow-up) ended more than `follow_up_interval_days` ago with no follow-up booked (due that
   many days after the encounter; not repeated once the follow-up is overdue);
-- `follow_up_overdue`: no physician encounter for `follow_up_due_days` (due that many days after the last);
+- `follow_up_overdue`: a patient in treatment (an active prescription) with no physician encounter for
+  `follow_up_due_days` (due that many days after the last);
 - `adverse_event`: open adverse events (urgent when one is serious), due when the first was opened;
 - `treatment_pause`: treatment paused and not resumed, due when paused;
 - `escalation`: clinical alerts about the patient nobody acknowledged (urgent when one is urgent);
@@ -14,8 +15,8 @@ Reasons (thresholds from the clinical policy, `telehealth/policy.py`):
   the next one, due when the last of them was done.
 
 The whole list costs a fixed number of queries however many patients the physician has: one
-grouped query per reason over the care team, then one for the names of the page. Reading it is
-audited as one read.
+grouped query per reason over the care team, each returning only the patients that reason applies
+to, then one for the names of the page. Reading it is audited as one read.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from telehealth.models.alerts import PHYSICIAN_RECIPIENTS, AlertStatus, Clinical
 from telehealth.models.billing import CreditBalance, CreditKind
 from telehealth.models.care import CareAssignment, CareRole
 from telehealth.models.home_sessions import AdverseEvent, AdverseGrade, TreatmentPause
+from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.scheduling import Appointment, AppointmentStatus
 from telehealth.models.shipments import Shipment
 from telehealth.policy import current_policy
@@ -90,36 +92,40 @@ def worklist(physician: User, *, limit: int = 100) -> WorkList:
     def add(patient_id: int, reason: Reason) -> None:
         items.setdefault(patient_id, WorkItem(patient_id)).reasons.append(reason)
 
-    # Follow-ups: the last physician encounter, unused follow-up credits, the next follow-up booked.
-    last_encounter = _grouped(
-        select(Appointment.patient_id, func.max(func.coalesce(Appointment.encounter_ended_at, Appointment.ends_at)))
+    # Follow-ups. Only patients whose last physician encounter is old enough to matter come back
+    # (the grouped query's HAVING), each with whether they hold a follow-up credit and are in
+    # treatment (an active prescription: a patient seen once and never treated is not overdue).
+    interval = timedelta(days=policy.follow_up_interval_days)
+    overdue_after = timedelta(days=policy.follow_up_due_days)
+    upcoming = timedelta(days=policy.follow_up_upcoming_days)
+    ended = func.max(func.coalesce(Appointment.encounter_ended_at, Appointment.ends_at))
+    has_credit = select(CreditBalance.patient_id).where(
+        CreditBalance.patient_id == Appointment.patient_id, CreditBalance.kind == CreditKind.FOLLOW_UP,
+        CreditBalance.balance > 0).exists()
+    in_treatment = select(Prescription.id).where(
+        Prescription.patient_id == Appointment.patient_id, Prescription.status == PrescriptionStatus.ACTIVE).exists()
+    not_seen = _grouped(
+        select(Appointment.patient_id, ended, has_credit, in_treatment)
         .where(Appointment.patient_id.in_(mine), Appointment.appointment_type.in_(ENCOUNTER_TYPES),
                Appointment.status == AppointmentStatus.COMPLETED)
-        .group_by(Appointment.patient_id))
+        .group_by(Appointment.patient_id)
+        .having(ended < at - min(interval, overdue_after)))
     next_follow_up = _grouped(
         select(Appointment.patient_id, func.min(Appointment.starts_at))
         .where(Appointment.patient_id.in_(mine), Appointment.appointment_type == "follow_up",
                Appointment.status == AppointmentStatus.BOOKED, Appointment.starts_at >= at)
         .group_by(Appointment.patient_id))
-    with_credit = set(db.session.scalars(
-        select(CreditBalance.patient_id).where(CreditBalance.patient_id.in_(mine),
-                                               CreditBalance.kind == CreditKind.FOLLOW_UP,
-                                               CreditBalance.balance > 0)))
-    interval = timedelta(days=policy.follow_up_interval_days)
-    overdue_after = timedelta(days=policy.follow_up_due_days)
-    upcoming = timedelta(days=policy.follow_up_upcoming_days)
-    for patient_id in set(last_encounter) | set(next_follow_up):
-        last = last_encounter.get(patient_id, (None,))[0]
+    for patient_id in set(not_seen) | set(next_follow_up):
+        last, credit, treating = not_seen.get(patient_id, (None, False, False))
         booked = next_follow_up.get(patient_id, (None,))[0]
-        overdue = last is not None and at - last > overdue_after
+        overdue = last is not None and bool(treating) and at - last > overdue_after
         if overdue:
             add(patient_id, Reason("follow_up_overdue",
                                    f"No physician encounter for more than {policy.follow_up_due_days} days",
                                    last + overdue_after))
         if booked is not None and booked - at <= upcoming:
             add(patient_id, Reason("follow_up_due", "Follow-up booked soon", booked))
-        elif (booked is None and not overdue and last is not None and patient_id in with_credit
-              and at - last > interval):
+        elif booked is None and not overdue and last is not None and credit and at - last > interval:
             add(patient_id, Reason("follow_up_due", "Follow-up due (credit unused)", last + interval))
 
     for patient_id, (first, count, serious) in _grouped(
