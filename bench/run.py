@@ -27,10 +27,18 @@ texts are queued and two `flask outbox dispatch --loop` processes send them to a
 (scripts/twilio_server.py); the report gives texts per second and the ratio to the bare route's
 requests per second, and checks that the local Twilio received each text exactly once.
 
+Care team: after the ops board, CARE_PATIENTS patients on one physician's care team, each with a
+few months of history, are bulk-inserted with SQL; the physician's work list and one patient's
+timeline (first page and the next) are measured, and the SQL statements of one request of each are
+counted in-process (an engine listener); the timeline's count must not change with its page size.
+
+`--only GROUP` (repeatable: scenarios, ops-board, care, outbox) runs only those groups; the
+baseline always runs.
+
 Environment: BENCH_DURATION (seconds per scenario, default 8), BENCH_WARMUP (seconds, default 2,
 0 to skip), BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS (gunicorn
 workers for both servers, default 2), BENCH_DATABASE_ADMIN_URL (default
-postgresql://postgres@127.0.0.1:5432/postgres).
+postgresql://postgres@127.0.0.1:5432/postgres), BENCH_DATABASE_NAME (default telehealth_bench).
 """
 from __future__ import annotations
 
@@ -65,7 +73,10 @@ POST_JSON_LUA = BENCH_DIR / "post_json.lua"
 BOOK_SLOTS_LUA = BENCH_DIR / "book_slots.lua"
 P95_LUA = BENCH_DIR / "p95.lua"
 
-DB_NAME = "telehealth_bench"
+# Another name lets two runs share one PostgreSQL server without dropping each other's database.
+DB_NAME = os.environ.get("BENCH_DATABASE_NAME", "telehealth_bench")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DB_NAME):
+    sys.exit(f"bench: error: BENCH_DATABASE_NAME must be a plain lower-case identifier, not {DB_NAME!r}")
 ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE_URL = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
 SESSION_COOKIE = "telehealth_session"
@@ -92,6 +103,14 @@ SHIPMENTS_SMALL = 10_000
 SHIPMENTS_LARGE = 100_000
 SEARCH_SHIPMENT = 7           # the q= scenario searches this shipment's tracking number (delivered)
 OUTBOX_MESSAGES = 2000        # texts queued for the outbox dispatch measurement
+# The care team (GET /api/v1/me/worklist, GET /api/v1/patients/{id}/timeline): CARE_PATIENTS patients
+# on CARE_PHYSICIAN's care team, each with a few months of history (see CARE_SQL).
+CARE_PHYSICIAN = "dr.brooks@demo.telehealth"
+CARE_PATIENTS = 10_000
+CARE_SESSIONS = 4             # sessions (each with a reading and a check-in), measures and texts per patient
+CARE_TIMELINE_LIMIT = 20      # the timeline scenarios' page size (a patient has about 23 events)
+CARE_SCENARIOS = ("worklist", "timeline", "timeline page 2")
+GROUPS = ("scenarios", "ops-board", "care", "outbox")  # what --only can pick (the baseline always runs)
 OUTBOX_DISPATCHERS = 2
 
 
@@ -157,7 +176,7 @@ def build_scenarios(session_cookie: str, scheduling: SchedulingSetup) -> list[Sc
     """The measured scenarios, in order; the first one is the baseline every ratio refers to."""
     auth = {"Cookie": f"{SESSION_COOKIE}={session_cookie}"}
     return [
-        Scenario(BASELINE, "bare", "/bare"),
+        Scenario(BASELINE, "bare", "/bare", script=P95_LUA),  # p95.lua: the care scenarios' p95 ratio
         Scenario("app /readyz", "app", "/readyz"),
         Scenario("app /api/v1/me (patient)", "app", "/api/v1/me", headers=auth),
         # A complete, valid anonymous screening: validated, scored, evaluated, stored, queued for review.
@@ -698,6 +717,222 @@ def check_board(scenario: Scenario, base_url: str, expect_items: bool = True) ->
 
 
 # ---------------------------------------------------------------------------------------------
+# Care team: the physician's work list and a patient's timeline with CARE_PATIENTS patients
+
+# Ciphertexts for the encrypted columns the care data needs, made once with the app's keys.
+CARE_CIPHERTEXTS = """
+import json
+from telehealth import create_app, crypto
+
+app = create_app()
+with app.app_context():
+    gates = [{"id": g, "ok": True, "reason": "ok"} for g in ("prescription", "medication_delivered", "interval",
+             "within_prescription", "consult", "consult_after_gap", "adverse_event", "pause", "sitter",
+             "blood_pressure")]
+    answers = {"mood": 7, "side_effects": [], "graded": []}
+    address = {"line1": "1 Bench Street", "line2": "", "city": "Albany", "state": "NY", "postal_code": "12207"}
+    print("bench-ciphertexts " + json.dumps({
+        "empty": crypto.encrypt("{}"),
+        "directions": crypto.encrypt("Dissolve one tablet under the tongue at the start of a session."),
+        "address": crypto.encrypt(json.dumps(address, sort_keys=True)),
+        "sitter_name": crypto.encrypt("Sam Sitter"),
+        "sitter_phone": crypto.encrypt("+12125550123"),
+        "gates": crypto.encrypt(json.dumps(gates, sort_keys=True)),
+        "answers": crypto.encrypt(json.dumps(answers, sort_keys=True)),
+        "body": crypto.encrypt("Telehealth Care: a reminder of your appointment."),
+        "note": crypto.encrypt("Bench text."),
+    }))
+"""
+
+# CARE_PATIENTS patients copied from the demo patient (care.patient<g>@bench.telehealth), all on
+# the care team of CARE_PHYSICIAN, each with a history like a patient a few months in: one
+# physician encounter (g % 35 days ago: 1 in 9 are overdue for a follow-up), a prescription,
+# a delivered stage, CARE_SESSIONS completed sessions each with a reading and an answered check-in,
+# CARE_SESSIONS measures and CARE_SESSIONS texts. Some need action: 1 in 3 holds a follow-up
+# credit, 1 in 50 has a follow-up booked tomorrow, 1 in 40 an open adverse event (half serious),
+# 1 in 60 a pause, 1 in 30 an unacknowledged alert, 1 in 20 a stage waiting for release.
+CARE_SQL = """
+INSERT INTO users (email, password_hash, role, display_name, time_zone, active, failed_login_count, created_at)
+SELECT 'care.patient' || g || '@bench.telehealth', u.password_hash, 'patient', 'Care Patient ' || g,
+       u.time_zone, true, 0, now()
+  FROM users u, generate_series(1, %(patients)s) g WHERE u.email = %(demo)s;
+
+CREATE TEMP TABLE care_bench AS
+SELECT id AS patient_id, substring(email from 'care\\.patient([0-9]+)@')::int AS g
+  FROM users WHERE email LIKE 'care.patient%%@bench.telehealth';
+
+INSERT INTO patient_profiles (user_id, legal_first_name, legal_last_name, date_of_birth, state_of_residence,
+                              phone_e164, shipping_address, emergency_contact, mental_health_provider)
+SELECT c.patient_id, p.legal_first_name, 'Care' || c.g, p.date_of_birth, p.state_of_residence, p.phone_e164,
+       p.shipping_address, p.emergency_contact, p.mental_health_provider
+  FROM care_bench c, users d JOIN patient_profiles p ON p.user_id = d.id WHERE d.email = %(demo)s;
+
+INSERT INTO care_assignments (patient_id, staff_id, care_role, started_at)
+SELECT c.patient_id, ph.id, 'physician', now() FROM care_bench c, users ph WHERE ph.email = %(physician)s;
+
+INSERT INTO appointments (patient_id, provider_id, appointment_type, starts_at, ends_at, blocks_from, blocks_until,
+                          status, credit_kind, video_room, created_at, late_cancellation, encounter_started_at,
+                          encounter_ended_at, encounter_modality)
+SELECT c.patient_id, ph.id, t.kind, t.at, t.at + interval '30 minutes', t.at, t.at + interval '30 minutes',
+       'completed', t.kind, 'care-encounter-' || c.g, t.at - interval '7 days', false, t.at,
+       t.at + interval '25 minutes', 'video'
+  FROM care_bench c, users ph,
+       LATERAL (SELECT CASE WHEN c.g %% 2 = 0 THEN 'consult' ELSE 'follow_up' END AS kind,
+                       now() - interval '1 day' * (c.g %% 35) - interval '2 hours' AS at) t
+ WHERE ph.email = %(physician)s;
+
+INSERT INTO appointments (patient_id, provider_id, appointment_type, starts_at, ends_at, blocks_from, blocks_until,
+                          status, credit_kind, video_room, created_at, late_cancellation)
+SELECT c.patient_id, ph.id, 'follow_up', t.at, t.at + interval '20 minutes', t.at, t.at + interval '20 minutes',
+       'booked', 'follow_up', 'care-follow-up-' || c.g, now(), false
+  FROM care_bench c, users ph,
+       LATERAL (SELECT date_trunc('hour', now()) + interval '1 day' + interval '25 minutes' * (c.g / 50) AS at) t
+ WHERE ph.email = %(physician)s AND c.g %% 50 = 0;
+
+INSERT INTO credit_balances (patient_id, kind, balance)
+SELECT patient_id, 'follow_up', 1 FROM care_bench WHERE g %% 3 = 0;
+
+INSERT INTO prescriptions (patient_id, physician_id, version, status, medication, form, strength_mg,
+                           dose_per_session_mg, sessions, refills, directions, diagnosis_code, signed_at,
+                           refills_until, encounter_appointment_id, license_state, license_number, dea_number)
+SELECT a.patient_id, a.provider_id, 1, 'active', 'ketamine', 'sublingual_tablet', 100, 200, 6, 0, %(directions)s,
+       'F33.1', a.ends_at + interval '1 hour', current_date + 150, a.id, 'NY', 'BENCH-LICENSE', 'AB1234563'
+  FROM appointments a WHERE a.video_room LIKE 'care-encounter-%%';
+
+UPDATE prescriptions SET lineage_id = id WHERE lineage_id IS NULL;
+
+INSERT INTO shipments (prescription_id, patient_id, stage, sessions, status, pharmacy_order_id, shipping_address,
+                       carrier, tracking_number, created_at, ship_by, deliver_by, shipped_at, delivered_at,
+                       signature_name, pharmacy_reference, send_attempts, sessions_completed_at)
+SELECT rx.id, rx.patient_id, 1, 3, 'delivered', 'care-order-' || c.g, %(address)s, 'UPS',
+       'CARE1Z' || lpad(c.g::text, 10, '0'), rx.signed_at, rx.signed_at + interval '3 days',
+       rx.signed_at + interval '6 days', rx.signed_at + interval '1 day', rx.signed_at + interval '3 days',
+       'C. Patient', 'care-stage-' || c.g, 1,
+       CASE WHEN c.g %% 20 = 0 THEN now() - interval '1 day' END
+  FROM care_bench c JOIN prescriptions rx ON rx.patient_id = c.patient_id;
+
+INSERT INTO home_sessions (patient_id, prescription_id, number, scheduled_for, status, sitter_name, sitter_phone,
+                           sitter_confirmed_at, started_at, completed_at, gate_results, created_at)
+SELECT rx.patient_id, rx.id, n, t.at, 'completed', %(sitter_name)s, %(sitter_phone)s, t.at - interval '20 minutes',
+       t.at, t.at + interval '2 hours', %(gates)s, t.at - interval '3 days'
+  FROM care_bench c JOIN prescriptions rx ON rx.patient_id = c.patient_id, generate_series(1, %(sessions)s) n,
+       LATERAL (SELECT now() - interval '4 days' * (%(sessions)s - n + 1) - interval '1 minute' * c.g AS at) t;
+
+INSERT INTO check_ins (session_id, kind, due_at, status, prompted_at, answered_at, answers)
+SELECT s.id, 'post', s.scheduled_for + interval '2 hours', 'answered', s.scheduled_for + interval '2 hours',
+       s.scheduled_for + interval '130 minutes', %(answers)s
+  FROM home_sessions s JOIN care_bench c ON c.patient_id = s.patient_id;
+
+INSERT INTO blood_pressure_readings (patient_id, session_id, systolic, diastolic, taken_at, source, band)
+SELECT s.patient_id, s.id, 118 + s.number, 76, s.scheduled_for - interval '30 minutes', 'app', 'go'
+  FROM home_sessions s JOIN care_bench c ON c.patient_id = s.patient_id;
+
+INSERT INTO measures (patient_id, instrument, questionnaire_version, answers, total, band, taken_at, source)
+SELECT c.patient_id, CASE WHEN n %% 2 = 0 THEN 'gad7' ELSE 'phq9' END, 1, %(empty)s, 6 + n, 'mild',
+       now() - interval '7 days' * n - interval '1 minute' * c.g, 'retake'
+  FROM care_bench c, generate_series(1, %(sessions)s) n;
+
+INSERT INTO outbound_messages (to_phone, body, purpose, priority, patient_id, not_before, status, attempts,
+                               uncertain, created_at, sent_at)
+SELECT '+12125550100', %(body)s, 'appointment_reminder', 'routine', c.patient_id, t.at, 'sent', 1, false, t.at, t.at
+  FROM care_bench c, generate_series(1, %(sessions)s) n,
+       LATERAL (SELECT now() - interval '3 days' * n - interval '1 minute' * c.g AS at) t;
+
+INSERT INTO adverse_events (patient_id, grade, description, source, opened_at)
+SELECT patient_id, CASE WHEN g %% 80 = 0 THEN 'serious' ELSE 'moderate' END, %(note)s, 'check_in',
+       now() - interval '1 hour' * (g %% 48)
+  FROM care_bench WHERE g %% 40 = 0;
+
+INSERT INTO treatment_pauses (patient_id, reason, started_at)
+SELECT patient_id, %(note)s, now() - interval '1 hour' * (g %% 72) FROM care_bench WHERE g %% 60 = 0;
+
+INSERT INTO clinical_alerts (kind, urgency, recipient, status, patient_id, summary, created_at, acknowledged_at)
+SELECT 'side_effect', CASE WHEN g %% 90 = 0 THEN 'urgent' ELSE 'routine' END, 'care_team',
+       CASE WHEN g %% 30 = 0 THEN 'delivered' ELSE 'acknowledged' END, patient_id, %(note)s,
+       now() - interval '1 hour' * (g %% 24), CASE WHEN g %% 30 <> 0 THEN now() END
+  FROM care_bench WHERE g %% 3 = 0;
+
+ANALYZE
+"""
+
+# Counted in-process (the app on the bench database, a test client, an engine listener): the SQL
+# statements of one request of each care scenario, after one request to warm up.
+CARE_QUERY_COUNT = """
+import json, sys
+from sqlalchemy import event
+from telehealth import create_app
+from telehealth.extensions import db
+
+paths = json.loads(sys.argv[1])
+app = create_app()
+with app.app_context():
+    engine = db.engine
+client = app.test_client()
+r = client.post("/api/v1/auth/login", json={"email": sys.argv[2], "password": sys.argv[3]})
+assert r.status_code == 200, r.status_code
+counted = {}
+for name, path in paths.items():
+    client.get(path)
+    statements = []
+    listener = lambda *args: statements.append(args[2])
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        r = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    counted[name] = {"status": r.status_code, "queries": len(statements)}
+print("bench-queries " + json.dumps(counted))
+"""
+
+
+def _python_snippet(snippet: str, env: dict[str, str], tag: str, *args: str) -> Any:
+    proc = subprocess.run([sys.executable, "-c", snippet, *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300)
+    found = re.search(rf"^{tag} (\{{.*\}})$", proc.stdout, re.M)
+    if proc.returncode != 0 or not found:
+        raise BenchError(f"a bench snippet ({tag}) failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}".rstrip())
+    return json.loads(found.group(1))
+
+
+def fill_care(env: dict[str, str]) -> tuple[dict[str, int], float]:
+    """Insert the care team's CARE_PATIENTS patients and their histories; (rows made, seconds taken)."""
+    import psycopg
+
+    started = time.monotonic()
+    params = {**_python_snippet(CARE_CIPHERTEXTS, env, "bench-ciphertexts"), "patients": CARE_PATIENTS,
+              "sessions": CARE_SESSIONS, "demo": DEMO_EMAIL, "physician": CARE_PHYSICIAN}
+    with psycopg.connect(DATABASE_URL, connect_timeout=5) as conn:
+        for statement in filter(str.strip, CARE_SQL.split(";\n")):  # one statement per execute
+            conn.execute(statement, {k: v for k, v in params.items() if f"%({k})s" in statement})
+        conn.commit()
+        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (constants)
+                  for table in ("users", "care_assignments", "home_sessions", "measures", "outbound_messages",
+                                "shipments")}
+        pick = conn.execute("SELECT c.patient_id FROM care_bench c WHERE c.g = %s", (CARE_PATIENTS // 2,)).fetchone()
+    if counts["care_assignments"] < CARE_PATIENTS or pick is None:
+        raise BenchError(f"the care data was not made (counts: {counts})")
+    counts["timeline_patient_id"] = pick[0]
+    return counts, time.monotonic() - started
+
+
+def care_paths(patient_id: int, before: str | None = None) -> dict[str, str]:
+    timeline = f"/api/v1/patients/{patient_id}/timeline"
+    paths = {"worklist": "/api/v1/me/worklist", "timeline": f"{timeline}?limit={CARE_TIMELINE_LIMIT}",
+             "timeline limit=5": f"{timeline}?limit=5", "timeline limit=50": f"{timeline}?limit=50"}
+    if before:
+        paths["timeline page 2"] = f"{timeline}?limit={CARE_TIMELINE_LIMIT}&before={urllib.parse.quote(before)}"
+    return paths
+
+
+def care_scenarios(physician_cookie: str, paths: dict[str, str]) -> list[Scenario]:
+    """The physician's work list and one patient's timeline (first page and the next), as the physician."""
+    auth = cookie_header(physician_cookie)
+    label = f"{CARE_PATIENTS // 1000}k patients"
+    return [Scenario(f"app {name} ({label})", "app", paths[name], headers=auth, script=P95_LUA)
+            for name in CARE_SCENARIOS]
+
+
+# ---------------------------------------------------------------------------------------------
 # Outbox dispatch: texts per second from two dispatcher processes to a local Twilio
 
 QUEUE_TEXTS = """
@@ -754,7 +989,8 @@ def measure_outbox(env: dict[str, str]) -> dict[str, Any]:
                 time.sleep(0.05)
         elapsed = time.monotonic() - started
         with urllib.request.urlopen(f"{twilio_url}/_control/messages", timeout=30) as resp:
-            # only the bench's own texts: earlier scenarios (the inbound webhook's answer) may queue others
+            # only the queued texts: the Twilio webhook scenario's answer to its inbound text was
+            # pending too, and the dispatchers send it as well (it is not a duplicate)
             bodies = [m["body"] for m in json.loads(resp.read())["messages"] if m["body"].startswith("Bench text ")]
     finally:
         for proc in [*dispatchers, fake]:
@@ -839,7 +1075,8 @@ def _ratio(value: float | None, base: float | None) -> float | None:
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    header = ("scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "req/s vs bare", "p50 vs bare", "non-2xx")
+    header = ("scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "req/s vs bare", "p50 vs bare", "p95 vs bare",
+              "SQL/req", "non-2xx")
     rows = []
     for r in results:
         rows.append((
@@ -850,6 +1087,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"{r['latency_ms']['p99']:.2f}",
             f"{r['rps_ratio']:.2f}x" if r["rps_ratio"] is not None else "-",
             f"{r['p50_ratio']:.2f}x" if r["p50_ratio"] is not None else "-",
+            f"{r['p95_ratio']:.2f}x" if r.get("p95_ratio") is not None else "-",
+            str(r.get("queries_per_request", "-")),
             str(r["non_2xx_3xx"]),
         ))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
@@ -863,7 +1102,18 @@ def print_table(results: list[dict[str, Any]]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description="make bench: the app's throughput and latency as ratios to a bare "
+                                                 "Flask route (see bench/README.md)")
+    parser.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP",
+                        help=f"run only this group (repeat for several; the baseline always runs): {', '.join(GROUPS)}")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    only = set(parse_args(argv).only or GROUPS)
     duration = _env_number("BENCH_DURATION", 8, 1)
     warmup = _env_number("BENCH_WARMUP", 2, 0)
     connections = _env_number("BENCH_CONNECTIONS", 16, 1)
@@ -878,7 +1128,7 @@ def main() -> int:
             raise BenchError(f"{BIN / tool} not found; run bench/run.py with the venv python (.venv/bin/python)")
     OUT_DIR.mkdir(exist_ok=True)
 
-    print(f"bench: recreating database {DB_NAME}", flush=True)
+    print(f"bench: recreating database {DB_NAME} (groups: {', '.join(g for g in GROUPS if g in only)})", flush=True)
     recreate_database()
     env = app_environment(booking_horizon_days(workers, warmup + duration))
     run_flask(env, "db", "upgrade")
@@ -893,6 +1143,9 @@ def main() -> int:
     race: dict[str, Any] = {}
     board: dict[str, Any] = {"shipments": [SHIPMENTS_SMALL, SHIPMENTS_LARGE], "patients": BENCH_PATIENTS,
                              "search": tracking_number(SEARCH_SHIPMENT), "fill_seconds": {}, "p95_ms": {}}
+    care: dict[str, Any] = {"patients": CARE_PATIENTS, "physician": CARE_PHYSICIAN, "p95_ms": {}, "queries": {}}
+    scheduling: SchedulingSetup | None = None
+    outbox_result: dict[str, Any] | None = None
     try:
         for server in servers.values():
             server.start()
@@ -903,8 +1156,11 @@ def main() -> int:
               f"(+{warmup}s warm-up each)", flush=True)
 
         cookie = log_in(servers["app"])
-        scheduling = prepare_scheduling(servers["app"], cookie, settings, warmup, duration)
-        scenarios = build_scenarios(cookie, scheduling)
+        if "scenarios" in only:
+            scheduling = prepare_scheduling(servers["app"], cookie, settings, warmup, duration)
+            scenarios = build_scenarios(cookie, scheduling)
+        else:
+            scenarios = [Scenario(BASELINE, "bare", "/bare", script=P95_LUA)]
         for scenario in scenarios:
             check_scenario(scenario, servers[scenario.target].base_url)
 
@@ -925,34 +1181,61 @@ def main() -> int:
         for scenario in scenarios:
             measure(scenario)
 
-        print(f"bench: racing: {RACE_REQUESTS} bookings of the same {RACE_SLOTS} slots from "
-              f"{RACE_THREADS} threads ...", flush=True)
-        race["answers"] = race_bookings(servers["app"], cookie, scheduling.race_bodies)
-        race["double_bookings"], race["booked_appointments"] = count_double_bookings()
+        if scheduling is not None:
+            print(f"bench: racing: {RACE_REQUESTS} bookings of the same {RACE_SLOTS} slots from "
+                  f"{RACE_THREADS} threads ...", flush=True)
+            race["answers"] = race_bookings(servers["app"], cookie, scheduling.race_bodies)
+            race["double_bookings"], race["booked_appointments"] = count_double_bookings()
 
-        # The ops board at SHIPMENTS_SMALL, then SHIPMENTS_LARGE shipments: same queries, p95 each.
-        ciphertexts = prepare_prescriptions(env)
-        ops_cookie = log_in(servers["app"], OPS_EMAIL)
-        for size in (SHIPMENTS_SMALL, SHIPMENTS_LARGE):
-            total, took = fill_shipments(size, ciphertexts)
-            print(f"bench: ops board: {total} shipments in the database ({took:.1f}s to insert and analyze)",
-                  flush=True)
-            board["fill_seconds"][str(size)] = round(took, 1)
-            for query, scenario in zip(BOARD_QUERIES, board_scenarios(ops_cookie, size), strict=True):
+        if "ops-board" in only:
+            # The ops board at SHIPMENTS_SMALL, then SHIPMENTS_LARGE shipments: same queries, p95 each.
+            ciphertexts = prepare_prescriptions(env)
+            ops_cookie = log_in(servers["app"], OPS_EMAIL)
+            for size in (SHIPMENTS_SMALL, SHIPMENTS_LARGE):
+                total, took = fill_shipments(size, ciphertexts)
+                print(f"bench: ops board: {total} shipments in the database ({took:.1f}s to insert and analyze)",
+                      flush=True)
+                board["fill_seconds"][str(size)] = round(took, 1)
+                for query, scenario in zip(BOARD_QUERIES, board_scenarios(ops_cookie, size), strict=True):
+                    check_board(scenario, servers["app"].base_url)
+                    board["p95_ms"].setdefault(query, {})[str(size)] = measure(scenario)["latency_ms"]["p95"]
+
+        if "care" in only:
+            # The physician's work list and a patient's timeline with CARE_PATIENTS patients in the database.
+            counts, took = fill_care(env)
+            care.update(rows=counts, fill_seconds=round(took, 1))
+            print(f"bench: care team: {CARE_PATIENTS} patients on {CARE_PHYSICIAN}'s care team "
+                  f"({took:.1f}s to insert and analyze)", flush=True)
+            physician_cookie = log_in(servers["app"], CARE_PHYSICIAN)
+            first = care_paths(counts["timeline_patient_id"])
+            status, _, content = request(servers["app"].base_url + first["timeline"],
+                                         headers=cookie_header(physician_cookie))
+            before = json.loads(content).get("next_before") if status == 200 else None
+            if not before:
+                raise BenchError(f"the bench patient's timeline answered HTTP {status} without a next page: "
+                                 f"{content[:300]!r}")
+            paths = care_paths(counts["timeline_patient_id"], before)
+            care["queries"] = _python_snippet(CARE_QUERY_COUNT, env, "bench-queries", json.dumps(paths),
+                                              CARE_PHYSICIAN, DEMO_PASSWORD)
+            for name, scenario in zip(CARE_SCENARIOS, care_scenarios(physician_cookie, paths), strict=True):
                 check_board(scenario, servers["app"].base_url)
-                board["p95_ms"].setdefault(query, {})[str(size)] = measure(scenario)["latency_ms"]["p95"]
-        print(f"bench: outbox: {OUTBOX_MESSAGES} texts, {OUTBOX_DISPATCHERS} dispatcher processes, local Twilio ...",
-              flush=True)
-        outbox_result = measure_outbox(env)
+                figures = measure(scenario)
+                figures["queries_per_request"] = care["queries"][name]["queries"]
+                care["p95_ms"][name] = figures["latency_ms"]["p95"]
+
+        if "outbox" in only:
+            print(f"bench: outbox: {OUTBOX_MESSAGES} texts, {OUTBOX_DISPATCHERS} dispatcher processes, "
+                  "local Twilio ...", flush=True)
+            outbox_result = measure_outbox(env)
     finally:
         for server in servers.values():
             server.stop()
 
     base = results[0]
-    outbox_result["ratio_to_bare_rps"] = _ratio(outbox_result["messages_per_sec"], base["requests_per_sec"])
     for r in results:
         r["rps_ratio"] = _ratio(r["requests_per_sec"], base["requests_per_sec"])
         r["p50_ratio"] = _ratio(r["latency_ms"]["p50"], base["latency_ms"]["p50"])
+        r["p95_ratio"] = _ratio(r["latency_ms"].get("p95"), base["latency_ms"].get("p95"))
         r["p99_ratio"] = _ratio(r["latency_ms"]["p99"], base["latency_ms"]["p99"])
         errors = sum(r["socket_errors"].values())
         if r["valid_answers"] is None:
@@ -981,26 +1264,45 @@ def main() -> int:
         if any(r["socket_errors"].values()):
             errs = ", ".join(f"{k} {v}" for k, v in r["socket_errors"].items())
             print(f"WARNING: {r['name']}: socket errors ({errs}); this result is not valid")
-    created = race["answers"].get("201 ok", 0)
-    race_ok = race["double_bookings"] == 0 and created <= RACE_SLOTS
-    race.update({"slots": RACE_SLOTS, "requests": RACE_REQUESTS, "threads": RACE_THREADS, "ok": race_ok})
-    board["ratio_large_small"] = {
-        query: _ratio(p95[str(SHIPMENTS_LARGE)], p95[str(SHIPMENTS_SMALL)]) for query, p95 in board["p95_ms"].items()}
-    print(f"ops board p95 ratio {SHIPMENTS_LARGE // 1000}k/{SHIPMENTS_SMALL // 1000}k: " + ", ".join(
-        f"{query} {ratio:.2f}x" for query, ratio in board["ratio_large_small"].items())
-        + " (near 1: the board does not slow down as shipments pile up)")
-    print(f"outbox dispatch: {outbox_result['messages_per_sec']:.0f} texts/s with {OUTBOX_DISPATCHERS} dispatchers "
-          f"({outbox_result['ratio_to_bare_rps']:.3f}x the bare route's req/s); the local Twilio received "
-          f"{outbox_result['received']} texts, {outbox_result['duplicates']} duplicates (must be 0)")
-    outbox_ok = outbox_result["duplicates"] == 0 and outbox_result["received"] == OUTBOX_MESSAGES
-    if not outbox_ok:
-        print("FAIL: the outbox sent a text twice or lost one")
-    print(f"racing: {RACE_REQUESTS} bookings of {RACE_SLOTS} slots: {_answers(race['answers'])}; "
-          f"201s: {created} (must be at most {RACE_SLOTS})")
-    print(f"double bookings found: {race['double_bookings']} "
-          f"(among {race['booked_appointments']} booked appointments; must be 0)")
-    if not race_ok:
-        print("FAIL: a slot was booked twice; see DOUBLE_BOOKINGS_SQL in bench/run.py")
+    race_ok = outbox_ok = True
+    if race:
+        created = race["answers"].get("201 ok", 0)
+        race_ok = race["double_bookings"] == 0 and created <= RACE_SLOTS
+        race.update({"slots": RACE_SLOTS, "requests": RACE_REQUESTS, "threads": RACE_THREADS, "ok": race_ok})
+    if board["p95_ms"]:
+        board["ratio_large_small"] = {
+            query: _ratio(p95[str(SHIPMENTS_LARGE)], p95[str(SHIPMENTS_SMALL)])
+            for query, p95 in board["p95_ms"].items()}
+        print(f"ops board p95 ratio {SHIPMENTS_LARGE // 1000}k/{SHIPMENTS_SMALL // 1000}k: " + ", ".join(
+            f"{query} {ratio:.2f}x" for query, ratio in board["ratio_large_small"].items())
+            + " (near 1: the board does not slow down as shipments pile up)")
+    if care["p95_ms"]:
+        base_p95 = base["latency_ms"].get("p95")
+        care["p95_ratio_to_bare"] = {name: _ratio(p95, base_p95) for name, p95 in care["p95_ms"].items()}
+        print(f"care team ({CARE_PATIENTS} patients on one physician's care team): " + "; ".join(
+            f"{name} p95 {care['p95_ms'][name]:.1f} ms ({care['p95_ratio_to_bare'][name] or 0:.1f}x bare), "
+            f"{care['queries'][name]['queries']} SQL queries" for name in CARE_SCENARIOS))
+        limits = [care["queries"][k]["queries"] for k in ("timeline limit=5", "timeline", "timeline limit=50")]
+        care["timeline_queries_by_limit"] = dict(zip((5, CARE_TIMELINE_LIMIT, 50), limits, strict=True))
+        print(f"care team: timeline SQL queries at limit 5 / {CARE_TIMELINE_LIMIT} / 50: "
+              f"{' / '.join(map(str, limits))} (must not grow with the page: no N+1)")
+        if len(set(limits)) != 1:
+            print("WARNING: the timeline's query count grows with its page size (an N+1)")
+    if outbox_result is not None:
+        outbox_result["ratio_to_bare_rps"] = _ratio(outbox_result["messages_per_sec"], base["requests_per_sec"])
+        print(f"outbox dispatch: {outbox_result['messages_per_sec']:.0f} texts/s with {OUTBOX_DISPATCHERS} "
+              f"dispatchers ({outbox_result['ratio_to_bare_rps']:.3f}x the bare route's req/s); the local Twilio "
+              f"received {outbox_result['received']} texts, {outbox_result['duplicates']} duplicates (must be 0)")
+        outbox_ok = outbox_result["duplicates"] == 0 and outbox_result["received"] == OUTBOX_MESSAGES
+        if not outbox_ok:
+            print("FAIL: the outbox sent a text twice or lost one")
+    if race:
+        print(f"racing: {RACE_REQUESTS} bookings of {RACE_SLOTS} slots: {_answers(race['answers'])}; "
+              f"201s: {race['answers'].get('201 ok', 0)} (must be at most {RACE_SLOTS})")
+        print(f"double bookings found: {race['double_bookings']} "
+              f"(among {race['booked_appointments']} booked appointments; must be 0)")
+        if not race_ok:
+            print("FAIL: a slot was booked twice; see DOUBLE_BOOKINGS_SQL in bench/run.py")
     for server in servers.values():
         if server.log_path.exists() and server.log_path.stat().st_size:
             print(f"note: gunicorn ({server.name}) logged warnings or errors; see {server.log_path.relative_to(REPO)}")
@@ -1008,14 +1310,16 @@ def main() -> int:
     report = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "baseline": BASELINE,
+        "groups": [g for g in GROUPS if g in only],
         "settings": {"duration_s": duration, "warmup_s": warmup, "connections": connections,
                      "threads": threads, "gunicorn_workers": workers, "database": DATABASE_URL},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version()},
-        "scheduling": scheduling.counts,
+        "scheduling": scheduling.counts if scheduling else None,
         "scenarios": results,
-        "race": race,
-        "ops_board": board,
+        "race": race or None,
+        "ops_board": board if board["p95_ms"] else None,
+        "care": care if care["p95_ms"] else None,
         "outbox": outbox_result,
     }
     out = OUT_DIR / "results.json"

@@ -65,6 +65,12 @@ class ClinicalPolicy:
     follow_up_retake_hours_before: int = 48
     # A coach may edit their own note of a session until this many days after it ended.
     coaching_note_edit_days: int = 7
+    # The physician's work list: a patient with an unused follow-up credit is due for a follow-up this
+    # long after their last physician encounter, or when a follow-up is booked within the next
+    # `follow_up_upcoming_days`; with no encounter for `follow_up_due_days` the follow-up is overdue.
+    follow_up_interval_days: int = 28
+    follow_up_upcoming_days: int = 7
+    follow_up_due_days: int = 30
 
 
 _ADAPTER = TypeAdapter(ClinicalPolicy)

@@ -7,7 +7,7 @@ and GAD-7 before a follow-up (once per appointment); coaching notes keep a priva
 patient summary, both encrypted. Appointments gain an index by type and start for the sweep.
 
 Revision ID: 0013_care_notes
-Revises: 0011_pharmacy_send_failed
+Revises: 0012_timeline_indexes
 Create Date: 2026-11-26 11:40:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = "0013_care_notes"
-down_revision = "0011_pharmacy_send_failed"
+down_revision = "0012_timeline_indexes"
 branch_labels = None
 depends_on = None
 

@@ -41,6 +41,7 @@ class OutboundMessage(db.Model):
         Index("ix_outbound_messages_due", "status", "not_before"),
         Index("ix_outbound_messages_lease", "status", "lease_until"),
         Index("ix_outbound_messages_to_status", "to_phone", "status"),
+        Index("ix_outbound_messages_patient_created", "patient_id", "created_at"),  # the patient timeline
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telehealth.clock import now
@@ -83,6 +83,9 @@ def by_hand(current: ShipmentStatus, target: ShipmentStatus, reached: int = 0) -
     return target in SIDE_MOVES or RANK[target] <= where + 1
 
 
+AWAITING_RELEASE = "sessions_completed_at IS NOT NULL AND next_stage_released_at IS NULL"
+
+
 class Shipment(db.Model):
     __tablename__ = "shipments"
     __table_args__ = (
@@ -92,6 +95,9 @@ class Shipment(db.Model):
         Index("ix_shipments_status_deliver_by", "status", "deliver_by"),
         Index("ix_shipments_tracking", "tracking_number"),
         Index("ix_shipments_status_id", "status", "id"),
+        # the physician's work list: stages whose sessions are done, waiting for the next one's release
+        Index("ix_shipments_awaiting_release", "patient_id",
+              postgresql_where=text(AWAITING_RELEASE), sqlite_where=text(AWAITING_RELEASE)),
         UniqueConstraint("pharmacy_reference", name="uq_shipments_pharmacy_reference"),
     )
 
