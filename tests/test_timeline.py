@@ -14,6 +14,7 @@ from telehealth.models import (
     MessagePriority, OutboundMessage, ReviewDecision, ShipmentEvent, ShipmentStatus, User,
 )
 from telehealth.models.assessments import Assessment
+from telehealth.models.care_notes import CoachingNote, DecisionKind, FollowUpDecision
 from telehealth.services import timeline
 from tests import sessions_support
 from tests.conftest import error_of
@@ -23,8 +24,9 @@ clock = sessions_support.clock  # the shared fixture
 
 CLINICAL_KINDS = {"assessment", "assessment_review", "measure", "appointment", "prescription", "shipment",
                   "shipment_status", "session", "check_in", "blood_pressure", "adverse_event",
-                  "adverse_event_cleared", "treatment_pause", "treatment_resumed", "message"}
-COACH_KINDS = {"session", "check_in", "appointment", "message"}
+                  "adverse_event_cleared", "treatment_pause", "treatment_resumed", "message", "coaching_summary",
+                  "follow_up_decision"}
+COACH_KINDS = {"session", "check_in", "appointment", "message", "coaching_summary"}
 
 
 def _message(db, patient, purpose, *, priority=MessagePriority.ROUTINE, at=None, body="Telehealth Care: hello"):
@@ -76,6 +78,15 @@ def history(app, db, create_user, clock):
     db.session.add(Measure(patient_id=ctx.patient.id, instrument="phq9", questionnaire_version=1, answers={},
                            total=14, band="moderate", taken_at=START - timedelta(days=3), source="screening"))
     _appointment(db, ctx.patient, coach, "coaching_30", START + timedelta(days=5))
+    past = _appointment(db, ctx.patient, coach, "coaching_60", START - timedelta(days=2),
+                        status=AppointmentStatus.COMPLETED)
+    db.session.flush()
+    db.session.add(CoachingNote(appointment_id=past.id, patient_id=ctx.patient.id, coach_id=coach.id,
+                                private_note="Coach's private observations", patient_summary="We practised grounding",
+                                created_at=START - timedelta(days=2) + timedelta(hours=2)))
+    db.session.add(FollowUpDecision(patient_id=ctx.patient.id, physician_id=ctx.physician.id,
+                                    decision=DecisionKind.CONTINUE, note="Physician's reasoning",
+                                    decided_at=START - timedelta(days=1)))
     db.session.add(ShipmentEvent(shipment_id=ctx.stages[0].id, status=ShipmentStatus.DELIVERED,
                                  at=START - timedelta(hours=2), source="pharmacy"))
     _message(db, ctx.patient, "appointment_reminder", at=START - timedelta(hours=5))
@@ -152,6 +163,18 @@ def test_the_patient_sees_all_of_their_own_but_not_the_reviewers_note(history):
     assert {i["kind"] for i in items} == CLINICAL_KINDS
     [review] = [i for i in items if i["kind"] == "assessment_review"]
     assert review["details"]["message_to_patient"] == "Welcome aboard" and "private_note" not in review["details"]
+    [coaching] = [i for i in items if i["kind"] == "coaching_summary"]
+    assert coaching["details"]["summary"] == "We practised grounding" and "private_note" not in coaching["details"]
+    [decision] = [i for i in items if i["kind"] == "follow_up_decision"]
+    assert decision["details"]["decision"] == "continue" and "note" not in decision["details"]
+
+
+def test_the_physician_reads_the_coachs_private_note_and_their_own_decision_note(history):
+    items = _timeline(history.clients["physician"], history.patient.id, limit=100)["items"]
+    [coaching] = [i for i in items if i["kind"] == "coaching_summary"]
+    assert coaching["details"]["private_note"] == "Coach's private observations"
+    [decision] = [i for i in items if i["kind"] == "follow_up_decision"]
+    assert decision["details"]["note"] == "Physician's reasoning"
 
 
 def test_a_coach_sees_only_what_coaching_needs(history):
@@ -165,13 +188,16 @@ def test_a_coach_sees_only_what_coaching_needs(history):
     assert set(check_in["details"]) == {"session_id", "session_number", "check_in", "mood"}
     assert check_in["details"]["mood"] == 6
     # coaching appointments only, never the physician's consult
-    assert {i["details"]["type"] for i in items if i["kind"] == "appointment"} == {"coaching_30"}
+    assert {i["details"]["type"] for i in items if i["kind"] == "appointment"} == {"coaching_30", "coaching_60"}
+    [coaching] = [i for i in items if i["kind"] == "coaching_summary"]
+    assert set(coaching["details"]) == {"appointment_id", "coach_id", "summary"}
     # reminder texts by purpose and status, no words; never crisis answers or shipment notices
     messages = [i for i in items if i["kind"] == "message"]
     assert [m["details"]["purpose"] for m in messages] == ["appointment_reminder"]
     assert set(messages[0]["details"]) == {"purpose", "status", "sent_at"}
     text = r.get_data(as_text=True)
-    for secret in ("vomiting", "ketamine", "118", "Labs", "Welcome aboard", "gates", "Telehealth Care: hello"):
+    for secret in ("vomiting", "ketamine", "118", "Labs", "Welcome aboard", "gates", "Telehealth Care: hello",
+                   "private observations", "Physician's reasoning"):
         assert secret not in text
 
 

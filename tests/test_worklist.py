@@ -255,3 +255,15 @@ def test_stage_review_counts_each_stage(app, db, create_user, clock):
 def test_only_physicians_have_a_worklist(app, db, create_user, role):
     r = login(app, create_user(role)).get("/api/v1/me/worklist")
     assert r.status_code == 403 and error_of(r)["code"] == "forbidden"
+
+
+def test_a_discharged_patient_is_no_longer_due_for_follow_up(app, db, create_user, clock):
+    from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
+
+    ctx = ready(db, create_user, consult_at=now() - timedelta(days=45))
+    _credit(db, ctx.patient)
+    assert set(_reasons(app, ctx.physician)[ctx.patient.id]) == {"follow_up_overdue"}
+    db.session.add(PatientTreatmentPhase(patient_id=ctx.patient.id, phase=TreatmentPhase.DISCHARGED,
+                                         changed_by=ctx.physician.id))
+    db.session.commit()
+    assert ctx.patient.id not in _reasons(app, ctx.physician)

@@ -2,14 +2,13 @@
 
 Events come from many tables (screenings and their review, symptom measures, appointments,
 prescriptions, shipments and their history, at-home sessions, check-in answers, blood-pressure
-readings, adverse events, pauses, texts sent...). Each table is a *source*: one function,
+readings, adverse events, pauses, texts sent, coaching notes, follow-up decisions). Each table is a *source*: one function,
 registered with `@source(kind, audiences=...)`, that reads at most `limit + 1` rows of one patient
 older than the page's cursor, through an index on (patient, time), and turns each row into an
 `Event`. The page merges the sources' rows and keeps the newest `limit`; so a page costs one query
 per source however long it is, and each query stays small however large the tables grow.
 
-Adding a source (the coaching summaries of a later change, say) is one function in any module
-imported at start-up:
+Adding a source is one function in any module imported at start-up, e.g.:
 
     @timeline.source("coaching_summary", audiences=timeline.EVERYONE)
     def coaching_summaries(req: timeline.SourceRequest):
@@ -462,4 +461,47 @@ def _messages(req: SourceRequest) -> list[Event]:
         if req.clinical:
             details.update(priority=r.priority.value, body=r.body)
         events.append(req.event(r.created_at, r.id, "Text message", details))
+    return events
+
+
+@source("coaching_summary", audiences=EVERYONE)
+def _coaching_notes(req: SourceRequest) -> list[Event]:
+    """A coaching session's note: the summary for everyone who reads the timeline; the coach's
+    private note only for the physicians (the writer reads it at /patients/{id}/coaching-notes)."""
+    from telehealth.models.care_notes import CoachingNote
+
+    columns = [CoachingNote.id, CoachingNote.created_at, CoachingNote.appointment_id, CoachingNote.coach_id,
+               CoachingNote.patient_summary]
+    if req.audience is Audience.PHYSICIAN:
+        columns.append(CoachingNote.private_note)
+    rows = req.rows(select(*columns).where(CoachingNote.patient_id == req.patient_id),
+                    at=CoachingNote.created_at, row_id=CoachingNote.id)
+    events = []
+    for r in rows:
+        details = {"appointment_id": r.appointment_id, "coach_id": r.coach_id, "summary": r.patient_summary}
+        if req.audience is Audience.PHYSICIAN:
+            details["private_note"] = r.private_note
+        events.append(req.event(r.created_at, r.id, "Coaching session summary", details))
+    return events
+
+
+@source("follow_up_decision")
+def _follow_up_decisions(req: SourceRequest) -> list[Event]:
+    """A physician's follow-up decision; its note is the physician's, not shown to the patient."""
+    from telehealth.models.care_notes import FollowUpDecision
+
+    columns = [FollowUpDecision.id, FollowUpDecision.decided_at, FollowUpDecision.decision,
+               FollowUpDecision.physician_id, FollowUpDecision.appointment_id, FollowUpDecision.prescription_id,
+               FollowUpDecision.released_shipment_id]
+    if req.audience is Audience.PHYSICIAN:
+        columns.append(FollowUpDecision.note)
+    rows = req.rows(select(*columns).where(FollowUpDecision.patient_id == req.patient_id),
+                    at=FollowUpDecision.decided_at, row_id=FollowUpDecision.id)
+    events = []
+    for r in rows:
+        details = {"decision": r.decision.value, "physician_id": r.physician_id, "appointment_id": r.appointment_id,
+                   "prescription_id": r.prescription_id, "released_shipment_id": r.released_shipment_id}
+        if req.audience is Audience.PHYSICIAN:
+            details["note"] = r.note
+        events.append(req.event(r.decided_at, r.id, "Follow-up decision", details))
     return events

@@ -29,6 +29,7 @@ from telehealth.clock import now
 from telehealth.extensions import db
 from telehealth.models.accounts import PatientProfile, User
 from telehealth.models.alerts import PHYSICIAN_RECIPIENTS, AlertStatus, ClinicalAlert
+from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
 from telehealth.models.billing import CreditBalance, CreditKind
 from telehealth.models.care import CareAssignment, CareRole
 from telehealth.models.home_sessions import AdverseEvent, AdverseGrade, TreatmentPause
@@ -104,10 +105,14 @@ def worklist(physician: User, *, limit: int = 100) -> WorkList:
         CreditBalance.balance > 0).exists()
     in_treatment = select(Prescription.id).where(
         Prescription.patient_id == Appointment.patient_id, Prescription.status == PrescriptionStatus.ACTIVE).exists()
+    # a discharged patient is no longer followed up (services/follow_ups.py)
+    discharged = select(PatientTreatmentPhase.patient_id).where(
+        PatientTreatmentPhase.patient_id == Appointment.patient_id,
+        PatientTreatmentPhase.phase == TreatmentPhase.DISCHARGED).exists()
     not_seen = _grouped(
         select(Appointment.patient_id, ended, has_credit, in_treatment)
         .where(Appointment.patient_id.in_(mine), Appointment.appointment_type.in_(ENCOUNTER_TYPES),
-               Appointment.status == AppointmentStatus.COMPLETED)
+               Appointment.status == AppointmentStatus.COMPLETED, ~discharged)
         .group_by(Appointment.patient_id)
         .having(ended < at - min(interval, overdue_after)))
     next_follow_up = _grouped(
