@@ -136,7 +136,9 @@ def test_pause_blocks_a_session_start_and_resume_lifts_it(app, db, ctx, clock):
         hs.start_session(ctx.patient, session.id)
     assert list(refused.value.fields) == ["pause"]
     pause = db.session.scalar(select(TreatmentPause))
-    assert pause.started_by == ctx.physician.id and pause.reason == "Wait for the lab results."
+    # the patient reads the pause; the physician's note stays on the decision
+    assert pause.started_by == ctx.physician.id and pause.reason == follow_ups.FOLLOW_UP_PAUSE
+    assert db.session.scalar(select(FollowUpDecision.note)) == "Wait for the lab results."
     with pytest.raises(Conflict):  # already paused: nothing more written
         follow_ups.record_decision(ctx.physician, ctx.patient.id, "pause", "Again")
     assert _count(db, FollowUpDecision) == 1
@@ -343,3 +345,41 @@ def test_booking_a_follow_up_debits_a_follow_up_credit(app, db, ctx):
     r = client.post("/api/v1/appointments", json={"type": "follow_up", "provider_id": ctx.physician.id,
                                                   "starts_at": (slot + timedelta(days=1)).isoformat()})
     assert r.status_code == 409 and error_of(r)["code"] == "insufficient_credits"
+
+
+
+def test_the_patient_reads_decisions_but_never_the_physicians_note(app, db, ctx):
+    follow_ups.record_decision(ctx.physician, ctx.patient.id, "continue", "Private reasoning.")
+    mine = login(app, ctx.patient).get(f"/api/v1/patients/{ctx.patient.id}/follow-up-decisions").get_json()
+    assert [(d["decision"], d["note"]) for d in mine["items"]] == [("continue", None)]
+    theirs = login(app, ctx.physician).get(f"/api/v1/patients/{ctx.patient.id}/follow-up-decisions").get_json()
+    assert theirs["items"][0]["note"] == "Private reasoning."
+
+
+def test_after_discharge_nothing_more_ships(app, db, create_user):
+    from telehealth.models import Shipment, ShipmentStatus
+    from telehealth.services import shipments
+    from tests.sessions_support import deliver
+
+    ctx = ready(db, create_user)  # on the real clock: the pharmacy checks the time of signed requests
+    _dea(ctx.physician)
+    on_its_way = deliver(db, ctx.prescription, 1, status=ShipmentStatus.SENT_TO_PHARMACY)
+    done = ctx.stages[0]
+    done.sessions_completed_at = now()
+    db.session.commit()
+    follow_ups.record_decision(ctx.physician, ctx.patient.id, "discharge", "Course complete.")
+    db.session.expire_all()
+    row = db.session.get(Shipment, on_its_way.id)
+    assert row.status is ShipmentStatus.CANCELLED, (row.cancel_requested_at, row.last_send_error)  # through the pharmacy
+    with pytest.raises(Conflict) as refused:
+        shipments.release_next_stage(ctx.physician, done.id)
+    assert refused.value.code == "treatment_stopped"
+
+
+def test_no_new_stage_while_treatment_is_paused(app, db, ctx):
+    from telehealth.services import shipments
+
+    follow_ups.record_decision(ctx.physician, ctx.patient.id, "pause", "Wait for labs.")
+    with pytest.raises(Conflict) as refused:
+        shipments.create_next_stage(ctx.physician, ctx.prescription.id, 1)
+    assert refused.value.code == "treatment_stopped"

@@ -135,8 +135,9 @@ def cohort(db, create_user, clock):
 
     # --- shipments created in May, delivered by their deadline (5 business days)
     shipment(db, rx, created=at(5, 4), deliver_by=at(5, 11), delivered=at(5, 8))       # on time
-    shipment(db, rx, created=at(5, 4), deliver_by=at(5, 11), delivered=at(5, 11))      # at the deadline
-    shipment(db, rx, created=at(5, 4), deliver_by=at(5, 11), delivered=at(5, 12))      # late
+    shipment(db, rx, created=at(5, 4), deliver_by=at(5, 11), delivered=at(5, 9))       # 5 days to the minute
+    # within the ops SLA (5 business days) but not within the 5 days patients are promised
+    shipment(db, rx, created=at(5, 4), deliver_by=at(5, 11), delivered=at(5, 11))
     shipment(db, rx, created=at(5, 13), deliver_by=at(5, 20))                          # never came, past due
     shipment(db, rx, created=at(5, 29), deliver_by=at(6, 5))                           # not due yet
     shipment(db, rx, created=at(5, 4), deliver_by=at(5, 11), status=ShipmentStatus.CANCELLED)

@@ -313,7 +313,8 @@ def test_the_cursor_is_stable_while_new_events_arrive(app, db, crowded):
 
 
 @pytest.mark.parametrize("before, field_error", [("abc", True), ("123.nosuch.4", True),
-                                                 ("99999999999999999999.measure.1", True)])
+                                                 ("99999999999999999999.measure.1", True),
+                                                 ("1.session.9999999999", True)])
 def test_a_bad_cursor_is_a_422_on_before(app, db, crowded, before, field_error):
     patient, doctor = crowded
     r = login(app, doctor).get(f"/api/v1/patients/{patient.id}/timeline", query_string={"before": before})
@@ -376,3 +377,13 @@ def test_a_new_source_is_one_registered_function(app, db, crowded):
         assert items[0]["id"] == "zz_example:1" and items[0]["details"] == {"patient": patient.id}
     finally:
         timeline.SOURCES.pop("zz_example")
+
+
+def test_a_coach_reads_only_their_own_coaching_notes(app, db, history, create_user):
+    other = create_user("coach")
+    db.session.add(CareAssignment(patient_id=history.patient.id, staff_id=other.id, care_role=CareRole.COACH))
+    db.session.commit()
+    items = _timeline(login(app, other), history.patient.id, limit=100)["items"]
+    assert [i for i in items if i["kind"] == "coaching_summary"] == []  # the first coach's session is theirs
+    mine = _timeline(history.clients["coach"], history.patient.id, limit=100)["items"]
+    assert len([i for i in mine if i["kind"] == "coaching_summary"]) == 1

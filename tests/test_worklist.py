@@ -209,7 +209,7 @@ def test_only_my_current_care_team(app, db, create_user, clock, doctor):
     assert set(_reasons(app, colleague)) == {theirs.id}
 
 
-def test_a_fixed_number_of_queries_and_one_audited_read(app, db, create_user, clock, doctor, count_queries):
+def test_a_fixed_number_of_queries_and_a_read_audited_per_patient(app, db, create_user, clock, doctor, count_queries):
     client = login(app, doctor)
 
     def add_patients(n):
@@ -236,8 +236,11 @@ def test_a_fixed_number_of_queries_and_one_audited_read(app, db, create_user, cl
     assert counts[0] == counts[1] and counts[0] <= 15, counts
     reads = db.session.scalars(select(AuditEvent).where(AuditEvent.resource_type == "physician_worklist",
                                                         AuditEvent.actor_id == doctor.id)).all()
-    assert len(reads) == 4 and reads[-1].action == "read"
-    assert set(reads[-1].fields.split(",")) == {"adverse_event", "treatment_pause", "escalation", "follow_up_due"}
+    # one row per patient shown, per read (2 + 2 + 12 + 12), so each patient's trail says who saw it
+    assert len(reads) == 28 and all(r.action == "read" and r.patient_id for r in reads)
+    last = reads[-12:]
+    assert len({r.patient_id for r in last}) == 12
+    assert set(last[-1].fields.split(",")) == {"adverse_event", "treatment_pause", "escalation", "follow_up_due"}
 
 
 def test_stage_review_counts_each_stage(app, db, create_user, clock):

@@ -22,7 +22,7 @@ def record(patient_id: int, body: FollowUpDecisionIn):
     row = follow_ups.record_decision(current_user, patient_id, body.decision, body.note,
                                      appointment_id=body.appointment_id, new_terms=terms,
                                      release_shipment_id=body.release_shipment_id)
-    return FollowUpDecisionResultOut(decision=decision_out(row),
+    return FollowUpDecisionResultOut(decision=decision_out(row, with_note=True),
                                      treatment_status=follow_ups.treatment_status(patient_id))
 
 
@@ -31,4 +31,4 @@ def record(patient_id: int, body: FollowUpDecisionIn):
           "physicians; audited)", tags=TAGS, auth=(Role.PATIENT, Role.PHYSICIAN), response=FollowUpDecisionListOut)
 def list_for_patient(patient_id: int):
     rows, status = follow_ups.decisions_for(current_user, patient_id)
-    return FollowUpDecisionListOut(items=[decision_out(r) for r in rows], treatment_status=status)
+    return FollowUpDecisionListOut(items=[decision_out(r, with_note=current_user.role is Role.PHYSICIAN) for r in rows], treatment_status=status)

@@ -27,7 +27,7 @@ class FollowUpDecisionOut(Schema):
     physician_id: int
     appointment_id: int | None
     decision: Decision
-    note: str
+    note: str | None  # the physician's; None for the patient
     prescription_id: int | None
     released_shipment_id: int | None
     decided_at: Timestamp
@@ -43,8 +43,10 @@ class FollowUpDecisionListOut(Schema):
     treatment_status: TreatmentStatus
 
 
-def decision_out(d) -> FollowUpDecisionOut:
+def decision_out(d, *, with_note: bool) -> FollowUpDecisionOut:
+    """`with_note`: the physician's note is for physicians, never for the patient."""
     return FollowUpDecisionOut(id=d.id, patient_id=d.patient_id, physician_id=d.physician_id,
-                               appointment_id=d.appointment_id, decision=d.decision.value, note=d.note,
+                               appointment_id=d.appointment_id, decision=d.decision.value,
+                               note=d.note if with_note else None,
                                prescription_id=d.prescription_id, released_shipment_id=d.released_shipment_id,
                                decided_at=d.decided_at)

@@ -51,6 +51,11 @@ RELEASES_WITH = frozenset({DecisionKind.CONTINUE, DecisionKind.ADJUST, DecisionK
 # ------------------------------------------------------------------ treatment phase
 
 
+# What the patient reads of a pause or resumption decided at a follow-up (the note is the physician's).
+FOLLOW_UP_PAUSE = "Paused by your physician at a follow-up."
+FOLLOW_UP_RESUME = "Resumed by your physician at a follow-up."
+
+
 def _phase_row(patient_id: int) -> PatientTreatmentPhase | None:
     return db.session.get(PatientTreatmentPhase, patient_id)
 
@@ -170,11 +175,12 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
                 raise Conflict("There is no active prescription to adjust.", code="no_prescription")
             new_version = prescriptions.supersede(physician, current.id, new_terms, commit=False)
         elif kind is DecisionKind.PAUSE:
-            home_sessions.pause_treatment(physician, patient_id, text, commit=False)
+            # the pause says only where it came from: the physician's note stays on the decision
+            home_sessions.pause_treatment(physician, patient_id, FOLLOW_UP_PAUSE, commit=False)
         elif kind is DecisionKind.RESUME:
             paused = _open_pauses(patient_id)
             if paused:
-                home_sessions.resume_treatment(physician, patient_id, text, commit=False)
+                home_sessions.resume_treatment(physician, patient_id, FOLLOW_UP_RESUME, commit=False)
             if phase is TreatmentPhase.DISCHARGED or (phase is TreatmentPhase.MAINTENANCE and not paused):
                 _set_phase(physician, patient_id, TreatmentPhase.ACTIVE)
         elif kind is DecisionKind.DISCHARGE:
@@ -194,6 +200,8 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
     except Exception:
         db.session.rollback()  # nothing half-written: no version without its decision, no decision without its effect
         raise
+    if kind is DecisionKind.DISCHARGE:
+        shipments.cancel_unshipped_stages(physician, patient_id)
     return row
 
 

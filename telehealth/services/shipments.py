@@ -17,6 +17,8 @@ from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.alerts import OPS
 from telehealth.models.billing import CreditKind
+from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
+from telehealth.models.home_sessions import TreatmentPause
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.shipments import RANK, SIDE_MOVES, Move, Shipment, ShipmentStatus, by_hand, judge
 from telehealth.services import audit, ledger
@@ -47,6 +49,9 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
     if not 1 <= sessions <= MAX_SESSIONS_PER_SHIPMENT:
         raise ValidationFailed("A shipment holds 1 to 3 sessions.", fields={"sessions": ["From 1 to 3."]})
     patient = db.session.get(User, prescription.patient_id)
+    stopped = treatment_stopped(patient.id, pause_counts=True)
+    if stopped:
+        raise Conflict(stopped, code="treatment_stopped")
     problems = prescriber_refusals(physician, prescription.license_state, today_in(patient.time_zone))
     if problems:
         raise Conflict(" ".join(problems), code="prescriber_not_allowed")
@@ -196,6 +201,32 @@ def _address_reaches(shipment: Shipment, order_id: str, sent_address: dict) -> b
     return True
 
 
+def treatment_stopped(patient_id: int, *, pause_counts: bool) -> str | None:
+    """Why no more medication goes to this patient now: discharged (services/follow_ups.py), or
+    (`pause_counts`) a treatment pause still open; None when it may."""
+    phase = db.session.get(PatientTreatmentPhase, patient_id)
+    if phase is not None and phase.phase is TreatmentPhase.DISCHARGED:
+        return "The patient was discharged: no more medication is sent."
+    if pause_counts and db.session.scalar(select(TreatmentPause.id).where(
+            TreatmentPause.patient_id == patient_id, TreatmentPause.cleared_at.is_(None)).limit(1)) is not None:
+        return "Treatment is paused: the next stage waits until a physician resumes it."
+    return None
+
+
+def cancel_unshipped_stages(actor: User, patient_id: int) -> list[Shipment]:
+    """A discharged patient's stages that have not left the pharmacy are cancelled (through the
+    pharmacy, as ops would; one the pharmacy has already shipped is left to arrive)."""
+    pending = list(db.session.scalars(select(Shipment.id).where(
+        Shipment.patient_id == patient_id, Shipment.status.in_(SIDE_MOVES[ShipmentStatus.CANCELLED]),
+        Shipment.shipped_at.is_(None)).order_by(Shipment.id)))
+    db.session.commit()
+    cancelled = []
+    for shipment_id in pending:
+        with contextlib.suppress(Conflict):
+            cancelled.append(request_cancellation(actor, shipment_id))
+    return cancelled
+
+
 def give_back_credits(shipment: Shipment) -> None:
     """A cancelled stage's medication credits return to the patient (once)."""
     for n in range(1, shipment.sessions + 1):
@@ -217,6 +248,9 @@ def release_next_stage(physician: User, shipment_id: int, *, commit: bool = True
     if shipment.sessions_completed_at is None:
         raise Conflict("The sessions of this stage are not all completed with their check-ins answered yet.",
                        code="sessions_not_done")
+    stopped = treatment_stopped(shipment.patient_id, pause_counts=False)
+    if stopped:
+        raise Conflict(stopped, code="treatment_stopped")
     shipment.next_stage_released_at, shipment.next_stage_released_by = now(), physician.id
     audit.record(physician, "update", "shipment", shipment.id, patient_id=shipment.patient_id,
                  fields=["next_stage_released_at"])

@@ -65,6 +65,7 @@ EVERYONE = frozenset(Audience)
 CLINICAL = frozenset({Audience.PATIENT, Audience.PHYSICIAN})
 
 MAX_LIMIT = 100
+MAX_ROW_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ class Cursor:
         except OverflowError:
             raise ValidationFailed("Some query parameters are invalid.",
                                    fields={"before": ["Use the next_before value of the previous page."]}) from None
+        if int(match.group(3)) > MAX_ROW_ID:  # ids are 32-bit: a larger one names nothing
+            raise ValidationFailed("Some query parameters are invalid.",
+                                   fields={"before": ["Use the next_before value of the previous page."]})
         return cls(at, match.group(2), int(match.group(3)))
 
 
@@ -127,6 +131,7 @@ class SourceRequest:
     audience: Audience
     before: Cursor | None
     limit: int
+    viewer_id: int | None = None   # who reads (a coach reads only their own coaching notes)
 
     def page(self, query: Select, *, at, row_id) -> Select:
         """`query` narrowed to rows after the cursor, newest first, at most `limit` of them.
@@ -201,7 +206,7 @@ def patient_timeline(actor: User, patient_id: int, *, before: str | None = None,
     candidates: list[Event] = []
     for src in SOURCES.values():
         if audience in src.audiences:
-            request = SourceRequest(src.kind, patient_id, audience, cursor, limit + 1)
+            request = SourceRequest(src.kind, patient_id, audience, cursor, limit + 1, viewer_id=actor.id)
             candidates.extend(src.fetch(request))
     candidates.sort(key=lambda e: e.sort_key, reverse=True)
     items = candidates[:limit]
@@ -474,8 +479,10 @@ def _coaching_notes(req: SourceRequest) -> list[Event]:
                CoachingNote.patient_summary]
     if req.audience is Audience.PHYSICIAN:
         columns.append(CoachingNote.private_note)
-    rows = req.rows(select(*columns).where(CoachingNote.patient_id == req.patient_id),
-                    at=CoachingNote.created_at, row_id=CoachingNote.id)
+    query = select(*columns).where(CoachingNote.patient_id == req.patient_id)
+    if req.audience is Audience.COACH:  # another coach's sessions are not theirs to read
+        query = query.where(CoachingNote.coach_id == req.viewer_id)
+    rows = req.rows(query, at=CoachingNote.created_at, row_id=CoachingNote.id)
     events = []
     for r in rows:
         details = {"appointment_id": r.appointment_id, "coach_id": r.coach_id, "summary": r.patient_summary}

@@ -158,7 +158,10 @@ def worklist(physician: User, *, limit: int = 100) -> WorkList:
     for patient_id, (first, count) in _grouped(
             select(Shipment.patient_id, func.min(Shipment.sessions_completed_at), func.count(Shipment.id))
             .where(Shipment.patient_id.in_(mine), Shipment.sessions_completed_at.is_not(None),
-                   Shipment.next_stage_released_at.is_(None))
+                   Shipment.next_stage_released_at.is_(None),
+                   ~select(PatientTreatmentPhase.patient_id).where(  # nothing more ships to a discharged patient
+                       PatientTreatmentPhase.patient_id == Shipment.patient_id,
+                       PatientTreatmentPhase.phase == TreatmentPhase.DISCHARGED).exists())
             .group_by(Shipment.patient_id)).items():
         add(patient_id, Reason("stage_review", "Sessions done: the next stage awaits release", first, count=count))
 
@@ -173,7 +176,10 @@ def worklist(physician: User, *, limit: int = 100) -> WorkList:
             .where(User.id.in_([i.patient_id for i in page])))}
         for item in page:
             item.name = names.get(item.patient_id, "")
-    audit.record(physician, "read", "physician_worklist", physician.id,
-                 fields={r.code for i in page for r in i.reasons})
+    # one row per patient shown (the list names them and why), so each patient's trail says who saw it;
+    # db.session.add_all batches them into one flush
+    for item in page:
+        audit.record(physician, "read", "physician_worklist", physician.id, patient_id=item.patient_id,
+                     fields={r.code for r in item.reasons})
     db.session.commit()
     return WorkList(page, len(ordered))
