@@ -3,6 +3,7 @@ nothing of anyone else's, audited and rate limited."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -133,3 +134,17 @@ def test_downloads_are_rate_limited_per_account(app, db, create_user, clock, mon
     assert other.get("/api/v1/me/record").status_code == 200
     clock.shift(3600)
     assert client.get("/api/v1/me/record").status_code == 200
+
+
+def test_the_rate_limit_logs_no_email(app, db, create_user, clock, monkeypatch, caplog):
+    # flask-limiter logs the key of a request over the limit (and stores it as a Redis key): the
+    # patient's id, never their email.
+    monkeypatch.setitem(app.config, "RECORD_EXPORT_RATE_LIMIT", "1 per hour")
+    r, client = _patient_with_history(app, db, create_user)
+    caplog.set_level(logging.DEBUG)
+    assert client.get("/api/v1/me/record").status_code == 200
+    assert client.get("/api/v1/me/record").status_code == 429
+    limiter_lines = [rec.getMessage() for rec in caplog.records if "exceeded" in rec.getMessage()]
+    assert limiter_lines and f"record-export:{r.patient.id}" in limiter_lines[0]   # the line is there...
+    email = r.patient.email
+    assert not [rec for rec in caplog.records if email in rec.getMessage() or email in str(rec.args)]  # ...no email

@@ -83,8 +83,9 @@ def _record_limit() -> str:
 
 
 def _per_user() -> str:
-    # per account, not per address: a clinic network shares one address. The email is unique.
-    return f"record-export:{getattr(current_user, 'email', None) or 'anonymous'}"
+    # per account, not per address: a clinic network shares one address. Keyed on the user id, never
+    # the email: flask-limiter logs the key when the limit is hit, and Redis stores it as a plain key.
+    return f"record-export:{getattr(current_user, 'id', None) or 'anonymous'}"
 
 
 @bp.get("/me/record")
