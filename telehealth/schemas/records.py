@@ -36,7 +36,10 @@ class ReleaseIn(Schema):
     recipient_name: Text100 | None = None
     recipient_organization: Annotated[str, StringConstraints(max_length=200)] | None = None
     recipient_contact: RecipientContact | None = None
-    scope: Literal["progress_report"] = ReleaseScope.PROGRESS_REPORT.value
+    scope: Literal["progress_report", "fhir_record"] = Field(
+        default=ReleaseScope.PROGRESS_REPORT.value,
+        description="what may be shared: the progress report, or the FHIR record a physician exports (one scope "
+                    "per release: grant two to share both)")
     valid_days: int = Field(default=365, ge=1, le=365, description="how long the release lasts (at most a year)")
 
 

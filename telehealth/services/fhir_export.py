@@ -11,7 +11,8 @@ and 8462-4 diastolic, in mm[Hg]).
 
 Every resource is built with the `fhir.resources` models (the R4B package: identical to R4 for every
 resource used here), so a resource that does not validate raises at once: that is a bug, and the
-tests parse the whole bundle back. Ids are stable: `urn:uuid:` names derived from the record's own
+tests parse the whole bundle back. The patient exports their own record at any time; a physician
+on the care team only under the patient's active `fhir_record` release (`export`). Ids are stable: `urn:uuid:` names derived from the record's own
 ids, so exporting twice gives the same references.
 """
 from __future__ import annotations
@@ -38,7 +39,8 @@ from telehealth.models.assessments import Measure
 from telehealth.models.home_sessions import BloodPressureReading
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.scheduling import Appointment, AppointmentStatus
-from telehealth.services import audit
+from telehealth.models.releases import ReleaseScope
+from telehealth.services import audit, releases
 from telehealth.services.authz import Scope, authorize_patient, require_role
 
 LOINC = "http://loinc.org"
@@ -272,11 +274,23 @@ def build_bundle(patient_id: int) -> Bundle:
 
 
 def export(actor: User, patient_id: int) -> Bundle:
-    """The patient themself, or a physician on their care team (clinical data). Audited."""
+    """The patient themself (their own copy, at any time), or a physician on their care team under
+    the patient's active `fhir_record` release (issue 8: shared "with the patient's recorded
+    consent"); without one, 409 `no_active_release` with the reason, audited as a refusal. Audited:
+    the patient's own export under the patient's id, a physician's under the release's id."""
     require_role(actor, EXPORTERS)
     authorize_patient(actor, patient_id, Scope.CLINICAL)
+    resource_id: int = patient_id
+    if actor.role is Role.PHYSICIAN:
+        try:
+            resource_id = releases.usable_release(patient_id, ReleaseScope.FHIR_RECORD).id
+        except releases.NoActiveRelease:
+            db.session.rollback()
+            audit.record(actor, "refused", "fhir_bundle", None, patient_id=patient_id)
+            db.session.commit()  # a refusal is kept like any other
+            raise
     bundle = build_bundle(patient_id)
-    audit.record(actor, "export", "fhir_bundle", patient_id, patient_id=patient_id,
+    audit.record(actor, "export", "fhir_bundle", resource_id, patient_id=patient_id,
                  fields=sorted({e.resource.get_resource_type() for e in bundle.entry}))
     db.session.commit()
     return bundle
