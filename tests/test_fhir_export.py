@@ -3,17 +3,19 @@ the LOINC codes are there, prescription versions chain with priorPrescription, t
 in their required value sets, and only the patient and their care-team physicians may export."""
 from __future__ import annotations
 
+import dataclasses
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from telehealth import questionnaires
 from telehealth.clock import now
 from telehealth.models import (
-    AuditEvent, CareAssignment, CareRole, DosageForm, Prescription, PrescriptionStatus,
+    AuditEvent, CareAssignment, CareRole, DosageForm, Measure, Prescription, PrescriptionStatus,
 )
 from telehealth.services import fhir_export
 from tests import sessions_support
@@ -264,3 +266,49 @@ def test_the_patients_own_export_needs_no_release(app, db, create_user, clock):
     assert client.get("/api/v1/me/record?format=fhir").status_code == 200
     assert [(e.actor_id, e.resource_id) for e in _audits(db, "export")] == [(r.patient.id, str(r.patient.id))] * 2
     assert _audits(db, "refused") == []
+
+
+# --------------------------------------------------------------------------- details
+
+
+def test_the_validity_period_starts_on_the_patients_local_day_of_signing(app, db, create_user, clock):
+    r = treated(db, create_user)
+    v2 = r.current
+    v2.status, v2.superseded_at = PrescriptionStatus.SUPERSEDED, now()
+    # signed at 22:30 in New York on March 1, which is already March 2 in UTC
+    v3 = Prescription(patient_id=v2.patient_id, physician_id=v2.physician_id, lineage_id=v2.lineage_id, version=3,
+                      supersedes_id=v2.id, medication="ketamine", form=DosageForm.TROCHE, strength_mg=100,
+                      dose_per_session_mg=200, sessions=6, refills=3, directions="Hold in the cheek.",
+                      diagnosis_code="F33.2", refills_until=v2.refills_until,
+                      encounter_appointment_id=v2.encounter_appointment_id, license_state="NY",
+                      license_number="NY1", dea_number="AB1234563", signed_at=datetime(2026, 3, 2, 3, 30, tzinfo=UTC))
+    db.session.add(v3)
+    db.session.commit()
+    doc, _ = _bundle(login(app, r.patient), r.patient.id)
+    [current] = [m for m in _resources(doc, "MedicationRequest") if m["status"] == "active"]
+    period = current["dispenseRequest"]["validityPeriod"]
+    assert period == {"start": "2026-03-01", "end": v3.refills_until.isoformat()}
+
+
+def test_a_screening_measure_is_read_with_the_instrument_version_it_answered(app, db, create_user, clock,
+                                                                             monkeypatch):
+    # A screening-sourced measure stores the screening questionnaire's version; a screening v2 (still
+    # asking PHQ-9 v1 and GAD-7 v1) must not send the export looking for a PHQ-9 v2 that does not exist.
+    r = treated(db, create_user)
+    v1 = questionnaires.get_questionnaire("screening", 1)
+    monkeypatch.setitem(questionnaires._QUESTIONNAIRES, ("screening", 2), dataclasses.replace(v1, version=2))
+    with pytest.raises(KeyError):
+        questionnaires.get_instrument("phq9", 2)
+    answers = {f"q{i}": 3 for i in range(1, 10)} | {"q9": 0}
+    db.session.add(Measure(patient_id=r.patient.id, instrument="phq9", questionnaire_version=2, answers=answers,
+                           total=24, band="severe", taken_at=now() - timedelta(days=30), source="screening"))
+    db.session.commit()
+    doc, _ = _bundle(login(app, r.patient), r.patient.id)
+    screening = min((q for q in _resources(doc, "QuestionnaireResponse")
+                     if q["questionnaire"] == "http://loinc.org/q/44249-1"), key=lambda q: q["authored"])
+    items = {i["linkId"]: i for i in screening["item"]}
+    assert items["44261-6"]["answer"] == [{"valueInteger": 24}]
+    assert items["44250-9"]["answer"][0]["valueCoding"]["code"] == "LA6571-9"   # 3: nearly every day
+    assert items["44250-9"]["text"] == questionnaires.get_instrument("phq9", 1).questions[0].text
+    # a retake stores the instrument's own version
+    assert fhir_export.instrument_version(Measure(instrument="gad7", questionnaire_version=1, source="retake")) == 1
