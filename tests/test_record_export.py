@@ -3,6 +3,7 @@ nothing of anyone else's, audited and rate limited."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,10 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
 from telehealth.clock import now
-from telehealth.models import AuditEvent, MessagePriority
+from telehealth.models import (
+    Appointment, AppointmentStatus, AuditEvent, CareAssignment, CareRole, CheckIn, CheckInKind, CheckInStatus,
+    CoachingNote, DecisionKind, FollowUpDecision, HomeSession, MessagePriority, PatientTreatmentPhase, TreatmentPhase,
+)
 from telehealth.services import home_sessions, outbox
 from tests import sessions_support
 from tests.screening_data import phq9_answers
@@ -20,7 +24,8 @@ clock = sessions_support.clock  # the shared fixture
 
 SECTIONS = {"exported_at", "profile", "assessments", "measures", "orders", "subscription", "credits",
             "appointments", "prescriptions", "shipments", "sessions", "check_ins", "readings", "adverse_events",
-            "pauses", "messages", "consents", "releases"}
+            "pauses", "coaching_summaries", "follow_up_decisions", "treatment_status", "messages", "consents",
+            "releases"}
 
 
 def _patient_with_history(app, db, create_user):
@@ -74,6 +79,8 @@ def test_the_record_holds_every_section(app, db, create_user, clock):
     assert [m["body"] for m in record["messages"]] == ["Telehealth Care: your package has shipped."]
     assert record["consents"]["sms"]["phone"] == r.patient.patient_profile.phone_e164
     assert [x["recipient_name"] for x in record["releases"]] == ["Dr. Lee"]
+    assert record["coaching_summaries"] == [] and record["follow_up_decisions"] == []
+    assert record["treatment_status"] == "active"
     # times in the patient's zone
     assert record["exported_at"] == "2026-03-02T10:00:00-05:00"
 
@@ -133,3 +140,76 @@ def test_downloads_are_rate_limited_per_account(app, db, create_user, clock, mon
     assert other.get("/api/v1/me/record").status_code == 200
     clock.shift(3600)
     assert client.get("/api/v1/me/record").status_code == 200
+
+
+def test_the_rate_limit_logs_no_email(app, db, create_user, clock, monkeypatch, caplog):
+    # flask-limiter logs the key of a request over the limit (and stores it as a Redis key): the
+    # patient's id, never their email.
+    monkeypatch.setitem(app.config, "RECORD_EXPORT_RATE_LIMIT", "1 per hour")
+    r, client = _patient_with_history(app, db, create_user)
+    caplog.set_level(logging.DEBUG)
+    assert client.get("/api/v1/me/record").status_code == 200
+    assert client.get("/api/v1/me/record").status_code == 429
+    limiter_lines = [rec.getMessage() for rec in caplog.records if "exceeded" in rec.getMessage()]
+    assert limiter_lines and f"record-export:{r.patient.id}" in limiter_lines[0]   # the line is there...
+    email = r.patient.email
+    assert not [rec for rec in caplog.records if email in rec.getMessage() or email in str(rec.args)]  # ...no email
+
+
+def test_the_record_holds_coaching_summaries_and_decisions_not_the_private_notes(app, db, create_user, clock):
+    r, client = _patient_with_history(app, db, create_user)
+    coach = create_user("coach")
+    db.session.add(CareAssignment(patient_id=r.patient.id, staff_id=coach.id, care_role=CareRole.COACH))
+    starts = now() - timedelta(days=2)
+    appointment = Appointment(patient_id=r.patient.id, provider_id=coach.id, appointment_type="coaching_60",
+                              starts_at=starts, ends_at=starts + timedelta(minutes=60), blocks_from=starts,
+                              blocks_until=starts + timedelta(minutes=60), status=AppointmentStatus.COMPLETED,
+                              credit_kind="coaching_60", video_room=f"room-{r.patient.id}-coaching")
+    db.session.add(appointment)
+    db.session.flush()
+    note = CoachingNote(appointment_id=appointment.id, patient_id=r.patient.id, coach_id=coach.id,
+                        private_note="Coach's private observations", patient_summary="We practised grounding",
+                        created_at=starts + timedelta(hours=2), updated_at=starts + timedelta(hours=3))
+    decision = FollowUpDecision(patient_id=r.patient.id, physician_id=r.physician.id,
+                                decision=DecisionKind.MAINTENANCE, note="Physician's reasoning",
+                                decided_at=now() - timedelta(days=1))
+    db.session.add_all([note, decision, PatientTreatmentPhase(patient_id=r.patient.id,
+                                                              phase=TreatmentPhase.MAINTENANCE)])
+    db.session.commit()
+    raw = client.get("/api/v1/me/record").get_data(as_text=True)
+    record = json.loads(raw)
+    [summary] = record["coaching_summaries"]
+    assert (summary["id"], summary["appointment_id"], summary["summary"]) == \
+        (note.id, appointment.id, "We practised grounding")
+    assert summary["written_at"] == "2026-02-28T12:00:00-05:00"
+    [made] = record["follow_up_decisions"]
+    assert (made["id"], made["decision"]) == (decision.id, "maintenance")
+    assert made["decided_at"] == "2026-03-01T10:00:00-05:00"
+    assert record["treatment_status"] == "maintenance"
+    assert "private observations" not in raw and "Physician's reasoning" not in raw
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export",
+                                                          AuditEvent.resource_type == "patient_record")).all()
+    assert {"coaching_summaries", "follow_up_decisions", "treatment_status"} <= set(event.fields.split(","))
+
+
+def test_the_record_costs_the_same_queries_however_many_sessions(app, db, create_user, clock, count_queries):
+    r, client = _patient_with_history(app, db, create_user)      # one session, three check-ins
+
+    def statements() -> int:
+        db.session.expire_all()
+        with count_queries() as counter:
+            assert client.get("/api/v1/me/record").status_code == 200
+        return counter.count
+
+    one = statements()
+    for n in range(2, 6):
+        at = now() + timedelta(days=3 * n)
+        session = HomeSession(patient_id=r.patient.id, prescription_id=r.prescription.id, number=n,
+                              scheduled_for=at, sitter_name="Sam Sitter", sitter_phone="+12125550123")
+        session.check_ins = [CheckIn(kind=kind, due_at=at, status=CheckInStatus.PENDING) for kind in CheckInKind]
+        db.session.add(session)
+    db.session.commit()
+    five = statements()
+    record = json.loads(client.get("/api/v1/me/record").get_data(as_text=True))
+    assert len(record["sessions"]) == 5 and len(record["check_ins"]) == 15
+    assert five == one

@@ -235,3 +235,57 @@ def test_who_may_generate_the_report(app, db, create_user, clock, who, status):
     assert res.status_code == status, res.get_data(as_text=True)[:300]
     generated = [e.actor_id for e in _audits(db, "generate", "progress_report")]
     assert generated == ([actor.id] if status == 200 else [])
+
+
+def test_the_reports_baseline_is_the_outcomes_baseline(app, db, create_user, clock):
+    # A screening PHQ-9 of 22, a retake of 18 before the first session, then 9 after it: the
+    # outcomes view and the report both take 18 (the last measure at or before the first session).
+    r = ready(db, create_user)
+    r.patient.patient_profile.mental_health_provider = dict(PROVIDER)
+    screening = _measure(db, r.patient, "phq9", [3, 3, 3, 3, 3, 3, 2, 2, 0], 10)    # 22
+    screening.source = "screening"
+    _measure(db, r.patient, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0], 5)                 # 18
+    db.session.add(HomeSession(patient_id=r.patient.id, prescription_id=r.prescription.id, number=1,
+                               scheduled_for=now() - timedelta(days=3), status=SessionStatus.COMPLETED,
+                               sitter_name="Sam Sitter", sitter_phone="+12125550123",
+                               started_at=now() - timedelta(days=3), completed_at=now() - timedelta(days=3, hours=-2)))
+    _measure(db, r.patient, "phq9", [1, 1, 1, 1, 1, 1, 1, 2, 0], 1)                 # 9
+    db.session.commit()
+    _grant(login(app, r.patient))
+    doctor = login(app, r.physician)
+    [phq9] = [o for o in doctor.get(f"/api/v1/patients/{r.patient.id}/outcomes").get_json()["instruments"]
+              if o["instrument"] == "phq9"]
+    assert (phq9["baseline"]["total"], phq9["latest"]["total"], phq9["change"]) == (18, 9, -9)
+    page = _report(doctor, r.patient.id).get_data(as_text=True)
+    assert "<dt>Baseline</dt><dd>18 (moderately severe)" in page
+    assert "<dt>Latest</dt><dd>9 (mild)" in page and "<dt>Change</dt><dd>-9</dd>" in page
+    assert "<td class=\"amount\">22</td>" in page                       # the screening stays in the history
+    # GAD-7 never measured: no baseline, said so
+    assert "GAD-7 history" in page
+    with app.test_request_context():
+        from telehealth.services import progress_report
+        report = progress_report.build(r.physician, r.patient.id)
+    [phq9_scale, gad7_scale] = report.scales
+    assert (phq9_scale.baseline.total, phq9_scale.change) == (18, -9)
+    assert gad7_scale.baseline is None and gad7_scale.change is None
+    assert progress_report.pdf(report).startswith(b"%PDF")
+
+
+def test_a_report_before_any_follow_up_shows_no_change(app, db, create_user, clock):
+    # a measure before treatment and none after: baseline and latest are the same, change unknown
+    r = ready(db, create_user)
+    r.patient.patient_profile.mental_health_provider = dict(PROVIDER)
+    _measure(db, r.patient, "phq9", [3, 3, 2, 2, 2, 2, 2, 2, 0], 5)                 # 18
+    db.session.add(HomeSession(patient_id=r.patient.id, prescription_id=r.prescription.id, number=1,
+                               scheduled_for=now() - timedelta(days=3), status=SessionStatus.COMPLETED,
+                               sitter_name="Sam Sitter", sitter_phone="+12125550123",
+                               started_at=now() - timedelta(days=3), completed_at=now() - timedelta(days=3, hours=-2)))
+    # a measure after the first session with none before it: no baseline at all
+    _measure(db, r.patient, "gad7", [1, 1, 1, 0, 0, 0, 1], 1)
+    db.session.commit()
+    _grant(login(app, r.patient))
+    page = _report(login(app, r.physician), r.patient.id).get_data(as_text=True)
+    assert "<dt>Change</dt><dd>-</dd>" in page
+    assert "<dt>Baseline</dt><dd>None before treatment</dd>" in page
+    pdf = _report(login(app, r.physician), r.patient.id, format="pdf")
+    assert pdf.status_code == 200

@@ -1,7 +1,8 @@
 """Releases of information: a patient's recorded consent to share their progress with their own,
 existing mental-health provider (PRODUCT.md: "consented progress reports").
 
-A release names one recipient, says what may be shared (`scope`), keeps the exact words the patient
+A release names one recipient, says what may be shared (`scope`: one scope per release; a patient
+who shares both the progress report and the FHIR record grants two releases, each with its own words), keeps the exact words the patient
 agreed to, and lasts until it expires or the patient revokes it. Its state follows from its dates;
 the only move a person makes is `revoke`, allowed from `active` alone (`RELEASE_TRANSITIONS`).
 The recipient's details say the patient has a mental-health provider: they are encrypted at rest.
@@ -22,6 +23,7 @@ from telehealth.models.types import EncryptedJSON, EncryptedText, UTCDateTime
 
 class ReleaseScope(StrEnum):
     PROGRESS_REPORT = "progress_report"   # the progress report of services/progress_report.py
+    FHIR_RECORD = "fhir_record"           # the FHIR R4 export of services/fhir_export.py, by a physician
 
 
 class ReleaseStatus(StrEnum):

@@ -69,12 +69,14 @@ def get_progress_report(patient_id: int, query: ProgressReportQuery):
 
 
 @bp.get("/patients/<int:patient_id>/fhir")
-@endpoint("The patient's record as a FHIR R4 Bundle (collection)", tags=["records"], auth=CARE, errors=(403,),
-          content_type=FHIR_JSON)
+@endpoint("The patient's record as a FHIR R4 Bundle (collection)", tags=["records"], auth=CARE,
+          errors=(403, 409), content_type=FHIR_JSON)
 def get_fhir(patient_id: int):
     """Patient, Practitioner, QuestionnaireResponse (PHQ-9 LOINC 44249-1, GAD-7 LOINC 69737-5),
     Appointment, MedicationRequest (every version, linked by `priorPrescription`) and blood-pressure
-    Observations (LOINC 85354-9). The patient themself or a physician on their care team; audited."""
+    Observations (LOINC 85354-9). The patient themself, at any time, or a physician on their care
+    team under the patient's active `fhir_record` release: 409 `no_active_release` (none granted,
+    expired or revoked, said which) otherwise. Audited (a physician's export under the release's id)."""
     return _fhir(fhir_export.export(current_user, patient_id))
 
 
@@ -83,8 +85,9 @@ def _record_limit() -> str:
 
 
 def _per_user() -> str:
-    # per account, not per address: a clinic network shares one address. The email is unique.
-    return f"record-export:{getattr(current_user, 'email', None) or 'anonymous'}"
+    # per account, not per address: a clinic network shares one address. Keyed on the user id, never
+    # the email: flask-limiter logs the key when the limit is hit, and Redis stores it as a plain key.
+    return f"record-export:{getattr(current_user, 'id', None) or 'anonymous'}"
 
 
 @bp.get("/me/record")

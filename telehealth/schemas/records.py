@@ -36,7 +36,10 @@ class ReleaseIn(Schema):
     recipient_name: Text100 | None = None
     recipient_organization: Annotated[str, StringConstraints(max_length=200)] | None = None
     recipient_contact: RecipientContact | None = None
-    scope: Literal["progress_report"] = ReleaseScope.PROGRESS_REPORT.value
+    scope: Literal["progress_report", "fhir_record"] = Field(
+        default=ReleaseScope.PROGRESS_REPORT.value,
+        description="what may be shared: the progress report, or the FHIR record a physician exports (one scope "
+                    "per release: grant two to share both)")
     valid_days: int = Field(default=365, ge=1, le=365, description="how long the release lasts (at most a year)")
 
 
@@ -112,6 +115,26 @@ class MessageRecordOut(Schema):
     sent_at: Timestamp | None
 
 
+class CoachingSummaryOut(Schema):
+    """The summary of a coaching session the coach wrote for me (the coach's private note is not mine)."""
+
+    id: int
+    appointment_id: int
+    summary: str
+    written_at: Timestamp
+    updated_at: Timestamp
+
+
+class FollowUpDecisionRecordOut(Schema):
+    """What my physician decided at a follow-up, and when (their clinical note stays with the care team)."""
+
+    id: int
+    decision: str
+    decided_at: Timestamp
+    appointment_id: int | None
+    prescription_id: int | None
+
+
 class RecordOut(Schema):
     """Everything the program holds about me."""
 
@@ -130,6 +153,9 @@ class RecordOut(Schema):
     readings: list[ReadingOut]
     adverse_events: list[AdverseEventOut]
     pauses: list[PauseOut]
+    coaching_summaries: list[CoachingSummaryOut]
+    follow_up_decisions: list[FollowUpDecisionRecordOut]
+    treatment_status: str = Field(description="active, paused, maintenance or discharged")
     messages: list[MessageRecordOut]
     consents: dict[str, SmsConsentOut | None]
     releases: list[ReleaseOut]
@@ -183,6 +209,14 @@ def record_out(rec) -> RecordOut:
         readings=[reading_out(r) for r in rec.readings],
         adverse_events=[adverse_event_out(e) for e in rec.adverse_events],
         pauses=[pause_out(p) for p in rec.pauses],
+        coaching_summaries=[CoachingSummaryOut(id=v.note.id, appointment_id=v.note.appointment_id,
+                                               summary=v.note.patient_summary, written_at=v.note.created_at,
+                                               updated_at=v.note.updated_at) for v in rec.coaching_notes],
+        follow_up_decisions=[FollowUpDecisionRecordOut(id=d.id, decision=d.decision.value, decided_at=d.decided_at,
+                                                       appointment_id=d.appointment_id,
+                                                       prescription_id=d.prescription_id)
+                             for d in rec.follow_up_decisions],
+        treatment_status=rec.treatment_status,
         messages=[MessageRecordOut(id=m.id, to=m.to_phone, body=m.body, purpose=m.purpose, status=m.status.value,
                                    created_at=m.created_at, sent_at=m.sent_at) for m in rec.messages],
         consents={"sms": SmsConsentOut(**rec.sms_consent) if rec.sms_consent is not None else None},

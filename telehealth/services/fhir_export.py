@@ -11,13 +11,15 @@ and 8462-4 diastolic, in mm[Hg]).
 
 Every resource is built with the `fhir.resources` models (the R4B package: identical to R4 for every
 resource used here), so a resource that does not validate raises at once: that is a bug, and the
-tests parse the whole bundle back. Ids are stable: `urn:uuid:` names derived from the record's own
+tests parse the whole bundle back. The patient exports their own record at any time; a physician
+on the care team only under the patient's active `fhir_record` release (`export`). Ids are stable: `urn:uuid:` names derived from the record's own
 ids, so exporting twice gives the same references.
 """
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.bundle import Bundle
@@ -38,7 +40,9 @@ from telehealth.models.assessments import Measure
 from telehealth.models.home_sessions import BloodPressureReading
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.scheduling import Appointment, AppointmentStatus
-from telehealth.services import audit
+from telehealth.models.releases import ReleaseScope
+from telehealth.services import audit, releases
+from telehealth.services.assessments import SCREENING
 from telehealth.services.authz import Scope, authorize_patient, require_role
 
 LOINC = "http://loinc.org"
@@ -102,6 +106,10 @@ class _Ids:
         return {"system": f"{self.base}/fhir/sid/{kind.lower()}", "value": str(key)}
 
 
+def local_day(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
 def _instant(moment: datetime) -> str:
     return moment.isoformat()
 
@@ -148,9 +156,19 @@ def practitioner_resource(ids: _Ids, staff: User) -> Practitioner:
     return Practitioner(**data)
 
 
+def instrument_version(measure: Measure) -> int:
+    """The version of the PHQ-9 / GAD-7 instrument the measure's answers are to. A retake stores the
+    instrument's own version; a screening-sourced measure stores the screening questionnaire's
+    version (services/assessments._record_measures), whose section names the instrument version."""
+    if measure.source != "screening":
+        return measure.questionnaire_version
+    screening = questionnaires.get_questionnaire(SCREENING, measure.questionnaire_version)
+    return next(s.instrument_version for s in screening.sections if s.instrument == measure.instrument)
+
+
 def questionnaire_response(ids: _Ids, patient: User, measure: Measure) -> QuestionnaireResponse:
     spec = INSTRUMENTS[measure.instrument]
-    instrument = questionnaires.get_instrument(measure.instrument, measure.questionnaire_version)
+    instrument = questionnaires.get_instrument(measure.instrument, instrument_version(measure))
     items = []
     for question, loinc in zip(instrument.questions, spec["items"], strict=True):
         value = (measure.answers or {}).get(question.id)
@@ -189,8 +207,10 @@ def appointment_resource(ids: _Ids, appointment: Appointment, provider: User) ->
                       "status": participation}])
 
 
-def medication_request(ids: _Ids, rx: Prescription, physician: User, replaced_by: Prescription | None
-                       ) -> MedicationRequest:
+def medication_request(ids: _Ids, rx: Prescription, physician: User, replaced_by: Prescription | None,
+                       zone: str) -> MedicationRequest:
+    """`zone`: the patient's; the validity period runs from the local day of signing to
+    `refills_until` (itself a local date), so both ends are days of the same calendar."""
     unit, route = FORM_UNIT.get(str(rx.form), (str(rx.form).replace("_", " "), None))
     units_per_session = rx.dose_per_session_mg // rx.strength_mg
     data = {
@@ -213,7 +233,7 @@ def medication_request(ids: _Ids, rx: Prescription, physician: User, replaced_by
         "dispenseRequest": {
             "numberOfRepeatsAllowed": rx.refills,
             "quantity": {"value": rx.sessions * units_per_session, "unit": unit},
-            "validityPeriod": {"start": rx.signed_at.date().isoformat(), "end": rx.refills_until.isoformat()},
+            "validityPeriod": {"start": local_day(rx.signed_at, zone).isoformat(), "end": rx.refills_until.isoformat()},
         },
     }
     if rx.supersedes_id is not None:
@@ -263,7 +283,8 @@ def build_bundle(patient_id: int) -> Bundle:
     resources += [practitioner_resource(ids, staff[i]) for i in sorted(staff)]
     resources += [questionnaire_response(ids, patient, m) for m in measures]
     resources += [appointment_resource(ids, a, staff[a.provider_id]) for a in appointments]
-    resources += [medication_request(ids, rx, staff[rx.physician_id], replaced_by.get(rx.id)) for rx in prescriptions]
+    resources += [medication_request(ids, rx, staff[rx.physician_id], replaced_by.get(rx.id), patient.time_zone)
+                  for rx in prescriptions]
     resources += [blood_pressure(ids, r) for r in readings]
     return Bundle(
         id=str(uuid.uuid4()), identifier=ids.identifier("Export", f"{patient_id}-{now().timestamp():.0f}"),
@@ -272,11 +293,23 @@ def build_bundle(patient_id: int) -> Bundle:
 
 
 def export(actor: User, patient_id: int) -> Bundle:
-    """The patient themself, or a physician on their care team (clinical data). Audited."""
+    """The patient themself (their own copy, at any time), or a physician on their care team under
+    the patient's active `fhir_record` release (issue 8: shared "with the patient's recorded
+    consent"); without one, 409 `no_active_release` with the reason, audited as a refusal. Audited:
+    the patient's own export under the patient's id, a physician's under the release's id."""
     require_role(actor, EXPORTERS)
     authorize_patient(actor, patient_id, Scope.CLINICAL)
+    resource_id: int = patient_id
+    if actor.role is Role.PHYSICIAN:
+        try:
+            resource_id = releases.usable_release(patient_id, ReleaseScope.FHIR_RECORD).id
+        except releases.NoActiveRelease:
+            db.session.rollback()
+            audit.record(actor, "refused", "fhir_bundle", None, patient_id=patient_id)
+            db.session.commit()  # a refusal is kept like any other
+            raise
     bundle = build_bundle(patient_id)
-    audit.record(actor, "export", "fhir_bundle", patient_id, patient_id=patient_id,
+    audit.record(actor, "export", "fhir_bundle", resource_id, patient_id=patient_id,
                  fields=sorted({e.resource.get_resource_type() for e in bundle.entry}))
     db.session.commit()
     return bundle

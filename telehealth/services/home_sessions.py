@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound, ValidationFailed
@@ -535,7 +536,9 @@ def patient_overview(physician: User, patient_id: int) -> tuple[list[HomeSession
     """A patient's sessions, readings, adverse events and pauses (physicians on the care team; audited)."""
     _patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
+    # the check-ins in one more query, not one per session
     sessions = list(db.session.scalars(select(HomeSession).where(HomeSession.patient_id == patient_id)
+                                       .options(selectinload(HomeSession.check_ins))
                                        .order_by(HomeSession.scheduled_for.desc(), HomeSession.id.desc())))
     readings = list(db.session.scalars(select(BloodPressureReading).where(
         BloodPressureReading.patient_id == patient_id).order_by(BloodPressureReading.taken_at.desc()).limit(100)))

@@ -144,6 +144,12 @@ def _history(patient_id: int) -> tuple[dict[str, list[Point]], datetime | None]:
     return series, started
 
 
+def history(patient_id: int) -> tuple[dict[str, list[Point]], datetime | None]:
+    """Each measured instrument's series (oldest first) and the start of the first at-home session,
+    for callers that authorized the read themselves (the progress report)."""
+    return _history(patient_id)
+
+
 def patient_outcomes(actor: User, patient_id: int) -> PatientOutcomes:
     """Clinical data: the patient themself and the physicians on their care team; audited."""
     authorize_patient(actor, patient_id, Scope.CLINICAL)

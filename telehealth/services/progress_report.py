@@ -3,7 +3,7 @@ release (services/releases.py): HTML and PDF, built like the billing documents.
 
 What it holds is what the release's wording promises, no more: the patient's name and date of
 birth, when the program started, the sessions taken (dates), PHQ-9 and GAD-7 history (baseline,
-latest, change), the current prescription (medication, dose per session, sessions), adverse events
+latest, change: those of services/outcomes.py, so the report says what the app says), the current prescription (medication, dose per session, sessions), adverse events
 (grade and date, no descriptions), the physician's name and NPI, and the period covered.
 
 Who may generate it: the patient, or a physician on their care team (clinical data). Without an
@@ -24,13 +24,13 @@ from telehealth.clock import now, today_in
 from telehealth.errors import NotFound
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
-from telehealth.models.assessments import Measure
 from telehealth.models.care import CareAssignment, CareRole
 from telehealth.models.home_sessions import TAKEN, AdverseEvent, HomeSession
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.releases import RecordRelease, ReleaseScope
 from telehealth.models.scheduling import Appointment, AppointmentStatus
-from telehealth.services import audit, releases
+from telehealth.policy import current_policy
+from telehealth.services import audit, outcomes, releases
 from telehealth.services.authz import Scope, authorize_patient, require_role
 from telehealth.services.billing_documents import format_date, latin1, local_date
 
@@ -48,22 +48,15 @@ class MeasurePoint:
 
 @dataclass(frozen=True)
 class ScaleHistory:
+    """One scale's history. Baseline, latest and change are the outcomes view's
+    (services/outcomes.summarize), so the report and the app never disagree: the baseline is the
+    last measure at or before the first at-home session; change is None until a measure follows it."""
     instrument: str          # phq9, gad7
     label: str               # PHQ-9, GAD-7
     points: tuple[MeasurePoint, ...]
-
-    @property
-    def baseline(self) -> MeasurePoint | None:
-        return self.points[0] if self.points else None
-
-    @property
-    def latest(self) -> MeasurePoint | None:
-        return self.points[-1] if self.points else None
-
-    @property
-    def change(self) -> int | None:
-        """Latest minus baseline (negative: fewer symptoms); None with fewer than two measures."""
-        return self.latest.total - self.baseline.total if len(self.points) > 1 else None
+    baseline: MeasurePoint | None = None
+    latest: MeasurePoint | None = None
+    change: int | None = None   # latest minus baseline (negative: fewer symptoms)
 
 
 @dataclass(frozen=True)
@@ -181,19 +174,26 @@ def _assemble(actor: User, patient: User, release: RecordRelease) -> ProgressRep
     sessions = db.session.scalars(select(HomeSession).where(
         HomeSession.patient_id == patient.id, HomeSession.status.in_(TAKEN))
         .order_by(HomeSession.started_at, HomeSession.id))
-    measures = list(db.session.scalars(select(Measure).where(
-        Measure.patient_id == patient.id, Measure.instrument.in_([i for i, _ in INSTRUMENTS]))
-        .order_by(Measure.taken_at, Measure.id)))
+    series, treatment_started = outcomes.history(patient.id)
+    measures = sorted((p for points in series.values() for p in points), key=lambda p: p.taken_at)
     current = db.session.scalar(select(Prescription).where(
         Prescription.patient_id == patient.id, Prescription.status == PrescriptionStatus.ACTIVE)
         .order_by(Prescription.signed_at.desc(), Prescription.id.desc()).limit(1))
     events = db.session.scalars(select(AdverseEvent).where(AdverseEvent.patient_id == patient.id)
                                 .order_by(AdverseEvent.opened_at, AdverseEvent.id))
-    scales = tuple(
-        ScaleHistory(instrument=code, label=label, points=tuple(
-            MeasurePoint(taken_on=_day(m.taken_at, zone), total=m.total, band=(m.band or "").replace("_", " "))
-            for m in measures if m.instrument == code))
-        for code, label in INSTRUMENTS)
+    policy = current_policy()
+
+    def point(p: outcomes.Point | None) -> MeasurePoint | None:
+        return MeasurePoint(taken_on=_day(p.taken_at, zone), total=p.total,
+                            band=(p.band or "").replace("_", " ")) if p is not None else None
+
+    scales = []
+    for code, label in INSTRUMENTS:
+        summary = outcomes.summarize(code, series.get(code, []), treatment_started, policy)
+        scales.append(ScaleHistory(instrument=code, label=label, points=tuple(point(p) for p in summary.series),
+                                   baseline=point(summary.baseline), latest=point(summary.latest),
+                                   change=summary.change))
+    scales = tuple(scales)
     firsts = [d for d in (started, measures[0].taken_at if measures else None) if d is not None]
     today = today_in(zone)
     return ProgressReport(
@@ -228,12 +228,16 @@ def _change(scale: ScaleHistory) -> str:
     return f"{scale.change:+d}"
 
 
+def _point(p: MeasurePoint | None) -> str:
+    return f"{p.total} ({p.band}), {format_date(p.taken_on)}" if p is not None else "None before treatment"
+
+
 def _recipient(r: ProgressReport) -> str:
     return f"{r.recipient_name}, {r.recipient_organization}" if r.recipient_organization else r.recipient_name
 
 
 def html(r: ProgressReport) -> str:
-    return render_template("records/progress_report.html", r=r, day=format_date, change=_change,
+    return render_template("records/progress_report.html", r=r, day=format_date, change=_change, point=_point,
                            recipient=_recipient(r), local_date=lambda m: local_date(m, r.time_zone))
 
 
@@ -276,7 +280,7 @@ def pdf(r: ProgressReport) -> bytes:
         if not scale.points:
             _line(pdf, "Not measured.")
             continue
-        _pairs(pdf, [("Baseline", f"{scale.baseline.total} ({scale.baseline.band}), {format_date(scale.baseline.taken_on)}"),
+        _pairs(pdf, [("Baseline", _point(scale.baseline)),
                      ("Latest", f"{scale.latest.total} ({scale.latest.band}), {format_date(scale.latest.taken_on)}"),
                      ("Change", _change(scale))])
         _row(pdf, [("Date", width - 80, "L"), ("Score", 30, "R"), ("    Band", 50, "L")], bold=True, border="B")

@@ -5,7 +5,9 @@ Everything the program holds about the patient, gathered through the services th
 each part (so each keeps its own rules and audit): profile, screenings with answers and reviews,
 symptom measures with answers, orders, credits, the subscription, appointments, prescriptions,
 shipments, at-home sessions with their check-ins, blood-pressure readings, adverse events, pauses,
-the texts sent to them, their SMS consent and their releases. Only the patient themself may export
+the summaries of their coaching sessions (never the coach's private note), the physician's follow-up
+decisions (what was decided and when, never the physician's note) and the treatment status, the
+texts sent to them, their SMS consent and their releases. Only the patient themself may export
 it; the export is audited as one event naming its sections.
 """
 from __future__ import annotations
@@ -28,15 +30,16 @@ from telehealth.models.prescriptions import Prescription
 from telehealth.models.releases import RecordRelease
 from telehealth.models.scheduling import Appointment
 from telehealth.models.shipments import Shipment
+from telehealth.models.care_notes import FollowUpDecision
 from telehealth.services import (
-    assessments, audit, home_sessions, ledger, measures, prescriptions, purchases, releases, scheduling, shipments,
-    sms_consent,
+    assessments, audit, coaching, follow_ups, home_sessions, ledger, measures, prescriptions, purchases, releases,
+    scheduling, shipments, sms_consent,
 )
 from telehealth.services.authz import require_role
 
 SECTIONS = ("profile", "assessments", "measures", "orders", "subscription", "credits", "appointments",
             "prescriptions", "shipments", "sessions", "check_ins", "readings", "adverse_events", "pauses",
-            "messages", "consents", "releases")
+            "coaching_summaries", "follow_up_decisions", "treatment_status", "messages", "consents", "releases")
 ALL_ENTRIES = 1_000_000  # the ledger's own reader pages; an export takes every entry
 
 
@@ -58,6 +61,9 @@ class PatientRecord:
     readings: list[BloodPressureReading]
     adverse_events: list[AdverseEvent]
     pauses: list[TreatmentPause]
+    coaching_notes: list[coaching.NoteView]       # private_note is None: the patient's view
+    follow_up_decisions: list[FollowUpDecision]   # presented without the physician's note
+    treatment_status: str
     messages: list[OutboundMessage]
     sms_consent: dict | None
     releases: list[RecordRelease]
@@ -81,6 +87,7 @@ def full_record(patient: User) -> PatientRecord:
     require_role(patient, (Role.PATIENT,))
     sessions, _, events, pauses = home_sessions.patient_overview(patient, patient.id)
     sessions = sorted(sessions, key=lambda s: (s.scheduled_for, s.id))
+    decisions, status = follow_ups.decisions_for(patient, patient.id)
     record = PatientRecord(
         patient=patient, exported_at=now(),
         assessments=assessments.list_for_patient(patient),
@@ -97,6 +104,10 @@ def full_record(patient: User) -> PatientRecord:
         readings=_readings(patient.id),
         adverse_events=sorted(events, key=lambda e: (e.opened_at, e.id)),
         pauses=sorted(pauses, key=lambda p: (p.started_at, p.id)),
+        coaching_notes=sorted(coaching.notes_for_patient(patient, patient.id),
+                              key=lambda v: (v.note.created_at, v.note.id)),
+        follow_up_decisions=sorted(decisions, key=lambda d: (d.decided_at, d.id)),
+        treatment_status=status,
         messages=_messages_to(patient),
         sms_consent=sms_consent.state(patient) if patient.patient_profile is not None else None,
         releases=releases.list_releases(patient),

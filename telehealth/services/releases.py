@@ -1,6 +1,10 @@
 """Releases of information: the patient grants, lists and revokes (one step) their consent to share
 their progress with their own mental-health provider.
 
+A release has one scope: `progress_report` (services/progress_report.py) or `fhir_record` (the FHIR
+export of services/fhir_export.py when a physician makes it). To share both, the patient grants two
+releases; each keeps the words naming what it shares and is revoked on its own.
+
 Only the patient acts on their releases. The recipient defaults to the mental-health provider on
 the patient's profile; the exact words agreed to are built here, stored with the release and
 shown back. Every grant, read and revocation is audited (field names, never values).
@@ -29,7 +33,14 @@ _SCOPE_WORDS = {
         "a progress report: my name and date of birth, when my treatment started, the dates of my "
         "at-home sessions, my PHQ-9 and GAD-7 scores, a summary of my current prescription, any adverse "
         "events (grade and date), and my physician's name and NPI"),
+    ReleaseScope.FHIR_RECORD: (
+        "an electronic copy of my health record (FHIR format): my name, date of birth, phone, email, address "
+        "and emergency contact, my PHQ-9 and GAD-7 answers and scores, my appointments, every version of my "
+        "prescriptions (medication, dose, directions, refills and diagnosis code), my blood-pressure readings, "
+        "and the names of the physicians and coaches I saw (physicians with their NPI)"),
 }
+# What a refusal names: "the patient has not authorized sharing <this> ..."
+_SCOPE_NOUNS = {ReleaseScope.PROGRESS_REPORT: "a progress report", ReleaseScope.FHIR_RECORD: "their FHIR record"}
 
 
 class NoActiveRelease(Conflict):
@@ -125,12 +136,13 @@ def usable_release(patient_id: int, scope: ReleaseScope, release_id: int | None 
             return row
     if release_id is not None and not rows:
         raise NotFound("No such release.")
+    what = _SCOPE_NOUNS[scope]
     if not rows:
-        raise NoActiveRelease("The patient has not authorized sharing a progress report with anyone: they can "
+        raise NoActiveRelease(f"The patient has not authorized sharing {what} with anyone: they can "
                               "grant a release in the app.")
     latest = rows[0].status(at)
     if latest is ReleaseStatus.REVOKED:
-        raise NoActiveRelease("The patient revoked their authorization to share a progress report; nothing "
+        raise NoActiveRelease(f"The patient revoked their authorization to share {what}; nothing "
                               "may be shared until they grant a new release.")
-    raise NoActiveRelease("The patient's authorization to share a progress report has expired; nothing may be "
+    raise NoActiveRelease(f"The patient's authorization to share {what} has expired; nothing may be "
                           "shared until they grant a new release.")
