@@ -82,3 +82,20 @@ def login(app, user):
     r = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD})
     assert r.status_code == 200, r.get_json()
     return client
+
+
+def start_session_via_api(client, clock, at=None) -> int:
+    """Schedule through the API, move to the time, confirm the sitter, record a go reading, start;
+    the session's id."""
+    at = at or now() + timedelta(hours=1)
+    r = client.post("/api/v1/me/sessions", json={"scheduled_for": at.isoformat(), "sitter_name": "Sam Sitter",
+                                                 "sitter_phone": "(212) 555-0123"})
+    assert r.status_code == 201, r.get_json()
+    sid = r.get_json()["id"]
+    clock.move_to(at)
+    assert client.post(f"/api/v1/me/sessions/{sid}/sitter", json={"confirmed": True}).status_code == 200
+    assert client.post(f"/api/v1/me/sessions/{sid}/blood-pressure",
+                       json={"systolic": 118, "diastolic": 76}).status_code == 201
+    r = client.post(f"/api/v1/me/sessions/{sid}/start", json={})
+    assert r.status_code == 200, r.get_json()
+    return sid

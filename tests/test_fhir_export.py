@@ -121,18 +121,24 @@ def test_questionnaire_responses_carry_loinc_answers_and_totals(app, db, create_
     assert len(latest_gad7["item"]) == 8
 
 
-def test_prescription_versions_chain_with_prior_prescription(app, db, create_user, clock):
-    r = treated(db, create_user)
-    # a third version, so the chain has two links
-    v2 = r.current
+def _third_version(db, v2, *, signed_at):
+    """Version 3 of the patient's prescription, superseding `v2` (written directly)."""
     v2.status, v2.superseded_at = PrescriptionStatus.SUPERSEDED, now()
     v3 = Prescription(patient_id=v2.patient_id, physician_id=v2.physician_id, lineage_id=v2.lineage_id, version=3,
                       supersedes_id=v2.id, medication="ketamine", form=DosageForm.TROCHE, strength_mg=100,
                       dose_per_session_mg=200, sessions=6, refills=3, directions="Hold in the cheek.",
                       diagnosis_code="F33.2", refills_until=v2.refills_until,
                       encounter_appointment_id=v2.encounter_appointment_id, license_state="NY",
-                      license_number="NY1", dea_number="AB1234563", signed_at=now() + timedelta(minutes=1))
+                      license_number="NY1", dea_number="AB1234563", signed_at=signed_at)
     db.session.add(v3)
+    return v3
+
+
+def test_prescription_versions_chain_with_prior_prescription(app, db, create_user, clock):
+    r = treated(db, create_user)
+    # a third version, so the chain has two links
+    v2 = r.current
+    v3 = _third_version(db, v2, signed_at=now() + timedelta(minutes=1))
     db.session.commit()
     _share(app, r)
     doc, _ = _bundle(login(app, r.physician), r.patient.id)
@@ -274,15 +280,8 @@ def test_the_patients_own_export_needs_no_release(app, db, create_user, clock):
 def test_the_validity_period_starts_on_the_patients_local_day_of_signing(app, db, create_user, clock):
     r = treated(db, create_user)
     v2 = r.current
-    v2.status, v2.superseded_at = PrescriptionStatus.SUPERSEDED, now()
     # signed at 22:30 in New York on March 1, which is already March 2 in UTC
-    v3 = Prescription(patient_id=v2.patient_id, physician_id=v2.physician_id, lineage_id=v2.lineage_id, version=3,
-                      supersedes_id=v2.id, medication="ketamine", form=DosageForm.TROCHE, strength_mg=100,
-                      dose_per_session_mg=200, sessions=6, refills=3, directions="Hold in the cheek.",
-                      diagnosis_code="F33.2", refills_until=v2.refills_until,
-                      encounter_appointment_id=v2.encounter_appointment_id, license_state="NY",
-                      license_number="NY1", dea_number="AB1234563", signed_at=datetime(2026, 3, 2, 3, 30, tzinfo=UTC))
-    db.session.add(v3)
+    v3 = _third_version(db, v2, signed_at=datetime(2026, 3, 2, 3, 30, tzinfo=UTC))
     db.session.commit()
     doc, _ = _bundle(login(app, r.patient), r.patient.id)
     [current] = [m for m in _resources(doc, "MedicationRequest") if m["status"] == "active"]

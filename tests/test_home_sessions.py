@@ -18,7 +18,7 @@ from telehealth.services import home_sessions as hs
 from telehealth.services import shipments
 from tests.conftest import error_of
 from tests import sessions_support
-from tests.sessions_support import login, ready
+from tests.sessions_support import login, ready, start_session_via_api
 
 
 clock = sessions_support.clock  # the shared fixture
@@ -29,19 +29,7 @@ def _count(db, model) -> int:
 
 
 def _run(app, client, clock, at=None):
-    """Schedule through the API, move to the time, confirm the sitter, record a go reading, start."""
-    at = at or now() + timedelta(hours=1)
-    r = client.post("/api/v1/me/sessions", json={"scheduled_for": at.isoformat(), "sitter_name": "Sam Sitter",
-                                                 "sitter_phone": "(212) 555-0123"})
-    assert r.status_code == 201, r.get_json()
-    sid = r.get_json()["id"]
-    clock.move_to(at)
-    assert client.post(f"/api/v1/me/sessions/{sid}/sitter", json={"confirmed": True}).status_code == 200
-    assert client.post(f"/api/v1/me/sessions/{sid}/blood-pressure",
-                       json={"systolic": 118, "diastolic": 76}).status_code == 201
-    r = client.post(f"/api/v1/me/sessions/{sid}/start", json={})
-    assert r.status_code == 200, r.get_json()
-    return sid
+    return start_session_via_api(client, clock, at)
 
 
 def test_scheduling_creates_three_check_ins_retimed_at_the_start(app, db, create_user, clock):

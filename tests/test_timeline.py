@@ -18,7 +18,7 @@ from telehealth.models.care_notes import CoachingNote, DecisionKind, FollowUpDec
 from telehealth.services import timeline
 from tests import sessions_support
 from tests.conftest import error_of
-from tests.sessions_support import START, login, ready
+from tests.sessions_support import START, login, ready, start_session_via_api
 
 clock = sessions_support.clock  # the shared fixture
 
@@ -48,16 +48,7 @@ def _appointment(db, patient, provider, type_, starts_at, status=AppointmentStat
 def _session_run(app, client, clock):
     """A session taken through the API: sitter, a go reading, start, done, a post check-in with a
     moderate side effect (an adverse event opens)."""
-    at = now() + timedelta(hours=1)
-    r = client.post("/api/v1/me/sessions", json={"scheduled_for": at.isoformat(), "sitter_name": "Sam Sitter",
-                                                 "sitter_phone": "(212) 555-0123"})
-    assert r.status_code == 201, r.get_json()
-    sid = r.get_json()["id"]
-    clock.move_to(at)
-    assert client.post(f"/api/v1/me/sessions/{sid}/sitter", json={"confirmed": True}).status_code == 200
-    assert client.post(f"/api/v1/me/sessions/{sid}/blood-pressure",
-                       json={"systolic": 118, "diastolic": 76}).status_code == 201
-    assert client.post(f"/api/v1/me/sessions/{sid}/start", json={}).status_code == 200
+    sid = start_session_via_api(client, clock)
     assert client.post(f"/api/v1/me/sessions/{sid}/complete", json={}).status_code == 200
     clock.shift(timedelta(hours=2))
     r = client.post(f"/api/v1/me/sessions/{sid}/check-ins/post", json={"mood": 6, "side_effects": ["vomiting"]})
