@@ -176,10 +176,8 @@ def worklist(physician: User, *, limit: int = 100) -> WorkList:
             .where(User.id.in_([i.patient_id for i in page])))}
         for item in page:
             item.name = names.get(item.patient_id, "")
-    # one row per patient shown (the list names them and why), so each patient's trail says who saw it;
-    # db.session.add_all batches them into one flush
-    for item in page:
-        audit.record(physician, "read", "physician_worklist", physician.id, patient_id=item.patient_id,
-                     fields={r.code for r in item.reasons})
+    # one row per patient shown (the list names them and why), so each patient's trail says who saw it
+    audit.record_many(physician, "read", "physician_worklist", physician.id,
+                      [(item.patient_id, {r.code for r in item.reasons}) for item in page])
     db.session.commit()
     return WorkList(page, len(ordered))
