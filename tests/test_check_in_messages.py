@@ -197,6 +197,17 @@ def test_a_session_never_started_asks_nothing_afterwards_and_becomes_missed(clie
     assert len(texts(db, purpose="check_in_prompt")) == 1
 
 
+def test_a_cancelled_session_withdraws_its_prompt_still_waiting_to_go(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    [prompt] = texts(db, purpose="check_in_prompt")
+    assert prompt.status is MessageStatus.PENDING
+    home_sessions.cancel_session(ctx.patient, session.id)
+    db.session.expire_all()
+    assert db.session.get(OutboundMessage, prompt.id).status is MessageStatus.CANCELLED
+    assert check_in(db, session, CheckInKind.PRE).status is CheckInStatus.EXPIRED
+
+
 def test_an_unanswered_pre_check_in_is_not_escalated(client, app, db, patient_session, clock):
     ctx, session = patient_session
     prompt_pre(clock, session)

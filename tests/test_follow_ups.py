@@ -256,7 +256,7 @@ def test_no_release_with_a_pause_or_a_discharge_nor_of_another_patients_stage(ap
 
 
 def test_decisions_are_append_only(db, ctx):
-    row = follow_ups.record_decision(ctx.physician, ctx.patient.id, "continue", "Same plan")
+    row, _ = follow_ups.record_decision(ctx.physician, ctx.patient.id, "continue", "Same plan")
     row.note = "rewritten"
     with pytest.raises(ValueError, match="never edited"):
         db.session.flush()

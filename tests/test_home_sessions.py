@@ -14,6 +14,7 @@ from telehealth.models import (
     AdverseEvent, AuditEvent, BloodPressureReading, CareAssignment, CareRole, CheckIn, ClinicalAlert, HomeSession,
     Shipment, TreatmentPause,
 )
+from telehealth.policy import policy_from
 from telehealth.services import home_sessions as hs
 from telehealth.services import shipments
 from tests.conftest import error_of
@@ -241,6 +242,13 @@ def test_who_may_see_sessions(app, db, create_user, clock):
     assert {"home_session", "home_sessions"} <= reads
 
 
+def test_the_instructions_ask_for_a_reading_within_the_policy_window_and_no_driving_until_the_next_day(app):
+    text = hs.instructions()
+    assert "take your blood pressure in the hour before" in text  # bp_reading_valid_minutes 60
+    assert "do not drive, cycle or operate machinery until the next day" in text  # PRODUCT.md
+    assert "in the 45 minutes before" in hs.instructions(policy_from({"bp_reading_valid_minutes": 45}))
+
+
 def test_a_cancelled_session_expires_its_check_ins_and_frees_its_place(app, db, create_user, clock):
     ctx = ready(db, create_user, sessions=1)
     client = login(app, ctx.patient)
@@ -258,10 +266,10 @@ def test_the_sms_side_finds_check_ins_to_prompt_remind_and_escalate(app, db, cre
     assert hs.check_ins_needing_action(now())["prompt"] == []
     clock.shift(timedelta(hours=2))
     [post] = hs.check_ins_needing_action(now())["prompt"]
-    hs.mark_prompted(post, now())
+    post.prompt(now())
     clock.shift(timedelta(hours=2))
     assert hs.check_ins_needing_action(now())["remind"] == [post]
-    hs.mark_reminded(post, now())
+    post.remind(now())
     clock.shift(timedelta(hours=2))
     assert hs.check_ins_needing_action(now())["escalate"] == [post]
     alert = hs.escalate_check_in(post, now())

@@ -86,6 +86,11 @@ class PatientTreatmentPhase(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+    @classmethod
+    def phase_of(cls, patient_id: int) -> TreatmentPhase:
+        row = db.session.get(cls, patient_id)
+        return row.phase if row is not None else TreatmentPhase.ACTIVE
+
     def move_to(self, phase: TreatmentPhase, physician_id: int, at: datetime) -> None:
         if phase not in PHASE_TRANSITIONS[self.phase]:
             raise Conflict(f"Treatment that is {self.phase.value} cannot become {phase.value}.", code="phase_change")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telehealth.clock import now
@@ -133,7 +133,7 @@ class CheckInStatus(StrEnum):
     EXPIRED = "expired"      # no longer asked (session cancelled, missed, or started before a pre check-in)
 
 
-_OPEN = (CheckInStatus.PENDING, CheckInStatus.PROMPTED, CheckInStatus.REMINDED, CheckInStatus.ESCALATED)
+OPEN_CHECK_IN = (CheckInStatus.PENDING, CheckInStatus.PROMPTED, CheckInStatus.REMINDED, CheckInStatus.ESCALATED)
 CHECK_IN_TRANSITIONS: dict[CheckInStatus, frozenset[CheckInStatus]] = {
     CheckInStatus.PENDING: frozenset({CheckInStatus.PROMPTED, CheckInStatus.ANSWERED, CheckInStatus.EXPIRED}),
     CheckInStatus.PROMPTED: frozenset({CheckInStatus.REMINDED, CheckInStatus.ESCALATED, CheckInStatus.ANSWERED,
@@ -143,7 +143,6 @@ CHECK_IN_TRANSITIONS: dict[CheckInStatus, frozenset[CheckInStatus]] = {
     CheckInStatus.ANSWERED: frozenset(),
     CheckInStatus.EXPIRED: frozenset(),
 }
-OPEN_CHECK_IN = _OPEN
 
 
 class CheckIn(db.Model):
@@ -167,7 +166,7 @@ class CheckIn(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in _OPEN
+        return self.status in OPEN_CHECK_IN
 
     def move_to(self, status: CheckInStatus) -> None:
         if status not in CHECK_IN_TRANSITIONS[self.status]:
@@ -234,6 +233,12 @@ class TreatmentPause(db.Model):
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cleared_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     clearance_note: Mapped[str | None] = mapped_column(EncryptedText)
+
+    @classmethod
+    def has_open_pause(cls, patient_id: int) -> bool:
+        """Whether a pause of the patient (a physician's or the system's) is still open."""
+        return db.session.scalar(select(cls.id).where(cls.patient_id == patient_id, cls.cleared_at.is_(None))
+                                 .limit(1)) is not None
 
     def clear(self, physician_id: int, at: datetime, note: str) -> None:
         if self.cleared_at is not None:

@@ -59,6 +59,10 @@ class Prescription(db.Model):
     dea_number: Mapped[str] = mapped_column(String(9))
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def total_sessions(self) -> int:
+        """The sessions it covers: the first fill, then up to `refills` more, each of `sessions`."""
+        return self.sessions * (1 + self.refills)
 
     @hybrid_property
     def lineage(self) -> int:

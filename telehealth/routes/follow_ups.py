@@ -19,11 +19,11 @@ TAGS = ["follow-ups"]
           body=FollowUpDecisionIn, response=FollowUpDecisionResultOut, status=201, errors=(409,))
 def record(patient_id: int, body: FollowUpDecisionIn):
     terms = prescriptions.PrescriptionTerms(**body.new_terms.model_dump()) if body.new_terms else None
-    row = follow_ups.record_decision(current_user, patient_id, body.decision, body.note,
-                                     appointment_id=body.appointment_id, new_terms=terms,
-                                     release_shipment_id=body.release_shipment_id)
-    return FollowUpDecisionResultOut(decision=decision_out(row, with_note=True),
-                                     treatment_status=follow_ups.treatment_status(patient_id))
+    row, status = follow_ups.record_decision(current_user, patient_id, body.decision, body.note,
+                                             appointment_id=body.appointment_id, new_terms=terms,
+                                             release_shipment_id=body.release_shipment_id)
+    # the physician who decided reads their own note
+    return FollowUpDecisionResultOut(decision=decision_out(row), treatment_status=status)
 
 
 @bp.get("/patients/<int:patient_id>/follow-up-decisions")
@@ -31,4 +31,4 @@ def record(patient_id: int, body: FollowUpDecisionIn):
           "physicians; audited)", tags=TAGS, auth=(Role.PATIENT, Role.PHYSICIAN), response=FollowUpDecisionListOut)
 def list_for_patient(patient_id: int):
     rows, status = follow_ups.decisions_for(current_user, patient_id)
-    return FollowUpDecisionListOut(items=[decision_out(r, with_note=current_user.role is Role.PHYSICIAN) for r in rows], treatment_status=status)
+    return FollowUpDecisionListOut(items=[decision_out(v) for v in rows], treatment_status=status)

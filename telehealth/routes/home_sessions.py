@@ -20,7 +20,7 @@ TAGS = ["sessions"]
 
 def _detail(session_id: int) -> SessionDetailOut:
     session, gates, readings = home_sessions.session_detail(current_user, session_id)
-    return session_detail_out(session, gates, readings, home_sessions.INSTRUCTIONS)
+    return session_detail_out(session, gates, readings, home_sessions.instructions())
 
 
 @bp.post("/me/sessions")

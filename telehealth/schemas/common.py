@@ -30,7 +30,9 @@ def _zone(value: str) -> str:
     return value
 
 
-def _phone(value: str) -> str:
+def e164_phone(value: str) -> str:
+    """A US or international phone number in E.164 (+12125550100); ValueError, in words for the
+    person typing it, when it is not one."""
     try:
         number = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException:
@@ -86,7 +88,7 @@ Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 State = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_state)]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_zone)]
-Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(e164_phone)]
 Npi = Annotated[str, AfterValidator(_npi)]
 Dea = Annotated[str, AfterValidator(_dea)]
 Password = Annotated[str, StringConstraints(max_length=256, strip_whitespace=False)]

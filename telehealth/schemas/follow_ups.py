@@ -43,10 +43,9 @@ class FollowUpDecisionListOut(Schema):
     treatment_status: TreatmentStatus
 
 
-def decision_out(d, *, with_note: bool) -> FollowUpDecisionOut:
-    """`with_note`: the physician's note is for physicians, never for the patient."""
+def decision_out(d) -> FollowUpDecisionOut:
+    """A decision, or `follow_ups.DecisionView` (whose note is None for anyone but a physician)."""
     return FollowUpDecisionOut(id=d.id, patient_id=d.patient_id, physician_id=d.physician_id,
-                               appointment_id=d.appointment_id, decision=d.decision.value,
-                               note=d.note if with_note else None,
+                               appointment_id=d.appointment_id, decision=d.decision.value, note=d.note,
                                prescription_id=d.prescription_id, released_shipment_id=d.released_shipment_id,
                                decided_at=d.decided_at)

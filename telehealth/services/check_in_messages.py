@@ -90,14 +90,14 @@ def sweep() -> dict[str, int]:
             _supersede_older(check_in)
             message = _text_patient(check_in, PROMPTS[check_in.kind], "prompt")
             # the wait for an answer starts when the text may go (quiet hours may hold a next-day one)
-            home_sessions.mark_prompted(check_in, max(at, message.not_before) if message else at)
+            check_in.prompt(max(at, message.not_before) if message else at)
             counts["prompted"] += 1
         db.session.commit()
     for row in todo["remind"]:
         check_in = _claim(row.id, CheckInStatus.PROMPTED)
         if check_in is not None:
             message = _text_patient(check_in, REMINDER_PREFIX + PROMPTS[check_in.kind], "remind")
-            home_sessions.mark_reminded(check_in, max(at, message.not_before) if message else at)
+            check_in.remind(max(at, message.not_before) if message else at)
             counts["reminded"] += 1
         db.session.commit()
     for row in todo["escalate"]:
@@ -124,7 +124,7 @@ def _text_patient(check_in: CheckIn, template: str, step: str):
         return None
     return outbox.enqueue(phone, template.format(name=program_name()), f"check_in_{step}_{check_in.kind.value}",
                           priority=MessagePriority.ROUTINE, patient_id=patient.id,
-                          dedupe_key=f"check_in:{check_in.id}:{step}")
+                          dedupe_key=home_sessions.check_in_text_key(check_in.id, step))
 
 
 def _escalate(check_in: CheckIn, at) -> int:
@@ -140,7 +140,7 @@ def _escalate(check_in: CheckIn, at) -> int:
             outbox.enqueue(contact, SITTER_ASK.format(program=program_name(),
                                                       first=patient.patient_profile.legal_first_name),
                            "check_in_contact", priority=MessagePriority.CRISIS, patient_id=patient.id,
-                           dedupe_key=f"check_in:{check_in.id}:contact")
+                           dedupe_key=home_sessions.check_in_text_key(check_in.id, "contact"))
     return 1
 
 

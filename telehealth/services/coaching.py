@@ -30,8 +30,8 @@ from telehealth.policy import current_policy
 from telehealth.services import audit
 from telehealth.services.authz import Scope, authorize_patient, deny
 from telehealth.services.care_team import get_patient
+from telehealth.services.scheduling import COACHING_TYPES
 
-COACHING_TYPES = ("coaching_30", "coaching_60")
 MAX_PRIVATE = 10000
 MAX_SUMMARY = 2000
 

@@ -17,7 +17,8 @@ gets no decision but resume.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -39,7 +40,6 @@ from telehealth.policy import current_policy
 from telehealth.services import audit, home_sessions, outbox, prescriptions, shipments
 from telehealth.services.authz import Scope, authorize_patient, deny
 from telehealth.services.care_team import get_patient
-from telehealth.services.session_gates import active_prescription
 
 MAX_NOTE = 4000
 BATCH = 500
@@ -56,31 +56,17 @@ FOLLOW_UP_PAUSE = "Paused by your physician at a follow-up."
 FOLLOW_UP_RESUME = "Resumed by your physician at a follow-up."
 
 
-def _phase_row(patient_id: int) -> PatientTreatmentPhase | None:
-    return db.session.get(PatientTreatmentPhase, patient_id)
-
-
-def phase_of(patient_id: int) -> TreatmentPhase:
-    row = _phase_row(patient_id)
-    return row.phase if row is not None else TreatmentPhase.ACTIVE
-
-
-def _open_pauses(patient_id: int) -> bool:
-    return db.session.scalar(select(TreatmentPause.id).where(
-        TreatmentPause.patient_id == patient_id, TreatmentPause.cleared_at.is_(None)).limit(1)) is not None
-
-
 def treatment_status(patient_id: int) -> str:
     """active, paused, maintenance or discharged: what the care team reads (no access check: the
     caller has authorized the read)."""
-    phase = phase_of(patient_id)
-    if phase is not TreatmentPhase.DISCHARGED and _open_pauses(patient_id):
+    phase = PatientTreatmentPhase.phase_of(patient_id)
+    if phase is not TreatmentPhase.DISCHARGED and TreatmentPause.has_open_pause(patient_id):
         return "paused"
     return phase.value
 
 
 def _set_phase(physician: User, patient_id: int, phase: TreatmentPhase) -> None:
-    row = _phase_row(patient_id)
+    row = db.session.get(PatientTreatmentPhase, patient_id)
     if row is None:
         row = PatientTreatmentPhase(patient_id=patient_id, phase=TreatmentPhase.ACTIVE, changed_at=now())
         db.session.add(row)
@@ -92,13 +78,11 @@ def _cancel_scheduled_sessions(physician: User, patient_id: int) -> None:
     """A discharge: sessions not yet started are cancelled, so no check-in asks about them."""
     moment = now()
     sessions = db.session.scalars(select(HomeSession).where(
-        HomeSession.patient_id == patient_id, HomeSession.status == SessionStatus.SCHEDULED).with_for_update())
+        HomeSession.patient_id == patient_id, HomeSession.status == SessionStatus.SCHEDULED)
+        .options(selectinload(HomeSession.check_ins)).with_for_update())
     for session in sessions:
         session.cancel(moment)
-        for check_in in session.check_ins:
-            if check_in.is_open:
-                check_in.expire()
-                home_sessions.withdraw_texts(check_in)
+        home_sessions.close_open_check_ins(session)
         audit.record(physician, "update", "home_session", session.id, patient_id=patient_id, fields=["status"])
 
 
@@ -140,23 +124,23 @@ def _check_inputs(physician: User, patient_id: int, decision: str, note: str, ap
 
 
 def _check_phase(kind: DecisionKind, patient_id: int) -> TreatmentPhase:
-    phase = phase_of(patient_id)
+    phase = PatientTreatmentPhase.phase_of(patient_id)
     if phase is TreatmentPhase.DISCHARGED and kind is not DecisionKind.RESUME:
         raise Conflict("This patient was discharged: record a resume decision to treat them again.",
                        code="discharged")
     if kind is DecisionKind.MAINTENANCE and phase is TreatmentPhase.MAINTENANCE:
         raise Conflict("This patient is already in maintenance.", code="phase_change")
-    if kind is DecisionKind.RESUME and phase is TreatmentPhase.ACTIVE and not _open_pauses(patient_id):
+    if kind is DecisionKind.RESUME and phase is TreatmentPhase.ACTIVE and not TreatmentPause.has_open_pause(patient_id):
         raise Conflict("Treatment is not paused.", code="not_paused")
     return phase
 
 
 def record_decision(physician: User, patient_id: int, decision: str, note: str, *,
                     appointment_id: int | None = None, new_terms: prescriptions.PrescriptionTerms | None = None,
-                    release_shipment_id: int | None = None) -> FollowUpDecision:
+                    release_shipment_id: int | None = None) -> tuple[FollowUpDecision, str]:
     """Record a physician's follow-up decision and carry it out, all in one transaction: nothing is
     written when any part is refused (bad input 422, a refused precondition 409, not on the care
-    team 403)."""
+    team 403). Returns the decision and the treatment status it leaves (`treatment_status`)."""
     get_patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     if physician.role is not Role.PHYSICIAN:  # CLINICAL scope is the patient's own, or a physician's
@@ -170,7 +154,7 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
         phase = _check_phase(kind, patient_id)
         new_version = None
         if kind is DecisionKind.ADJUST:
-            current = active_prescription(patient_id)
+            current = prescriptions.active_prescription(patient_id)
             if current is None:
                 raise Conflict("There is no active prescription to adjust.", code="no_prescription")
             new_version = prescriptions.supersede(physician, current.id, new_terms, commit=False)
@@ -178,7 +162,7 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
             # the pause says only where it came from: the physician's note stays on the decision
             home_sessions.pause_treatment(physician, patient_id, FOLLOW_UP_PAUSE, commit=False)
         elif kind is DecisionKind.RESUME:
-            paused = _open_pauses(patient_id)
+            paused = TreatmentPause.has_open_pause(patient_id)
             if paused:
                 home_sessions.resume_treatment(physician, patient_id, FOLLOW_UP_RESUME, commit=False)
             if phase is TreatmentPhase.DISCHARGED or (phase is TreatmentPhase.MAINTENANCE and not paused):
@@ -196,18 +180,41 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
         db.session.add(row)
         db.session.flush()
         audit.record(physician, "create", "follow_up_decision", row.id, patient_id=patient_id)
+        status = treatment_status(patient_id)
         db.session.commit()
     except Exception:
         db.session.rollback()  # nothing half-written: no version without its decision, no decision without its effect
         raise
     if kind is DecisionKind.DISCHARGE:
         shipments.cancel_unshipped_stages(physician, patient_id)
-    return row
+    return row, status
 
 
-def decisions_for(actor: User, patient_id: int) -> tuple[list[FollowUpDecision], str]:
+@dataclass(frozen=True)
+class DecisionView:
+    """A decision as its reader sees it: `note` is the physician's reasoning, None for anyone else
+    (the patient never sees it)."""
+    id: int
+    patient_id: int
+    physician_id: int
+    appointment_id: int | None
+    decision: DecisionKind
+    note: str | None
+    prescription_id: int | None
+    released_shipment_id: int | None
+    decided_at: datetime
+
+    @classmethod
+    def of(cls, row: FollowUpDecision, *, with_note: bool) -> DecisionView:
+        return cls(id=row.id, patient_id=row.patient_id, physician_id=row.physician_id,
+                   appointment_id=row.appointment_id, decision=row.decision, note=row.note if with_note else None,
+                   prescription_id=row.prescription_id, released_shipment_id=row.released_shipment_id,
+                   decided_at=row.decided_at)
+
+
+def decisions_for(actor: User, patient_id: int) -> tuple[list[DecisionView], str]:
     """The patient's decisions, newest first, and their treatment status (the patient and their
-    physicians: clinical data; audited)."""
+    physicians: clinical data; audited). Only a physician reads the notes."""
     get_patient(patient_id)
     authorize_patient(actor, patient_id, Scope.CLINICAL)
     rows = list(db.session.scalars(select(FollowUpDecision).where(FollowUpDecision.patient_id == patient_id)
@@ -215,7 +222,8 @@ def decisions_for(actor: User, patient_id: int) -> tuple[list[FollowUpDecision],
     status = treatment_status(patient_id)
     audit.record(actor, "read", "follow_up_decisions", patient_id, patient_id=patient_id)
     db.session.commit()
-    return rows, status
+    with_note = actor.role is Role.PHYSICIAN
+    return [DecisionView.of(r, with_note=with_note) for r in rows], status
 
 
 # ------------------------------------------------------------------ the retake before each follow-up

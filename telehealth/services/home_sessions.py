@@ -4,20 +4,20 @@ adverse-event clearance and treatment pauses.
 
 Called by the API and by the SMS side (which parses texts into these same calls, with
 source="sms"): `record_blood_pressure`, `confirm_sitter`, `record_check_in`, `open_check_ins`, and
-the prompt / re-prompt / escalate verbs at the end, which write in the caller's transaction.
+the helpers at the end (what is due, withdrawing texts, escalating), which write in the caller's
+transaction; prompting and re-prompting are the check-in's own `prompt` / `remind`.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import phonenumbers
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
+from telehealth.models.accounts import User
 from telehealth.models.alerts import ClinicalAlert
 from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
 from telehealth.models.home_sessions import (
@@ -26,15 +26,16 @@ from telehealth.models.home_sessions import (
 )
 from telehealth.models.prescriptions import Prescription
 from telehealth.models.shipments import Shipment, ShipmentStatus
-from telehealth.policy import current_policy
+from telehealth.policy import ClinicalPolicy, current_policy
+from telehealth.schemas.common import e164_phone
 from telehealth.services import audit, outbox, reply_parsing
 from telehealth.services.authz import Scope, authorize_patient
-from telehealth.services.session_gates import (
-    Gate, active_prescription, bp_band, evaluate_gates, lineage_of, versions_of,
-)
+from telehealth.services.care_team import get_patient
+from telehealth.services.prescriptions import active_prescription, versions_of
+from telehealth.services.session_gates import Gate, bp_band, evaluate_gates
 
-INSTRUCTIONS = (
-    "Before: take your blood pressure in the hour before and record it; have your sitter with you, and "
+_INSTRUCTIONS = (
+    "Before: take your blood pressure {when} and record it; have your sitter with you, and "
     "keep your phone charged and nearby. Do not eat for two hours before.\n"
     "During: stay seated or lying down in a safe, quiet place. Your sitter stays with you for the whole "
     "session and until the effects have fully worn off (usually 1 to 2 hours after they peak).\n"
@@ -46,6 +47,15 @@ INSTRUCTIONS = (
     "call or text 988."
 )
 
+
+def instructions(policy: ClinicalPolicy | None = None) -> str:
+    """What the patient reads before, during and after a session; the reading is asked for within
+    the policy's `bp_reading_valid_minutes` ("in the hour before" at the default 60)."""
+    minutes = (policy or current_policy()).bp_reading_valid_minutes
+    when = "in the hour before" if minutes == 60 else f"in the {minutes} minutes before"
+    return _INSTRUCTIONS.format(when=when)
+
+
 BP_ADVICE = {
     BpBand.GO: "Your blood pressure is in range for today's session.",
     BpBand.NO_GO: "Your blood pressure is too high for a session today. Do not take your medication today. "
@@ -54,8 +64,6 @@ BP_ADVICE = {
                    "call 911 or go to the nearest emergency department, especially if you have chest pain, "
                    "a severe headache, shortness of breath, weakness, or changes in vision or speech.",
 }
-
-_RANK = {AdverseGrade.MILD: 0, AdverseGrade.MODERATE: 1, AdverseGrade.SERIOUS: 2}
 
 SERIOUS_ADVICE = ("What you reported needs attention now. If it is happening now, your sitter should call 911. "
                   "The on-call physician has been alerted, and your treatment is paused until they review it.")
@@ -75,14 +83,11 @@ MAX_SIDE_EFFECTS = 20
 
 
 def normalize_phone(value: str, field: str = "sitter_phone") -> str:
+    """`schemas.common.e164_phone`, its refusal a 422 on `field`."""
     try:
-        number = phonenumbers.parse(value, "US")
-    except phonenumbers.NumberParseException:
-        raise ValidationFailed("The phone number is not valid.",
-                               fields={field: ["Enter a phone number, such as +1 212 555 0100."]}) from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationFailed("The phone number is not valid.", fields={field: ["This phone number is not valid."]})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164_phone(value)
+    except ValueError as exc:
+        raise ValidationFailed("The phone number is not valid.", fields={field: [f"{exc}."]}) from None
 
 
 def _finish(commit: bool) -> None:
@@ -147,17 +152,16 @@ def schedule_session(patient: User, scheduled_for: datetime, sitter_name: str, s
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
     _lock_patient(patient.id)
-    if db.session.scalar(select(PatientTreatmentPhase.phase).where(
-            PatientTreatmentPhase.patient_id == patient.id)) is TreatmentPhase.DISCHARGED:
+    if PatientTreatmentPhase.phase_of(patient.id) is TreatmentPhase.DISCHARGED:
         raise Conflict("Your physician has ended this treatment, so no session can be scheduled; contact your "
                        "care team to talk about starting again.", code="discharged")
     rx = active_prescription(patient.id)
     if rx is None:
         raise Conflict("There is no active prescription to schedule a session under.", code="no_prescription")
-    versions = versions_of(lineage_of(rx))
+    versions = versions_of(rx.lineage)
     live = list(db.session.scalars(select(HomeSession).where(HomeSession.prescription_id.in_(versions),
                                                              HomeSession.status.in_(LIVE))))
-    allowed = rx.sessions * (1 + rx.refills)
+    allowed = rx.total_sessions
     if len(live) >= allowed:
         raise Conflict(f"Your prescription covers {allowed} sessions and all are used or scheduled.",
                        code="no_sessions_left")
@@ -307,9 +311,7 @@ def complete_session(patient: User, session_id: int) -> HomeSession:
 def cancel_session(patient: User, session_id: int) -> HomeSession:
     session = _session(patient, session_id, lock=True)
     session.cancel(now())
-    for check_in in session.check_ins:
-        if check_in.is_open:
-            check_in.expire()
+    close_open_check_ins(session)
     audit.record(patient, "update", "home_session", session.id, patient_id=session.patient_id, fields=["status"])
     db.session.commit()
     return session
@@ -398,30 +400,28 @@ def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = N
     clean["graded"] = [{"name": n, "grade": g.value, "listed": known} for n, g, known in graded]
     check_in.answer(clean, moment)
     withdraw_texts(check_in)
-    worst = max((g for _, g, _ in graded), key=_RANK.__getitem__, default=None)
+    worst = max((g for _, g, _ in graded), key=list(AdverseGrade).index, default=None)
     names = ", ".join(n for n, g, _ in graded if g is worst)
     advice = ANSWERED_ADVICE
-    if worst is AdverseGrade.SERIOUS:
+    if worst in (AdverseGrade.SERIOUS, AdverseGrade.MODERATE):
         event = AdverseEvent(patient_id=session.patient_id, session_id=session.id, grade=worst, source=source,
                              description=f"Reported in the {check_in.kind.value} check-in of session "
                                          f"{session.number}: {names}.", opened_at=moment)
         db.session.add(event)
-        db.session.flush()
-        db.session.add(TreatmentPause(patient_id=session.patient_id, started_at=moment, started_by=None,
-                                      adverse_event_id=event.id,
-                                      reason=f"Automatic pause: serious side effect reported ({names})."))
-        _alert("adverse_event", "urgent", session.patient_id,
-               f"Serious side effect after session {session.number}: {names}. Treatment paused.")
-        if session.status is SessionStatus.STARTED:
-            session.end_early(moment)
-        advice = SERIOUS_ADVICE
-    elif worst is AdverseGrade.MODERATE:
-        db.session.add(AdverseEvent(patient_id=session.patient_id, session_id=session.id, grade=worst, source=source,
-                                    description=f"Reported in the {check_in.kind.value} check-in of session "
-                                                f"{session.number}: {names}.", opened_at=moment))
-        _alert("side_effect", "routine", session.patient_id,
-               f"Side effect needing review after session {session.number}: {names}.")
-        advice = MODERATE_ADVICE
+        if worst is AdverseGrade.SERIOUS:
+            db.session.flush()
+            db.session.add(TreatmentPause(patient_id=session.patient_id, started_at=moment, started_by=None,
+                                          adverse_event_id=event.id,
+                                          reason=f"Automatic pause: serious side effect reported ({names})."))
+            _alert("adverse_event", "urgent", session.patient_id,
+                   f"Serious side effect after session {session.number}: {names}. Treatment paused.")
+            if session.status is SessionStatus.STARTED:
+                session.end_early(moment)
+            advice = SERIOUS_ADVICE
+        else:
+            _alert("side_effect", "routine", session.patient_id,
+                   f"Side effect needing review after session {session.number}: {names}.")
+            advice = MODERATE_ADVICE
     if check_in.kind is CheckInKind.POST:
         _update_review_flags(session.prescription_id)
     audit.record(patient, "update", "check_in", check_in.id, patient_id=session.patient_id,
@@ -439,14 +439,14 @@ def _done(session: HomeSession) -> bool:
 def _update_review_flags(prescription_id: int) -> None:
     """Mark each delivered stage whose sessions are all done (in the order they were taken, stage
     by stage): the physician's review flag, which lets the next stage be released."""
-    versions = versions_of(lineage_of(db.session.get(Prescription, prescription_id)))
+    versions = versions_of(db.session.get(Prescription, prescription_id).lineage)
     stages = list(db.session.scalars(select(Shipment).where(
         Shipment.prescription_id.in_(versions),
         Shipment.status.not_in((ShipmentStatus.CANCELLED, ShipmentStatus.RETURNED)))
         .order_by(Shipment.stage, Shipment.id).with_for_update()))
     taken = list(db.session.scalars(select(HomeSession).where(
         HomeSession.prescription_id.in_(versions), HomeSession.status.in_(TAKEN))
-        .order_by(HomeSession.started_at, HomeSession.id)))
+        .options(selectinload(HomeSession.check_ins)).order_by(HomeSession.started_at, HomeSession.id)))
     offset = 0
     for stage in stages:
         supplied, offset = taken[offset:offset + stage.sessions], offset + stage.sessions
@@ -460,9 +460,10 @@ def _update_review_flags(prescription_id: int) -> None:
 
 def open_check_ins(patient: User) -> list[CheckIn]:
     """The patient's check-ins still waiting for an answer, soonest due first (an SMS reply is
-    matched to the first one that is due)."""
-    return list(db.session.scalars(select(CheckIn).join(HomeSession).where(
-        HomeSession.patient_id == patient.id, CheckIn.status.in_(OPEN_CHECK_IN)).order_by(CheckIn.due_at)))
+    matched to the first one that is due). Each comes with its session (the SMS side reads it)."""
+    return list(db.session.scalars(select(CheckIn).join(CheckIn.session).options(contains_eager(CheckIn.session))
+                                   .where(HomeSession.patient_id == patient.id, CheckIn.status.in_(OPEN_CHECK_IN))
+                                   .order_by(CheckIn.due_at)))
 
 
 def check_ins_needing_action(at: datetime, limit: int = 200) -> dict[str, list[CheckIn]]:
@@ -481,9 +482,23 @@ def check_ins_needing_action(at: datetime, limit: int = 200) -> dict[str, list[C
             "escalate": rows(CheckIn.status == CheckInStatus.REMINDED, CheckIn.reminded_at <= at - wait)}
 
 
+def check_in_text_key(check_in_id: int, step: str) -> str:
+    """The outbox dedupe key of a check-in's text (step: prompt, remind, contact)."""
+    return f"check_in:{check_in_id}:{step}"
+
+
 def withdraw_texts(check_in: CheckIn) -> None:
     """A check-in answered or expired: its prompt or reminder, if still waiting to go, is not sent."""
-    outbox.cancel_pending([f"check_in:{check_in.id}:prompt", f"check_in:{check_in.id}:remind"])
+    outbox.cancel_pending([check_in_text_key(check_in.id, "prompt"), check_in_text_key(check_in.id, "remind")])
+
+
+def close_open_check_ins(session: HomeSession) -> None:
+    """A session that will not happen (cancelled, missed): its open check-ins expire and their
+    texts still waiting to go are withdrawn."""
+    for check_in in session.check_ins:
+        if check_in.is_open:
+            check_in.expire()
+            withdraw_texts(check_in)
 
 
 def mark_missed_sessions(at: datetime, limit: int = 200) -> int:
@@ -493,22 +508,12 @@ def mark_missed_sessions(at: datetime, limit: int = 200) -> int:
     cutoff = at - timedelta(hours=current_policy().missed_session_after_hours)
     sessions = list(db.session.scalars(select(HomeSession).where(
         HomeSession.status == SessionStatus.SCHEDULED, HomeSession.scheduled_for <= cutoff)
+        .options(selectinload(HomeSession.check_ins))
         .order_by(HomeSession.scheduled_for).limit(limit).with_for_update(skip_locked=True)))
     for session in sessions:
         session.miss(at)
-        for check_in in session.check_ins:
-            if check_in.is_open:
-                check_in.expire()
-                withdraw_texts(check_in)
+        close_open_check_ins(session)
     return len(sessions)
-
-
-def mark_prompted(check_in: CheckIn, at: datetime) -> None:
-    check_in.prompt(at)
-
-
-def mark_reminded(check_in: CheckIn, at: datetime) -> None:
-    check_in.remind(at)
 
 
 def escalate_check_in(check_in: CheckIn, at: datetime) -> ClinicalAlert:
@@ -524,17 +529,10 @@ def escalate_check_in(check_in: CheckIn, at: datetime) -> ClinicalAlert:
 # ------------------------------------------------------------------ physicians
 
 
-def _patient(patient_id: int) -> User:
-    patient = db.session.get(User, patient_id)
-    if patient is None or patient.role is not Role.PATIENT:
-        raise NotFound("No such patient.")
-    return patient
-
-
 def patient_overview(physician: User, patient_id: int) -> tuple[list[HomeSession], list[BloodPressureReading],
                                                                   list[AdverseEvent], list[TreatmentPause]]:
     """A patient's sessions, readings, adverse events and pauses (physicians on the care team; audited)."""
-    _patient(patient_id)
+    get_patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     # the check-ins in one more query, not one per session
     sessions = list(db.session.scalars(select(HomeSession).where(HomeSession.patient_id == patient_id)
@@ -567,14 +565,12 @@ def clear_adverse_event(physician: User, event_id: int, note: str) -> AdverseEve
 
 def pause_treatment(physician: User, patient_id: int, reason: str, *, commit: bool = True) -> TreatmentPause:
     """commit=False: only flush (a follow-up decision commits the pause with its own record)."""
-    _patient(patient_id)
+    get_patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     if not (reason or "").strip():
         raise ValidationFailed("Give a reason.", fields={"reason": ["This field is required."]})
     _lock_patient(patient_id)
-    open_pause = db.session.scalar(select(TreatmentPause.id).where(
-        TreatmentPause.patient_id == patient_id, TreatmentPause.cleared_at.is_(None)).limit(1))
-    if open_pause is not None:
+    if TreatmentPause.has_open_pause(patient_id):
         raise Conflict("Treatment is already paused.", code="already_paused")
     pause = TreatmentPause(patient_id=patient_id, reason=reason.strip(), started_at=now(), started_by=physician.id)
     db.session.add(pause)
@@ -587,7 +583,7 @@ def pause_treatment(physician: User, patient_id: int, reason: str, *, commit: bo
 def resume_treatment(physician: User, patient_id: int, note: str, *, commit: bool = True) -> list[TreatmentPause]:
     """Lift every open pause (a system pause after a serious side effect too; the adverse event
     itself is cleared separately). commit=False: only flush, the caller commits."""
-    _patient(patient_id)
+    get_patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     if not (note or "").strip():
         raise ValidationFailed("Say why treatment resumes.", fields={"note": ["This field is required."]})

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
+from telehealth.models.accounts import User
 from telehealth.models.assessments import Assessment, AssessmentStatus, ReviewStatus
 from telehealth.models.care import CareAssignment, CareRole
 from telehealth.models.prescriptions import DosageForm, Prescription, PrescriptionStatus
@@ -24,6 +24,7 @@ from telehealth.models.scheduling import Appointment, AppointmentStatus
 from telehealth.services import audit
 from telehealth.services.authz import Scope, authorize_patient
 from telehealth.services.billing_documents import normalize_icd10
+from telehealth.services.care_team import get_patient
 
 REFILL_WINDOW_MONTHS = 6
 
@@ -51,13 +52,6 @@ class PrescriptionTerms:
     diagnosis_code: str
 
 
-def _patient(patient_id: int) -> User:
-    patient = db.session.get(User, patient_id)
-    if patient is None or patient.role is not Role.PATIENT:
-        raise NotFound("No such patient.")
-    return patient
-
-
 def refusals(physician: User, patient: User, today: date) -> tuple[list[str], Appointment | None]:
     """Every unmet precondition, in plain words, and the consult encounter when there is one."""
     problems = []
@@ -75,6 +69,12 @@ def refusals(physician: User, patient: User, today: date) -> tuple[list[str], Ap
         problems.append("There is no completed, recorded video consult between you and this patient.")
     problems += prescriber_refusals(physician, patient.patient_profile.state_of_residence, today)
     return problems, encounter
+
+
+def active_prescription(patient_id: int) -> Prescription | None:
+    """The patient's current version (at most one is active)."""
+    return db.session.scalar(select(Prescription).where(
+        Prescription.patient_id == patient_id, Prescription.status == PrescriptionStatus.ACTIVE).limit(1))
 
 
 def versions_of(lineage: int):
@@ -99,12 +99,11 @@ def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersed
          commit: bool = True) -> Prescription:
     """Sign (commit=False: only flush, for a caller that writes more in the same transaction, such
     as a follow-up decision, and commits it all at once)."""
-    patient = _patient(patient_id)
+    patient = get_patient(patient_id)
     # One active prescription per patient: two clicks (or two physicians) must not make two supplies.
     db.session.execute(select(User.id).where(User.id == patient.id).with_for_update())
-    active = db.session.scalar(select(Prescription.id).where(
-        Prescription.patient_id == patient.id, Prescription.status == PrescriptionStatus.ACTIVE).limit(1))
-    if active is not None and (supersedes is None or active != supersedes.id):
+    active = active_prescription(patient.id)
+    if active is not None and (supersedes is None or active.id != supersedes.id):
         raise Conflict("This patient already has an active prescription: change it with a new version.",
                        code="prescription_exists")
     today = today_in(patient.time_zone)

@@ -50,6 +50,9 @@ APPOINTMENT_TYPES = {t.code: t for t in (
     AppointmentType("coaching_30", "Integration coaching, 30 minutes", 30, Role.COACH, CreditKind.COACHING_30),
     AppointmentType("coaching_60", "Integration coaching, 60 minutes", 60, Role.COACH, CreditKind.COACHING_60),
 )}
+# The physician encounters (a consult, a follow-up) and the integration coaching sessions.
+PHYSICIAN_TYPES = tuple(code for code, t in APPOINTMENT_TYPES.items() if t.provider_role is Role.PHYSICIAN)
+COACHING_TYPES = tuple(code for code, t in APPOINTMENT_TYPES.items() if t.provider_role is Role.COACH)
 REMINDER_LEADS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
 
 

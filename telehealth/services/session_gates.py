@@ -16,14 +16,12 @@ from telehealth.models.accounts import User
 from telehealth.models.home_sessions import (
     TAKEN, AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, HomeSession, TreatmentPause,
 )
-from telehealth.models.prescriptions import Prescription, PrescriptionStatus
+from telehealth.models.prescriptions import Prescription
 from telehealth.models.scheduling import Appointment, AppointmentStatus
 from telehealth.models.shipments import Shipment, ShipmentStatus
 from telehealth.policy import ClinicalPolicy, current_policy
-from telehealth.services.prescriptions import versions_of
-
-# The physician encounters that count as "a consult" for the every-N-sessions and gap rules.
-ENCOUNTER_TYPES = ("consult", "follow_up")
+from telehealth.services.prescriptions import active_prescription, versions_of
+from telehealth.services.scheduling import PHYSICIAN_TYPES
 
 
 @dataclass(frozen=True)
@@ -34,15 +32,6 @@ class Gate:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def lineage_of(prescription: Prescription) -> int:
-    return prescription.lineage
-
-
-def active_prescription(patient_id: int) -> Prescription | None:
-    return db.session.scalar(select(Prescription).where(
-        Prescription.patient_id == patient_id, Prescription.status == PrescriptionStatus.ACTIVE).limit(1))
 
 
 def bp_band(systolic: int, diastolic: int, policy: ClinicalPolicy | None = None) -> BpBand:
@@ -62,12 +51,12 @@ def _start_of_local_day(at: datetime, zone: str) -> datetime:
 
 def evaluate_gates(patient: User, session: HomeSession, at: datetime) -> list[Gate]:
     policy = current_policy()
-    lineage = lineage_of(db.session.get(Prescription, session.prescription_id))
+    lineage = db.session.get(Prescription, session.prescription_id).lineage
     versions = versions_of(lineage)
     gates: list[Gate] = []
 
     rx = active_prescription(patient.id)
-    if rx is not None and lineage_of(rx) != lineage:
+    if rx is not None and rx.lineage != lineage:
         rx = None
     gates.append(Gate("prescription", rx is not None,
                       "You have an active prescription signed by your physician." if rx else
@@ -92,15 +81,16 @@ def evaluate_gates(patient: User, session: HomeSession, at: datetime) -> list[Ga
                       f"{(previous + timedelta(hours=hours)).astimezone(ZoneInfo(patient.time_zone)):%A %H:%M}."))
 
     prescribed = rx or db.session.get(Prescription, session.prescription_id)
-    allowed = prescribed.sessions * (1 + prescribed.refills)
+    allowed = prescribed.total_sessions
     ok = taken_in_lineage < allowed
     gates.append(Gate("within_prescription", ok,
                       f"This session is within your prescription ({taken_in_lineage + 1} of {allowed})." if ok else
                       f"Your prescription covers {allowed} sessions and all have been used; "
                       "talk to your physician about what comes next."))
 
+    # any physician encounter (a consult, a follow-up) counts as "a consult" here and for the gap rule
     encounter = db.session.scalar(select(Appointment).where(
-        Appointment.patient_id == patient.id, Appointment.appointment_type.in_(ENCOUNTER_TYPES),
+        Appointment.patient_id == patient.id, Appointment.appointment_type.in_(PHYSICIAN_TYPES),
         Appointment.status == AppointmentStatus.COMPLETED).order_by(Appointment.starts_at.desc()).limit(1))
     encounter_at = (encounter.encounter_ended_at or encounter.ends_at) if encounter else None
     since = 0
@@ -130,10 +120,9 @@ def evaluate_gates(patient: User, session: HomeSession, at: datetime) -> list[Ga
                       "A serious side effect you reported must be reviewed by your physician before the next "
                       "session."))
 
-    paused = db.session.scalar(select(TreatmentPause.id).where(
-        TreatmentPause.patient_id == patient.id, TreatmentPause.cleared_at.is_(None)).limit(1))
-    gates.append(Gate("pause", paused is None,
-                      "Your treatment is not paused." if paused is None else
+    paused = TreatmentPause.has_open_pause(patient.id)
+    gates.append(Gate("pause", not paused,
+                      "Your treatment is not paused." if not paused else
                       "Your physician has paused your treatment; they will contact you before it resumes."))
 
     # confirmed for this session: shortly before it, not days earlier when it was booked

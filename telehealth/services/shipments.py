@@ -68,7 +68,7 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
     sent = db.session.scalar(select(func.coalesce(func.sum(Shipment.sessions), 0)).where(
         Shipment.prescription_id.in_(versions), live))
     # The first fill, then up to `refills` more, each of `sessions`; refills only within 6 months.
-    allowed = prescription.sessions * (1 + prescription.refills)
+    allowed = prescription.total_sessions
     if sent + sessions > prescription.sessions and today_in(physician.time_zone) > prescription.refills_until:
         raise Conflict("The prescription's refills ended six months after it was signed; a new one is needed.",
                        code="refills_expired")
@@ -204,11 +204,9 @@ def _address_reaches(shipment: Shipment, order_id: str, sent_address: dict) -> b
 def treatment_stopped(patient_id: int, *, pause_counts: bool) -> str | None:
     """Why no more medication goes to this patient now: discharged (services/follow_ups.py), or
     (`pause_counts`) a treatment pause still open; None when it may."""
-    phase = db.session.get(PatientTreatmentPhase, patient_id)
-    if phase is not None and phase.phase is TreatmentPhase.DISCHARGED:
+    if PatientTreatmentPhase.phase_of(patient_id) is TreatmentPhase.DISCHARGED:
         return "The patient was discharged: no more medication is sent."
-    if pause_counts and db.session.scalar(select(TreatmentPause.id).where(
-            TreatmentPause.patient_id == patient_id, TreatmentPause.cleared_at.is_(None)).limit(1)) is not None:
+    if pause_counts and TreatmentPause.has_open_pause(patient_id):
         return "Treatment is paused: the next stage waits until a physician resumes it."
     return None
 

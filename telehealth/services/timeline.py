@@ -53,6 +53,7 @@ from telehealth.models.scheduling import Appointment
 from telehealth.models.shipments import Shipment, ShipmentEvent
 from telehealth.services import audit
 from telehealth.services.authz import Scope, authorize_patient
+from telehealth.services.scheduling import APPOINTMENT_TYPES, COACHING_TYPES
 
 
 class Audience(StrEnum):
@@ -231,16 +232,6 @@ COACH_MESSAGE_PURPOSES = ("appointment_reminder", "opt_in_confirmation", "opt_ou
                           *(f"check_in_{step}_{kind.value}" for step in ("prompt", "remind") for kind in CheckInKind))
 
 
-def _appointment_types() -> dict[str, Any]:
-    from telehealth.services.scheduling import APPOINTMENT_TYPES
-
-    return APPOINTMENT_TYPES
-
-
-def _coaching_types() -> tuple[str, ...]:
-    return tuple(code for code, t in _appointment_types().items() if t.provider_role is Role.COACH)
-
-
 @source("assessment")
 def _assessments(req: SourceRequest) -> list[Event]:
     rows = req.rows(select(Assessment.id, Assessment.submitted_at, Assessment.outcome, Assessment.phq9_total,
@@ -293,11 +284,10 @@ def _appointments(req: SourceRequest) -> list[Event]:
              .join(provider, provider.id == Appointment.provider_id)
              .where(Appointment.patient_id == req.patient_id))
     if not req.clinical:
-        query = query.where(Appointment.appointment_type.in_(_coaching_types()))
-    types = _appointment_types()
+        query = query.where(Appointment.appointment_type.in_(COACHING_TYPES))
     events = []
     for r in req.rows(query, at=Appointment.starts_at, row_id=Appointment.id):
-        kind = types.get(r.appointment_type)
+        kind = APPOINTMENT_TYPES.get(r.appointment_type)
         details = {"appointment_id": r.id, "type": r.appointment_type, "status": r.status.value,
                    "starts_at": r.starts_at, "ends_at": r.ends_at, "provider_id": r.provider_id,
                    "provider_name": r.provider_name}

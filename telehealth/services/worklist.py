@@ -38,7 +38,7 @@ from telehealth.models.scheduling import Appointment, AppointmentStatus
 from telehealth.models.shipments import Shipment
 from telehealth.policy import current_policy
 from telehealth.services import audit
-from telehealth.services.session_gates import ENCOUNTER_TYPES
+from telehealth.services.scheduling import PHYSICIAN_TYPES
 
 MAX_LIMIT = 500
 
@@ -79,6 +79,13 @@ def _care_team(physician: User):
         CareAssignment.ended_at.is_(None))
 
 
+def _discharged(patient_id):
+    """Whether the patient (a column) was discharged (services/follow_ups.py): no longer followed
+    up, and nothing more ships to them."""
+    return select(PatientTreatmentPhase.patient_id).where(
+        PatientTreatmentPhase.patient_id == patient_id, PatientTreatmentPhase.phase == TreatmentPhase.DISCHARGED).exists()
+
+
 def _grouped(query) -> dict[int, tuple]:
     return {row[0]: tuple(row[1:]) for row in db.session.execute(query).all()}
 
@@ -105,14 +112,10 @@ def worklist(physician: User, *, limit: int = 100) -> WorkList:
         CreditBalance.balance > 0).exists()
     in_treatment = select(Prescription.id).where(
         Prescription.patient_id == Appointment.patient_id, Prescription.status == PrescriptionStatus.ACTIVE).exists()
-    # a discharged patient is no longer followed up (services/follow_ups.py)
-    discharged = select(PatientTreatmentPhase.patient_id).where(
-        PatientTreatmentPhase.patient_id == Appointment.patient_id,
-        PatientTreatmentPhase.phase == TreatmentPhase.DISCHARGED).exists()
     not_seen = _grouped(
         select(Appointment.patient_id, ended, has_credit, in_treatment)
-        .where(Appointment.patient_id.in_(mine), Appointment.appointment_type.in_(ENCOUNTER_TYPES),
-               Appointment.status == AppointmentStatus.COMPLETED, ~discharged)
+        .where(Appointment.patient_id.in_(mine), Appointment.appointment_type.in_(PHYSICIAN_TYPES),
+               Appointment.status == AppointmentStatus.COMPLETED, ~_discharged(Appointment.patient_id))
         .group_by(Appointment.patient_id)
         .having(ended < at - min(interval, overdue_after)))
     next_follow_up = _grouped(
@@ -158,10 +161,7 @@ def worklist(physician: User, *, limit: int = 100) -> WorkList:
     for patient_id, (first, count) in _grouped(
             select(Shipment.patient_id, func.min(Shipment.sessions_completed_at), func.count(Shipment.id))
             .where(Shipment.patient_id.in_(mine), Shipment.sessions_completed_at.is_not(None),
-                   Shipment.next_stage_released_at.is_(None),
-                   ~select(PatientTreatmentPhase.patient_id).where(  # nothing more ships to a discharged patient
-                       PatientTreatmentPhase.patient_id == Shipment.patient_id,
-                       PatientTreatmentPhase.phase == TreatmentPhase.DISCHARGED).exists())
+                   Shipment.next_stage_released_at.is_(None), ~_discharged(Shipment.patient_id))
             .group_by(Shipment.patient_id)).items():
         add(patient_id, Reason("stage_review", "Sessions done: the next stage awaits release", first, count=count))
 
