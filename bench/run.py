@@ -218,12 +218,14 @@ def stripe_webhook_scenario() -> Scenario:
 def twilio_webhook_scenario() -> Scenario:
     from twilio.request_validator import RequestValidator
 
+    from config.settings import DEFAULT_TWILIO_AUTH_TOKEN
+
     path = "/webhooks/twilio/sms"
     sid = "SMbench" + "0" * 27
     fields = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+13125550142",
               "To": "+15005550006", "Body": "hello", "NumMedia": "0", "ApiVersion": "2010-04-01"}
     public = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/") + path
-    token = os.environ.get("TWILIO_AUTH_TOKEN", "development-twilio-auth-token")
+    token = os.environ.get("TWILIO_AUTH_TOKEN", DEFAULT_TWILIO_AUTH_TOKEN)
     signature = RequestValidator(token).compute_signature(public, fields)
     return Scenario("app POST /webhooks/twilio/sms (signed, redelivered)", "app", path, method="POST",
                     body=urllib.parse.urlencode(fields), content_type="application/x-www-form-urlencoded",

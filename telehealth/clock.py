@@ -5,7 +5,7 @@ timezone-aware UTC; conversion to a person's zone happens only when showing them
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
 UTC = timezone.utc
@@ -27,12 +27,25 @@ def in_zone(moment: datetime, zone: str) -> datetime:
 WESTERNMOST_US_ZONE = "Pacific/Honolulu"
 
 
+def local_day(moment: datetime, zone: str) -> date:
+    """The calendar date `moment` falls on in the IANA zone `zone`."""
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def day_bounds(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
+    """The days `start` to `end` (inclusive) in `zone` as UTC instants: [start 00:00, the day after
+    end 00:00). Callers check the range themselves."""
+    tz = ZoneInfo(zone)
+    return (datetime.combine(start, time.min, tz).astimezone(UTC),
+            datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC))
+
+
 def earliest_us_date() -> date:
-    return now().astimezone(ZoneInfo(WESTERNMOST_US_ZONE)).date()
+    return local_day(now(), WESTERNMOST_US_ZONE)
 
 
 def today_in(zone: str) -> date:
-    return now().astimezone(ZoneInfo(zone)).date()
+    return local_day(now(), zone)
 
 
 _ZONES: frozenset[str] | None = None

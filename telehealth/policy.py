@@ -61,6 +61,12 @@ class ClinicalPolicy:
     response_drop_percent: int = 50          # a drop of this share of the baseline score or more: response
     remission_below: int = 5                 # a score below this: remission
     worsening_rise: int = 5                  # a rise of this many points or more: worsening
+    # The program report (services/program_report.py): the outcome cohort's PHQ-9 is the first one taken
+    # after this at-home session ("PHQ-9 after 4 sessions"), and a shipment counts as delivered as
+    # promised ("shipped to the home in 3 to 5 days") within this many calendar days of going to the
+    # pharmacy (the ops SLA of shipping_sla.py counts business days instead).
+    outcome_after_sessions: int = 4
+    delivery_promise_days: int = 5
     # Follow-ups: the patient is texted a link to retake PHQ-9 and GAD-7 this long before each one.
     follow_up_retake_hours_before: int = 48
     # A coach may edit their own note of a session until this many days after it ended.

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from telehealth import questionnaires
 from telehealth.clock import now
 from telehealth.models import (
-    AuditEvent, CareAssignment, CareRole, DosageForm, Measure, Prescription, PrescriptionStatus,
+    AuditEvent, DosageForm, Measure, Prescription, PrescriptionStatus,
 )
 from telehealth.services import fhir_export
 from tests import sessions_support
 from tests.conftest import error_of
 from tests.sessions_support import login
-from tests.test_releases import treated
+from tests.test_releases import CLINICAL_ACCESS, actor_for, treated
 
 clock = sessions_support.clock  # the shared fixture
 
@@ -197,21 +197,11 @@ def test_exports_are_stable_and_audited(app, db, create_user, clock):
     assert "MedicationRequest" in events[0].fields
 
 
-@pytest.mark.parametrize("who, status", [
-    ("patient", 200), ("physician_on_team", 200), ("physician_not_on_team", 403), ("other_patient", 404),
-    ("coach", 403), ("ops", 403), ("admin", 403),
-])
+@pytest.mark.parametrize("who, status", CLINICAL_ACCESS)
 def test_who_may_export(app, db, create_user, clock, who, status):
     r = treated(db, create_user)
     _share(app, r)
-    if who == "coach":
-        actor = create_user("coach")
-        db.session.add(CareAssignment(patient_id=r.patient.id, staff_id=actor.id, care_role=CareRole.COACH))
-        db.session.commit()
-    else:
-        actor = {"patient": r.patient, "physician_on_team": r.physician,
-                 "physician_not_on_team": create_user("physician"), "other_patient": create_user("patient"),
-                 "ops": create_user("ops"), "admin": create_user("admin")}[who]
+    actor = actor_for(db, create_user, r, who)
     res = login(app, actor).get(f"/api/v1/patients/{r.patient.id}/fhir")
     assert res.status_code == status
     exported = db.session.scalars(select(AuditEvent.actor_id).where(AuditEvent.action == "export")).all()

@@ -302,6 +302,19 @@ def test_audit_rows_hold_no_values(client, auth, db):
     assert "Secretname" not in str(row) and "5550150" not in str(row)
 
 
+def test_audit_rows_written_in_one_insert_get_their_time(app, db):
+    from telehealth.services import audit
+
+    moment = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+    with time_machine.travel(moment, tick=False):
+        audit.record_many(None, "read", "physician_worklist", 7, [(1, ["phase"]), (2, ())])
+        db.session.commit()
+    rows = db.session.scalars(select(AuditEvent).where(AuditEvent.resource_type == "physician_worklist")
+                              .order_by(AuditEvent.id)).all()
+    assert [(r.patient_id, r.resource_id, r.fields, r.occurred_at) for r in rows] == [
+        (1, "7", "phase", moment), (2, "7", None, moment)]   # the model's default, on a Core insert too
+
+
 def test_the_demo_patient_is_screened_approved_and_may_buy(runner, db):
     from telehealth.models import Product
     from telehealth.services import accounts, purchases

@@ -216,21 +216,32 @@ def test_an_active_release_serves_html_and_pdf(app, db, create_user, clock):
     assert "measures" in event.fields and "Quinn" not in (event.fields or "")
 
 
-@pytest.mark.parametrize("who, status", [
+# Who may see a treated patient's clinical record (the report here, the FHIR export too): the status each gets.
+CLINICAL_ACCESS = [
     ("patient", 200), ("physician_on_team", 200), ("physician_not_on_team", 403), ("other_patient", 404),
     ("coach", 403), ("ops", 403), ("admin", 403),
-])
-def test_who_may_generate_the_report(app, db, create_user, clock, who, status):
-    r = treated(db, create_user)
-    _grant(login(app, r.patient))
+]
+
+
+def actor_for(db, create_user, r, who: str):
+    """The actor named in CLINICAL_ACCESS, for the treated patient `r` (a coach on their care team)."""
     if who == "coach":
         actor = create_user("coach")
         db.session.add(CareAssignment(patient_id=r.patient.id, staff_id=actor.id, care_role=CareRole.COACH))
         db.session.commit()
-    else:
-        actor = {"patient": r.patient, "physician_on_team": r.physician,
-                 "physician_not_on_team": create_user("physician"), "other_patient": create_user("patient"),
-                 "ops": create_user("ops"), "admin": create_user("admin")}[who]
+        return actor
+    if who == "patient":
+        return r.patient
+    if who == "physician_on_team":
+        return r.physician
+    return create_user({"physician_not_on_team": "physician", "other_patient": "patient"}.get(who, who))
+
+
+@pytest.mark.parametrize("who, status", CLINICAL_ACCESS)
+def test_who_may_generate_the_report(app, db, create_user, clock, who, status):
+    r = treated(db, create_user)
+    _grant(login(app, r.patient))
+    actor = actor_for(db, create_user, r, who)
     res = _report(login(app, actor), r.patient.id)
     assert res.status_code == status, res.get_data(as_text=True)[:300]
     generated = [e.actor_id for e in _audits(db, "generate", "progress_report")]

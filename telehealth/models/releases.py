@@ -56,6 +56,12 @@ class RecordRelease(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def recipient_label(self) -> str:
+        """The recipient as the release's words and the report name them: "name, organisation"."""
+        return f"{self.recipient_name}, {self.recipient_organization}" if self.recipient_organization \
+            else self.recipient_name
+
     def status(self, at: datetime) -> ReleaseStatus:
         if self.revoked_at is not None:
             return ReleaseStatus.REVOKED

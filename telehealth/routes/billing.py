@@ -6,8 +6,8 @@ from telehealth.adapters import payments as gateway
 from telehealth.api import PUBLIC, Empty, MessageOut, endpoint
 from telehealth.models.accounts import Role
 from telehealth.schemas.billing import (
-    CatalogOut, ConfirmIn, CreditEntryOut, CreditsOut, OrderListOut, OrderOut, ProductOut, ProductUpdateIn,
-    PurchaseIn, PurchaseOut, RefundQuoteOut, StaffRefundIn, SubscribeIn, SubscriptionOut, order_out, product_out,
+    CatalogOut, ConfirmIn, CreditsOut, OrderListOut, OrderOut, ProductOut, ProductUpdateIn, PurchaseIn, PurchaseOut,
+    RefundQuoteOut, StaffRefundIn, SubscribeIn, SubscriptionOut, credits_out, order_out, product_out,
     subscription_out,
 )
 from telehealth.services import catalog, ledger, purchases, refunds, stripe_events
@@ -70,10 +70,7 @@ def patient_orders(patient_id: int):
 @bp.get("/me/credits")
 @endpoint("My credit balances and ledger entries", tags=["billing"], auth=PATIENT, response=CreditsOut)
 def my_credits():
-    return CreditsOut(balances={k.value: v for k, v in ledger.balances(current_user.id).items()},
-                      entries=[CreditEntryOut(kind=e.kind.value, delta=e.delta, entry_type=e.entry_type.value,
-                                              note=e.note, created_at=e.created_at)
-                               for e in ledger.entries(current_user.id)])
+    return credits_out(ledger.balances(current_user.id), ledger.entries(current_user.id))
 
 
 @bp.post("/me/subscription")

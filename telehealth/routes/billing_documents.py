@@ -1,9 +1,10 @@
 """Receipts and superbills (JSON, printable HTML or PDF) and the diagnoses physicians record for them."""
-from flask import Blueprint, Response
+from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
 from telehealth.models.accounts import Role
+from telehealth.routes.documents import html_response, pdf_response
 from telehealth.schemas.billing_documents import (
     DiagnosisIn, DiagnosisOut, ReceiptOut, ReceiptQuery, SuperbillOut, SuperbillQuery, diagnosis_out, receipt_out,
     superbill_out,
@@ -11,20 +12,6 @@ from telehealth.schemas.billing_documents import (
 from telehealth.services import billing_documents as documents
 
 bp = Blueprint("billing_documents", __name__, url_prefix="/api/v1")
-
-# The documents carry PHI: never cached, and the HTML may load nothing, from anywhere.
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
-_HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-
-
-def _html(document: str) -> Response:
-    return Response(document, mimetype="text/html",
-                    headers={**_NO_STORE, "Content-Security-Policy": _HTML_POLICY, "Referrer-Policy": "no-referrer"})
-
-
-def _pdf(document: bytes, filename: str) -> Response:
-    return Response(document, mimetype="application/pdf",
-                    headers={**_NO_STORE, "Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @bp.post("/patients/<int:patient_id>/diagnoses")
@@ -43,9 +30,9 @@ def get_receipt(order_id: int, query: ReceiptQuery):
     application/pdf instead of JSON."""
     receipt = documents.receipt(current_user, order_id)
     if query.format == "html":
-        return _html(documents.receipt_html(receipt))
+        return html_response(documents.receipt_html(receipt))
     if query.format == "pdf":
-        return _pdf(documents.receipt_pdf(receipt), f"receipt-{receipt.number}.pdf")
+        return pdf_response(documents.receipt_pdf(receipt), f"receipt-{receipt.number}.pdf")
     return receipt_out(receipt)
 
 
@@ -57,8 +44,8 @@ def get_superbill(patient_id: int, query: SuperbillQuery):
     in the patient's time zone. `format=html` answers text/html and `format=pdf` application/pdf."""
     superbill = documents.superbill(current_user, patient_id, query.start, query.end)
     if query.format == "html":
-        return _html(documents.superbill_html(superbill))
+        return html_response(documents.superbill_html(superbill))
     if query.format == "pdf":
-        return _pdf(documents.superbill_pdf(superbill),
+        return pdf_response(documents.superbill_pdf(superbill),
                     f"superbill-{query.start.isoformat()}-to-{query.end.isoformat()}.pdf")
     return superbill_out(superbill)

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from telehealth.api import endpoint, viewer_zone
 from telehealth.models.accounts import Role
+from telehealth.routes.documents import NO_STORE
 from telehealth.schemas.outcomes import (
     PatientOutcomesOut, ProgramReportOut, ProgramReportQuery, patient_outcomes_out, program_report_out,
 )
@@ -13,7 +14,6 @@ bp = Blueprint("outcomes", __name__, url_prefix="/api/v1")
 PATIENT_OR_PHYSICIAN = (Role.PATIENT, Role.PHYSICIAN)
 
 # Clinical data and a document drawn by us: never cached, and the SVG may load or run nothing.
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "X-Content-Type-Options": "nosniff"}
 _SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
@@ -32,7 +32,7 @@ def patient_outcomes(patient_id: int):
 def phq9_chart(patient_id: int):
     svg = outcomes.phq9_chart(current_user, patient_id, viewer_zone())
     return Response(svg, mimetype="image/svg+xml",
-                    headers={**_NO_STORE, "Content-Security-Policy": _SVG_POLICY})
+                    headers={**NO_STORE, "Content-Security-Policy": _SVG_POLICY})
 
 
 @bp.get("/admin/reports/outcomes")
@@ -44,6 +44,6 @@ def outcomes_report(query: ProgramReportQuery):
     report = program_report.program_report(current_user, query.start, query.end, viewer_zone())
     if query.format == "csv":
         return Response(program_report.report_csv(report), mimetype="text/csv",
-                        headers={**_NO_STORE, "Content-Disposition":
+                        headers={**NO_STORE, "Content-Disposition":
                                  f'attachment; filename="outcomes-{query.start.isoformat()}-to-{query.end.isoformat()}.csv"'})
-    return program_report_out(report, program_report.COHORT_DEFINITION)
+    return program_report_out(report, program_report.cohort_definition(report.policy))

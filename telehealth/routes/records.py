@@ -7,7 +7,7 @@ from telehealth.api import Empty, endpoint, viewer_zone
 from telehealth.clock import now, today_in
 from telehealth.extensions import limiter
 from telehealth.models.accounts import Role
-from telehealth.routes.billing_documents import _NO_STORE, _html, _pdf
+from telehealth.routes.documents import NO_STORE, html_response, pdf_response
 from telehealth.schemas.records import (
     ProgressReportQuery, RecordOut, RecordQuery, ReleaseIn, ReleaseListOut, ReleaseOut, record_out, release_out,
 )
@@ -21,7 +21,7 @@ FHIR_JSON = "application/fhir+json"
 
 
 def _fhir(bundle, filename: str | None = None) -> Response:
-    headers = dict(_NO_STORE)
+    headers = dict(NO_STORE)
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return Response(fhir_export.to_json(bundle), mimetype=FHIR_JSON, headers=headers)
@@ -64,8 +64,8 @@ def get_progress_report(patient_id: int, query: ProgressReportQuery):
     answers application/pdf. Audited: who generated a report under which release."""
     report = progress_report.build(current_user, patient_id, query.release_id)
     if query.format == "pdf":
-        return _pdf(progress_report.pdf(report), f"progress-report-{report.end.isoformat()}.pdf")
-    return _html(progress_report.html(report))
+        return pdf_response(progress_report.pdf(report), f"progress-report-{report.end.isoformat()}.pdf")
+    return html_response(progress_report.html(report))
 
 
 @bp.get("/patients/<int:patient_id>/fhir")
@@ -103,4 +103,4 @@ def download_record(query: RecordQuery):
     document = record_out(record_export.full_record(current_user))
     body = document.model_dump_json(context={"tz": viewer_zone()}, indent=2)
     return Response(body, mimetype="application/json",
-                    headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="my-record-{day}.json"'})
+                    headers={**NO_STORE, "Content-Disposition": f'attachment; filename="my-record-{day}.json"'})

@@ -128,6 +128,13 @@ def order_out(o) -> OrderOut:
                              for r in o.refunds])
 
 
+def credits_out(balances, entries) -> CreditsOut:
+    """`balances`: the ledger's {CreditKind: count}; `entries`: its CreditEntry rows."""
+    return CreditsOut(balances={k.value: v for k, v in balances.items()},
+                      entries=[CreditEntryOut(kind=e.kind.value, delta=e.delta, entry_type=e.entry_type.value,
+                                              note=e.note, created_at=e.created_at) for e in entries])
+
+
 def subscription_out(s) -> SubscriptionOut:
     return SubscriptionOut(id=s.id, product=s.product.code, status=s.status.value,
                            cancel_at_period_end=s.cancel_at_period_end, current_period_end=s.current_period_end)

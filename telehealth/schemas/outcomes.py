@@ -84,7 +84,10 @@ class ProgramReportOut(Schema):
     phq9_worsening: RateOut
     days_screening_to_consult: ConsultWaitOut
     reviewed_within_sla: ReviewShareOut
-    delivered_within_5_business_days: RateOut
+    delivered_within_5_business_days: RateOut = Field(
+        description="shipments delivered within the promised calendar days (`delivery_promise_days`, 5 by "
+                    "default) of going to the pharmacy, among those whose outcome is known; the key's name is "
+                    "historical: the figure counts calendar days, not business days")
 
 
 # ------------------------------------------------------------------ presenters

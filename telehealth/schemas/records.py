@@ -11,7 +11,7 @@ from telehealth.api import Schema, Timestamp
 from telehealth.models.releases import ReleaseScope
 from telehealth.schemas.accounts import UserOut, user_out
 from telehealth.schemas.assessments import MeasureOut, ReasonOut, ReviewOut, _review
-from telehealth.schemas.billing import CreditEntryOut, CreditsOut, OrderOut, SubscriptionOut, order_out, subscription_out
+from telehealth.schemas.billing import CreditsOut, OrderOut, SubscriptionOut, credits_out, order_out, subscription_out
 from telehealth.schemas.common import DbId, Phone, Text100
 from telehealth.schemas.home_sessions import (
     AdverseEventOut, CheckInOut, PauseOut, ReadingOut, SessionOut, adverse_event_out, check_in_out, pause_out,
@@ -21,6 +21,7 @@ from telehealth.schemas.messaging import SmsConsentOut
 from telehealth.schemas.prescriptions import PrescriptionOut, prescription_out
 from telehealth.schemas.scheduling import AppointmentOut, appointment_out
 from telehealth.schemas.shipments import ShipmentOut, shipment_out
+from telehealth.services.releases import DEFAULT_VALID_DAYS, MAX_VALID_DAYS
 
 # ------------------------------------------------------------------ input
 
@@ -40,7 +41,8 @@ class ReleaseIn(Schema):
         default=ReleaseScope.PROGRESS_REPORT.value,
         description="what may be shared: the progress report, or the FHIR record a physician exports (one scope "
                     "per release: grant two to share both)")
-    valid_days: int = Field(default=365, ge=1, le=365, description="how long the release lasts (at most a year)")
+    valid_days: int = Field(default=DEFAULT_VALID_DAYS, ge=1, le=MAX_VALID_DAYS,
+                            description="how long the release lasts (at most a year)")
 
 
 class ProgressReportQuery(Schema):
@@ -197,9 +199,7 @@ def record_out(rec) -> RecordOut:
                                    answers=m.answers or {}) for m in rec.measures],
         orders=[order_out(o) for o in rec.orders],
         subscription=subscription_out(rec.subscription) if rec.subscription is not None else None,
-        credits=CreditsOut(balances={k.value: v for k, v in rec.credit_balances.items()},
-                           entries=[CreditEntryOut(kind=e.kind.value, delta=e.delta, entry_type=e.entry_type.value,
-                                                   note=e.note, created_at=e.created_at) for e in rec.credit_entries]),
+        credits=credits_out(rec.credit_balances, rec.credit_entries),
         appointments=[appointment_out(a, late=a.status is AppointmentStatus.BOOKED and is_late(a))
                       for a in rec.appointments],
         prescriptions=[prescription_out(p) for p in rec.prescriptions],

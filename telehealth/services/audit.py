@@ -9,22 +9,24 @@ from collections.abc import Iterable
 
 from sqlalchemy import insert, select
 
-from telehealth.clock import now
 from telehealth.extensions import db
 from telehealth.logs import current_request_id
 from telehealth.models.accounts import User
 from telehealth.models.audit import AuditEvent
 
 
+def _row(actor: User | None, action: str, resource_type: str, resource_id: object, patient_id: int | None,
+         fields: Iterable[str]) -> dict:
+    """An audit row's columns (occurred_at is the model's default, `now()`, on insert)."""
+    return {"actor_id": getattr(actor, "id", None), "actor_role": getattr(getattr(actor, "role", None), "value", None),
+            "action": action, "resource_type": resource_type,
+            "resource_id": None if resource_id is None else str(resource_id), "patient_id": patient_id,
+            "request_id": current_request_id(), "fields": ",".join(sorted(fields))[:500] or None}
+
+
 def record(actor: User | None, action: str, resource_type: str, resource_id: object = None, *,
            patient_id: int | None = None, fields: Iterable[str] = ()) -> AuditEvent:
-    names = ",".join(sorted(fields))
-    event = AuditEvent(
-        actor_id=getattr(actor, "id", None), actor_role=getattr(getattr(actor, "role", None), "value", None),
-        action=action, resource_type=resource_type,
-        resource_id=None if resource_id is None else str(resource_id),
-        patient_id=patient_id, request_id=current_request_id(), fields=names[:500] or None,
-    )
+    event = AuditEvent(**_row(actor, action, resource_type, resource_id, patient_id, fields))
     db.session.add(event)
     return event
 
@@ -33,12 +35,7 @@ def record_many(actor: User | None, action: str, resource_type: str, resource_id
                 entries: Iterable[tuple[int, Iterable[str]]]) -> None:
     """One row per (patient_id, fields) in one INSERT: a list that shows many patients is audited
     in each one's trail at the cost of one statement."""
-    rows = [{"actor_id": getattr(actor, "id", None),
-             "actor_role": getattr(getattr(actor, "role", None), "value", None), "action": action,
-             "resource_type": resource_type, "resource_id": None if resource_id is None else str(resource_id),
-             "patient_id": patient_id, "request_id": current_request_id(),
-             "fields": ",".join(sorted(fields))[:500] or None, "occurred_at": now()}
-            for patient_id, fields in entries]
+    rows = [_row(actor, action, resource_type, resource_id, patient_id, fields) for patient_id, fields in entries]
     if rows:
         db.session.execute(insert(AuditEvent), rows)
 

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from sqlalchemy import select
 
-from telehealth.clock import UTC, today_in
+from telehealth.clock import day_bounds, local_day, today_in
 from telehealth.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.billing import Diagnosis, Order, OrderStatus
 from telehealth.services import audit
 from telehealth.services.authz import Scope, authorize_patient, deny, require_role
+from telehealth.services.care_team import get_patient
 
 DEFAULT_CLINIC_NAME = "Telehealth Ketamine Program"
 ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
@@ -151,7 +152,8 @@ def record_diagnosis(physician: User, patient_id: int, code: str, description: s
 # ----------------------------------------------------------------------------- receipts
 
 
-def _clinic_name() -> str:
+def clinic_name() -> str:
+    """The clinic's name on every document and release (`CLINIC_NAME`)."""
     return current_app.config.get("CLINIC_NAME", DEFAULT_CLINIC_NAME) or DEFAULT_CLINIC_NAME
 
 
@@ -159,11 +161,17 @@ def receipt_number(order_id: int) -> str:
     return f"R-{order_id:06d}"
 
 
-def _legal_name(patient: User) -> str:
+def legal_name(patient: User) -> str:
+    """The patient's legal name, as documents print it (the display name without a profile)."""
     profile = patient.patient_profile
     if profile is None:
         return patient.display_name
     return f"{profile.legal_first_name} {profile.legal_last_name}"
+
+
+def npi_of(physician: User) -> str:
+    """The physician's NPI, as documents print it ("" without a physician profile)."""
+    return physician.physician_profile.npi if physician.physician_profile else ""
 
 
 def receipt(actor: User, order_id: int) -> Receipt:
@@ -185,8 +193,8 @@ def receipt(actor: User, order_id: int) -> Receipt:
     patient = db.session.get(User, order.patient_id)
     refunds = tuple(ReceiptRefund(amount_cents=r.amount_cents, refunded_at=r.created_at) for r in order.refunds)
     result = Receipt(
-        number=receipt_number(order.id), order_id=order.id, clinic_name=_clinic_name(), patient_id=patient.id,
-        patient_name=_legal_name(patient), product_name=order.product.name,
+        number=receipt_number(order.id), order_id=order.id, clinic_name=clinic_name(), patient_id=patient.id,
+        patient_name=legal_name(patient), product_name=order.product.name,
         product_description=order.product.description or "", status=order.status.value,
         amount_cents=order.amount_cents, refunds=refunds, refunded_cents=order.refunded_cents,
         net_cents=order.amount_cents - order.refunded_cents, currency=order.currency.upper(),
@@ -215,21 +223,12 @@ def _check_range(start: date, end: date) -> None:
         raise ValidationFailed("Some query parameters are invalid.", fields=fields)
 
 
-def _day_bounds(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
-    """[start 00:00, the day after end 00:00) in `zone`, as UTC instants."""
-    tz = ZoneInfo(zone)
-    return (datetime.combine(start, time.min, tz).astimezone(UTC),
-            datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC))
-
-
 def superbill(actor: User, patient_id: int, start: date, end: date) -> Superbill:
     """The patient's superbill for [start, end] (inclusive, in their zone): the patient and the
     physicians on their care team only, since it names diagnoses. Audited."""
     authorize_patient(actor, patient_id, Scope.CLINICAL)
     _check_range(start, end)
-    patient = db.session.get(User, patient_id)
-    if patient is None or patient.role is not Role.PATIENT or patient.patient_profile is None:
-        raise NotFound("No such patient.")
+    patient = get_patient(patient_id, require_profile=True)
     zone = patient.time_zone
     profile = patient.patient_profile
 
@@ -242,25 +241,24 @@ def superbill(actor: User, patient_id: int, start: date, end: date) -> Superbill
     provider = None
     if rows:
         physician = db.session.get(User, rows[0].physician_id)
-        npi = physician.physician_profile.npi if physician.physician_profile else ""
-        provider = SuperbillProvider(name=physician.display_name, npi=npi)
+        provider = SuperbillProvider(name=physician.display_name, npi=npi_of(physician))
 
-    since, until = _day_bounds(start, end, zone)
+    since, until = day_bounds(start, end, zone)
     orders = db.session.scalars(select(Order).where(
         Order.patient_id == patient_id, Order.paid_at.is_not(None), Order.status.in_(_PAID_STATUSES),
         Order.paid_at >= since, Order.paid_at < until,
     ).order_by(Order.paid_at, Order.id))
     lines = tuple(
         SuperbillLine(order_id=o.id, receipt_number=receipt_number(o.id),
-                      service_date=o.paid_at.astimezone(ZoneInfo(zone)).date(), description=o.product.name,
+                      service_date=local_day(o.paid_at, zone), description=o.product.name,
                       charged_cents=o.amount_cents, refunded_cents=o.refunded_cents,
                       net_cents=o.amount_cents - o.refunded_cents)
         for o in orders
         if o.amount_cents > o.refunded_cents  # a fully refunded order was not paid for: nothing to claim
     )
     result = Superbill(
-        clinic_name=_clinic_name(),
-        patient=SuperbillPatient(id=patient.id, name=_legal_name(patient), date_of_birth=profile.date_of_birth,
+        clinic_name=clinic_name(),
+        patient=SuperbillPatient(id=patient.id, name=legal_name(patient), date_of_birth=profile.date_of_birth,
                                  address=dict(profile.shipping_address or {})),
         provider=provider, notice=None if provider else NO_DIAGNOSIS_NOTICE,
         diagnoses=tuple(diagnoses.values()), lines=lines, start=start, end=end, issued_on=today_in(zone),
@@ -296,7 +294,7 @@ def format_moment(moment: datetime, zone: str) -> str:
 
 
 def local_date(moment: datetime, zone: str) -> str:
-    return format_date(moment.astimezone(ZoneInfo(zone)).date())
+    return format_date(local_day(moment, zone))
 
 
 def address_lines(address: dict) -> list[str]:
@@ -335,7 +333,7 @@ def latin1(text: object) -> str:
     return value.encode("latin-1", "replace").decode("latin-1")
 
 
-def _new_pdf(title: str, clinic_name: str):
+def new_pdf(title: str, clinic_name: str):
     from fpdf import FPDF
 
     pdf = FPDF(orientation="portrait", unit="mm", format="letter")
@@ -346,34 +344,34 @@ def _new_pdf(title: str, clinic_name: str):
     pdf.set_creator(latin1(clinic_name))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    _line(pdf, clinic_name, height=8)
+    pdf_line(pdf, clinic_name, height=8)
     pdf.set_font("Helvetica", "", 11)
-    _line(pdf, title, height=6)
+    pdf_line(pdf, title, height=6)
     pdf.ln(4)
     return pdf
 
 
-def _line(pdf, text: object, *, height: float = 5.5) -> None:
+def pdf_line(pdf, text: object, *, height: float = 5.5) -> None:
     """A full-width paragraph (wraps when long)."""
     from fpdf.enums import XPos, YPos
 
     pdf.multi_cell(0, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _wrapped(pdf, text: object, width: float) -> None:
+def _pdf_wrapped(pdf, text: object, width: float) -> None:
     from fpdf.enums import XPos, YPos
 
     pdf.multi_cell(width, 5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _heading(pdf, text: str) -> None:
+def pdf_heading(pdf, text: str) -> None:
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
-    _line(pdf, text, height=6)
+    pdf_line(pdf, text, height=6)
     pdf.set_font("Helvetica", "", 10)
 
 
-def _row(pdf, cells: list[tuple[object, float, str]], *, bold: bool = False, border: str = "") -> None:
+def pdf_row(pdf, cells: list[tuple[object, float, str]], *, bold: bool = False, border: str = "") -> None:
     """One table row: (text, width in mm, align L/R) per cell."""
     from fpdf.enums import XPos, YPos
 
@@ -385,7 +383,7 @@ def _row(pdf, cells: list[tuple[object, float, str]], *, bold: bool = False, bor
     pdf.set_font("Helvetica", "", 10)
 
 
-def _pairs(pdf, pairs: list[tuple[str, object]]) -> None:
+def pdf_pairs(pdf, pairs: list[tuple[str, object]]) -> None:
     from fpdf.enums import XPos, YPos
 
     for label, value in pairs:
@@ -396,69 +394,69 @@ def _pairs(pdf, pairs: list[tuple[str, object]]) -> None:
 
 
 def receipt_pdf(r: Receipt) -> bytes:
-    pdf = _new_pdf(f"Receipt {r.number}", r.clinic_name)
+    pdf = new_pdf(f"Receipt {r.number}", r.clinic_name)
     pdf.set_font("Helvetica", "", 10)
-    _pairs(pdf, [("Receipt number", r.number), ("Billed to", r.patient_name),
-                 ("Date paid", format_moment(r.paid_at, r.time_zone)),
-                 ("Payment reference", r.payment_reference or "-"), ("Currency", r.currency)])
-    _heading(pdf, "Details")
+    pdf_pairs(pdf, [("Receipt number", r.number), ("Billed to", r.patient_name),
+                    ("Date paid", format_moment(r.paid_at, r.time_zone)),
+                    ("Payment reference", r.payment_reference or "-"), ("Currency", r.currency)])
+    pdf_heading(pdf, "Details")
     width = pdf.epw
-    _row(pdf, [("Description", width - 40, "L"), ("Amount", 40, "R")], bold=True, border="B")
-    _row(pdf, [(r.product_name, width - 40, "L"), (format_cents(r.amount_cents), 40, "R")])
+    pdf_row(pdf, [("Description", width - 40, "L"), ("Amount", 40, "R")], bold=True, border="B")
+    pdf_row(pdf, [(r.product_name, width - 40, "L"), (format_cents(r.amount_cents), 40, "R")])
     if r.product_description:
         pdf.set_font("Helvetica", "", 9)
-        _wrapped(pdf, r.product_description, width - 40)
+        _pdf_wrapped(pdf, r.product_description, width - 40)
         pdf.set_font("Helvetica", "", 10)
     for refund in r.refunds:
-        _row(pdf, [(f"Refund on {local_date(refund.refunded_at, r.time_zone)}", width - 40, "L"),
-                   (format_cents(-refund.amount_cents), 40, "R")])
-    _row(pdf, [("Amount paid", width - 40, "L"), (format_cents(r.amount_cents), 40, "R")], border="T")
+        pdf_row(pdf, [(f"Refund on {local_date(refund.refunded_at, r.time_zone)}", width - 40, "L"),
+                      (format_cents(-refund.amount_cents), 40, "R")])
+    pdf_row(pdf, [("Amount paid", width - 40, "L"), (format_cents(r.amount_cents), 40, "R")], border="T")
     if r.refunded_cents:
-        _row(pdf, [("Refunded", width - 40, "L"), (format_cents(-r.refunded_cents), 40, "R")])
-    _row(pdf, [("Net paid", width - 40, "L"), (format_cents(r.net_cents), 40, "R")], bold=True)
+        pdf_row(pdf, [("Refunded", width - 40, "L"), (format_cents(-r.refunded_cents), 40, "R")])
+    pdf_row(pdf, [("Net paid", width - 40, "L"), (format_cents(r.net_cents), 40, "R")], bold=True)
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 9)
-    _line(pdf, "Keep this receipt for your records and for HSA/FSA reimbursement. "
-               "For an out-of-network claim, ask for a superbill.", height=5)
+    pdf_line(pdf, "Keep this receipt for your records and for HSA/FSA reimbursement. "
+                  "For an out-of-network claim, ask for a superbill.", height=5)
     return bytes(pdf.output())
 
 
 def superbill_pdf(s: Superbill) -> bytes:
-    pdf = _new_pdf(f"Superbill, {format_date(s.start)} to {format_date(s.end)}", s.clinic_name)
+    pdf = new_pdf(f"Superbill, {format_date(s.start)} to {format_date(s.end)}", s.clinic_name)
     pdf.set_font("Helvetica", "", 10)
-    _pairs(pdf, [("Statement period", f"{format_date(s.start)} to {format_date(s.end)}"),
-                 ("Issued on", format_date(s.issued_on))])
-    _heading(pdf, "Patient")
-    _pairs(pdf, [("Name", s.patient.name), ("Date of birth", format_date(s.patient.date_of_birth)),
-                 ("Address", "\n".join(address_lines(s.patient.address)) or "-")])
-    _heading(pdf, "Provider")
+    pdf_pairs(pdf, [("Statement period", f"{format_date(s.start)} to {format_date(s.end)}"),
+                    ("Issued on", format_date(s.issued_on))])
+    pdf_heading(pdf, "Patient")
+    pdf_pairs(pdf, [("Name", s.patient.name), ("Date of birth", format_date(s.patient.date_of_birth)),
+                    ("Address", "\n".join(address_lines(s.patient.address)) or "-")])
+    pdf_heading(pdf, "Provider")
     if s.provider is not None:
-        _pairs(pdf, [("Physician", s.provider.name), ("NPI", s.provider.npi)])
+        pdf_pairs(pdf, [("Physician", s.provider.name), ("NPI", s.provider.npi)])
     else:
-        _line(pdf, s.notice or NO_DIAGNOSIS_NOTICE)
-    _heading(pdf, "Diagnoses (ICD-10-CM)")
+        pdf_line(pdf, s.notice or NO_DIAGNOSIS_NOTICE)
+    pdf_heading(pdf, "Diagnoses (ICD-10-CM)")
     if s.diagnoses:
         for d in s.diagnoses:
-            _pairs(pdf, [(d.code, d.description)])
+            pdf_pairs(pdf, [(d.code, d.description)])
     else:
-        _line(pdf, "None recorded.")
-    _heading(pdf, "Services")
+        pdf_line(pdf, "None recorded.")
+    pdf_heading(pdf, "Services")
     width = pdf.epw
     cols = (28, width - 28 - 3 * 27, 27, 27, 27)
-    _row(pdf, [("Date", cols[0], "L"), ("Description", cols[1], "L"), ("Charged", cols[2], "R"),
-               ("Refunded", cols[3], "R"), ("Paid", cols[4], "R")], bold=True, border="B")
+    pdf_row(pdf, [("Date", cols[0], "L"), ("Description", cols[1], "L"), ("Charged", cols[2], "R"),
+                  ("Refunded", cols[3], "R"), ("Paid", cols[4], "R")], bold=True, border="B")
     if not s.lines:
-        _line(pdf, "No paid services in this period.")
+        pdf_line(pdf, "No paid services in this period.")
     for line in s.lines:
-        _row(pdf, [(line.service_date.isoformat(), cols[0], "L"), (line.description, cols[1], "L"),
-                   (format_cents(line.charged_cents), cols[2], "R"),
-                   (format_cents(-line.refunded_cents) if line.refunded_cents else "-", cols[3], "R"),
-                   (format_cents(line.net_cents), cols[4], "R")])
-    _row(pdf, [("Total", cols[0] + cols[1], "L"), (format_cents(s.total_charged_cents), cols[2], "R"),
-               (format_cents(-s.total_refunded_cents) if s.total_refunded_cents else "-", cols[3], "R"),
-               (format_cents(s.total_net_cents), cols[4], "R")], bold=True, border="T")
+        pdf_row(pdf, [(line.service_date.isoformat(), cols[0], "L"), (line.description, cols[1], "L"),
+                      (format_cents(line.charged_cents), cols[2], "R"),
+                      (format_cents(-line.refunded_cents) if line.refunded_cents else "-", cols[3], "R"),
+                      (format_cents(line.net_cents), cols[4], "R")])
+    pdf_row(pdf, [("Total", cols[0] + cols[1], "L"), (format_cents(s.total_charged_cents), cols[2], "R"),
+                  (format_cents(-s.total_refunded_cents) if s.total_refunded_cents else "-", cols[3], "R"),
+                  (format_cents(s.total_net_cents), cols[4], "R")], bold=True, border="T")
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 9)
-    _line(pdf, f"Amounts are in {s.currency}, net of refunds. Services were provided by telehealth. "
-               "Submit this superbill to your insurer or HSA/FSA administrator with your receipts.", height=5)
+    pdf_line(pdf, f"Amounts are in {s.currency}, net of refunds. Services were provided by telehealth. "
+                  "Submit this superbill to your insurer or HSA/FSA administrator with your receipts.", height=5)
     return bytes(pdf.output())

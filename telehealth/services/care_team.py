@@ -14,9 +14,10 @@ from telehealth.services.authz import Scope, authorize_patient
 _CARE_ROLE = {Role.PHYSICIAN: CareRole.PHYSICIAN, Role.COACH: CareRole.COACH}
 
 
-def get_patient(patient_id: int) -> User:
+def get_patient(patient_id: int, *, require_profile: bool = False) -> User:
+    """The patient, or NotFound; `require_profile`: a patient account without its profile is none either."""
     user = db.session.get(User, patient_id)
-    if user is None or user.role is not Role.PATIENT:
+    if user is None or user.role is not Role.PATIENT or (require_profile and user.patient_profile is None):
         raise NotFound("No such patient.")
     return user
 

@@ -18,8 +18,7 @@ ids, so exporting twice gives the same references.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.bundle import Bundle
@@ -30,10 +29,10 @@ from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from telehealth import questionnaires
-from telehealth.clock import now
-from telehealth.errors import NotFound
+from telehealth.clock import local_day, now
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.assessments import Measure
@@ -41,9 +40,10 @@ from telehealth.models.home_sessions import BloodPressureReading
 from telehealth.models.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.scheduling import Appointment, AppointmentStatus
 from telehealth.models.releases import ReleaseScope
-from telehealth.services import audit, releases
+from telehealth.services import audit, home_sessions, releases
 from telehealth.services.assessments import SCREENING
 from telehealth.services.authz import Scope, authorize_patient, require_role
+from telehealth.services.care_team import get_patient
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -104,10 +104,6 @@ class _Ids:
 
     def identifier(self, kind: str, key: object) -> dict:
         return {"system": f"{self.base}/fhir/sid/{kind.lower()}", "value": str(key)}
-
-
-def local_day(moment: datetime, zone: str) -> date:
-    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 def _instant(moment: datetime) -> str:
@@ -262,9 +258,7 @@ def blood_pressure(ids: _Ids, reading: BloodPressureReading) -> Observation:
 
 def build_bundle(patient_id: int) -> Bundle:
     """The whole FHIR record of a patient (no authorization here: see `export`)."""
-    patient = db.session.get(User, patient_id)
-    if patient is None or patient.role is not Role.PATIENT or patient.patient_profile is None:
-        raise NotFound("No such patient.")
+    patient = get_patient(patient_id, require_profile=True)
     ids = _Ids(current_app.config.get("PUBLIC_BASE_URL") or "http://localhost")
     measures = db.session.scalars(select(Measure).where(
         Measure.patient_id == patient_id, Measure.instrument.in_(list(INSTRUMENTS)))
@@ -273,10 +267,10 @@ def build_bundle(patient_id: int) -> Bundle:
                                            .order_by(Appointment.starts_at, Appointment.id)))
     prescriptions = list(db.session.scalars(select(Prescription).where(Prescription.patient_id == patient_id)
                                             .order_by(Prescription.signed_at, Prescription.id)))
-    readings = db.session.scalars(select(BloodPressureReading).where(BloodPressureReading.patient_id == patient_id)
-                                  .order_by(BloodPressureReading.taken_at, BloodPressureReading.id))
+    readings = home_sessions.readings(patient_id)
     staff_ids = {a.provider_id for a in appointments} | {rx.physician_id for rx in prescriptions}
-    staff = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(staff_ids)))} if staff_ids else {}
+    staff = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(staff_ids))
+                                                 .options(selectinload(User.physician_profile)))} if staff_ids else {}
     replaced_by = {rx.supersedes_id: rx for rx in prescriptions if rx.supersedes_id is not None}
 
     resources = [patient_resource(ids, patient)]
@@ -301,13 +295,8 @@ def export(actor: User, patient_id: int) -> Bundle:
     authorize_patient(actor, patient_id, Scope.CLINICAL)
     resource_id: int = patient_id
     if actor.role is Role.PHYSICIAN:
-        try:
+        with releases.refusal_audited(actor, "fhir_bundle", None, patient_id):
             resource_id = releases.usable_release(patient_id, ReleaseScope.FHIR_RECORD).id
-        except releases.NoActiveRelease:
-            db.session.rollback()
-            audit.record(actor, "refused", "fhir_bundle", None, patient_id=patient_id)
-            db.session.commit()  # a refusal is kept like any other
-            raise
     bundle = build_bundle(patient_id)
     audit.record(actor, "export", "fhir_bundle", resource_id, patient_id=patient_id,
                  fields=sorted({e.resource.get_resource_type() for e in bundle.entry}))

@@ -529,6 +529,13 @@ def escalate_check_in(check_in: CheckIn, at: datetime) -> ClinicalAlert:
 # ------------------------------------------------------------------ physicians
 
 
+def readings(patient_id: int) -> list[BloodPressureReading]:
+    """Every blood-pressure reading of the patient, oldest first (no authorization here: the caller's
+    export checked it). The physicians' overview shows the latest hundred only."""
+    return list(db.session.scalars(select(BloodPressureReading).where(BloodPressureReading.patient_id == patient_id)
+                                   .order_by(BloodPressureReading.taken_at, BloodPressureReading.id)))
+
+
 def patient_overview(physician: User, patient_id: int) -> tuple[list[HomeSession], list[BloodPressureReading],
                                                                   list[AdverseEvent], list[TreatmentPause]]:
     """A patient's sessions, readings, adverse events and pauses (physicians on the care team; audited)."""

@@ -78,6 +78,7 @@ def balances(patient_id: int) -> dict[CreditKind, int]:
     return {kind: found.get(kind, 0) for kind in CreditKind}
 
 
-def entries(patient_id: int, limit: int = 200) -> list[CreditEntry]:
+def entries(patient_id: int, limit: int | None = 200) -> list[CreditEntry]:
+    """Newest first; `limit=None`: every entry (the patient's full record)."""
     return list(db.session.scalars(select(CreditEntry).where(CreditEntry.patient_id == patient_id)
                                    .order_by(CreditEntry.id.desc()).limit(limit)))

@@ -130,8 +130,9 @@ def rate(numerator: int, n: int) -> float | None:
 # ----------------------------------------------------------------------------- the queries
 
 
-def _history(patient_id: int) -> tuple[dict[str, list[Point]], datetime | None]:
-    """Two queries: the patient's measures and the start of their first at-home session."""
+def history(patient_id: int) -> tuple[dict[str, list[Point]], datetime | None]:
+    """Each measured instrument's series (oldest first) and the start of the first at-home session, in
+    two queries. No authorization here: callers authorize the read (the progress report does its own)."""
     rows = db.session.execute(
         select(Measure.instrument, Measure.taken_at, Measure.total, Measure.band, Measure.source)
         .where(Measure.patient_id == patient_id, Measure.instrument.in_(MEASURED_INSTRUMENTS))
@@ -144,16 +145,10 @@ def _history(patient_id: int) -> tuple[dict[str, list[Point]], datetime | None]:
     return series, started
 
 
-def history(patient_id: int) -> tuple[dict[str, list[Point]], datetime | None]:
-    """Each measured instrument's series (oldest first) and the start of the first at-home session,
-    for callers that authorized the read themselves (the progress report)."""
-    return _history(patient_id)
-
-
 def patient_outcomes(actor: User, patient_id: int) -> PatientOutcomes:
     """Clinical data: the patient themself and the physicians on their care team; audited."""
     authorize_patient(actor, patient_id, Scope.CLINICAL)
-    series, started = _history(patient_id)
+    series, started = history(patient_id)
     policy = current_policy()
     result = PatientOutcomes(patient_id, started,
                              [summarize(name, series[name], started, policy) for name in MEASURED_INSTRUMENTS],
@@ -166,7 +161,7 @@ def patient_outcomes(actor: User, patient_id: int) -> PatientOutcomes:
 def phq9_chart(actor: User, patient_id: int, zone: str) -> str:
     """The PHQ-9 chart (SVG) with dates in `zone`; same access as the outcomes; audited."""
     authorize_patient(actor, patient_id, Scope.CLINICAL)
-    series, started = _history(patient_id)
+    series, started = history(patient_id)
     baseline = baseline_of(series["phq9"], started)
     audit.record(actor, "read", "outcomes_chart", patient_id, patient_id=patient_id)
     db.session.commit()

@@ -4,8 +4,9 @@ aggregated (no patient ids, names or scores of anyone in the output), as JSON or
 What is counted (dates inclusive, read in the viewer's time zone):
 - the outcome cohort mirrors the published at-home cohort of PRODUCT.md (PHQ-9 after 4 sessions):
   patients with a PHQ-9 baseline (services/outcomes.py: the last PHQ-9 at or before their first
-  session started) and a PHQ-9 taken after their 4th at-home session (sessions that started, in the
-  order they started; "after" is after the session ended: completed, ended early, or else started).
+  session started) and a PHQ-9 taken after their 4th at-home session (`outcome_after_sessions` of the
+  clinical policy; sessions that started, in the order they started; "after" is after the session
+  ended: completed, ended early, or else started).
   The outcome measure is the first such PHQ-9, and the patient belongs to the range in which it was
   taken. Response, remission and worsening (services/outcomes.py, the clinical policy's thresholds)
   are judged from the baseline to that measure, each rate over the whole cohort (a baseline of 0 is
@@ -13,10 +14,13 @@ What is counted (dates inclusive, read in the viewer's time zone):
 - days to consult: for patients whose first screening was submitted in the range, the days from
   that submission to their first completed consult with a recorded encounter; the median over those
   consulted so far.
-- reviews within the SLA (24 h by default): services/reviews.sla_figures over screenings submitted in
+- reviews within the SLA (24 h by default): services/reviews.sla_counts over screenings submitted in
   the range, among those whose outcome is known (reviewed, or still open past due).
-- shipments delivered within 5 business days: shipments created in the range (not cancelled) whose
-  outcome is known (delivered, or past their deliver-by deadline), delivered by `deliver_by`.
+- shipments delivered within 5 calendar days (`delivery_promise_days` of the clinical policy: the
+  promise patients are made, not the ops SLA in business days): shipments created in the range (not
+  cancelled) whose outcome is known (delivered, or more than that many days old), delivered within
+  that many days of being created. The JSON key `delivered_within_5_business_days` (and the CSV
+  metric) keep their historical name for compatibility: the figure counts calendar days.
 
 Every figure is a bounded number of SQL statements whatever the number of patients: no per-patient
 loops.
@@ -27,12 +31,11 @@ import csv
 import io
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, select
 
-from telehealth.clock import now
+from telehealth.clock import day_bounds, now
 from telehealth.errors import ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
@@ -43,14 +46,20 @@ from telehealth.models.shipments import Shipment, ShipmentStatus
 from telehealth.policy import ClinicalPolicy, current_policy
 from telehealth.services import audit, reviews
 from telehealth.services.authz import require_role
-from telehealth.services.shipping_sla import DELIVER_WITHIN_BUSINESS_DAYS
 from telehealth.services.outcomes import is_remission, is_response, is_worsening, rate
 
-COHORT_DEFINITION = ("patients with a PHQ-9 baseline (the last PHQ-9 at or before their first at-home session) "
-                     "and a PHQ-9 taken after their 4th at-home session; the first such measure, taken in the range, "
-                     "is the outcome")
-OUTCOME_AFTER_SESSION = 4
 MAX_RANGE_DAYS = 3660
+# The delivery figure's JSON key and CSV metric, kept for API compatibility: it counts calendar days
+# (`delivery_promise_days`), whatever "business" in the name says.
+DELIVERY_METRIC = "delivered_within_5_business_days"
+
+
+def cohort_definition(policy: ClinicalPolicy) -> str:
+    n = policy.outcome_after_sessions
+    nth = f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+    return ("patients with a PHQ-9 baseline (the last PHQ-9 at or before their first at-home session) "
+            f"and a PHQ-9 taken after their {nth} at-home session; the first such measure, taken in the range, "
+            "is the outcome")
 
 
 @dataclass(frozen=True)
@@ -98,19 +107,16 @@ def median_days(waits: list[timedelta]) -> float | None:
 # ----------------------------------------------------------------------------- the queries
 
 
-def _window(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
-    """[the start day's midnight, the day after the end's midnight) in `zone`, as aware datetimes."""
+def _check_range(start: date, end: date) -> None:
     if end < start:
         raise ValidationFailed("The range is empty.", fields={"end": ["Must be on or after 'start'."]})
     if (end - start).days > MAX_RANGE_DAYS:
         raise ValidationFailed("The range is too long.", fields={"end": [f"At most {MAX_RANGE_DAYS} days after 'start'."]})
-    tz = ZoneInfo(zone)
-    return (datetime.combine(start, time(), tz),
-            datetime.combine(end + timedelta(days=1), time(), tz))
 
 
-def phq9_pairs(lo: datetime, hi: datetime) -> list[tuple[int, int]]:
-    """One statement: (baseline, outcome) PHQ-9 totals of the cohort whose outcome falls in [lo, hi)."""
+def phq9_pairs(lo: datetime, hi: datetime, outcome_after_sessions: int) -> list[tuple[int, int]]:
+    """One statement: (baseline, outcome) PHQ-9 totals of the cohort whose outcome (the first PHQ-9
+    after at-home session number `outcome_after_sessions`) falls in [lo, hi)."""
     taken = (select(HomeSession.patient_id, HomeSession.started_at,
                     func.coalesce(HomeSession.completed_at, HomeSession.ended_at, HomeSession.started_at)
                     .label("ended_at"),
@@ -119,7 +125,7 @@ def phq9_pairs(lo: datetime, hi: datetime) -> list[tuple[int, int]]:
              .where(HomeSession.started_at.is_not(None))).cte("taken")
     first = select(taken.c.patient_id, taken.c.started_at).where(taken.c.n == 1).cte("first_session")
     nth = (select(taken.c.patient_id, taken.c.ended_at)
-           .where(taken.c.n == OUTCOME_AFTER_SESSION).cte("outcome_session"))
+           .where(taken.c.n == outcome_after_sessions).cte("outcome_session"))
     before = (select(Measure.patient_id, Measure.total,
                      func.row_number().over(partition_by=Measure.patient_id,
                                             order_by=(Measure.taken_at.desc(), Measure.id.desc())).label("r"))
@@ -156,15 +162,13 @@ def consult_waits(lo: datetime, hi: datetime) -> tuple[int, list[timedelta]]:
     return len(rows), [consulted - submitted for submitted, consulted in rows if consulted is not None]
 
 
-DELIVERY_DAYS = 5  # PRODUCT.md: "shipped to the home in 3 to 5 days": calendar days, as a patient counts them
-
-
-def delivery_counts(lo: datetime, hi: datetime, at: datetime) -> tuple[int, int]:
-    """One statement: (delivered within 5 calendar days of the stage going to the pharmacy, outcome
-    known) over shipments created in [lo, hi). The ops SLA counts business days (shipping_sla.py);
-    the program's promise to patients, and this figure, counts days. (The day arithmetic is done
-    here, not in SQL, the same on PostgreSQL and SQLite.)"""
-    window = timedelta(days=DELIVERY_DAYS)
+def delivery_counts(lo: datetime, hi: datetime, at: datetime, promise_days: int) -> tuple[int, int]:
+    """One statement: (delivered within `promise_days` calendar days of the stage going to the
+    pharmacy, outcome known) over shipments created in [lo, hi). The ops SLA counts business days
+    (shipping_sla.py); the program's promise to patients ("3 to 5 days", `delivery_promise_days`),
+    and this figure, counts calendar days. (The day arithmetic is done here, not in SQL, the same on
+    PostgreSQL and SQLite.)"""
+    window = timedelta(days=promise_days)
     rows = db.session.execute(select(Shipment.created_at, Shipment.delivered_at).where(
         Shipment.created_at >= lo, Shipment.created_at < hi, Shipment.status != ShipmentStatus.CANCELLED)).all()
     on_time = sum(1 for created, delivered in rows if delivered is not None and delivered - created <= window)
@@ -175,20 +179,20 @@ def delivery_counts(lo: datetime, hi: datetime, at: datetime) -> tuple[int, int]
 def program_report(actor: User, start: date, end: date, zone: str) -> ProgramReport:
     """Admin only. Aggregates only; the read is audited (no patient is named in it)."""
     require_role(actor, (Role.ADMIN,))
-    lo, hi = _window(start, end, zone)
+    _check_range(start, end)
+    lo, hi = day_bounds(start, end, zone)
     policy = current_policy()
-    response, remission, worsening = cohort_rates(phq9_pairs(lo, hi), policy)
+    response, remission, worsening = cohort_rates(phq9_pairs(lo, hi, policy.outcome_after_sessions), policy)
     screened, waits = consult_waits(lo, hi)
-    sla = reviews.sla_figures(lo, hi - timedelta(microseconds=1))
-    decided = sla["reviewed"] + sla["open_overdue"]
-    on_time, known = delivery_counts(lo, hi, now())
+    sla = reviews.sla_counts(lo, hi, end_exclusive=True)
+    on_time, known = delivery_counts(lo, hi, now(), policy.delivery_promise_days)
     audit.record(actor, "read", "program_report", f"{start.isoformat()}..{end.isoformat()}")
     db.session.commit()
     return ProgramReport(
         start=start, end=end, time_zone=zone, cohort_patients=response.n,
         response=response, remission=remission, worsening=worsening,
         patients_screened=screened, patients_consulted=len(waits), median_days_to_consult=median_days(waits),
-        reviewed_within_sla=_rate(sla["reviewed_within_sla"], decided), review_sla_hours=policy.review_sla_hours,
+        reviewed_within_sla=_rate(sla["reviewed_within_sla"], sla["decided"]), review_sla_hours=policy.review_sla_hours,
         delivered_within_deadline=_rate(on_time, known), policy=policy)
 
 
@@ -210,7 +214,7 @@ def report_csv(report: ProgramReport) -> str:
         ("review_sla_hours", report.review_sla_hours, None, None),
         ("reviewed_within_sla_share", report.reviewed_within_sla.rate, report.reviewed_within_sla.numerator,
          report.reviewed_within_sla.n),
-        (f"delivered_within_{DELIVER_WITHIN_BUSINESS_DAYS}_business_days_share", report.delivered_within_deadline.rate,
+        (f"{DELIVERY_METRIC}_share", report.delivered_within_deadline.rate,
          report.delivered_within_deadline.numerator, report.delivered_within_deadline.n),
     ]
     buffer = io.StringIO()

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import render_template
 from sqlalchemy import select
 
-from telehealth.clock import now, today_in
-from telehealth.errors import NotFound
+from telehealth.clock import local_day, now, today_in
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.care import CareAssignment, CareRole
@@ -32,7 +30,11 @@ from telehealth.models.scheduling import Appointment, AppointmentStatus
 from telehealth.policy import current_policy
 from telehealth.services import audit, outcomes, releases
 from telehealth.services.authz import Scope, authorize_patient, require_role
-from telehealth.services.billing_documents import format_date, latin1, local_date
+from telehealth.services.billing_documents import (
+    clinic_name, format_date, latin1, legal_name, local_date, new_pdf, npi_of, pdf_heading, pdf_line, pdf_pairs,
+    pdf_row,
+)
+from telehealth.services.care_team import get_patient
 
 GENERATORS = (Role.PATIENT, Role.PHYSICIAN)
 INSTRUMENTS = (("phq9", "PHQ-9"), ("gad7", "GAD-7"))
@@ -97,6 +99,7 @@ class ProgressReport:
     release_id: int
     recipient_name: str
     recipient_organization: str
+    recipient_label: str             # "name, organisation", as the release's words name them
     release_granted_at: datetime
     release_expires_at: datetime
     patient_id: int
@@ -113,17 +116,6 @@ class ProgressReport:
     generated_at: datetime
     generated_by: str                # "the patient" or the physician's name
     time_zone: str
-
-
-def _patient(patient_id: int) -> User:
-    patient = db.session.get(User, patient_id)
-    if patient is None or patient.role is not Role.PATIENT or patient.patient_profile is None:
-        raise NotFound("No such patient.")
-    return patient
-
-
-def _day(moment: datetime, zone: str) -> date:
-    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 def program_start(patient_id: int) -> datetime | None:
@@ -146,22 +138,16 @@ def _physician(patient_id: int, current: Prescription | None) -> Physician | Non
     physician = db.session.get(User, physician_id) if physician_id is not None else None
     if physician is None:
         return None
-    return Physician(name=physician.display_name,
-                     npi=physician.physician_profile.npi if physician.physician_profile else "")
+    return Physician(name=physician.display_name, npi=npi_of(physician))
 
 
 def build(actor: User, patient_id: int, release_id: int | None = None) -> ProgressReport:
     """The report for the release's recipient; refused without a usable release. Audited."""
     require_role(actor, GENERATORS)
     authorize_patient(actor, patient_id, Scope.CLINICAL)
-    patient = _patient(patient_id)
-    try:
+    patient = get_patient(patient_id, require_profile=True)
+    with releases.refusal_audited(actor, "progress_report", release_id, patient_id):
         release = releases.usable_release(patient_id, ReleaseScope.PROGRESS_REPORT, release_id)
-    except (releases.NoActiveRelease, NotFound):
-        db.session.rollback()
-        audit.record(actor, "refused", "progress_report", release_id, patient_id=patient_id)
-        db.session.commit()  # a refusal is kept like any other
-        raise
     report = _assemble(actor, patient, release)
     audit.record(actor, "generate", "progress_report", release.id, patient_id=patient_id, fields=SECTIONS)
     db.session.commit()
@@ -175,7 +161,7 @@ def _assemble(actor: User, patient: User, release: RecordRelease) -> ProgressRep
         HomeSession.patient_id == patient.id, HomeSession.status.in_(TAKEN))
         .order_by(HomeSession.started_at, HomeSession.id))
     series, treatment_started = outcomes.history(patient.id)
-    measures = sorted((p for points in series.values() for p in points), key=lambda p: p.taken_at)
+    first_measured = min((p.taken_at for points in series.values() for p in points), default=None)
     current = db.session.scalar(select(Prescription).where(
         Prescription.patient_id == patient.id, Prescription.status == PrescriptionStatus.ACTIVE)
         .order_by(Prescription.signed_at.desc(), Prescription.id.desc()).limit(1))
@@ -184,7 +170,7 @@ def _assemble(actor: User, patient: User, release: RecordRelease) -> ProgressRep
     policy = current_policy()
 
     def point(p: outcomes.Point | None) -> MeasurePoint | None:
-        return MeasurePoint(taken_on=_day(p.taken_at, zone), total=p.total,
+        return MeasurePoint(taken_on=local_day(p.taken_at, zone), total=p.total,
                             band=(p.band or "").replace("_", " ")) if p is not None else None
 
     scales = []
@@ -194,25 +180,25 @@ def _assemble(actor: User, patient: User, release: RecordRelease) -> ProgressRep
                                    baseline=point(summary.baseline), latest=point(summary.latest),
                                    change=summary.change))
     scales = tuple(scales)
-    firsts = [d for d in (started, measures[0].taken_at if measures else None) if d is not None]
+    firsts = [d for d in (started, first_measured) if d is not None]
     today = today_in(zone)
     return ProgressReport(
-        clinic_name=releases.clinic_name(), release_id=release.id, recipient_name=release.recipient_name,
-        recipient_organization=release.recipient_organization, release_granted_at=release.granted_at,
-        release_expires_at=release.expires_at, patient_id=patient.id,
-        patient_name=f"{profile.legal_first_name} {profile.legal_last_name}", date_of_birth=profile.date_of_birth,
-        program_start=_day(started, zone) if started else None,
-        start=min(_day(d, zone) for d in firsts) if firsts else today, end=today,
-        sessions=tuple(SessionLine(number=s.number, taken_on=_day(s.started_at or s.scheduled_for, zone),
+        clinic_name=clinic_name(), release_id=release.id, recipient_name=release.recipient_name,
+        recipient_organization=release.recipient_organization, recipient_label=release.recipient_label,
+        release_granted_at=release.granted_at, release_expires_at=release.expires_at, patient_id=patient.id,
+        patient_name=legal_name(patient), date_of_birth=profile.date_of_birth,
+        program_start=local_day(started, zone) if started else None,
+        start=min(local_day(d, zone) for d in firsts) if firsts else today, end=today,
+        sessions=tuple(SessionLine(number=s.number, taken_on=local_day(s.started_at or s.scheduled_for, zone),
                                    status=s.status.value) for s in sessions),
         scales=scales,
         prescription=PrescriptionSummary(
             medication=current.medication, form=str(current.form).replace("_", " "),
             strength_mg=current.strength_mg, dose_per_session_mg=current.dose_per_session_mg,
             sessions=current.sessions, refills=current.refills, version=current.version,
-            signed_on=_day(current.signed_at, zone)) if current is not None else None,
-        adverse_events=tuple(AdverseLine(grade=e.grade.value, opened_on=_day(e.opened_at, zone),
-                                         cleared_on=_day(e.cleared_at, zone) if e.cleared_at else None)
+            signed_on=local_day(current.signed_at, zone)) if current is not None else None,
+        adverse_events=tuple(AdverseLine(grade=e.grade.value, opened_on=local_day(e.opened_at, zone),
+                                         cleared_on=local_day(e.cleared_at, zone) if e.cleared_at else None)
                              for e in events),
         physician=_physician(patient.id, current), generated_at=at,
         generated_by="the patient" if actor.role is Role.PATIENT else actor.display_name, time_zone=zone,
@@ -232,72 +218,67 @@ def _point(p: MeasurePoint | None) -> str:
     return f"{p.total} ({p.band}), {format_date(p.taken_on)}" if p is not None else "None before treatment"
 
 
-def _recipient(r: ProgressReport) -> str:
-    return f"{r.recipient_name}, {r.recipient_organization}" if r.recipient_organization else r.recipient_name
-
-
 def html(r: ProgressReport) -> str:
     return render_template("records/progress_report.html", r=r, day=format_date, change=_change, point=_point,
-                           recipient=_recipient(r), local_date=lambda m: local_date(m, r.time_zone))
+                           recipient=r.recipient_label, local_date=lambda m: local_date(m, r.time_zone))
 
 
 def pdf(r: ProgressReport) -> bytes:
     # The billing documents' PDF helpers: letter size, core fonts only.
-    from telehealth.services.billing_documents import _heading, _line, _new_pdf, _pairs, _row
-
-    pdf = _new_pdf("Progress report", r.clinic_name)
+    pdf = new_pdf("Progress report", r.clinic_name)
     pdf.set_font("Helvetica", "", 10)
-    _pairs(pdf, [("Prepared for", _recipient(r)), ("Period", f"{format_date(r.start)} to {format_date(r.end)}"),
-                 ("Prepared on", local_date(r.generated_at, r.time_zone)), ("Prepared by", r.generated_by),
-                 ("Authorization", f"Release {r.release_id}, granted {local_date(r.release_granted_at, r.time_zone)},"
-                                   f" expires {local_date(r.release_expires_at, r.time_zone)}")])
-    _heading(pdf, "Patient")
-    _pairs(pdf, [("Name", r.patient_name), ("Date of birth", format_date(r.date_of_birth)),
-                 ("Program start", format_date(r.program_start) if r.program_start else "Not started")])
-    _heading(pdf, "Physician")
+    pdf_pairs(pdf, [("Prepared for", r.recipient_label), ("Period", f"{format_date(r.start)} to {format_date(r.end)}"),
+                    ("Prepared on", local_date(r.generated_at, r.time_zone)), ("Prepared by", r.generated_by),
+                    ("Authorization", f"Release {r.release_id}, granted "
+                                      f"{local_date(r.release_granted_at, r.time_zone)},"
+                                      f" expires {local_date(r.release_expires_at, r.time_zone)}")])
+    pdf_heading(pdf, "Patient")
+    pdf_pairs(pdf, [("Name", r.patient_name), ("Date of birth", format_date(r.date_of_birth)),
+                    ("Program start", format_date(r.program_start) if r.program_start else "Not started")])
+    pdf_heading(pdf, "Physician")
     if r.physician is not None:
-        _pairs(pdf, [("Name", r.physician.name), ("NPI", r.physician.npi)])
+        pdf_pairs(pdf, [("Name", r.physician.name), ("NPI", r.physician.npi)])
     else:
-        _line(pdf, "No physician assigned.")
-    _heading(pdf, "Current prescription")
+        pdf_line(pdf, "No physician assigned.")
+    pdf_heading(pdf, "Current prescription")
     if r.prescription is not None:
         p = r.prescription
-        _pairs(pdf, [("Medication", f"{p.medication}, {p.strength_mg} mg {p.form}"),
-                     ("Dose per session", f"{p.dose_per_session_mg} mg"),
-                     ("Sessions", f"{p.sessions} (refills: {p.refills})"),
-                     ("Version", f"{p.version}, signed {format_date(p.signed_on)}")])
+        pdf_pairs(pdf, [("Medication", f"{p.medication}, {p.strength_mg} mg {p.form}"),
+                        ("Dose per session", f"{p.dose_per_session_mg} mg"),
+                        ("Sessions", f"{p.sessions} (refills: {p.refills})"),
+                        ("Version", f"{p.version}, signed {format_date(p.signed_on)}")])
     else:
-        _line(pdf, "No active prescription.")
-    _heading(pdf, f"Sessions taken ({len(r.sessions)})")
+        pdf_line(pdf, "No active prescription.")
+    pdf_heading(pdf, f"Sessions taken ({len(r.sessions)})")
     if r.sessions:
         for s in r.sessions:
-            _line(pdf, f"Session {s.number}: {format_date(s.taken_on)} ({s.status.replace('_', ' ')})")
+            pdf_line(pdf, f"Session {s.number}: {format_date(s.taken_on)} ({s.status.replace('_', ' ')})")
     else:
-        _line(pdf, "None yet.")
+        pdf_line(pdf, "None yet.")
     width = pdf.epw
     for scale in r.scales:
-        _heading(pdf, f"{scale.label} history")
+        pdf_heading(pdf, f"{scale.label} history")
         if not scale.points:
-            _line(pdf, "Not measured.")
+            pdf_line(pdf, "Not measured.")
             continue
-        _pairs(pdf, [("Baseline", _point(scale.baseline)),
-                     ("Latest", f"{scale.latest.total} ({scale.latest.band}), {format_date(scale.latest.taken_on)}"),
-                     ("Change", _change(scale))])
-        _row(pdf, [("Date", width - 80, "L"), ("Score", 30, "R"), ("    Band", 50, "L")], bold=True, border="B")
+        pdf_pairs(pdf, [("Baseline", _point(scale.baseline)),
+                        ("Latest", _point(scale.latest)),
+                        ("Change", _change(scale))])
+        pdf_row(pdf, [("Date", width - 80, "L"), ("Score", 30, "R"), ("    Band", 50, "L")], bold=True, border="B")
         for point in scale.points:
-            _row(pdf, [(format_date(point.taken_on), width - 80, "L"), (point.total, 30, "R"),
-                       ("    " + point.band.replace("_", " "), 50, "L")])
-    _heading(pdf, "Adverse events")
+            pdf_row(pdf, [(format_date(point.taken_on), width - 80, "L"), (point.total, 30, "R"),
+                          ("    " + point.band, 50, "L")])
+    pdf_heading(pdf, "Adverse events")
     if r.adverse_events:
         for e in r.adverse_events:
             cleared = f", cleared {format_date(e.cleared_on)}" if e.cleared_on else ", open"
-            _line(pdf, f"{e.grade.title()}: {format_date(e.opened_on)}{cleared}")
+            pdf_line(pdf, f"{e.grade.title()}: {format_date(e.opened_on)}{cleared}")
     else:
-        _line(pdf, "None recorded.")
+        pdf_line(pdf, "None recorded.")
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 9)
-    _line(pdf, latin1(f"Shared with the patient's written authorization (release {r.release_id}). "
-                      "Confidential health information: do not disclose further without the patient's consent."),
-          height=5)
+    pdf_line(pdf, latin1(f"Shared with the patient's written authorization (release {r.release_id}). "
+                         "Confidential health information: do not disclose further without the patient's consent."),
+             height=5)
     return bytes(pdf.output())
 

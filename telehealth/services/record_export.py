@@ -40,7 +40,6 @@ from telehealth.services.authz import require_role
 SECTIONS = ("profile", "assessments", "measures", "orders", "subscription", "credits", "appointments",
             "prescriptions", "shipments", "sessions", "check_ins", "readings", "adverse_events", "pauses",
             "coaching_summaries", "follow_up_decisions", "treatment_status", "messages", "consents", "releases")
-ALL_ENTRIES = 1_000_000  # the ledger's own reader pages; an export takes every entry
 
 
 @dataclass(frozen=True)
@@ -69,12 +68,6 @@ class PatientRecord:
     releases: list[RecordRelease]
 
 
-def _readings(patient_id: int) -> list[BloodPressureReading]:
-    # every reading (the physicians' overview shows the latest hundred only)
-    return list(db.session.scalars(select(BloodPressureReading).where(BloodPressureReading.patient_id == patient_id)
-                                   .order_by(BloodPressureReading.taken_at, BloodPressureReading.id)))
-
-
 def _messages_to(patient: User) -> list[OutboundMessage]:
     """Texts the program sent, or will send, about the patient to a person (not the on-call staff pages)."""
     return list(db.session.scalars(select(OutboundMessage).where(
@@ -95,13 +88,13 @@ def full_record(patient: User) -> PatientRecord:
         orders=purchases.list_orders(patient.id),
         subscription=purchases.current_subscription(patient.id),
         credit_balances=ledger.balances(patient.id),
-        credit_entries=ledger.entries(patient.id, limit=ALL_ENTRIES),
+        credit_entries=ledger.entries(patient.id, limit=None),  # every entry
         appointments=scheduling.list_for(patient),
         prescriptions=prescriptions.for_patient(patient, patient.id),
         shipments=shipments.for_patient(patient),
         sessions=sessions,
         check_ins=[c for s in sessions for c in s.check_ins],
-        readings=_readings(patient.id),
+        readings=home_sessions.readings(patient.id),  # every one, not the overview's latest 100
         adverse_events=sorted(events, key=lambda e: (e.opened_at, e.id)),
         pauses=sorted(pauses, key=lambda p: (p.started_at, p.id)),
         coaching_notes=sorted(coaching.notes_for_patient(patient, patient.id),

@@ -11,9 +11,10 @@ shown back. Every grant, read and revocation is audited (field names, never valu
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from telehealth.clock import now
@@ -23,7 +24,7 @@ from telehealth.models.accounts import Role, User
 from telehealth.models.releases import RecordRelease, ReleaseScope, ReleaseStatus
 from telehealth.services import audit
 from telehealth.services.authz import require_role
-from telehealth.services.billing_documents import DEFAULT_CLINIC_NAME, local_date
+from telehealth.services.billing_documents import clinic_name, local_date
 
 WORDING_VERSION = "2026-11"
 DEFAULT_VALID_DAYS = 365
@@ -47,18 +48,13 @@ class NoActiveRelease(Conflict):
     code = "no_active_release"
 
 
-def wording(recipient_name: str, organization: str, scope: ReleaseScope, expires_at: datetime, zone: str,
-            clinic_name: str) -> str:
+def wording(release: RecordRelease, zone: str, clinic: str) -> str:
     """The exact words the patient agrees to (kept with the release)."""
-    recipient = f"{recipient_name}, {organization}" if organization else recipient_name
-    return (f"I authorize {clinic_name} to share {_SCOPE_WORDS[scope]} with {recipient}, for the purpose of "
-            f"coordinating my care. This authorization expires on {local_date(expires_at, zone)} unless I revoke "
-            f"it sooner. I can revoke it at any time in the app, in one step; a revocation does not undo what "
+    what = _SCOPE_WORDS[ReleaseScope(release.scope)]
+    return (f"I authorize {clinic} to share {what} with {release.recipient_label}, for the purpose of "
+            f"coordinating my care. This authorization expires on {local_date(release.expires_at, zone)} unless I "
+            f"revoke it sooner. I can revoke it at any time in the app, in one step; a revocation does not undo what "
             f"was shared before it. My treatment does not depend on whether I sign this authorization.")
-
-
-def clinic_name() -> str:
-    return current_app.config.get("CLINIC_NAME") or DEFAULT_CLINIC_NAME
 
 
 def _recipient(patient: User, name: str | None, organization: str | None, contact: dict | None
@@ -91,9 +87,9 @@ def grant(patient: User, *, recipient_name: str | None = None, recipient_organiz
     kind = ReleaseScope(scope)
     release = RecordRelease(
         patient_id=patient.id, recipient_name=name, recipient_organization=organization,
-        recipient_contact=contact, scope=kind.value,
-        wording=wording(name, organization, kind, expires_at, patient.time_zone, clinic_name()),
-        wording_version=WORDING_VERSION, granted_at=at, expires_at=expires_at)
+        recipient_contact=contact, scope=kind.value, wording_version=WORDING_VERSION, granted_at=at,
+        expires_at=expires_at)
+    release.wording = wording(release, patient.time_zone, clinic_name())
     db.session.add(release)
     db.session.flush()
     audit.record(patient, "create", "record_release", release.id, patient_id=patient.id)
@@ -121,6 +117,19 @@ def revoke(patient: User, release_id: int) -> RecordRelease:
     audit.record(patient, "update", "record_release", release.id, patient_id=patient.id, fields=["revoked_at"])
     db.session.commit()
     return release
+
+
+@contextmanager
+def refusal_audited(actor: User, resource_type: str, resource_id: object, patient_id: int) -> Iterator[None]:
+    """Around `usable_release`: a refusal (no usable release, or no such release) is kept in the
+    audit trail like any other outcome (what the request did before is rolled back), then re-raised."""
+    try:
+        yield
+    except (NoActiveRelease, NotFound):
+        db.session.rollback()
+        audit.record(actor, "refused", resource_type, resource_id, patient_id=patient_id)
+        db.session.commit()
+        raise
 
 
 def usable_release(patient_id: int, scope: ReleaseScope, release_id: int | None = None) -> RecordRelease:

@@ -79,17 +79,18 @@ def patient_reply(patient: User, assessment_id: int, message: str) -> Assessment
     return assessment
 
 
-def sla_figures(start: datetime | None = None, end: datetime | None = None) -> dict:
-    """Review SLA over assessments submitted from `start` to `end` (default: the last 30 days): counts, the
-    share reviewed in time among those whose outcome is known (reviewed, or open past due), median."""
+def sla_counts(start: datetime | None = None, end: datetime | None = None, *, end_exclusive: bool = False) -> dict:
+    """Review SLA over assessments submitted from `start` to `end` (default: the last 30 days; the end is
+    included unless `end_exclusive`): counts, the share reviewed in time among those whose outcome is
+    known (`decided`: reviewed, or open past due), median."""
     at = now()
     start, end = start or at - DEFAULT_WINDOW, end or at
     if start >= end:
         raise ValidationFailed("The window is empty.", fields={"since": ["Must be before 'until'."]})
+    before_end = Assessment.submitted_at < end if end_exclusive else Assessment.submitted_at <= end
     rows = db.session.execute(
         select(Assessment.submitted_at, Assessment.first_reviewed_at, Assessment.review_due_at)
-        .where(Assessment.status == AssessmentStatus.SUBMITTED,
-               Assessment.submitted_at >= start, Assessment.submitted_at <= end)).all()
+        .where(Assessment.status == AssessmentStatus.SUBMITTED, Assessment.submitted_at >= start, before_end)).all()
     waits = [(reviewed - submitted) for submitted, reviewed, _ in rows if reviewed is not None]
     in_time = sum(1 for submitted, reviewed, due in rows if reviewed is not None and reviewed <= due)
     open_rows = [due for _, reviewed, due in rows if reviewed is None]
@@ -101,9 +102,17 @@ def sla_figures(start: datetime | None = None, end: datetime | None = None) -> d
         "submitted": len(rows),
         "reviewed": len(waits),
         "reviewed_within_sla": in_time,
+        "decided": decided,
         "share_reviewed_within_sla": round(in_time / decided, 4) if decided else None,
         "median_hours_to_review": round(statistics.median(w.total_seconds() for w in waits) / 3600, 2)
         if waits else None,
         "open": len(open_rows),
         "open_overdue": overdue,
     }
+
+
+def sla_figures(start: datetime | None = None, end: datetime | None = None) -> dict:
+    """The SLA figures ops and admin read (`sla_counts` over [start, end], without its `decided`)."""
+    figures = sla_counts(start, end)
+    del figures["decided"]
+    return figures
