@@ -308,3 +308,11 @@ def test_the_consent_of_a_number_is_read_once_to_enqueue_and_once_to_dispatch(db
     assert reload(db, message).status is MessageStatus.SENT
     assert (consent_reads(enqueued), consent_reads(dispatched)) == (1, 1)
 
+
+def test_drain_sends_batch_after_batch_until_one_is_short_or_the_deadline_passes(db, twilio):
+    for n in range(5):
+        staff_text(db, unique_body(f"Drained {n}"))
+    assert outbox.drain("w1", limit=2, deadline_seconds=0) == {
+        "claimed": 2, "sent": 2, "retried": 0, "failed": 0, "held": 0, "suppressed": 0}  # past it: one batch
+    assert outbox.drain("w1", limit=2)["sent"] == 3  # 2, then 1: nothing more is due
+    assert outbox.drain("w1", limit=2)["claimed"] == 0

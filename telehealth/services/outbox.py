@@ -230,10 +230,13 @@ def _claim(worker: str, limit: int) -> list[int]:
            .where(OutboundMessage.status == MessageStatus.PENDING, OutboundMessage.not_before <= at)
            .order_by(rank, OutboundMessage.not_before, OutboundMessage.id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
+        # A materialized CTE, run once: as `id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` the
+        # planner may rescan the subquery for each row it updates, each rescan skipping the rows
+        # already claimed, and so claim every due row however small `limit`.
+        batch = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
         rows = db.session.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.id.in_(due.with_for_update(skip_locked=True)),
-                   OutboundMessage.status == MessageStatus.PENDING)
+            .where(OutboundMessage.id == batch.c.id, OutboundMessage.status == MessageStatus.PENDING)
             .values(**values).returning(OutboundMessage.id)
             .execution_options(synchronize_session=False))
         claimed = sorted(rows.scalars())
