@@ -3,8 +3,8 @@ the app uses, and delivers inbound texts to the app's webhook the way Twilio doe
 
 - `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form fields To, From, Body; HTTP Basic
   auth with the account SID and auth token) answers 201 with a Twilio-shaped message ("SM" + 32 hex).
-- `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` with `To` and `DateSent>` filters, paged
-  (`PageSize`, `Page`) in Twilio's envelope; `GET .../Messages/{Sid}.json`.
+- `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` with a `To` filter, newest first, paged
+  (`PageSize`, `Page`) in Twilio's envelope (what the app's `find_sent` reads).
 - Control: `POST /_control/faults` {"mode": "500"|"429"|"timeout"|"400", "count": n} makes the next
   n creates fail that way ("timeout" keeps the message, then answers only after `timeout_sleep`
   seconds, past the client's timeout: the ambiguous case); `GET /_control/messages` (every message
@@ -106,13 +106,8 @@ def _create(request: Request, account: str) -> Response:
 
 def _list(request: Request, account: str) -> Response:
     to = request.args.get("To")
-    after = request.args.get("DateSent>")
-    since = datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
     with _lock:
-        found = [m for m in reversed(MESSAGES)
-                 if (to is None or m["to"] == to) and (since is None or m["created"] >= since.replace(microsecond=0))]
+        found = [m for m in reversed(MESSAGES) if to is None or m["to"] == to]
     size = max(1, min(1000, int(request.args.get("PageSize", 50))))
     page = int(request.args.get("Page", 0))
     chunk = found[page * size:(page + 1) * size]
@@ -186,11 +181,6 @@ def app(request: Request) -> Response:
             return _create(request, account)
         if parts[1:] == ["Messages.json"] and request.method == "GET":
             return _list(request, account)
-        if len(parts) == 3 and parts[1] == "Messages" and parts[2].endswith(".json") and request.method == "GET":
-            sid = parts[2].removesuffix(".json")
-            with _lock:
-                found = next((m for m in MESSAGES if m["sid"] == sid), None)
-            return _json(_public(found, account)) if found else _error(404, 20404, "The requested resource was not found")
     return _error(404, 20404, "The requested resource was not found")
 
 

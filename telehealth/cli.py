@@ -164,8 +164,10 @@ def register_cli(app: Flask) -> None:
 
         from twilio.request_validator import RequestValidator
 
+        from telehealth.services.inbound import public_url
+
         cfg = current_app.config
-        url = cfg["PUBLIC_BASE_URL"].rstrip("/") + "/webhooks/twilio/sms"
+        url = public_url()
         fields = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": cfg["TWILIO_ACCOUNT_SID"], "From": from_phone,
                   "To": cfg["TWILIO_FROM_NUMBER"], "Body": body, "NumMedia": "0"}
         signature = RequestValidator(cfg["TWILIO_AUTH_TOKEN"]).compute_signature(url, fields)
@@ -203,14 +205,14 @@ def register_cli(app: Flask) -> None:
     @click.option("--limit", default=100, show_default=True, help="Texts claimed per batch.")
     @click.option("--interval", default=0.2, show_default=True, help="Seconds between empty batches (--loop).")
     def outbox_dispatch(loop: bool, limit: int, interval: float):
-        """Send due texts (once, or in a loop)."""
+        """Send the texts due now, batch after batch (once, or in a loop)."""
         import time
 
         from telehealth.services import outbox
 
         worker = outbox.worker_name()
         while True:
-            counts = outbox.dispatch_due(worker, limit)
+            counts = outbox.drain(worker, limit)
             if not loop:
                 click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
                 return

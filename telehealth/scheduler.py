@@ -37,19 +37,9 @@ class Job:
 
 def _dispatch_outbox() -> dict[str, int]:
     """Drain due texts in batches (for at most a minute per run)."""
-    import time
-
     from telehealth.services import outbox
 
-    total: dict[str, int] = {}
-    deadline = time.monotonic() + 60
-    worker = outbox.worker_name()
-    while True:
-        counts = outbox.dispatch_due(worker, limit=100)
-        for key, value in counts.items():
-            total[key] = total.get(key, 0) + value
-        if counts["claimed"] < 100 or time.monotonic() > deadline:
-            return total
+    return outbox.drain(limit=100, deadline_seconds=60)
 
 
 def _release_leases() -> int:

@@ -176,10 +176,28 @@ def test_silence_gets_a_second_prompt_then_the_care_team_and_the_sitter(client, 
     [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "check_in_unanswered")).all()
     assert alert.urgency == "urgent"  # right after a session
     [ask] = texts(db, phone="+12125550123")  # the sitter
-    assert ask.priority is MessagePriority.CRISIS and "check on them" in ask.body and "911" in ask.body
+    assert ask.priority is MessagePriority.REPLY and "check on them" in ask.body and "911" in ask.body
+    assert ask.status is MessageStatus.PENDING  # any hour, and the sitter never had to sign up for texts
     # a late answer is still taken
     post_sms(client, app, PHONE, "6 none")
     assert check_in(db, session, CheckInKind.POST).status is CheckInStatus.ANSWERED
+
+
+def test_a_sitter_who_texted_stop_is_not_asked_to_check_on_the_patient(client, app, db, patient_session, clock):
+    """PRODUCT.md: STOP ends messages at once, also the sitter's (only crisis answers to the person
+    in crisis ignore it)."""
+    ctx, session = patient_session
+    assert post_sms(client, app, "+12125550123", "STOP").status_code == 200  # the sitter
+    _started(client, app, db, clock, ctx, session)
+    clock.move_to(now() + timedelta(hours=4))
+    assert check_in_messages.sweep()["reminded"] == 1
+    clock.move_to(now() + timedelta(hours=2))
+    assert check_in_messages.sweep()["escalated"] == 1
+    assert db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "check_in_unanswered")) is not None
+    [confirmation, ask] = texts(db, phone="+12125550123")
+    assert confirmation.purpose == "opt_out_confirmation"
+    assert ask.purpose == "check_in_contact" and ask.status is MessageStatus.SUPPRESSED
+    assert ask.last_error == "opted out"
 
 
 def test_a_session_never_started_asks_nothing_afterwards_and_becomes_missed(client, app, db, patient_session,

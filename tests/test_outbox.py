@@ -288,3 +288,31 @@ def test_the_texts_around_a_session_are_not_held_by_quiet_hours_but_still_need_o
                                     patient_id=stranger.id)
     assert post.not_before == EVENING and next_day.not_before > EVENING
     assert not_agreed.status is MessageStatus.SUPPRESSED
+
+
+def test_the_consent_of_a_number_is_read_once_to_enqueue_and_once_to_dispatch(db, twilio, create_user, count_queries):
+    patient = create_user("patient", phone="+12125550176")
+    opted_in(db, patient)
+
+    def consent_reads(counter) -> int:
+        return sum(1 for s in counter.statements if s.lstrip().upper().startswith("SELECT") and "sms_consents" in s)
+
+    with time_machine.travel(datetime(2026, 1, 15, 17, 0, tzinfo=timezone.utc), tick=True):  # noon in New York
+        # no patient: the consent says both whether it may go and in whose zone it is judged
+        with count_queries() as enqueued:
+            message = outbox.enqueue("+12125550176", unique_body("Hello"), "appointment_reminder",
+                                     priority="routine")
+        db.session.commit()
+        with count_queries() as dispatched:
+            assert outbox.dispatch_due("w1")["sent"] == 1
+    assert reload(db, message).status is MessageStatus.SENT
+    assert (consent_reads(enqueued), consent_reads(dispatched)) == (1, 1)
+
+
+def test_drain_sends_batch_after_batch_until_one_is_short_or_the_deadline_passes(db, twilio):
+    for n in range(5):
+        staff_text(db, unique_body(f"Drained {n}"))
+    assert outbox.drain("w1", limit=2, deadline_seconds=0) == {
+        "claimed": 2, "sent": 2, "retried": 0, "failed": 0, "held": 0, "suppressed": 0}  # past it: one batch
+    assert outbox.drain("w1", limit=2)["sent"] == 3  # 2, then 1: nothing more is due
+    assert outbox.drain("w1", limit=2)["claimed"] == 0

@@ -26,15 +26,14 @@ TWILIO_BASE = "https://api.twilio.com"
 
 
 class SmsError(Exception):
-    def __init__(self, reason: str, *, code: int | None = None):
+    def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason[:150]
-        self.code = code
 
 
 class SmsTransient(SmsError):
-    def __init__(self, reason: str, *, maybe_sent: bool, code: int | None = None):
-        super().__init__(reason, code=code)
+    def __init__(self, reason: str, *, maybe_sent: bool):
+        super().__init__(reason)
         self.maybe_sent = maybe_sent
 
 
@@ -113,10 +112,10 @@ class _translated_errors:
         if isinstance(exc, TwilioRestException):
             status = exc.status
             if status == 429:
-                raise SmsTransient("rate limited (429)", maybe_sent=False, code=exc.code) from None
+                raise SmsTransient("rate limited (429)", maybe_sent=False) from None
             if status >= 500:
-                raise SmsTransient(f"Twilio error {status}", maybe_sent=True, code=exc.code) from None
-            raise SmsPermanent(f"refused ({status}, Twilio code {exc.code})", code=exc.code) from None
+                raise SmsTransient(f"Twilio error {status}", maybe_sent=True) from None
+            raise SmsPermanent(f"refused ({status}, Twilio code {exc.code})") from None
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             raise SmsTransient("connect timeout", maybe_sent=False) from None
         if isinstance(exc, requests.exceptions.Timeout):

@@ -1,10 +1,9 @@
 """Text messages: my SMS consent, the outbox as ops read it, and Twilio's inbound webhook."""
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from flask_login import current_user
 from twilio.twiml.messaging_response import MessagingResponse
 
 from telehealth.api import PUBLIC, Empty, endpoint
-from telehealth.errors import ValidationFailed
 from telehealth.models.accounts import Role
 from telehealth.schemas.messaging import (
     SmsConsentIn, SmsConsentOut, SmsOutboxOut, SmsOutboxQuery, outbox_item,
@@ -50,12 +49,5 @@ def sms_outbox(query: SmsOutboxQuery):
 @endpoint("Twilio's inbound text webhook (X-Twilio-Signature over PUBLIC_BASE_URL + path); empty TwiML",
           tags=["webhooks"], auth=PUBLIC, errors=(403, 422), content_type="text/xml")
 def twilio_sms():
-    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.path
-    inbound.verify_signature(url, request.form, request.headers.get("X-Twilio-Signature", ""))
-    sid, sender = request.form.get("MessageSid", ""), request.form.get("From", "")
-    if not sid or not sender.startswith("+"):
-        raise ValidationFailed("MessageSid and From are required.",
-                               fields={k: ["This field is required."] for k in ("MessageSid", "From")
-                                       if not request.form.get(k)})
-    inbound.handle(sid[:64], sender[:16], request.form.get("Body", ""))
+    inbound.receive(request.path, request.form, request.headers.get("X-Twilio-Signature", ""))
     return Response(str(MessagingResponse()), mimetype="text/xml")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from telehealth.clock import now
@@ -64,10 +63,6 @@ SITTER_ASK = ("{program}: {first} asked us to contact you. They have not answere
 # What a failing gate asks of the patient, in words fit for a text (the reasons are in the app).
 GATE_ASKS = {"sitter": "reply YES when your sitter is with you",
              "blood_pressure": "send a new reading like 128/82"}
-
-
-def program_name() -> str:
-    return current_app.config["SMS_PROGRAM_NAME"]
 
 
 def _claim(check_in_id: int, status: CheckInStatus) -> CheckIn | None:
@@ -122,7 +117,8 @@ def _text_patient(check_in: CheckIn, template: str, step: str):
     phone = patient.patient_profile.phone_e164 if patient.patient_profile else None
     if not phone:
         return None
-    return outbox.enqueue(phone, template.format(name=program_name()), f"check_in_{step}_{check_in.kind.value}",
+    return outbox.enqueue(phone, template.format(name=outbox.program_name()),
+                          f"check_in_{step}_{check_in.kind.value}",
                           priority=MessagePriority.ROUTINE, patient_id=patient.id,
                           dedupe_key=home_sessions.check_in_text_key(check_in.id, step))
 
@@ -137,9 +133,10 @@ def _escalate(check_in: CheckIn, at) -> int:
     if current_policy().check_in_escalation_contacts_sitter:
         contact = _contact_for(check_in, session, patient)
         if contact:
-            outbox.enqueue(contact, SITTER_ASK.format(program=program_name(),
+            # `reply`: at any hour and without an opt-in (they never signed up), but a STOP they sent holds
+            outbox.enqueue(contact, SITTER_ASK.format(program=outbox.program_name(),
                                                       first=patient.patient_profile.legal_first_name),
-                           "check_in_contact", priority=MessagePriority.CRISIS, patient_id=patient.id,
+                           "check_in_contact", priority=MessagePriority.REPLY, patient_id=patient.id,
                            dedupe_key=home_sessions.check_in_text_key(check_in.id, "contact"))
     return 1
 
@@ -202,8 +199,8 @@ def _unprompted(user: User, inbound: InboundMessage) -> str:
 
 
 def _acknowledgement() -> str:
-    return (f"{program_name()}: thanks, we got your message. Your care team replies in your account. If you are "
-            "in crisis, call or text 988; in an emergency call 911.")
+    return (f"{outbox.program_name()}: thanks, we got your message. Your care team replies in your account. If "
+            "you are in crisis, call or text 988; in an emergency call 911.")
 
 
 def _reply(user: User, inbound: InboundMessage, body: str, purpose: str) -> None:

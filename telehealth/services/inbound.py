@@ -1,12 +1,17 @@
 """Texts received through Twilio's webhook: carrier keywords, and everything else.
 
+`receive(path, form, signature)` is the webhook without its HTTP: it checks Twilio's signature over
+`public_url(path)` (PUBLIC_BASE_URL + the path Twilio posted to) and the form, requires MessageSid
+and From, and hands the text to `handle`.
+
 `handle(message_sid, from_phone, body)` stores the text once per MessageSid (a redelivery does
 nothing), then: a STOP word (the whole message, case and spaces ignored) opts the number out at
 once, cancels its pending texts except crisis ones, and confirms once; START, UNSTOP or YES resume
 a recorded opt-in; HELP answers with the program, message frequency, rates and the support
 contact. Crisis words in any other text (from anyone) get 988 and 911 at once and page the on-call
-physician. Any other text from a patient's number goes to `route_reply(user, inbound)` (their
-check-in answer); an unknown number gets a polite generic answer. Every answer goes through the outbox with priority `reply`.
+physician. Any other text from a patient's number goes to `check_in_messages.route_reply(user,
+inbound)` (their check-in answer); an unknown number gets a polite generic answer. Every answer goes
+through the outbox with priority `reply`.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from telehealth.clock import now
-from telehealth.errors import Forbidden
+from telehealth.errors import Forbidden, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import PatientProfile, Role, User
 from telehealth.models.messaging import InboundMessage, MessagePriority, SmsConsent
@@ -27,6 +32,25 @@ from telehealth.services.sms_consent import FREQUENCY
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
+WEBHOOK_PATH = "/webhooks/twilio/sms"
+
+
+def public_url(path: str = WEBHOOK_PATH) -> str:
+    """The URL Twilio posts to, and signs: PUBLIC_BASE_URL (this app as the internet reaches it)
+    and the path."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def receive(path: str, form, signature: str) -> str:
+    """One delivery of Twilio's webhook at `path` (its form fields and X-Twilio-Signature): 403
+    unless signed, 422 without MessageSid and From; what `handle` made of it."""
+    verify_signature(public_url(path), form, signature)
+    sid, sender = form.get("MessageSid", ""), form.get("From", "")
+    if not sid or not sender.startswith("+"):
+        raise ValidationFailed("MessageSid and From are required.",
+                               fields={k: ["This field is required."] for k in ("MessageSid", "From")
+                                       if not form.get(k)})
+    return handle(sid[:64], sender[:16], form.get("Body", ""))
 
 
 def verify_signature(url: str, params, signature: str) -> None:
@@ -46,7 +70,8 @@ def handle(message_sid: str, from_phone: str, body: str) -> str:
     """Store and act on one received text; what it was handled as ("duplicate" for a redelivery)."""
     if db.session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == message_sid)):
         return "duplicate"
-    user = _sender(from_phone)
+    consent = outbox.consent_for(from_phone)  # once per text: the sender, and the keywords, read it
+    user = _sender(from_phone, consent)
     inbound = InboundMessage(message_sid=message_sid, from_phone=from_phone, body=body, received_at=now(),
                              user_id=user.id if user else None, handled_as="unknown")
     try:
@@ -55,14 +80,14 @@ def handle(message_sid: str, from_phone: str, body: str) -> str:
     except IntegrityError:  # the same delivery, racing
         return "duplicate"
     word = keyword(body)
-    if word == "YES" and not _opted_out(from_phone):
+    if word == "YES" and (consent is None or consent.opted_out_at is None):
         word = ""  # YES resumes texts only after a STOP; otherwise it answers a check-in ("sitter here")
     if word in STOP_WORDS:
         inbound.handled_as = "keyword"
-        _opt_out(from_phone, word, user)
+        _opt_out(from_phone, word, user, consent)
     elif word in START_WORDS:
         inbound.handled_as = "keyword"
-        _opt_back_in(from_phone, user)
+        _opt_back_in(from_phone, user, consent)
     elif word in HELP_WORDS:
         inbound.handled_as = "keyword"
         outbox.enqueue(from_phone, help_text(), "help", priority=MessagePriority.REPLY,
@@ -74,39 +99,27 @@ def handle(message_sid: str, from_phone: str, body: str) -> str:
             check_in_messages.route_reply(user, inbound, answer=False)
     elif user is not None:
         inbound.handled_as = "reply"
-        route_reply(user, inbound)
+        check_in_messages.route_reply(user, inbound)
     else:
         outbox.enqueue(from_phone, unknown_sender_text(), "unknown_sender", priority=MessagePriority.REPLY)
     db.session.commit()
     return inbound.handled_as
 
 
-def route_reply(user: User, inbound: InboundMessage) -> None:
-    """A patient's text that is neither a carrier keyword nor a crisis: read in the context of their
-    open check-in (check_in_messages), else acknowledged."""
-    check_in_messages.route_reply(user, inbound)
-
-
-def _opted_out(phone: str) -> bool:
-    consent = outbox.consent_for(phone)
-    return consent is not None and consent.opted_out_at is not None
-
-
 def help_text() -> str:
-    cfg = current_app.config
-    return (f"{cfg['SMS_PROGRAM_NAME']}: appointment, shipment and check-in texts. {FREQUENCY}. Msg & data rates may "
-            f"apply. Support: {cfg['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out. In an emergency call 911.")
+    return (f"{outbox.program_name()}: appointment, shipment and check-in texts. {FREQUENCY}. Msg & data rates may "
+            f"apply. Support: {current_app.config['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out. In an emergency "
+            "call 911.")
 
 
 def unknown_sender_text() -> str:
-    return (f"{current_app.config['SMS_PROGRAM_NAME']}: thanks for your message. We could not match this number to "
+    return (f"{outbox.program_name()}: thanks for your message. We could not match this number to "
             f"an account. Support: {current_app.config['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out.")
 
 
-def _sender(phone: str) -> User | None:
-    """The patient who texts from `phone`: the one who agreed to texts at that number while it is
-    still their number; else the patient whose profile has it (the oldest, if shared)."""
-    consent = outbox.consent_for(phone)
+def _sender(phone: str, consent: SmsConsent | None) -> User | None:
+    """The patient who texts from `phone` (`consent`: its row): the one who agreed to texts at that
+    number while it is still their number; else the patient whose profile has it (the oldest, if shared)."""
     if consent is not None and consent.user_id is not None:
         owner = db.session.get(User, consent.user_id)
         if owner is not None and owner.patient_profile is not None and owner.patient_profile.phone_e164 == phone:
@@ -116,8 +129,7 @@ def _sender(phone: str) -> User | None:
                              .order_by(User.id).limit(1))
 
 
-def _opt_out(phone: str, word: str, user: User | None) -> None:
-    consent = outbox.consent_for(phone)
+def _opt_out(phone: str, word: str, user: User | None, consent: SmsConsent | None) -> None:
     if consent is None:
         consent = SmsConsent(phone_e164=phone, user_id=user.id if user else None)
         db.session.add(consent)
@@ -128,14 +140,13 @@ def _opt_out(phone: str, word: str, user: User | None) -> None:
     db.session.flush()
     audit.record(None, "update", "sms_consent", consent.id, patient_id=consent.user_id, fields=["opted_out_at"])
     if not already:  # one confirmation, not one per STOP
-        outbox.enqueue(phone, f"{current_app.config['SMS_PROGRAM_NAME']}: you are unsubscribed and will get no more "
+        outbox.enqueue(phone, f"{outbox.program_name()}: you are unsubscribed and will get no more "
                               "texts. Reply START to resubscribe.", "opt_out_confirmation",
                        priority=MessagePriority.REPLY, patient_id=consent.user_id)
 
 
-def _opt_back_in(phone: str, user: User | None) -> None:
-    consent = outbox.consent_for(phone)
-    clinic = current_app.config["SMS_PROGRAM_NAME"]
+def _opt_back_in(phone: str, user: User | None, consent: SmsConsent | None) -> None:
+    clinic = outbox.program_name()
     if consent is None or consent.opted_in_at is None:
         outbox.enqueue(phone, f"{clinic}: to get texts from us, turn them on in your account settings.",
                        "opt_in_help", priority=MessagePriority.REPLY, patient_id=user.id if user else None)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from telehealth.clock import in_zone, now
 from telehealth.extensions import db
-from telehealth.models.accounts import User
+from telehealth.models.accounts import PatientProfile, User
 from telehealth.models.alerts import PHYSICIAN_RECIPIENTS, AlertStatus, ClinicalAlert
 from telehealth.models.messaging import MessagePriority
 from telehealth.models.scheduling import Appointment, AppointmentStatus, Reminder
@@ -24,33 +24,32 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
-def _phone(user: User | None) -> str | None:
-    return user.patient_profile.phone_e164 if user is not None and user.patient_profile is not None else None
-
-
 def reminder_text(appointment: Appointment, zone: str) -> str:
     local = in_zone(appointment.starts_at, zone)
     when = f"{local:%a, %b} {local.day} at {local:%I:%M %p}".replace(" 0", " ") + f" {local.tzname()}"
-    return (f"{current_app.config['SMS_PROGRAM_NAME']}: reminder of your appointment on {when}. "
+    return (f"{outbox.program_name()}: reminder of your appointment on {when}. "
             "Details and the video link are in your account.")
 
 
 def enqueue_due_reminders() -> int:
     """Pending appointment reminders whose time has come become routine texts (marked sent)."""
     at = now()
-    reminders = db.session.scalars(select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= at)
-                                   .order_by(Reminder.due_at).limit(BATCH)).all()
+    # each reminder with its appointment, patient and phone in one SELECT (not three per reminder)
+    rows = db.session.execute(
+        select(Reminder, Appointment, User, PatientProfile.phone_e164)
+        .outerjoin(Appointment, Appointment.id == Reminder.appointment_id)
+        .outerjoin(User, User.id == Appointment.patient_id)
+        .outerjoin(PatientProfile, PatientProfile.user_id == User.id)
+        .where(Reminder.status == "pending", Reminder.due_at <= at)
+        .order_by(Reminder.due_at).limit(BATCH)).all()
     done = 0
-    for reminder in reminders:
-        appointment = db.session.get(Appointment, reminder.appointment_id)
+    for reminder, appointment, patient, phone in rows:
         if appointment is None or appointment.status is not AppointmentStatus.BOOKED:
             reminder.status = "cancelled"
             continue
         if appointment.starts_at <= at:  # too late to remind
             reminder.status = "skipped"
             continue
-        patient = db.session.get(User, appointment.patient_id)
-        phone = _phone(patient)
         if phone is not None:
             outbox.enqueue(phone, reminder_text(appointment, patient.time_zone), "appointment_reminder",
                            priority=MessagePriority.ROUTINE, patient_id=patient.id, dedupe_key=f"reminder:{reminder.id}")
@@ -61,7 +60,7 @@ def enqueue_due_reminders() -> int:
 
 
 def shipment_text(notice: ShipmentNotice, shipment: Shipment) -> str:
-    clinic = current_app.config["SMS_PROGRAM_NAME"]
+    clinic = outbox.program_name()
     if notice.kind == "delivered":
         return f"{clinic}: your package has been delivered."
     link = shipment.tracking_url
@@ -69,13 +68,16 @@ def shipment_text(notice: ShipmentNotice, shipment: Shipment) -> str:
 
 
 def enqueue_shipment_notices() -> int:
-    notices = db.session.scalars(select(ShipmentNotice).where(ShipmentNotice.status == "pending")
-                                 .order_by(ShipmentNotice.id).limit(BATCH)).all()
+    # each notice with its shipment, patient and phone in one SELECT (not three per notice)
+    rows = db.session.execute(
+        select(ShipmentNotice, Shipment, User, PatientProfile.phone_e164)
+        .outerjoin(Shipment, Shipment.id == ShipmentNotice.shipment_id)
+        .outerjoin(User, User.id == Shipment.patient_id)
+        .outerjoin(PatientProfile, PatientProfile.user_id == User.id)
+        .where(ShipmentNotice.status == "pending")
+        .order_by(ShipmentNotice.id).limit(BATCH)).all()
     done = 0
-    for notice in notices:
-        shipment = db.session.get(Shipment, notice.shipment_id)
-        patient = db.session.get(User, shipment.patient_id) if shipment else None
-        phone = _phone(patient)
+    for notice, shipment, patient, phone in rows:
         if phone is not None:
             outbox.enqueue(phone, shipment_text(notice, shipment), f"shipment_{notice.kind}",
                            priority=MessagePriority.ROUTINE, patient_id=patient.id,
@@ -114,7 +116,7 @@ def deliver_clinical_alerts() -> int:
     pending = (select(ClinicalAlert).where(ClinicalAlert.status == AlertStatus.PENDING,
                                            ClinicalAlert.urgency == "urgent",
                                            ClinicalAlert.recipient.in_(PHYSICIAN_RECIPIENTS))
-               .order_by(ClinicalAlert.urgency.desc(), ClinicalAlert.id).limit(BATCH))
+               .order_by(ClinicalAlert.id).limit(BATCH))
     if not current_app.config.get("ON_CALL_PHONE"):
         if db.session.scalar(pending.with_only_columns(ClinicalAlert.id)) is not None:
             log.error("clinical alerts are waiting and ON_CALL_PHONE is not set")

@@ -5,8 +5,9 @@ commits), idempotent on `dedupe_key`, suppressed when opt-out applies, and a rou
 until 8:00 in the patient's own zone when it is due outside 8:00-21:00. Priorities:
 
 - `routine`: quiet hours and opt-out (and opt-in) apply;
-- `reply`: a direct answer to a text the person just sent: no quiet hours; suppressed if the
-  number said STOP (a person who texts us asked for the answer, so no prior opt-in is needed);
+- `reply`: a direct answer to a text the person just sent (who asked for it), or the one request
+  to a silent patient's sitter or emergency contact to check on them (`check_in_contact`): no quiet
+  hours and no prior opt-in needed; suppressed if the number said STOP;
 - `crisis`: neither applies (STOP ends every other kind of text);
 - `staff`: to staff (on-call alerts): no quiet hours, no patient opt-out.
 
@@ -21,7 +22,10 @@ whose attempt may have reached Twilio (a timeout, a 5xx, a dispatcher that died 
 so a message is never sent twice even when a dispatcher is killed between Twilio's 201 and our
 commit. Transient errors retry with capped exponential backoff and jitter; after
 OUTBOX_MAX_ATTEMPTS, or at once on a permanent error, the row fails and a routine clinical alert
-tells staff that a text to the patient could not be delivered.
+tells staff that a text to the patient could not be delivered. `drain(worker, limit, deadline_seconds)`
+dispatches batch after batch (the scheduler's job, `flask outbox dispatch`).
+
+`program_name()` (SMS_PROGRAM_NAME) is the name texts give the program.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ import os
 import random
 import re
 import socket
+from time import monotonic
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,6 +67,12 @@ _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 # ----------------------------------------------------------------------------- enqueue
 
 
+def program_name() -> str:
+    """The program's name that starts every text (SMS_PROGRAM_NAME, checked at start-up to say
+    nothing clinical)."""
+    return current_app.config["SMS_PROGRAM_NAME"]
+
+
 def _check_body(body: str, priority: MessagePriority) -> None:
     """Every body passes here before it is stored: short, and nothing clinical (no drug names, no
     diagnoses; message_content). The official crisis lines may be named in answers to a person."""
@@ -86,11 +97,13 @@ def enqueue(to: str, body: str, purpose: str, *, priority: MessagePriority | str
     message = OutboundMessage(to_phone=to, body=body, purpose=purpose[:40], priority=priority,
                               patient_id=patient_id, not_before=not_before or at, status=MessageStatus.PENDING,
                               attempts=0, uncertain=False, dedupe_key=dedupe_key, created_at=at)
-    blocked = _blocked(message)
+    consent = _consent(message)
+    blocked = _blocked(message, consent)
     if blocked:
         message.status, message.last_error = MessageStatus.SUPPRESSED, blocked
     elif priority is MessagePriority.ROUTINE and message.purpose not in QUIET_HOURS_EXEMPT:
-        message.not_before = _held_until(max(message.not_before, at), _zone_of(message)) or message.not_before
+        message.not_before = (_held_until(max(message.not_before, at), _zone_of(message, consent))
+                              or message.not_before)
     if dedupe_key is None:
         db.session.add(message)
         return message
@@ -113,11 +126,19 @@ def consent_for(phone: str) -> SmsConsent | None:
     return db.session.scalar(select(SmsConsent).where(SmsConsent.phone_e164 == phone))
 
 
-def _blocked(message: OutboundMessage) -> str | None:
-    """Why this text may not be sent now (opt-out, no opt-in), or None."""
+def _consent(message: OutboundMessage) -> SmsConsent | None:
+    """The consent of the text's number, looked up once for `_blocked` and `_zone_of`; not at all
+    for a text neither reads it for (crisis, staff, STOP's confirmation and HELP's answer)."""
+    if message.priority in (MessagePriority.CRISIS, MessagePriority.STAFF) or (
+            message.purpose in OPT_OUT_EXEMPT and message.priority is not MessagePriority.ROUTINE):
+        return None
+    return consent_for(message.to_phone)
+
+
+def _blocked(message: OutboundMessage, consent: SmsConsent | None) -> str | None:
+    """Why this text may not be sent now (opt-out, no opt-in), or None; `consent` from `_consent`."""
     if message.priority in (MessagePriority.CRISIS, MessagePriority.STAFF) or message.purpose in OPT_OUT_EXEMPT:
         return None
-    consent = consent_for(message.to_phone)
     if consent is not None and consent.opted_out_at is not None:
         return "opted out"
     if message.priority is MessagePriority.ROUTINE and (consent is None or consent.opted_in_at is None):
@@ -128,10 +149,10 @@ def _blocked(message: OutboundMessage) -> str | None:
     return None
 
 
-def _zone_of(message: OutboundMessage) -> str:
+def _zone_of(message: OutboundMessage, consent: SmsConsent | None) -> str:
+    """The time zone the text is judged in: its patient's, else its number's owner's."""
     user_id = message.patient_id
     if user_id is None:
-        consent = consent_for(message.to_phone)
         user_id = consent.user_id if consent is not None else None
     user = db.session.get(User, user_id) if user_id is not None else None
     return user.time_zone if user is not None else DEFAULT_ZONE
@@ -209,10 +230,13 @@ def _claim(worker: str, limit: int) -> list[int]:
            .where(OutboundMessage.status == MessageStatus.PENDING, OutboundMessage.not_before <= at)
            .order_by(rank, OutboundMessage.not_before, OutboundMessage.id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
+        # A materialized CTE, run once: as `id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` the
+        # planner may rescan the subquery for each row it updates, each rescan skipping the rows
+        # already claimed, and so claim every due row however small `limit`.
+        batch = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
         rows = db.session.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.id.in_(due.with_for_update(skip_locked=True)),
-                   OutboundMessage.status == MessageStatus.PENDING)
+            .where(OutboundMessage.id == batch.c.id, OutboundMessage.status == MessageStatus.PENDING)
             .values(**values).returning(OutboundMessage.id)
             .execution_options(synchronize_session=False))
         claimed = sorted(rows.scalars())
@@ -259,19 +283,34 @@ def dispatch_due(worker: str | None = None, limit: int = 100) -> dict[str, int]:
     return counts
 
 
+def drain(worker: str | None = None, limit: int = 100, deadline_seconds: float = 60) -> dict[str, int]:
+    """Dispatch batch after batch until one claims fewer than `limit` texts (nothing more is due)
+    or `deadline_seconds` have passed; the counts summed over the batches."""
+    worker = worker or worker_name()
+    deadline = monotonic() + deadline_seconds
+    total: dict[str, int] = {}
+    while True:
+        counts = dispatch_due(worker, limit)
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+        if counts["claimed"] < limit or monotonic() > deadline:
+            return total
+
+
 def _dispatch_one(message_id: int, worker: str) -> str | None:
     message = db.session.get(OutboundMessage, message_id, populate_existing=True)
     if message is None or message.status is not MessageStatus.SENDING or message.lease_owner != worker:
         return None
     at = now()
-    blocked = _blocked(message)
+    consent = _consent(message)
+    blocked = _blocked(message, consent)
     if blocked:
         db.session.execute(_mine(message_id, worker).values(status=MessageStatus.SUPPRESSED, last_error=blocked,
                                                             **_RELEASE))
         db.session.commit()
         return "suppressed"
     if message.priority is MessagePriority.ROUTINE and message.purpose not in QUIET_HOURS_EXEMPT:
-        held = _held_until(at, _zone_of(message))
+        held = _held_until(at, _zone_of(message, consent))
         if held is not None:
             db.session.execute(_mine(message_id, worker).values(status=MessageStatus.PENDING, not_before=held,
                                                                 **_RELEASE))

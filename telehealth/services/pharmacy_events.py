@@ -18,12 +18,12 @@ from telehealth.clock import now
 from telehealth.errors import NotFound, ServiceError, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.alerts import OPS
-from telehealth.models.shipments import Shipment, ShipmentEvent, ShipmentStatus
+from telehealth.models.shipments import PATH, RANK, Shipment, ShipmentEvent, ShipmentStatus
 from telehealth.services.alerts import raise_once
 
 REPLAY_WINDOW_SECONDS = 300
-# reports that the package has left the pharmacy
-LEFT = frozenset({ShipmentStatus.SHIPPED, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED})
+# reports that the package has left the pharmacy: shipped, and every step of the path after it
+LEFT = frozenset(PATH[RANK[ShipmentStatus.SHIPPED]:])
 
 
 class BadPharmacySignature(ServiceError):

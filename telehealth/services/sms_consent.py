@@ -3,8 +3,6 @@ phone number on their profile; the confirmation text; withdrawal. Carrier keywor
 arrive by text and are handled in services/inbound.py, on the same rows."""
 from __future__ import annotations
 
-from flask import current_app
-
 from telehealth.clock import now
 from telehealth.errors import Conflict
 from telehealth.extensions import db
@@ -17,14 +15,14 @@ FREQUENCY = "Up to 10 msgs/week"
 
 
 def wording(phone: str) -> str:
-    clinic = current_app.config["SMS_PROGRAM_NAME"]
+    clinic = outbox.program_name()
     return (f"I agree to receive automated text messages from {clinic} at {phone} about appointments, "
             f"shipments and session check-ins. {FREQUENCY}. Msg & data rates may apply. Consent is not a "
             "condition of purchase. Reply STOP to stop, HELP for help.")
 
 
 def confirmation_text() -> str:
-    clinic = current_app.config["SMS_PROGRAM_NAME"]
+    clinic = outbox.program_name()
     return (f"{clinic}: you are signed up for texts about appointments, shipments and check-ins. "
             f"{FREQUENCY}. Msg & data rates may apply. Reply HELP for help, STOP to opt out.")
 
