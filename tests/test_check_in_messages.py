@@ -226,6 +226,18 @@ def test_a_cancelled_session_withdraws_its_prompt_still_waiting_to_go(client, ap
     assert check_in(db, session, CheckInKind.PRE).status is CheckInStatus.EXPIRED
 
 
+def test_a_started_session_withdraws_its_pre_prompt_still_waiting_to_go(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    [prompt] = texts(db, purpose="check_in_prompt")
+    clock.move_to(session.scheduled_for)
+    home_sessions.confirm_sitter(ctx.patient, session.id)
+    home_sessions.record_blood_pressure(ctx.patient, session.id, 120, 80)
+    home_sessions.start_session(ctx.patient, session.id)  # answered in the app, not by text
+    db.session.expire_all()
+    assert db.session.get(OutboundMessage, prompt.id).status is MessageStatus.CANCELLED
+
+
 def test_an_unanswered_pre_check_in_is_not_escalated(client, app, db, patient_session, clock):
     ctx, session = patient_session
     prompt_pre(clock, session)

@@ -292,6 +292,7 @@ def start_session(patient: User, session_id: int) -> HomeSession:
     pre = session.check_in(CheckInKind.PRE)
     if pre is not None and pre.is_open:
         pre.expire()
+        withdraw_texts(pre)  # a prompt not yet sent would ask about a session already under way
     audit.record(patient, "update", "home_session", session.id, patient_id=session.patient_id,
                  fields=["status", "started_at", "gate_results"])
     db.session.commit()
