@@ -35,10 +35,22 @@ def _env_float(name: str, default: float) -> float:
 
 
 DEFAULT_TWILIO_AUTH_TOKEN = "development-twilio-auth-token"
+DEMO_ON_CALL_FALLBACK_PHONE = "+15005550100"
 
 
 def default_sqlite_url() -> str:
     return f"sqlite:///{BASE_DIR / 'instance' / 'telehealth.db'}"
+
+
+def _is_e164(value: str) -> bool:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return (phonenumbers.is_valid_number(number)
+            and phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == value)
 
 
 class ConfigError(RuntimeError):
@@ -133,8 +145,10 @@ class Config:
     OUTBOX_BACKOFF_SECONDS = _env_float("OUTBOX_BACKOFF_SECONDS", 30.0)
     OUTBOX_BACKOFF_MAX_SECONDS = _env_float("OUTBOX_BACKOFF_MAX_SECONDS", 3600.0)
     OUTBOX_DISPATCH_INTERVAL_SECONDS = _env_float("OUTBOX_DISPATCH_INTERVAL_SECONDS", 5.0)
-    # The on-call physician's phone: clinical alerts are texted here (no clinical words) at any hour.
-    ON_CALL_PHONE = _env("ON_CALL_PHONE")
+    # Urgent clinical alerts page whoever the on-call rota (admin) has on call now; with nobody on
+    # call, every active physician with a phone AND this number (no clinical words, any hour).
+    # Production refuses to start without it. ON_CALL_PHONE is its former, deprecated name.
+    ON_CALL_FALLBACK_PHONE = _env("ON_CALL_FALLBACK_PHONE") or _env("ON_CALL_PHONE")
     # A video token is handed out from this long before an appointment to this long after it ends.
     VIDEO_OPENS_MINUTES_BEFORE = _env_int("VIDEO_OPENS_MINUTES_BEFORE", 10)
     VIDEO_CLOSES_MINUTES_AFTER = _env_int("VIDEO_CLOSES_MINUTES_AFTER", 30)
@@ -159,6 +173,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    # a demo number, so `make run` pages somewhere (read the texts with `flask sms-outbox`)
+    ON_CALL_FALLBACK_PHONE = Config.ON_CALL_FALLBACK_PHONE or DEMO_ON_CALL_FALLBACK_PHONE
 
 
 class TestingConfig(Config):
@@ -199,6 +215,11 @@ class ProductionConfig(Config):
             problems.append("TWILIO_AUTH_TOKEN must be set")
         if not settings.get("FIELD_ENCRYPTION_KEYS"):
             problems.append("FIELD_ENCRYPTION_KEYS must be set")
+        fallback = settings.get("ON_CALL_FALLBACK_PHONE")
+        if not fallback or fallback == DEMO_ON_CALL_FALLBACK_PHONE:
+            problems.append("ON_CALL_FALLBACK_PHONE must be set (someone is always on call)")
+        elif not _is_e164(fallback):
+            problems.append("ON_CALL_FALLBACK_PHONE must be a phone number in E.164 form, such as +12125550100")
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
 

@@ -82,11 +82,12 @@ def main() -> int:
               '{"status": "shipped"} to make it report')
     print(f"\ntelehealth is at http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
     print(f"Mail (password resets, invitations, notices): {BIN / 'flask'} mail-outbox\n", flush=True)
-    # the demo's on-call phone (texts go to the console), so urgent alerts are paged as in production
+    # the demo's fallback on-call phone (texts go to the console); `flask seed-demo` fills the rota
     env = dict(os.environ, SMS_BACKEND="console")
-    env.setdefault("ON_CALL_PHONE", "+15005550100")
-    print(f"Texts (SMS_BACKEND=console, sent by the scheduler process; on-call pages go to "
-          f"{env['ON_CALL_PHONE']}): {BIN / 'flask'} sms-outbox\n", flush=True)
+    env.setdefault("ON_CALL_FALLBACK_PHONE", "+15005550100")
+    print(f"Texts (SMS_BACKEND=console, sent by the scheduler process; urgent alerts page the rota's "
+          f"on-call physician, or everyone and {env['ON_CALL_FALLBACK_PHONE']}): {BIN / 'flask'} sms-outbox\n",
+          flush=True)
     print(f"A patient's text (signed, as Twilio sends it): {BIN / 'flask'} sms-receive +12125550143 "
           "'128/82 yes'\n", flush=True)
     web = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "wsgi:app"],

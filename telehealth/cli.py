@@ -76,6 +76,9 @@ def seed_demo() -> list[tuple[str, str, str]]:
         reviews.decide(reviewer, assessment.id, Decision.APPROVE, message=None, note="Demo approval.")
     rows.append(("patient", DEMO_PATIENT["email"], DEMO_PASSWORD))
     catalog.seed_catalog()
+    from telehealth.services.on_call import seed_on_call_rota
+
+    seed_on_call_rota(days=14)  # someone is always on call in the demo
     return rows
 
 

@@ -77,6 +77,9 @@ class ClinicalPolicy:
     follow_up_interval_days: int = 28
     follow_up_upcoming_days: int = 7
     follow_up_due_days: int = 30
+    # An urgent alert not acknowledged this long after a page is paged again, one rung further up
+    # the ladder (services/notifications.py): on call, then the care team and next shift, then everyone.
+    urgent_alert_repage_minutes: int = 5
 
 
 _ADAPTER = TypeAdapter(ClinicalPolicy)

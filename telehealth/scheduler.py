@@ -54,6 +54,12 @@ def _clinical_alerts() -> int:
     return notifications.deliver_clinical_alerts()
 
 
+def _alert_repages() -> int:
+    from telehealth.services import notifications
+
+    return notifications.repage_unacknowledged()
+
+
 def _reminders() -> int:
     from telehealth.services import notifications
 
@@ -96,6 +102,7 @@ JOBS: list[Job] = [
     Job("sla_watch", _sla_watch, 300),
     Job("pharmacy_reconcile", _pharmacy_reconcile, 60),
     Job("clinical_alerts", _clinical_alerts, 10),
+    Job("alert_repages", _alert_repages, 30),
     Job("appointment_reminders", _reminders, 60),
     Job("shipment_notices", _shipment_notices, 60),
     Job("follow_up_retakes", _follow_up_retakes, 300),

@@ -195,7 +195,7 @@ def test_production_cookies_are_secure(database_url, create_user):
                          FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(), TESTING=True,
                          STRIPE_SECRET_KEY="sk_live_x", STRIPE_WEBHOOK_SECRET="whsec_real",
                          TWILIO_API_KEY_SECRET="real-video-secret", PHARMACY_WEBHOOK_SECRET="real-pharmacy-secret",
-                         TWILIO_AUTH_TOKEN="real-twilio-auth-token")
+                         TWILIO_AUTH_TOKEN="real-twilio-auth-token", ON_CALL_FALLBACK_PHONE="+13125550190")
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     user = create_user("coach")  # no encrypted fields: the production app has its own keys
     with prod.app_context():

@@ -25,7 +25,7 @@ ON_CALL = "+13125550199"
 
 @pytest.fixture
 def clock(app, monkeypatch):
-    monkeypatch.setitem(app.config, "ON_CALL_PHONE", ON_CALL)
+    monkeypatch.setitem(app.config, "ON_CALL_FALLBACK_PHONE", ON_CALL)
     with time_machine.travel(START, tick=False) as traveller:  # 10:00 in New York
         yield traveller
 
@@ -329,7 +329,7 @@ def test_a_crisis_text_through_twilio_is_answered_and_paged_within_one_dispatche
                                                                                        twilio, monkeypatch):
     from telehealth import scheduler
 
-    monkeypatch.setitem(app.config, "ON_CALL_PHONE", ON_CALL)
+    monkeypatch.setitem(app.config, "ON_CALL_FALLBACK_PHONE", ON_CALL)
     path = "/webhooks/twilio/sms"
     twilio.configure(webhook_url=live_server + path, public_url=app.config["PUBLIC_BASE_URL"] + path)
     assert twilio.inbound("+12125550178", "i dont want to live anymore")["status"] == 200

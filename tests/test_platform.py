@@ -36,7 +36,7 @@ def _production(**overrides):
                 "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
                 "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_real",
                 "TWILIO_API_KEY_SECRET": "real-video-secret", "PHARMACY_WEBHOOK_SECRET": "real-pharmacy-secret",
-                "TWILIO_AUTH_TOKEN": "real-twilio-auth-token"}
+                "TWILIO_AUTH_TOKEN": "real-twilio-auth-token", "ON_CALL_FALLBACK_PHONE": "+13125550190"}
     settings.update(overrides)
     return create_app(settings)
 
@@ -52,6 +52,9 @@ def test_production_starts_with_real_settings():
     ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS"),
     ({"STRIPE_SECRET_KEY": "sk_test_localstripe"}, "STRIPE_SECRET_KEY"),
     ({"TWILIO_AUTH_TOKEN": "development-twilio-auth-token"}, "TWILIO_AUTH_TOKEN"),
+    ({"ON_CALL_FALLBACK_PHONE": None}, "ON_CALL_FALLBACK_PHONE"),       # someone is always on call
+    ({"ON_CALL_FALLBACK_PHONE": "+15005550100"}, "ON_CALL_FALLBACK_PHONE"),  # the demo number
+    ({"ON_CALL_FALLBACK_PHONE": "555-0100"}, "ON_CALL_FALLBACK_PHONE"),
 ])
 def test_production_refuses_unsafe_settings(overrides, complaint):
     with pytest.raises(ConfigError, match=complaint):

@@ -32,7 +32,7 @@ NOON_NY = datetime(2026, 1, 15, 17, 0, tzinfo=timezone.utc)
 
 
 def test_every_job_of_scheduler_run_once(app, db, runner, twilio, shipment, create_user, monkeypatch):  # noqa: F811
-    monkeypatch.setitem(app.config, "ON_CALL_PHONE", ON_CALL)
+    monkeypatch.setitem(app.config, "ON_CALL_FALLBACK_PHONE", ON_CALL)
     patient = db.session.get(User, shipment.patient_id)
     phone = patient.patient_profile.phone_e164
     db.session.add(SmsConsent(user_id=patient.id, phone_e164=phone, opted_in_at=now(), wording="I agree.",
@@ -169,7 +169,7 @@ def test_two_scheduler_processes_at_once_send_nothing_twice(postgres_only, datab
     committed.session.add_all([ClinicalAlert(kind="crisis", urgency="urgent", summary="clinical words")
                                for _ in range(5)])
     committed.session.commit()
-    env = _env(database_url, twilio_url, OUTBOX_DISPATCH_INTERVAL_SECONDS="0.3", ON_CALL_PHONE=ON_CALL)
+    env = _env(database_url, twilio_url, OUTBOX_DISPATCH_INTERVAL_SECONDS="0.3", ON_CALL_FALLBACK_PHONE=ON_CALL)
     cmd = [str(Path(sys.executable).parent / "flask"), "scheduler", "run"]
     procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for _ in range(2)]

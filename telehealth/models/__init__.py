@@ -2,7 +2,7 @@
 from telehealth.models.accounts import (
     CoachProfile, LoginSession, PatientProfile, PhysicianLicense, PhysicianProfile, Role, User,
 )
-from telehealth.models.alerts import AlertStatus, ClinicalAlert
+from telehealth.models.alerts import AlertPage, AlertStatus, ClinicalAlert, OnCallShift
 from telehealth.models.assessments import (
     Assessment, AssessmentStatus, Decision, Measure, ReviewDecision, ReviewStatus,
 )
@@ -42,7 +42,7 @@ __all__ = [
     "Reminder",
     "BillingCustomer", "CreditBalance", "CreditEntry", "CreditKind", "Diagnosis", "EntryType", "Order", "OrderStatus",
     "Product", "ProductKind", "Refund", "StripeEvent", "Subscription", "SubscriptionStatus",
-    "AlertStatus", "Assessment", "AssessmentStatus", "ClinicalAlert", "Decision", "Measure", "ReviewDecision",
+    "AlertPage", "AlertStatus", "OnCallShift", "Assessment", "AssessmentStatus", "ClinicalAlert", "Decision", "Measure", "ReviewDecision",
     "ReviewStatus", "AuditEvent", "CareAssignment", "CareRole", "CoachProfile", "LoginSession", "OutboxMail", "PatientProfile",
     "PhysicianLicense", "PhysicianProfile", "Role", "User",
 ]

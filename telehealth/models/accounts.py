@@ -130,6 +130,8 @@ class PhysicianProfile(db.Model):
     npi: Mapped[str] = mapped_column(String(10), unique=True)
     dea_number: Mapped[str | None] = mapped_column(String(9))
     dea_expires_on: Mapped[date | None] = mapped_column(Date)
+    # reached here when paged (on call, or everyone when nobody is); the rota's default phone
+    phone_e164: Mapped[str | None] = mapped_column(String(16))
 
     user: Mapped[User] = relationship(back_populates="physician_profile")
     licenses: Mapped[list[PhysicianLicense]] = relationship(

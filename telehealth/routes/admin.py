@@ -1,4 +1,5 @@
-"""Administration: staff accounts, physician licenses, care-team assignments, the audit trail."""
+"""Administration: staff accounts, physician licenses, care-team assignments, the on-call rota, the
+audit trail."""
 from flask import Blueprint
 from flask_login import current_user
 
@@ -8,7 +9,8 @@ from telehealth.schemas.accounts import (
     AuditListOut, AuditQuery, CareAssignmentIn, CareAssignmentOut, LicenseIn, LicenseOut, StaffCreateIn,
     StaffListOut, StaffListQuery, StaffUpdateIn, UserOut, audit_event_out, care_assignment_out, user_out,
 )
-from telehealth.services import audit, care_team, staff
+from telehealth.schemas.on_call import ShiftIn, ShiftListOut, ShiftOut, ShiftQuery, shift_out
+from telehealth.services import audit, care_team, on_call, staff
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 ADMIN = (Role.ADMIN,)
@@ -67,6 +69,27 @@ def assign(body: CareAssignmentIn):
           response=CareAssignmentOut)
 def end_assignment(assignment_id: int):
     return care_assignment_out(care_team.end_assignment(current_user, assignment_id))
+
+
+@bp.get("/on-call/shifts")
+@endpoint("The on-call rota: shifts overlapping [since, until)", tags=["admin"], auth=ADMIN, query=ShiftQuery,
+          response=ShiftListOut)
+def list_shifts(query: ShiftQuery):
+    return ShiftListOut(items=[shift_out(s) for s in on_call.list_shifts(query.since, query.until)])
+
+
+@bp.post("/on-call/shifts")
+@endpoint("Put a physician on call over [starts_at, ends_at); shifts never overlap", tags=["admin"], auth=ADMIN,
+          body=ShiftIn, response=ShiftOut, status=201, errors=(409,))
+def create_shift(body: ShiftIn):
+    return shift_out(on_call.create_shift(current_user, body.physician_id, body.starts_at, body.ends_at, body.phone))
+
+
+@bp.delete("/on-call/shifts/<int:shift_id>")
+@endpoint("End a shift under way now, or remove one not started yet", tags=["admin"], auth=ADMIN, status=204,
+          errors=(409,))
+def end_shift(shift_id: int):
+    on_call.end_shift(current_user, shift_id)
 
 
 @bp.get("/audit")

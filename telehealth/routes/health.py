@@ -1,5 +1,6 @@
 """Liveness and readiness probes."""
 from flask import Blueprint
+from pydantic import Field
 
 from telehealth.api import PUBLIC, Schema, endpoint
 from telehealth.errors import ServiceError
@@ -17,6 +18,12 @@ class HealthOut(Schema):
     status: str
 
 
+class ReadyOut(Schema):
+    status: str = Field(description="ready; degraded: serving, but nobody is on call (see on_call)")
+    on_call: str = Field(description="covered: a rota shift covers now; nobody: every active physician and the "
+                                     "fallback number are paged until admin fills the rota")
+
+
 @bp.get("/healthz")
 @endpoint("Process is up", tags=["health"], auth=PUBLIC, response=HealthOut)
 def healthz():
@@ -24,8 +31,10 @@ def healthz():
 
 
 @bp.get("/readyz")
-@endpoint("Ready to serve: the database answers", tags=["health"], auth=PUBLIC, response=HealthOut, errors=(503,))
+@endpoint("Ready to serve: the database answers (503 otherwise); `degraded` (still 200) when nobody is on call",
+          tags=["health"], auth=PUBLIC, response=ReadyOut, errors=(503,))
 def readyz():
     if not health.database_answers():
         raise Unavailable("The database is not reachable.")
-    return HealthOut(status="ready")
+    covered = health.someone_on_call()
+    return ReadyOut(status="ready" if covered else "degraded", on_call="covered" if covered else "nobody")

@@ -1,4 +1,4 @@
-"""The clinical review queue, decisions, SLA figures, and clinical alerts."""
+"""The clinical review queue, decisions, SLA figures, clinical alerts, and who is on call now."""
 from flask import Blueprint
 from flask_login import current_user
 
@@ -10,7 +10,8 @@ from telehealth.schemas.assessments import (
     AlertListOut, AlertOut, AlertQuery, AssessmentOut, DecisionIn, ReviewQueueOut, ReviewQueueQuery, SlaOut, SlaQuery,
     alert_out, assessment_out, review_item_out,
 )
-from telehealth.services import alerts, reviews
+from telehealth.schemas.on_call import OnCallNowOut, shift_out
+from telehealth.services import alerts, on_call, reviews
 
 bp = Blueprint("reviews", __name__, url_prefix="/api/v1")
 PHYSICIAN = (Role.PHYSICIAN,)
@@ -44,16 +45,18 @@ def sla(query: SlaQuery):
 
 
 @bp.get("/alerts")
-@endpoint("Open clinical alerts, newest first, paged with before_id", tags=["alerts"], auth=PHYSICIAN,
-          query=AlertQuery, response=AlertListOut)
+@endpoint("Clinical alerts of your care-team patients (and every urgent one while you are on call), "
+          "newest first, paged with before_id; status: open (default), acknowledged or all", tags=["alerts"],
+          auth=PHYSICIAN, query=AlertQuery, response=AlertListOut)
 def open_alerts(query: AlertQuery):
-    items = alerts.open_alerts(current_user, before_id=query.before_id, limit=query.limit)
+    items = alerts.open_alerts(current_user, before_id=query.before_id, limit=query.limit, status=query.status)
     return AlertListOut(items=[alert_out(a) for a in items],
                         next_before_id=items[-1].id if len(items) == query.limit else None)
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
-@endpoint("Acknowledge a clinical alert", tags=["alerts"], auth=PHYSICIAN, response=AlertOut, errors=(409,))
+@endpoint("Acknowledge a clinical alert you can see (records who and when; it stops the re-paging)",
+          tags=["alerts"], auth=PHYSICIAN, response=AlertOut, errors=(409,))
 def acknowledge(alert_id: int):
     return alert_out(alerts.acknowledge(current_user, alert_id))
 
@@ -62,7 +65,7 @@ def acknowledge(alert_id: int):
 @endpoint("Open operational alerts (shipment SLA breaches), newest first", tags=["alerts"],
           auth=(Role.OPS, Role.ADMIN), query=AlertQuery, response=AlertListOut)
 def ops_alerts(query: AlertQuery):
-    items = alerts.open_alerts(current_user, before_id=query.before_id, limit=query.limit)
+    items = alerts.open_alerts(current_user, before_id=query.before_id, limit=query.limit, status=query.status)
     return AlertListOut(items=[alert_out(a) for a in items],
                         next_before_id=items[-1].id if len(items) == query.limit else None)
 
@@ -72,3 +75,11 @@ def ops_alerts(query: AlertQuery):
           errors=(409,))
 def acknowledge_ops_alert(alert_id: int):
     return alert_out(alerts.acknowledge(current_user, alert_id))
+
+
+@bp.get("/on-call/now")
+@endpoint("Who is on call now (the rota's shift and phone) and who is next", tags=["alerts"],
+          auth=(Role.PHYSICIAN, Role.COACH, Role.OPS, Role.ADMIN), response=OnCallNowOut)
+def on_call_now():
+    shifts, upcoming = on_call.who_is_on_call()
+    return OnCallNowOut(on_call=[shift_out(s) for s in shifts], next=shift_out(upcoming) if upcoming else None)

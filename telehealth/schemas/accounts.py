@@ -93,6 +93,7 @@ class StaffCreateIn(Schema):
     dea_number: Dea | None = None
     dea_expires_on: date | None = None
     licenses: list[LicenseWithStateIn] = Field(default_factory=list, max_length=60)
+    phone: Phone | None = Field(default=None, description="Physicians: paged when on call or when nobody is.")
     # coaches
     bio: Annotated[str, StringConstraints(max_length=2000)] = ""
 
@@ -104,6 +105,7 @@ class StaffUpdateIn(Schema):
     npi: Npi | None = None
     dea_number: Dea | None = None
     dea_expires_on: date | None = None
+    phone: Phone | None = None
     bio: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
@@ -137,6 +139,7 @@ class PhysicianOut(Schema):
     dea_number: str | None
     dea_expires_on: date | None
     licenses: list[LicenseOut]
+    phone: str | None = None
 
 
 class CoachOut(Schema):
@@ -232,6 +235,7 @@ def user_out(user) -> UserOut:
     if user.physician_profile is not None:
         d = user.physician_profile
         profiles["physician"] = PhysicianOut(npi=d.npi, dea_number=d.dea_number, dea_expires_on=d.dea_expires_on,
+                                             phone=d.phone_e164,
                                      licenses=[LicenseOut(state=lic.state, license_number=lic.license_number,
                                                           expires_on=lic.expires_on) for lic in d.licenses])
     if user.coach_profile is not None:

@@ -69,6 +69,7 @@ class SlaQuery(Schema):
 class AlertQuery(Schema):
     before_id: DbId | None = None
     limit: int = Field(default=100, ge=1, le=500)
+    status: Literal["open", "acknowledged", "all"] = "open"
 
 
 class MeasureIn(Schema):
@@ -223,6 +224,10 @@ class AlertOut(Schema):
     shipment_id: int | None
     summary: str
     created_at: Timestamp
+    acknowledged_at: Timestamp | None
+    acknowledged_by: int | None
+    page_rounds: int = Field(description="How many rounds of paging went out (each one rung up the ladder).")
+    last_paged_at: Timestamp | None
 
 
 class AlertListOut(Schema):
@@ -295,4 +300,5 @@ def measure_out(m) -> MeasureOut:
 def alert_out(a) -> AlertOut:
     return AlertOut(id=a.id, kind=a.kind, urgency=a.urgency, status=a.status.value, patient_id=a.patient_id,
                     assessment_id=a.assessment_id, measure_id=a.measure_id, shipment_id=a.shipment_id, summary=a.summary,
-                    created_at=a.created_at)
+                    created_at=a.created_at, acknowledged_at=a.acknowledged_at, acknowledged_by=a.acknowledged_by,
+                    page_rounds=a.page_rounds or 0, last_paged_at=a.last_paged_at)

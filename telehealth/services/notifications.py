@@ -1,24 +1,28 @@
 """Sweeps that turn durable rows owed to people into texts in the outbox: appointment reminders,
-shipment notices and clinical alerts for the on-call physician. Each is idempotent (a dedupe key
-per row), so two scheduler processes running the same sweep enqueue each text once.
+shipment notices and the pages of urgent clinical alerts (the on-call rota, then the escalation
+ladder below). Each is idempotent (a dedupe key per row, a claimed round per page), so two
+scheduler processes running the same sweep enqueue each text once.
 
 Bodies say nothing clinical: a time, a tracking link, "log in to review".
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from telehealth.clock import in_zone, now
 from telehealth.extensions import db
-from telehealth.models.accounts import PatientProfile, User
-from telehealth.models.alerts import PHYSICIAN_RECIPIENTS, AlertStatus, ClinicalAlert
+from telehealth.models.accounts import PatientProfile, PhysicianProfile, Role, User
+from telehealth.models.alerts import PHYSICIAN_RECIPIENTS, AlertPage, AlertStatus, ClinicalAlert
+from telehealth.models.care import CareAssignment, CareRole
 from telehealth.models.messaging import MessagePriority
 from telehealth.models.scheduling import Appointment, AppointmentStatus, Reminder
 from telehealth.models.shipments import Shipment, ShipmentNotice
-from telehealth.services import outbox
+from telehealth.policy import current_policy
+from telehealth.services import on_call, outbox
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -94,35 +98,126 @@ def alert_text(alert: ClinicalAlert) -> str:
     return "An alert for a patient is waiting: log in to review."
 
 
-def page_on_call(alert: ClinicalAlert) -> bool:
-    """Queue the staff text for one alert and mark it delivered, in the caller's transaction; a
-    crisis pages this way at once, so the next dispatcher tick sends it. False without ON_CALL_PHONE
-    (the alert stays pending and the sweep complains)."""
-    on_call = current_app.config.get("ON_CALL_PHONE")
-    if not on_call:
+# ------------------------------------------------------------------ paging urgent alerts
+#
+# The ladder, one round per page (round 0 at once, each next one when the alert is still not
+# acknowledged `urgent_alert_repage_minutes` after the last):
+#   round 0: whoever is on call now (the rota's phone); nobody on call: every active physician with
+#            a phone AND the fallback number (ON_CALL_FALLBACK_PHONE);
+#   round 1: round 0 again, plus the patient's care-team physicians and whoever is on call next;
+#   round 2 and on: round 1 again, plus every active physician and the fallback number.
+# Each round is claimed with a conditional UPDATE of `page_rounds` (two scheduler processes page
+# once) and each phone paged is an `AlertPage` row (who, why, when) and a dedupe-keyed text.
+
+
+@dataclass(frozen=True)
+class Target:
+    phone: str
+    user_id: int | None
+    reason: str
+
+
+def _everyone() -> list[Target]:
+    rows = db.session.execute(select(User.id, PhysicianProfile.phone_e164)
+                              .join(PhysicianProfile, PhysicianProfile.user_id == User.id)
+                              .where(User.role == Role.PHYSICIAN, User.active.is_(True),
+                                     PhysicianProfile.phone_e164.is_not(None)).order_by(User.id)).all()
+    targets = [Target(phone, user_id, "everyone") for user_id, phone in rows]
+    fallback = on_call.fallback_phone()
+    return targets + ([Target(fallback, None, "fallback")] if fallback else [])
+
+
+def _care_team(patient_id: int | None) -> list[Target]:
+    if patient_id is None:
+        return []
+    rows = db.session.execute(select(User.id, PhysicianProfile.phone_e164)
+                              .join(CareAssignment, CareAssignment.staff_id == User.id)
+                              .join(PhysicianProfile, PhysicianProfile.user_id == User.id)
+                              .where(CareAssignment.patient_id == patient_id,
+                                     CareAssignment.care_role == CareRole.PHYSICIAN,
+                                     CareAssignment.ended_at.is_(None), User.active.is_(True),
+                                     PhysicianProfile.phone_e164.is_not(None)).order_by(User.id)).all()
+    return [Target(phone, user_id, "care_team") for user_id, phone in rows]
+
+
+def page_targets(alert: ClinicalAlert, round_: int, at: datetime) -> list[Target]:
+    """Who round `round_` of paging `alert` reaches at `at`, each phone once (first reason wins)."""
+    shifts = on_call.on_call_at(at)
+    targets = [Target(s.phone_e164, s.physician_id, "on_call") for s in shifts] or _everyone()
+    if round_ >= 1:
+        targets += _care_team(alert.patient_id)
+        upcoming = on_call.next_shift(max((s.ends_at for s in shifts), default=at) - timedelta(microseconds=1))
+        if upcoming is not None:
+            targets.append(Target(upcoming.phone_e164, upcoming.physician_id, "next_shift"))
+    if round_ >= 2:
+        targets += _everyone()
+    unique: dict[str, Target] = {}
+    for target in targets:
+        unique.setdefault(target.phone, target)
+    return list(unique.values())
+
+
+def _page_round(alert: ClinicalAlert, round_: int, at: datetime) -> bool:
+    """Claim round `round_` of paging `alert` and queue its texts, in the caller's transaction;
+    False when another process claimed it first, it was acknowledged, or there is nobody to page."""
+    targets = page_targets(alert, round_, at)
+    if not targets:
         return False
-    outbox.enqueue(on_call, alert_text(alert), "alert", priority=MessagePriority.STAFF,
-                   dedupe_key=f"alert:{alert.id}:on_call")
-    alert.status, alert.delivered_at = AlertStatus.DELIVERED, now()
+    values = {"page_rounds": round_ + 1, "last_paged_at": at}
+    if round_ == 0:
+        values.update(status=AlertStatus.DELIVERED, delivered_at=at)
+    claimed = db.session.execute(update(ClinicalAlert).where(
+        ClinicalAlert.id == alert.id, ClinicalAlert.page_rounds == round_,
+        ClinicalAlert.status != AlertStatus.ACKNOWLEDGED).values(**values)).rowcount
+    if claimed != 1:
+        return False
+    for target in targets:
+        outbox.enqueue(target.phone, alert_text(alert), "alert", priority=MessagePriority.STAFF,
+                       dedupe_key=f"alert:{alert.id}:page:{round_}:{target.phone}")
+        db.session.add(AlertPage(alert_id=alert.id, round=round_, user_id=target.user_id, phone_e164=target.phone,
+                                 reason=target.reason, paged_at=at))
     return True
 
 
+def page_on_call(alert: ClinicalAlert) -> bool:
+    """Page an urgent alert now (round 0 of the ladder) and mark it delivered, in the caller's
+    transaction; a crisis pages this way at once, so the next dispatcher tick sends it. False
+    when there is nobody at all to page (no shift, no physician phone, no fallback number: the
+    alert stays pending and the sweep complains)."""
+    db.session.flush()
+    return _page_round(alert, 0, now())
+
+
 def deliver_clinical_alerts() -> int:
-    """Pending urgent clinical alerts become staff texts to the on-call phone, then count as delivered.
-    (Physician profiles hold no phone number yet, so the care team is reached through on-call.)
-    Ops alerts (a late shipment) are read on the ops board, never paged to a physician."""
-    # Only urgent alerts page the on-call phone, at any hour; routine ones wait in the physicians'
-    # alert list (GET /api/v1/alerts) rather than wake someone at 3 am.
+    """Pending urgent clinical alerts page the on-call physician (or everyone, nobody being on
+    call), then count as delivered. Ops alerts (a late shipment) are read on the ops board, never
+    paged to a physician."""
+    # Only urgent alerts page, at any hour; routine ones wait in the physicians' alert list
+    # (GET /api/v1/alerts) rather than wake someone at 3 am.
     pending = (select(ClinicalAlert).where(ClinicalAlert.status == AlertStatus.PENDING,
                                            ClinicalAlert.urgency == "urgent",
                                            ClinicalAlert.recipient.in_(PHYSICIAN_RECIPIENTS))
                .order_by(ClinicalAlert.id).limit(BATCH))
-    if not current_app.config.get("ON_CALL_PHONE"):
-        if db.session.scalar(pending.with_only_columns(ClinicalAlert.id)) is not None:
-            log.error("clinical alerts are waiting and ON_CALL_PHONE is not set")
-        return 0
     alerts = db.session.scalars(pending.with_for_update(skip_locked=True)).all()
-    for alert in alerts:
-        page_on_call(alert)
+    paged = sum(page_on_call(alert) for alert in alerts)
+    if alerts and not paged:
+        log.error("clinical alerts are waiting and nobody can be paged (no shift, no physician phone, "
+                  "no ON_CALL_FALLBACK_PHONE)")
     db.session.commit()
-    return len(alerts)
+    return paged
+
+
+def repage_unacknowledged() -> int:
+    """Urgent alerts still not acknowledged `urgent_alert_repage_minutes` after their last page are
+    paged again, one rung up the ladder. Safe in two processes: rows are locked (PostgreSQL) and
+    each round is claimed by a conditional UPDATE."""
+    at = now()
+    due = at - timedelta(minutes=current_policy().urgent_alert_repage_minutes)
+    alerts = db.session.scalars(
+        select(ClinicalAlert).where(ClinicalAlert.status == AlertStatus.DELIVERED, ClinicalAlert.urgency == "urgent",
+                                    ClinicalAlert.recipient.in_(PHYSICIAN_RECIPIENTS),
+                                    ClinicalAlert.last_paged_at <= due)
+        .order_by(ClinicalAlert.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+    paged = sum(_page_round(alert, alert.page_rounds, at) for alert in alerts)
+    db.session.commit()
+    return paged

@@ -37,7 +37,7 @@ def create_staff(actor: User, data, *, password: str | None = None) -> User:
         if len(states) != len(set(states)):
             errors["licenses"] = ["One license per state."]
     else:
-        for name in ("npi", "dea_number", "dea_expires_on"):
+        for name in ("npi", "dea_number", "dea_expires_on", "phone"):
             if getattr(data, name) is not None:
                 errors[name] = ["Only physicians have this."]
         if data.licenses:
@@ -54,7 +54,7 @@ def create_staff(actor: User, data, *, password: str | None = None) -> User:
                 password_hash=passwords.hash_password(password) if password else passwords.unusable_password_hash())
     if role is Role.PHYSICIAN:
         user.physician_profile = PhysicianProfile(
-            npi=data.npi, dea_number=data.dea_number, dea_expires_on=data.dea_expires_on,
+            npi=data.npi, dea_number=data.dea_number, dea_expires_on=data.dea_expires_on, phone_e164=data.phone,
             licenses=[PhysicianLicense(state=lic.state, license_number=lic.license_number, expires_on=lic.expires_on)
                       for lic in data.licenses])
     elif role is Role.COACH:
@@ -95,7 +95,7 @@ def get_physician(physician_id: int) -> User:
 
 def update_staff(actor: User, staff_id: int, changes: dict) -> User:
     user = get_staff(staff_id)
-    physician_only = {"npi", "dea_number", "dea_expires_on"} & changes.keys()
+    physician_only = {"npi", "dea_number", "dea_expires_on", "phone"} & changes.keys()
     errors: dict[str, list[str]] = {}
     if physician_only and user.role is not Role.PHYSICIAN:
         errors.update({name: ["Only physicians have this."] for name in physician_only})
@@ -117,7 +117,7 @@ def update_staff(actor: User, staff_id: int, changes: dict) -> User:
             user.deactivate()
             login_sessions.end_all(user, "deactivated")
     for name in physician_only:
-        setattr(user.physician_profile, name, changes[name])
+        setattr(user.physician_profile, "phone_e164" if name == "phone" else name, changes[name])
     if changes.get("bio") is not None:
         user.coach_profile.bio = changes["bio"]
     audit.record(actor, "update", "staff_account", user.id, fields=changes.keys())
