@@ -129,7 +129,9 @@ ORDINARY: tuple[str, ...] = (
     "my dog is better without me at work lol", "goodnight", "good morning", "bye for now", "talk soon",
     "call me when you can", "please call me about my order", "who is this", "is this the clinic",
     "took too many photos lol", "im going to end things with my boyfriend", "ill pass out the flyers",
-    "feeling faint praise lol",
+    "feeling faint praise lol", "my mom is here to help", "i feel safe", "felt safe the whole time",
+    "can i end the session early", "i took a nap", "slept like the dead", "i can breathe again",
+    "goodbye for now", "i dont know", "not sure", "mood 5, felt floaty and a bit sick", "cried a bit but felt good",
 )
 
 CORPUS: tuple[tuple[str, str | None], ...] = tuple(

@@ -312,7 +312,7 @@ def test_every_check_in_text_is_free_of_clinical_words(app):
     for template in check_in_messages.PROMPTS.values():
         check_sms_body(check_in_messages.REMINDER_PREFIX + template.format(name=name))
     for text in (check_in_messages.GO, check_in_messages.NO_GO, check_in_messages.URGENT, check_in_messages.THANKS,
-                 check_in_messages.REVIEW, check_in_messages.SERIOUS,
+                 check_in_messages.REVIEW, check_in_messages.SERIOUS, check_in_messages.CRISIS_LINE,
                  check_in_messages.SITTER_ASK.format(program=name, first="Pat")):
         check_sms_body(text)
 

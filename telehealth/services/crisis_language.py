@@ -37,6 +37,7 @@ is the measure (`make bench`, group `crisis`, prints recall and precision); reca
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from telehealth.services.reply_parsing import _collapse, _distance_at_most_one, _fold, _words
 
@@ -126,7 +127,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?:being|been|getting) (?:abused|attacked|threatened)",
     ),
     "distress_call": (
-        r"(?<!the )(?<!your )(?<!for )(?<!no )(?<!any )help(?! (?:me |us )?(?:(?:with|on|for) (?:[a-z]+ ){0,2}"
+        r"(?<!the )(?<!your )(?<!for )(?<!no )(?<!any )(?<!here to )help(?! (?:me |us )?(?:(?:with|on|for) (?:[a-z]+ ){0,2}"
         r"(?:account|app|login|log in|password|appointment|booking|order|payment|bill|billing|package|schedule"
         r"|shipment|settings|calendar|card|call|time|link|video|refund|insurance|email|address|phone|number"
         r"|delivery|form|question|questions|page|site|website|portal|reminder|reminders|texts|code)"
@@ -294,6 +295,7 @@ def _spelled_out(words: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=8192)
 def _split_joined(word: str) -> list[str] | None:
     """A word run together from two or three pattern words ("killmyself", "notsafe"): its parts."""
     if len(word) < 5 or word in VOCABULARY or not word.isalpha():
@@ -310,6 +312,7 @@ def _split_joined(word: str) -> list[str] | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def _corrected(word: str) -> str:
     """A word of 5 letters or more one edit away from a pattern word, read as that word."""
     if len(word) < 5 or word in VOCABULARY or word in NEVER_FUZZY or not word.isalpha():
