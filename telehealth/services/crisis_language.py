@@ -49,21 +49,25 @@ _SHORTHANDS = {
     "SELF": r"(?:myself|my self|me)",
     "WANT": r"(?:want|wanted|wanting|wish|wished|ready|going|plan|planning|planned|need|trying|try|tried|decided|"
             r"deserve|rather|should|could|would|gonna|about|like|hope|hoping|thinking|thought|think)",
-    "ORDINARY_WITH": r"with (?:my (?:boyfriend|girlfriend|partner|husband|wife|ex|bf|gf|job)|him|her|them|the (?:company"
-                     r"|gym|clinic|program))",
+    "ORDINARY_WITH": r"with (?:my (?:boyfriend|girlfriend|partner|husband|wife|ex|bf|gf|job)|him|her|them"
+                     r"|the (?:company|gym|clinic|program))",
     "FEAR": r"(?:scared|scary|afraid|terrified|frightened|worried|fear|fearful|nervous|panicking)",
 }
 
 # Each category: patterns, most telling first. See the module docstring for the shorthands.
 INTENTS: dict[str, tuple[str, ...]] = {
     "suicidal_ideation": (
-        r"suicid\w*", r"kill (?:myself|my self|me|yourself|urself)", r"(?:killing|killed) (?:myself|yourself)", r"end (?:my|my own) life",
+        r"suicid\w*", r"kill (?:myself|my self|me|yourself|urself)", r"(?:killing|killed) (?:myself|yourself)",
+        r"end (?:my|my own) life",
         r"ending (?:my|my own) life", r"(?:take|taking|took) my (?:own )?life", r"{WANT} {GAP}die",
-        r"(?:let|make) me die", r"end (?:myself|me)", r"(?:wish|want|rather|better) {GAP}(?:dead|never born|not born|wasnt born)",
+        r"(?:let|make) me die", r"end (?:myself|me)",
+        r"(?:wish|want|rather|better) {GAP}(?:dead|never born|not born|wasnt born)",
         r"better off dead", r"(?:hope|wish|pray\w*) {GAP2}(?:dont|never|wont|not) wake up",
-        r"(?:rope|noose|gun|pills|knife|razor|blade|bridge|ledge)\w* {GAP}(?:plan|ready|tonight|do it)", r"(?:im|i am|am i) dying", r"fe\w* like {GAP}dying",
+        r"(?:rope|noose|gun|pills|knife|razor|blade|bridge|ledge)\w* {GAP}(?:plan|ready|tonight|do it)",
+        r"(?:im|i am|am i) dying", r"fe\w* like {GAP}dying",
         r"no (?:reason|point|purpose) {GAP}(?:live|living|life|alive|going on|go on|exist\w*|being here)",
-        r"point (?:in|of|to) (?:living|life|being alive|going on)", r"(?:nothing|no one|nobody) to live for", r"not worth (?:living|it anymore|being alive)",
+        r"point (?:in|of|to) (?:living|life|being alive|going on)", r"(?:nothing|no one|nobody) to live for",
+        r"not worth (?:living|it anymore|being alive)",
         r"{NEG} {GAP2}(?:want|wanna|wish) {GAP2}(?:live|living|alive|exist\w*|wake up|be here anymore|be here)",
         r"(?:hang|shoot|drown|stab|poison|suffocate|strangle|gas|electrocute)\w* (?:myself|my self)",
         r"noose", r"gun to my head", r"jump\w* (?:off|from|in front)", r"throw (?:myself|me) (?:off|in front|under)",
@@ -73,7 +77,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"tired of (?:living|life|being alive|existing|being here)", r"done with (?:life|living|existing|it all)",
         r"(?:cant|cannot) go on", r"(?:disappear|sleep|gone) forever", r"(?:leave|leaving) this world",
         r"(?:wish|want) {GAP}(?:disappear|not exist|stop existing)",
-        r"(?:want|wish|need) (?:it|this|everything|the pain|life|all of this) (?:all )?to (?:end|stop|be over)", r"dont want to exist",
+        r"(?:want|wish|need) (?:it|this|everything|the pain|life|all of this) (?:all )?to (?:end|stop|be over)",
+        r"dont want to exist",
     ),
     "self_harm": (
         r"(?:hurt|harm|cut|burn|hit|punch|scratch|starve|punish|injure|stab|bruise)\w* {GAP1}(?:myself|my self)",
@@ -89,25 +94,30 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r" (?:way )?(?:too many|too much)(?! (?:time|of (?:your|my|his|her|their) time|long|effort|space|room|out of"
         r"|money|energy|work|photos|pictures|selfies|naps|breaks))",
         r"(?:took|taken|take|taking|swallow|swallowed|ate|popped|downed|going to take|gonna take) {GAP1}(?:them all"
-        r"|all of them|all (?:of )?(?:my|the|these|those) (?:pills|tablets|meds|medicine|bottle)|all my|all of my|the whole"
+        r"|all of them|all (?:of )?(?:my|the|these|those) (?:pills|tablets|meds|medicine|bottle)|all my|all of my"
+        r"|the whole"
         r" (?:bottle|pack|box|packet|thing)|the entire (?:bottle|pack|box)|a whole bottle|everything i have"
         r"|all at once)",
         r"(?:took|taken|take|taking) (?:extra|double)(?! (?:time|care|shift|shifts|nap|naps|long|effort|day|days))",
         r"swallow\w* (?:them|all|it all|everything|the whole)", r"(?:whole|entire) (?:bottle|pack|packet) of",
         r"(?<!food )poison\w*",
-        r"(?:drank|drink|drinking|swallowed|ate) (?:some |a bottle of )?(?:bleach|antifreeze|poison|drain cleaner|detergent)",
+        r"(?:drank|drink|drinking|swallowed|ate) (?:some |a bottle of )?(?:bleach|antifreeze|poison|drain cleaner"
+        r"|detergent)",
     ),
     "medical_emergency": (
         r"(?:cant|cannot|couldnt|hard to|trouble|struggl\w* to|difficulty|barely|not|stopped|isnt|wasnt|no longer"
         r"|cant stop) {GAP1}breath\w*(?! (?:in|out))",
-        r"short\w* of breath\w*", r"breath\w* (?:trouble|problem|problems|difficult\w*|is hard|is difficult)", r"gasp\w* for (?:air|breath)", r"(?:cant|cannot) (?:get|catch) {GAP1}(?:air|breath)",
+        r"short\w* of breath\w*", r"breath\w* (?:trouble|problem|problems|difficult\w*|is hard|is difficult)",
+        r"gasp\w* for (?:air|breath)", r"(?:cant|cannot) (?:get|catch) {GAP1}(?:air|breath)",
         r"choking", r"turning blue", r"no pulse", r"throat (?:is )?(?:closing|swelling|tight)", r"anaphyla\w*",
         r"allergic reaction",
-        r"chest (?:(?:is|feels|felt|was|keeps|so|really|very|getting|super|too|kinda|bit|al|al of a sudden) )*(?:pain|pains|hurt\w*|tight\w*|pressure|heavy|ach\w*|crush\w*|squeez\w*)",
+        r"chest (?:(?:is|feels|felt|was|keeps|so|really|very|getting|super|too|kinda|bit|all|all of a sudden) )*"
+        r"(?:pain|pains|hurt\w*|tight\w*|pressure|heavy|ach\w*|crush\w*|squeez\w*)",
         r"(?:tight\w*|pressure|pain|pains|heavy|heaviness|crushing) {GAP1}(?:in|on) my chest",
         r"(?:tight|heavy|crushing) chest", r"heart attack", r"stroke(?! of (?:luck|genius|midnight))", r"seizure\w*",
         r"seizing(?! (?:the|this|that|an|every))", r"convuls\w*", r"fitting on the floor",
-        r"(?:passed|pass|passing) out(?! (?:the|these|those|flyers|papers))", r"(?:going|gonna|about) to (?:faint|pass out)",
+        r"(?:passed|pass|passing) out(?! (?:the|these|those|flyers|papers))",
+        r"(?:going|gonna|about) to (?:faint|pass out)",
         r"(?:feel|feeling|felt) (?:so |really |very )?faint(?! praise)", r"(?:fainted|fainting)", r"black\w* out",
         r"unconscious", r"unresponsive", r"not responsive", r"collapsed",
         r"(?:cant|wont|cannot|not|isnt) {GAP1}(?:wake|waking|rouse)", r"wont respond",
@@ -117,7 +127,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"bleed\w* (?:a lot|alot|heavily|badly|bad|really bad|so much|everywhere|out|nonstop)",
         r"(?:wont|cant|cannot) stop {GAP1}bleed\w*", r"heavy bleeding", r"(?:im|is|hes|shes|i am|theyre) bleeding",
         r"(?:lots of|a lot of|alot of|so much) blood", r"blood everywhere", r"losing blood",
-        r"(?:coughing|vomiting|throwing|puking) (?:up )?blood", r"call 911", r"911", r"ambulance", r"emergency(?! contact)",
+        r"(?:coughing|vomiting|throwing|puking) (?:up )?blood", r"call 911", r"911", r"ambulance",
+        r"emergency(?! contact)",
     ),
     "feeling_unsafe": (
         r"unsafe", r"{NEG} {GAP2}safe(?! to (?:take|eat|drink|drive|use|mix|combine|shower|exercise|fly))",
@@ -127,7 +138,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?:being|been|getting) (?:abused|attacked|threatened)",
     ),
     "distress_call": (
-        r"(?<!the )(?<!your )(?<!for )(?<!no )(?<!any )(?<!here to )help(?! (?:me |us )?(?:(?:with|on|for) (?:[a-z]+ ){0,2}"
+        r"(?<!the )(?<!your )(?<!for )(?<!no )(?<!any )(?<!here to )help"
+        r"(?! (?:me |us )?(?:(?:with|on|for) (?:[a-z]+ ){0,2}"
         r"(?:account|app|login|log in|password|appointment|booking|order|payment|bill|billing|package|schedule"
         r"|shipment|settings|calendar|card|call|time|link|video|refund|insurance|email|address|phone|number"
         r"|delivery|form|question|questions|page|site|website|portal|reminder|reminders|texts|code)"
@@ -168,7 +180,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?:cant|cannot) keep (?:going|doing this|living)", r"giving up on (?:life|everything|myself|living)",
         r"(?:im|i am|ive) (?:so )?done(?: with (?:everything|it all|life|this|living|all of it|everyone|all this))?$",
         r"(?:whats|what is|wats|what) the point(?: (?:anymore|any more|of (?:anything|it all|living|life|going on"
-        r"|trying|me|being here|even trying)))?$", r"ready to (?:die|leave (?:this world|everyone|for good)|be gone|end it|go for good)",
+        r"|trying|me|being here|even trying)))?$",
+        r"ready to (?:die|leave (?:this world|everyone|for good)|be gone|end it|go for good)",
         r"see you on the other side", r"(?:wont|dont|not) (?:see|make it to) (?:tomorrow|the morning|morning)",
         r"(?:make|made|making|settle\w*|sort\w*) (?:my|out my) (?:will|affairs|final arrangements)",
     ),
@@ -259,7 +272,8 @@ def _compile(source: str) -> re.Pattern:
     for name, value in _SHORTHANDS.items():
         expanded = expanded.replace("{" + name + "}", value)
     # letters are collapsed and words spaced; a group never follows letters, so every word is whole
-    assert "\\b" not in expanded and "\\s" not in expanded and not re.search(r"[a-z]\((?:\?:)?[a-z]", expanded), source
+    if "\\b" in expanded or "\\s" in expanded or re.search(r"[a-z]\((?:\?:)?[a-z]", expanded):
+        raise ValueError(f"crisis pattern {source!r}: no \\b or \\s, and whole words only inside groups")
     expanded = re.sub(r"(?<!\\)([a-z])\1+", r"\1", expanded)
     expanded = re.sub(r"\(\?<!([a-z ]+ )\)", r"(?<!(?<![a-z])\1)", expanded)  # "not after the word the"
     return re.compile(rf"(?<![a-z0-9])(?:{expanded})(?![a-z0-9])")
@@ -296,7 +310,7 @@ def _spelled_out(words: list[str]) -> list[str]:
 
 
 @lru_cache(maxsize=8192)
-def _split_joined(word: str) -> list[str] | None:
+def _split_joined(word: str) -> tuple[str, ...] | None:
     """A word run together from two or three pattern words ("killmyself", "notsafe"): its parts."""
     if len(word) < 5 or word in VOCABULARY or not word.isalpha():
         return None
@@ -305,10 +319,10 @@ def _split_joined(word: str) -> list[str] | None:
         if head not in VOCABULARY:
             continue
         if tail in VOCABULARY:
-            return [head, tail]
+            return (head, tail)
         for j in range(2, len(tail) - 1):
             if tail[:j] in VOCABULARY and tail[j:] in VOCABULARY:
-                return [head, tail[:j], tail[j:]]
+                return (head, tail[:j], tail[j:])
     return None
 
 
