@@ -71,7 +71,8 @@ CRISIS: dict[str, tuple[str, ...]] = {
         "someone please", "is anyone there", "anybody there", "save me", "pls help", "plz help me",
         "helpme", "i need someone right now", "come quick", "im so scared", "im terrified", "i feel helpless",
         "i cant breathe help", "halp", "help im scared", "somebody please", "mayday", "panicking please",
-        "freaking out help",
+        "freaking out help", "im not okay", "not ok", "please call me right now", "i need to talk to someone",
+        "i cant stop crying", "im losing my mind",
     ),
     "veiled_intent": (
         "i want to end it", "im going to end it all", "end it all", "ending it tonight", "i want to end things",
@@ -87,7 +88,8 @@ CRISIS: dict[str, tuple[str, ...]] = {
         "what's the point anymore",
         "ready to leave this world", "see you on the other side", "i wont make it to morning", "end it",
         "endin it tonite", "goodbye", "saying my goodbyes", "when im gone take care of mom", "i made my will today",
-        "i want to not be here", "giving it all away",
+        "i want to not be here", "giving it all away", "i want to go to sleep and not wake up",
+        "im going to do it tonight", "i cant anymore", "nobody would miss me", "no one will care",
     ),
     "fear_of_acting": (
         "scared of what i might do", "im scared of what i might do", "afraid of what ill do tonight",

@@ -151,7 +151,11 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"come (?:quick|now|fast|right now|asap|please)",
         r"(?:im|i am|i feel|feeling|feel|so) (?:so |really |very |super |too )?(?:scared|terrified|frightened)"
         r"(?! (?:of|about) (?!what|myself|me|my self|my thoughts|my mind|dying|death|being alone))",
-        r"(?:panic|panicking) (?:please|help|now|right now)", r"(?:freaking|freak) out (?:help|please|now)",
+        r"(?:panic|panicking) (?:please|help|now|right now)",
+        r"^(?:im |i am |i feel |feeling )?(?:really |so |very )?not (?:ok|okay|alright|al right)(?: at all| right now)?$",
+        r"call me (?:right now|now|asap|urgently|immediately)",
+        r"(?:need|want) to talk to (?:someone|somebody|anyone|a person|a human)(?: (?:now|right now|asap|please"
+        r"|tonight))?$", r"(?:cant|cannot) stop (?:crying|shaking|panicking|screaming)", r"losing my mind", r"(?:freaking|freak) out (?:help|please|now)",
     ),
     "veiled_intent": (
         r"(?<!the )(?<!at the )end (?:it|it all|everything|things|this|my suffering|the pain|the suffering)"
@@ -175,7 +179,10 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?:giving|give|gave|given) (?:it all|everything|all my stuff|all my things) away",
         r"(?:wrote|writing|written|left|leave|leaving) (?:a |my )?(?:suicide )?(?:note|letter)s? (?:for|to)",
         r"tell {GAP}i (?:love|loved) them", r"take care of my (?:kids|children|family|dog|cat|pets|babies|mom)",
-        r"never (?:wake|waking) up", r"no way out", r"(?:cant|cannot) (?:escape|take|do|handle|live with|live like)"
+        r"never (?:wake|waking) up", r"(?:and|to) (?:not|never) wake up",
+        r"(?:going to|gonna|ready to|about to|decided to|plan to|planning to) do it (?:tonight|today|now|soon)",
+        r"(?:cant|cannot) (?:do it )?(?:anymore|any more)$",
+        r"(?:nobody|no one|noone) (?:would|will|wil|wld|wud) (?:miss|care|notice)", r"no way out", r"(?:cant|cannot) (?:escape|take|do|handle|live with|live like)"
         r" (?:this|it|life|any of this)? ?(?:anymore|any more|no more|much longer)",
         r"(?:cant|cannot) keep (?:going|doing this|living)", r"giving up on (?:life|everything|myself|living)",
         r"(?:im|i am|ive) (?:so )?done(?: with (?:everything|it all|life|this|living|all of it|everyone|all this))?$",
