@@ -32,8 +32,10 @@ few months of history, are bulk-inserted with SQL; the physician's work list and
 timeline (first page and the next) are measured, and the SQL statements of one request of each are
 counted in-process (an engine listener); the timeline's count must not change with its page size.
 
-`--only GROUP` (repeatable: scenarios, ops-board, care, outbox) runs only those groups; the
-baseline always runs.
+`--only GROUP` (repeatable: scenarios, ops-board, care, outbox, crisis) runs only those groups; the
+baseline always runs, except for `--only crisis` alone, which needs no server: crisis detection's
+recall and precision on the labelled corpus tests/crisis_corpus.py (bench/crisis_detection.py; exit 1 when
+recall is below 100%).
 
 Environment: BENCH_DURATION (seconds per scenario, default 8), BENCH_WARMUP (seconds, default 2,
 0 to skip), BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS (gunicorn
@@ -110,7 +112,8 @@ CARE_PATIENTS = 10_000
 CARE_SESSIONS = 4             # sessions (each with a reading and a check-in), measures and texts per patient
 CARE_TIMELINE_LIMIT = 20      # the timeline scenarios' page size (a patient has about 23 events)
 CARE_SCENARIOS = ("worklist", "timeline", "timeline page 2")
-GROUPS = ("scenarios", "ops-board", "care", "outbox")  # what --only can pick (the baseline always runs)
+GROUPS = ("scenarios", "ops-board", "care", "outbox", "crisis")  # what --only can pick (the baseline always runs)
+OFFLINE_GROUPS = ("crisis",)  # need no server: `--only crisis` runs without wrk, gunicorn or PostgreSQL
 OUTBOX_DISPATCHERS = 2
 
 
@@ -1116,6 +1119,14 @@ def parse_args(argv: list[str] | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     only = set(parse_args(argv).only or GROUPS)
+    crisis_ok, crisis_result = True, None
+    if "crisis" in only:
+        import crisis_detection as crisis_bench  # bench/crisis_detection.py, beside this file
+
+        crisis_result = crisis_bench.measure()
+        crisis_ok = crisis_bench.report(crisis_result)
+        if only <= set(OFFLINE_GROUPS):
+            return 0 if crisis_ok else 1
     duration = _env_number("BENCH_DURATION", 8, 1)
     warmup = _env_number("BENCH_WARMUP", 2, 0)
     connections = _env_number("BENCH_CONNECTIONS", 16, 1)
@@ -1323,6 +1334,7 @@ def main(argv: list[str] | None = None) -> int:
         "ops_board": board if board["p95_ms"] else None,
         "care": care if care["p95_ms"] else None,
         "outbox": outbox_result,
+        "crisis": crisis_result if "crisis" in only else None,
     }
     out = OUT_DIR / "results.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
@@ -1330,7 +1342,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Results: {out.relative_to(REPO)}")
     # An invalid scenario is reported above (WARNING lines, "valid" in the JSON), not fatal; a
     # double booking is a bug.
-    return 0 if race_ok and outbox_ok else 1
+    return 0 if race_ok and outbox_ok and crisis_ok else 1
 
 
 def _terminate(signum, _frame):

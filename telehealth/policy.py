@@ -57,6 +57,8 @@ class ClinicalPolicy:
     # an unanswered check-in after a session: the sitter (else the emergency contact) is asked to check
     check_in_escalation_contacts_sitter: bool = True
     check_in_reprompt_hours: int = 2         # the SMS side re-prompts, then escalates, after this long each
+    # a text not understood this long after a session started or ended pages the on-call physician
+    unclear_reply_alert_hours_after_session: int = 24
     # Outcomes (PRODUCT.md "Outcomes"), judged from baseline to a later measure (services/outcomes.py):
     response_drop_percent: int = 50          # a drop of this share of the baseline score or more: response
     remission_below: int = 5                 # a score below this: remission

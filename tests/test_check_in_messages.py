@@ -14,7 +14,7 @@ from telehealth.models import (
     AlertStatus, BloodPressureReading, CheckIn, CheckInKind, CheckInStatus, ClinicalAlert, HomeSession,
     MessagePriority, MessageStatus, OutboundMessage, SessionStatus, SmsConsent, TreatmentPause,
 )
-from telehealth.services import check_in_messages, home_sessions, outbox
+from telehealth.services import check_in_messages, home_sessions, outbox, reply_parsing
 from telehealth.services.message_content import ClinicalContentError, check_sms_body
 from tests.sessions_support import START, ready
 from tests.test_sms_inbound import post_sms
@@ -312,7 +312,7 @@ def test_every_check_in_text_is_free_of_clinical_words(app):
     for template in check_in_messages.PROMPTS.values():
         check_sms_body(check_in_messages.REMINDER_PREFIX + template.format(name=name))
     for text in (check_in_messages.GO, check_in_messages.NO_GO, check_in_messages.URGENT, check_in_messages.THANKS,
-                 check_in_messages.REVIEW, check_in_messages.SERIOUS,
+                 check_in_messages.REVIEW, check_in_messages.SERIOUS, check_in_messages.CRISIS_LINE,
                  check_in_messages.SITTER_ASK.format(program=name, first="Pat")):
         check_sms_body(text)
 
@@ -432,3 +432,94 @@ def test_a_plain_message_outside_a_check_in_is_acknowledged_only(client, app, db
     post_sms(client, app, PHONE, "thanks, see you tomorrow")
     assert "we got your message" in last_reply(db)
     assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)) == 0
+
+
+# ------------------------------------------------------------------ fail safe inside a session's day
+
+from tests.test_sms_inbound import MISSED_KINDS  # noqa: E402
+
+
+@pytest.mark.parametrize("words", MISSED_KINDS)
+def test_each_missed_kind_inside_an_open_post_check_in_gets_988_and_911_and_pages(client, app, db, patient_session,
+                                                                                  clock, words):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, words)
+    [reply] = texts(db, purpose="crisis_reply")
+    assert "988" in reply.body and "911" in reply.body
+    assert all(t.body != reply_parsing.HINT_POST_SESSION for t in texts(db))  # never the question alone
+    alert = db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "crisis"))
+    assert alert.urgency == "urgent" and alert.status is AlertStatus.DELIVERED
+    assert len(texts(db, phone=ON_CALL)) == 1
+
+
+@pytest.mark.parametrize("words", ["idk feeling weird", "not sure", "hmm", "???"])
+def test_free_text_inside_an_open_post_check_in_gets_988_and_911_and_an_alert_to_acknowledge(
+        client, app, db, auth, patient_session, clock, words):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, words)
+    reply = last_reply(db)
+    assert "988" in reply and "911" in reply and "1 to 10" in reply  # the question again, and the lines
+    check_sms_body(reply, allow_crisis_resources=True)
+    [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "unclear_reply")).all()
+    assert (alert.urgency, alert.recipient, alert.patient_id) == ("urgent", "on_call_physician", ctx.patient.id)
+    assert alert.status is AlertStatus.DELIVERED and len(texts(db, phone=ON_CALL)) == 1  # paged at once
+    assert check_in(db, session, CheckInKind.POST).status is CheckInStatus.PROMPTED  # still asked
+    auth.login(ctx.physician)
+    assert client.post(f"/api/v1/alerts/{alert.id}/acknowledge").status_code == 200
+
+
+def test_free_text_within_a_day_of_a_session_pages_and_not_after(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "7 none")  # the post check-in answered: none open now
+    clock.move_to(now() + timedelta(hours=3))
+    post_sms(client, app, PHONE, "feeling kind of strange tbh")
+    assert "988" in last_reply(db) and "911" in last_reply(db)
+    [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "unclear_reply")).all()
+    assert alert.urgency == "urgent" and alert.status is AlertStatus.DELIVERED
+    clock.move_to(session.scheduled_for + timedelta(hours=25))  # started more than a day ago
+    db.session.get(HomeSession, session.id).completed_at = session.scheduled_for + timedelta(minutes=30)
+    db.session.commit()
+    for c in home_sessions.open_check_ins(ctx.patient):
+        c.expire()
+    db.session.commit()
+    post_sms(client, app, PHONE, "feeling kind of strange tbh")
+    assert "988" in last_reply(db) and "911" in last_reply(db)
+    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)
+                             .where(ClinicalAlert.kind == "unclear_reply")) == 1
+
+
+def test_a_plain_thanks_within_a_day_of_a_session_is_understood_and_pages_no_one(client, app, db, patient_session,
+                                                                                 clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "7 none")
+    post_sms(client, app, PHONE, "thanks!")
+    assert "988" in last_reply(db)
+    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)
+                             .where(ClinicalAlert.kind == "unclear_reply")) == 0
+
+
+@pytest.mark.parametrize("reply", ["it is fine", "12882"])
+def test_an_unreadable_pre_check_in_reply_also_names_988_and_911(client, app, db, patient_session, clock, reply):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, reply)
+    assert "128/82" in last_reply(db) and "988" in last_reply(db) and "911" in last_reply(db)
+    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)) == 0  # no session in the last day
+
+
+def test_help_within_a_day_of_a_session_gets_the_keyword_answer_and_pages(client, app, db, patient_session, clock):
+    """HELP is a carrier keyword and also a possible cry for help: around a session a person reads it."""
+    ctx, session = patient_session
+    post_sms(client, app, PHONE, "HELP")  # no session taken yet: the keyword answer only
+    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)) == 0
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "help")
+    answer = last_reply(db)
+    assert texts(db)[-1].purpose == "help" and "988" in answer and "911" in answer
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency, alert.status) == ("unclear_reply", "urgent", AlertStatus.DELIVERED)
+    assert len(texts(db, phone=ON_CALL)) == 1

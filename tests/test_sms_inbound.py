@@ -216,3 +216,57 @@ def test_sms_receive_delivers_a_signed_text_like_twilio(app, committed, live_ser
     assert result.exit_code == 0 and result.output.startswith("200: delivered"), result.output
     [answer] = texts_to(committed, "+12125550189")
     assert answer.purpose == "help"
+
+
+# --------------------------------------------------------------------------- fail safe: crisis by intent
+
+# The kinds an outside test pass found missed by a word list: not being safe, a bare distress signal,
+# veiled intent about ending things, fear of what one might do.
+MISSED_KINDS = ["i dont feel safe", "not safe right now", "please someone", "sos", "help me",
+                "i wont be around much longer", "goodbye everyone this is my last text",
+                "im scared of what i might do", "i cant trust myself tonight"]
+ON_CALL = "+13125550198"
+
+
+@pytest.mark.parametrize("words", MISSED_KINDS)
+def test_each_missed_kind_with_no_check_in_open_gets_988_and_911_and_pages_on_call(client, app, db, subscribed,
+                                                                                   monkeypatch, words):
+    from telehealth.models import AlertStatus, ClinicalAlert
+
+    monkeypatch.setitem(app.config, "ON_CALL_PHONE", ON_CALL)
+    post_sms(client, app, "+12125550181", words)
+    [reply] = [t for t in texts_to(db, "+12125550181") if t.purpose == "crisis_reply"]
+    assert "988" in reply.body and "911" in reply.body and reply.priority is MessagePriority.CRISIS
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency, alert.patient_id) == ("crisis", "urgent", subscribed.id)
+    assert alert.status is AlertStatus.DELIVERED
+    [page] = texts_to(db, ON_CALL)
+    assert page.priority is MessagePriority.STAFF
+
+
+@pytest.mark.parametrize("words", ["idk feeling weird", "hmm", "who is this", "?"])
+def test_free_text_outside_any_session_gets_988_and_911_but_no_alert(client, app, db, subscribed, words):
+    """Outside a session's day nothing marks free text as risky: the reply names 988 and 911, and
+    no one is paged (a person is paged for unclear texts only around a session)."""
+    from telehealth.models import ClinicalAlert
+
+    post_sms(client, app, "+12125550181", words)
+    reply = texts_to(db, "+12125550181")[-1]
+    assert reply.purpose == "reply_ack" and "988" in reply.body and "911" in reply.body
+    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)) == 0
+
+
+def test_help_also_names_988_and_911_and_passes_the_content_rules(client, app, db, subscribed):
+    from telehealth.services.message_content import check_sms_body
+
+    post_sms(client, app, "+12125550181", "HELP")
+    answer = texts_to(db, "+12125550181")[-1]
+    assert answer.purpose == "help" and "988" in answer.body and "911" in answer.body
+    check_sms_body(answer.body, allow_crisis_resources=True)
+
+
+def test_an_unknown_numbers_answer_names_988_and_911(client, app, db):
+    post_sms(client, app, "+12125550179", "is this the clinic")
+    [answer] = texts_to(db, "+12125550179")
+    assert answer.purpose == "unknown_sender" and "988" in answer.body and "911" in answer.body
+

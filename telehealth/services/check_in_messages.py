@@ -15,14 +15,21 @@ a session's post check-in, routine the next day) and, by policy, the sitter (or 
 contact) is asked to check on the patient. The check-in before a session is not escalated: without
 its reading the session simply cannot start.
 
+Fail safe: a reply the check-in cannot read is never answered with the question alone; it carries
+CRISIS_LINE (988 and 911), and after a session (an open post-session or next-day check-in, or a
+session started or ended within `unclear_reply_alert_hours_after_session`) it raises an urgent
+`unclear_reply` alert paged to the on-call physician, who must acknowledge it. So does a text outside
+any check-in in that day whose words are neither a side effect nor filler ("thanks", "fine").
+
 Texts say nothing clinical (checked by `message_content` in the outbox): "reading", not the name of
 a measurement; "session", never a drug.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from telehealth.clock import now
 from telehealth.errors import ServiceError
@@ -55,6 +62,9 @@ THANKS = "Thank you for checking in."
 REVIEW = "Thank you. A physician will review what you told us. Reply to this text if it gets worse."
 SERIOUS = ("What you told us needs attention now. If it is happening now, your sitter should call 911. A "
            "physician has been alerted and will contact you.")
+# The line every reply to a text not confidently understood carries (and the HELP answer, and the
+# acknowledgement): a person in crisis who words it in a way no parser reads still gets 988 and 911.
+CRISIS_LINE = "If you are in crisis, call or text 988; in an emergency call 911."
 CRISIS_REPLY = ("If you are in danger call 911. Call or text 988 (Suicide & Crisis Lifeline) or text HOME to "
                 "741741. A clinician has been alerted and will contact you.")
 SITTER_ASK = ("{program}: {first} asked us to contact you. They have not answered our check-in. Please check on "
@@ -153,16 +163,45 @@ def _contact_for(check_in: CheckIn, session: HomeSession, patient: User) -> str 
 
 
 def answer_crisis(from_phone: str, user: User | None, inbound: InboundMessage) -> None:
-    """Crisis words in any text: 988 and 911 at once (a crisis text: any hour, even after STOP)
+    """Crisis language in any text: 988 and 911 at once (a crisis text: any hour, even after STOP)
     and an urgent alert paged to the on-call physician in the same transaction."""
-    from telehealth.services import crisis, notifications
+    from telehealth.services import crisis_language
 
     outbox.enqueue(from_phone, CRISIS_REPLY, "crisis_reply", priority=MessagePriority.CRISIS,
                    patient_id=user.id if user else None, dedupe_key=f"crisis_reply:{inbound.message_sid}")
     who = "a patient" if user else f"an unknown number ({from_phone})"
-    alert = crisis.alert_on_call(f"Crisis words in a text from {who}.", patient_id=user.id if user else None)
+    intents = ", ".join(i.replace("_", " ") for i in crisis_language.crisis_intents(inbound.body or ""))
+    _page(f"Crisis language ({intents}) in a text from {who}: {(inbound.body or '')[:200]}", user, "crisis")
+
+
+def _page(summary: str, user: User | None, kind: str) -> None:
+    """An urgent alert for the on-call physician, paged at once (as a crisis is), to acknowledge."""
+    from telehealth.services import crisis, notifications
+
+    alert = crisis.alert_on_call(summary, patient_id=user.id if user else None, kind=kind)
     db.session.flush()
     notifications.page_on_call(alert)
+
+
+def in_session_day(user: User) -> bool:
+    """The patient started, or finished, an at-home session within the last
+    `unclear_reply_alert_hours_after_session` hours (24 by default)."""
+    since = now() - timedelta(hours=current_policy().unclear_reply_alert_hours_after_session)
+    return db.session.scalar(
+        select(HomeSession.id).where(HomeSession.patient_id == user.id, HomeSession.started_at.is_not(None),
+                                     or_(HomeSession.started_at >= since, HomeSession.completed_at >= since,
+                                         HomeSession.ended_at >= since)).limit(1)) is not None
+
+
+def alert_unclear(user: User, inbound: InboundMessage, why: str) -> None:
+    """Fail safe: a text not confidently understood around a session pages the on-call physician."""
+    _page(f"{why}; read it and contact the patient: {(inbound.body or '')[:200]}", user, "unclear_reply")
+
+
+@dataclass(frozen=True)
+class _Unclear:
+    """A check-in answer that could not be read: the hint asking again."""
+    hint: str
 
 
 def route_reply(user: User, inbound: InboundMessage, *, answer: bool = True) -> None:
@@ -171,7 +210,7 @@ def route_reply(user: User, inbound: InboundMessage, *, answer: bool = True) -> 
     (the crisis reply has already gone)."""
     check_in = _open_check_in(user)
     if check_in is None:
-        reply = _unprompted(user, inbound)
+        reply = _unprompted(user, inbound, alert=answer)
         if answer:
             _reply(user, inbound, reply, "reply_ack")
         return
@@ -180,16 +219,26 @@ def route_reply(user: User, inbound: InboundMessage, *, answer: bool = True) -> 
         reply = _answer_pre(user, check_in, text)
     else:
         reply = _answer_after(user, check_in, text)
+    if isinstance(reply, _Unclear):
+        # Fail safe: never the question alone. After a session (or within a day of one) a person reads it.
+        if answer and (check_in.kind is not CheckInKind.PRE or in_session_day(user)):
+            alert_unclear(user, inbound, f"An unclear answer to the {check_in.kind.value} check-in")
+        reply = f"{reply.hint} {CRISIS_LINE}"
     if answer:
         _reply(user, inbound, reply, f"check_in_answer_{check_in.kind.value}")
 
 
-def _unprompted(user: User, inbound: InboundMessage) -> str:
+def _unprompted(user: User, inbound: InboundMessage, *, alert: bool = True) -> str:
     """A text outside any check-in is still read: a side effect it names (a tight chest, fainting,
-    vomiting) reaches the care team like one reported in a check-in (serious: urgent)."""
-    effects = [e for e in reply_parsing.grade_side_effects(inbound.body or "") if e.name != "unrecognized"]
+    vomiting) reaches the care team like one reported in a check-in (serious: urgent). Words that
+    are neither an effect nor filler ("thanks", "fine") are not understood: within a day of a
+    session they page the on-call physician (fail safe); the acknowledgement names 988 and 911."""
+    graded = reply_parsing.grade_side_effects(inbound.body or "")
+    effects = [e for e in graded if e.name != "unrecognized"]
     worst = max((e.grade for e in effects), key=("mild", "moderate", "serious").index, default=None)
     if worst not in ("moderate", "serious"):
+        if alert and len(effects) < len(graded) and in_session_day(user):
+            alert_unclear(user, inbound, "An unclear text within a day of a session")
         return _acknowledgement()
     names = ", ".join(e.name.replace("_", " ") for e in effects if e.grade == worst)
     raise_once(f"text_symptom:{inbound.message_sid}", kind="side_effect_text",
@@ -199,8 +248,7 @@ def _unprompted(user: User, inbound: InboundMessage) -> str:
 
 
 def _acknowledgement() -> str:
-    return (f"{outbox.program_name()}: thanks, we got your message. Your care team replies in your account. If "
-            "you are in crisis, call or text 988; in an emergency call 911.")
+    return f"{outbox.program_name()}: thanks, we got your message. Your care team replies in your account. {CRISIS_LINE}"
 
 
 def _reply(user: User, inbound: InboundMessage, body: str, purpose: str) -> None:
@@ -222,7 +270,7 @@ def _open_check_in(user: User) -> CheckIn | None:
                  and c.session.status is SessionStatus.SCHEDULED and c.session.scheduled_for <= soon), None)
 
 
-def _answer_pre(user: User, check_in: CheckIn, text: str) -> str:
+def _answer_pre(user: User, check_in: CheckIn, text: str) -> str | _Unclear:
     parsed = reply_parsing.parse_pre_session(text)
     session = check_in.session
     if session.status is not SessionStatus.SCHEDULED:
@@ -231,7 +279,7 @@ def _answer_pre(user: User, check_in: CheckIn, text: str) -> str:
         if parsed.code == "no_reading" and reply_parsing.parse_sitter(text) is True:
             _confirm_sitter(user, session)
             return _go_or_not(user, session)
-        return parsed.reply_hint
+        return _Unclear(parsed.reply_hint)
     try:
         _, band, _ = home_sessions.record_blood_pressure(user, session.id, parsed.systolic, parsed.diastolic, "sms",
                                                           commit=False)
@@ -268,11 +316,11 @@ def _go_or_not(user: User, session: HomeSession) -> str:
     return NOT_YET.format(missing="; ".join(asks))
 
 
-def _answer_after(user: User, check_in: CheckIn, text: str) -> str:
+def _answer_after(user: User, check_in: CheckIn, text: str) -> str | _Unclear:
     parse = reply_parsing.parse_post_session if check_in.kind is CheckInKind.POST else reply_parsing.parse_next_day
     parsed = parse(text)
     if isinstance(parsed, reply_parsing.ParseError):
-        return parsed.reply_hint
+        return _Unclear(parsed.reply_hint)
     named = [e.name for e in parsed.side_effects if e.name != "unrecognized"]
     if len(named) < len(parsed.side_effects):
         named.append(f"unrecognized: {text[:150]}")  # the physician reads the words themselves

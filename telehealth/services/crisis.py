@@ -25,9 +25,10 @@ CRISIS_NEXT_STEPS = (
 
 
 def alert_on_call(summary: str, *, patient_id: int | None = None, assessment_id: int | None = None,
-                  measure_id: int | None = None) -> ClinicalAlert:
-    """Queue an urgent alert for the on-call physician, in the caller's transaction."""
-    alert = ClinicalAlert(kind="crisis", urgency="urgent", recipient="on_call_physician", summary=summary,
+                  measure_id: int | None = None, kind: str = "crisis") -> ClinicalAlert:
+    """Queue an urgent alert for the on-call physician, in the caller's transaction (`kind`: "crisis",
+    or "unclear_reply" for a text not understood around a session)."""
+    alert = ClinicalAlert(kind=kind, urgency="urgent", recipient="on_call_physician", summary=summary,
                           patient_id=patient_id, assessment_id=assessment_id, measure_id=measure_id)
     db.session.add(alert)
     return alert

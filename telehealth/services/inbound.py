@@ -8,9 +8,12 @@ and From, and hands the text to `handle`.
 nothing), then: a STOP word (the whole message, case and spaces ignored) opts the number out at
 once, cancels its pending texts except crisis ones, and confirms once; START, UNSTOP or YES resume
 a recorded opt-in; HELP answers with the program, message frequency, rates and the support
-contact. Crisis words in any other text (from anyone) get 988 and 911 at once and page the on-call
-physician. Any other text from a patient's number goes to `check_in_messages.route_reply(user,
-inbound)` (their check-in answer); an unknown number gets a polite generic answer. Every answer goes
+contact, and 988 and 911 (HELP may be a cry for help: within a day of a patient's session it also
+pages the on-call physician). Crisis language in any other text (from anyone; by intent:
+`crisis_language.detect_crisis`) gets 988 and 911 at once and pages the on-call physician. Any other
+text from a patient's number goes to `check_in_messages.route_reply(user, inbound)` (their check-in
+answer; fail safe: what it cannot read gets 988 and 911 too); an unknown number gets a polite
+generic answer that names 988 and 911. Every answer goes
 through the outbox with priority `reply`.
 """
 from __future__ import annotations
@@ -26,7 +29,7 @@ from telehealth.errors import Forbidden, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts import PatientProfile, Role, User
 from telehealth.models.messaging import InboundMessage, MessagePriority, SmsConsent
-from telehealth.services import audit, check_in_messages, outbox, reply_parsing
+from telehealth.services import audit, check_in_messages, crisis_language, outbox
 from telehealth.services.sms_consent import FREQUENCY
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
@@ -92,7 +95,10 @@ def handle(message_sid: str, from_phone: str, body: str) -> str:
         inbound.handled_as = "keyword"
         outbox.enqueue(from_phone, help_text(), "help", priority=MessagePriority.REPLY,
                        patient_id=user.id if user else None)
-    elif reply_parsing.detect_crisis(body):
+        if user is not None and word == "HELP" and check_in_messages.in_session_day(user):
+            # a carrier keyword, and also a possible cry for help: around a session a person reads it
+            check_in_messages.alert_unclear(user, inbound, "HELP texted within a day of a session")
+    elif crisis_language.detect_crisis(body):
         inbound.handled_as = "crisis"
         check_in_messages.answer_crisis(from_phone, user, inbound)
         if user is not None:  # still an answer to an open check-in ("chest pain" pauses treatment)
@@ -108,13 +114,14 @@ def handle(message_sid: str, from_phone: str, body: str) -> str:
 
 def help_text() -> str:
     return (f"{outbox.program_name()}: appointment, shipment and check-in texts. {FREQUENCY}. Msg & data rates may "
-            f"apply. Support: {current_app.config['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out. In an emergency "
-            "call 911.")
+            f"apply. Support: {current_app.config['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out. "
+            f"{check_in_messages.CRISIS_LINE}")
 
 
 def unknown_sender_text() -> str:
     return (f"{outbox.program_name()}: thanks for your message. We could not match this number to "
-            f"an account. Support: {current_app.config['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out.")
+            f"an account. Support: {current_app.config['SMS_SUPPORT_CONTACT']}. Reply STOP to opt out. "
+            f"{check_in_messages.CRISIS_LINE}")
 
 
 def _sender(phone: str, consent: SmsConsent | None) -> User | None:

@@ -1,4 +1,4 @@
-"""Reading patients' SMS replies: session check-ins, side effects, and crisis language.
+"""Reading patients' SMS replies: session check-ins and side effects.
 
 Pure functions over the text of one inbound SMS: no database, no Flask, no HTTP, no clock. The SMS
 webhook calls them; what a reply leads to (a session gate, a physician alert, a reply text) is
@@ -6,11 +6,6 @@ decided there and in the clinical policy, never here. The ranges below are what 
 looks like, not clinical thresholds: the 140/90 and 180/120 session gates live in the policy.
 
 Public interface (keep these signatures; the webhook and the outbox depend on them):
-
-    detect_crisis(text: str) -> bool
-        Run it on EVERY inbound SMS, before any other parsing, whatever the message was expected
-        to answer. True for suicidal ideation, self-harm, overdose or a medical emergency.
-        False positives are acceptable, false negatives are not: see "Crisis detection" below.
 
     parse_pre_session(text: str) -> PreSessionReply | ParseError
         The check-in an hour before an at-home session: one blood-pressure reading and whether
@@ -79,28 +74,9 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
     A reply with no side-effect text ("7" after the session) gives side_effects == (): nothing
     reported, treated like "none".
 
-Crisis detection. The text is folded (accents and case removed, apostrophes dropped, letters
-repeated in a row collapsed to one: "diiie" -> "die", "kill" -> "kil" on both sides), texting
-abbreviations are expanded ("kms" -> "kill myself", "wanna" -> "want to", "u" -> "you", "2" between
-words -> "to", a digit inside a word -> its letter ("d1e"), "i am" -> "im", "cannot" -> "cant", "OD'd" -> "overdosed", "unalive" -> "kill myself"),
-then CRISIS_PHRASES are looked for as word sequences. A word of 5 letters or more in a phrase also
-matches a word one edit away (insert, delete, substitute, swap two neighbours: "sucide",
-"suiside", "breath" for "breathe", "myslef"), except ordinary words listed in _NEVER_FUZZY
-("overdone", "painted", "drying", "lying"...). Phrases also match when typed as one word
-("killmyself", "chestpain"). Among the phrases: a tight chest and shortness of breath, "going to
-jump", "take them all", "took too much", "end things", "feel like dying", "no point (in) living",
-"pass out" / "going to faint", "can't wake him" / "unresponsive" / "not breathing", "seizure" /
-"seizing", "bleeding a lot" / "I'm bleeding", "overdosing". A few phrases have an ordinary sense
-told apart only by the exact words just before or after them (_CRISIS_ORDINARY): "going to jump in
-the shower / on a call", "took too much time / effort", "it took too much", "in the end things were
-fine", "seizing the day"; any other neighbour fires ("going to jump in the lake"). "chest" alone
-never fires ("my chest of drawers"), nor does "end of the day". There is no negation: "not
-suicidal" fires, so does the idiom "I'm dying to know" ("I'm dying" is a phrase: it can be a real
-emergency), "hurt myself lifting a box", "took too many photos", "this is not an emergency", "end
-things with my boyfriend", "can I take all my meds in the morning", "I can't wake up in the
-mornings", "pass out the flyers", "my son is bleeding from a paper cut". Those are accepted false
-positives. Ordinary replies do not fire: "128/82 yes", "mood 3", "stop", "help", "kill time", "I ran
-5 kms" (kms after a number is kilometres), "that's odd", "my bill is overdue".
+Crisis language (suicidal ideation, self-harm, overdose, a medical emergency, feeling unsafe, a call
+for help, veiled intent, fear of acting on an urge) is read by `crisis_language.detect_crisis`, run on
+every inbound SMS before these parsers; it shares this module's folding and edit distance.
 """
 from __future__ import annotations
 
@@ -241,153 +217,6 @@ def _find(words: list[str], phrase: tuple[str, ...], never_fuzzy: frozenset[str]
                 spans.append((i, i + width))
                 break
     return spans
-
-
-# --------------------------------------------------------------------------------------------------
-# Crisis detection.
-
-CRISIS_PHRASES: tuple[str, ...] = (
-    # suicidal ideation
-    "suicide", "suicidal", "kill myself", "killing myself", "kill me", "want to die", "going to die",
-    "ready to die", "wish i was dead", "wish i were dead", "want to be dead", "better off dead",
-    "better off without me", "end it all", "ending it all", "end my life", "ending my life", "end it tonight",
-    "take my own life", "take my life", "no reason to live", "nothing to live for", "dont want to live",
-    "dont want to be alive", "dont want to be here anymore", "dont want to wake up", "never wake up",
-    "not worth living", "hang myself", "shoot myself", "jump off a bridge", "jump off the roof",
-    "im dying", "goodbye forever", "going to end it", "want to end it", "want it all to end", "want it to end",
-    "done with life", "tired of living", "cant go on", "dont want to exist", "want to disappear forever",
-    "end things", "ending things", "end myself", "feel like dying", "feels like dying", "felt like dying",
-    "feeling like dying", "no point living", "point in living", "point of living", "point to living",
-    "no point in life", "no point in going on", "no point going on",
-    "going to jump", "about to jump", "want to jump", "jump off a", "jump off the", "jump off my", "jump from",
-    "jumping off", "jump in front of", "jump out the window", "jump out of the window", "jump out a window",
-    "throw myself off", "throw myself in front",
-    # self-harm
-    "hurt myself", "hurting myself", "harm myself", "harming myself", "self harm", "cut myself",
-    "cutting myself", "cut my wrists", "slit my wrists", "burn myself", "burning myself",
-    # overdose
-    "overdose", "overdosed", "overdosing", "took too many", "taken too many", "take too many", "took all my",
-    "took the whole bottle", "took extra", "took double", "too many pills",
-    "took too much", "taken too much", "take too much", "taking too much", "took way too much",
-    "take them all", "take all of them", "taking them all", "took them all", "took all of them", "take all my",
-    "take all of my", "take all the pills", "took all the pills", "swallow them all", "swallowed them all",
-    "swallowed all", "swallow all",
-    # medical emergency
-    "cant breathe", "trouble breathing", "not breathing", "stopped breathing", "hard to breathe",
-    "chest pain", "chest hurts", "heart attack", "stroke", "seizure", "having a seizure", "passed out",
-    "fainted", "unconscious", "unresponsive", "wont wake up", "call 911", "911", "ambulance", "emergency",
-    "short of breath", "shortness of breath", "cant catch my breath", "cant get air", "cant get enough air",
-    "struggling to breathe", "difficulty breathing", "gasping for air", "barely breathing", "isnt breathing",
-    "wasnt breathing", "no pulse", "turning blue",
-    "tight chest", "chest tight", "chest is tight", "chest feels tight", "chest is so tight", "chest is really tight",
-    "chest feels so tight", "chest tightness", "tightness in my chest", "tight in my chest", "chest pressure",
-    "pressure in my chest", "pressure on my chest", "chest is heavy", "chest feels heavy", "heavy chest",
-    "crushing chest", "chest hurting", "pain in my chest", "chest ache", "chest aches",
-    "pass out", "passing out", "going to faint", "about to faint", "feel faint", "feeling faint", "fainting",
-    "blacking out", "blacked out",
-    "cant wake", "wont wake", "not waking up", "isnt waking up", "cant get him to wake", "cant get her to wake",
-    "cant rouse", "wont respond", "hes not responding", "shes not responding", "he is not responding",
-    "she is not responding", "isnt responding", "not responsive",
-    "seizing", "convulsing", "convulsion", "convulsions",
-    "bleeding a lot", "bleeding heavily", "bleeding badly", "bleeding bad", "bleeding really bad",
-    "bleeding so much", "bleeding everywhere", "bleeding out", "wont stop bleeding", "cant stop bleeding",
-    "cant stop the bleeding", "heavy bleeding", "im bleeding", "is bleeding", "hes bleeding", "shes bleeding",
-    "lots of blood", "a lot of blood", "so much blood", "blood everywhere", "losing blood", "coughing up blood",
-    "vomiting blood", "throwing up blood",
-)
-
-# Crisis phrases that also have an ordinary sense, told apart by the words just before or just
-# after them: phrase -> (ordinary words before it, ordinary words after it). Only these exact
-# neighbours make a match ordinary; anything else fires ("going to jump in the lake" fires).
-_JUMP_ORDINARY_AFTER = (
-    "in the shower", "into the shower", "in the bath", "into the bath", "in the pool", "into the pool",
-    "in the car", "into the car", "in bed", "into bed", "on a call", "on the call", "on zoom", "on the phone",
-    "on it", "to conclusions", "for joy", "rope", "ahead", "in line", "on board", "start", "the gun")
-_TOO_MUCH_ORDINARY = (
-    ("it", "that", "this", "which"),
-    ("time", "of your time", "of my time", "of his time", "of her time", "of their time", "long", "effort",
-     "space", "room", "out of", "money", "energy", "work"))
-_CRISIS_ORDINARY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "going to jump": ((), _JUMP_ORDINARY_AFTER),
-    "about to jump": ((), _JUMP_ORDINARY_AFTER),
-    "want to jump": ((), _JUMP_ORDINARY_AFTER),
-    "took too much": _TOO_MUCH_ORDINARY,
-    "taken too much": _TOO_MUCH_ORDINARY,
-    "take too much": _TOO_MUCH_ORDINARY,
-    "taking too much": _TOO_MUCH_ORDINARY,
-    "took way too much": _TOO_MUCH_ORDINARY,
-    "end things": (("the",), ()),  # "in the end things were fine"
-    "seizing": ((), ("the day", "the moment", "the opportunity", "the chance")),
-}
-_CRISIS = tuple(
-    (_phrase(p),
-     tuple(_phrase(w) for w in _CRISIS_ORDINARY.get(p, ((), ()))[0]),
-     tuple(_phrase(w) for w in _CRISIS_ORDINARY.get(p, ((), ()))[1]))
-    for p in CRISIS_PHRASES)
-
-# Ordinary words one edit away from a crisis word: never taken for it.
-_NEVER_FUZZY = frozenset(_words(" ".join((
-    "overdone overdoes overdue overused overdid overdo painted painting paint drying dyeing lying "
-    "strike strokes stoke sized seized seize chess suite suites subconscious responsive "
-    "sending pending lending bending mending tending vending giving diving loving liking sizing "
-    "walking making taking baking",
-))))
-
-# Texting abbreviations, looked up on folded words BEFORE repeated letters are collapsed (so "odd"
-# is not taken for "od"): one word, or a pair of words, -> its expansion.
-_ABBREVIATIONS = {
-    "kms": "kill myself", "wanna": "want to", "wana": "want to", "gonna": "going to", "gotta": "got to",
-    "wnt": "want", "u": "you", "ur": "your", "cnt": "cant", "cannot": "cant", "dnt": "dont", "ded": "dead",
-    "dyin": "dying", "unalive": "kill myself", "unaliving": "killing myself", "od": "overdose", "oded": "overdosed",
-    "oding": "overdosing", "wtd": "want to die", "myslf": "myself",
-}
-_PAIRS = {("i", "am"): "im", ("my", "self"): "myself", ("can", "not"): "cant", ("i", "od"): "i overdosed",
-          ("i", "odd"): "i overdosed", ("just", "odd"): "just overdosed"}
-
-
-def _crisis_words(text: str) -> list[str]:
-    folded = _fold(text)
-    leet = {"1": "i", "3": "e", "0": "o", "@": "a", "$": "s"}
-    folded = re.sub(r"(?<=[a-z])[130@$](?=[a-z])", lambda m: leet[m.group()], folded)  # "d1e" -> "die"
-    folded = re.sub(r"\bo\s*\.\s*d\s*\.?", " od ", folded)  # "O.D." -> "od"
-    folded = re.sub(r"\bod\s*'\s*(?:e?d)\b", " overdosed ", folded)  # "OD'd", "od'ed"
-    words = _words(folded, collapse=False)
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        pair = (words[i], words[i + 1]) if i + 1 < len(words) else None
-        if pair in _PAIRS:
-            out.extend(_PAIRS[pair].split())
-            i += 2
-            continue
-        word = words[i]
-        if word == "kms" and out and out[-1].isdigit():
-            out.append("kilometres")
-        elif word in ("2", "4") and out and out[-1].isalpha() and i + 1 < len(words) and words[i + 1].isalpha():
-            out.append("to" if word == "2" else "for")
-        else:
-            out.extend(_ABBREVIATIONS.get(word, word).split())
-        i += 1
-    return [_collapse(word) for word in out]
-
-
-def detect_crisis(text: str) -> bool:
-    """True when an inbound SMS reads like suicidal ideation, self-harm, overdose or a medical
-    emergency. See the module docstring for the normalization and the accepted false positives."""
-    if not text:
-        return False
-    words = _crisis_words(text)
-    return any(not _ordinary(words, start, end, before, after)
-               for phrase, before, after in _CRISIS
-               for start, end in _find(words, phrase, _NEVER_FUZZY))
-
-
-def _ordinary(words: list[str], start: int, end: int, before: tuple[tuple[str, ...], ...],
-              after: tuple[tuple[str, ...], ...]) -> bool:
-    """The match words[start:end] is the ordinary sense of its phrase: exactly one of the listed
-    word sequences just before it ("it took too much") or just after it ("took too much time")."""
-    return (any(len(b) <= start and tuple(words[start - len(b):start]) == b for b in before)
-            or any(tuple(words[end:end + len(a)]) == a for a in after))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -740,3 +569,10 @@ def parse_pre_session(text: str) -> PreSessionReply | ParseError:
             and systolic > diastolic):
         return ParseError("implausible_reading", HINT_CHECK_READING)
     return PreSessionReply(systolic, diastolic, parse_sitter(rest))
+
+
+def detect_crisis(text: str) -> bool:
+    """Kept for callers of this module: `crisis_language.detect_crisis`."""
+    from telehealth.services.crisis_language import detect_crisis as detect
+
+    return detect(text)
