@@ -233,7 +233,7 @@ def test_each_missed_kind_with_no_check_in_open_gets_988_and_911_and_pages_on_ca
                                                                                    monkeypatch, words):
     from telehealth.models import AlertStatus, ClinicalAlert
 
-    monkeypatch.setitem(app.config, "ON_CALL_PHONE", ON_CALL)
+    monkeypatch.setitem(app.config, "ON_CALL_FALLBACK_PHONE", ON_CALL)
     post_sms(client, app, "+12125550181", words)
     [reply] = [t for t in texts_to(db, "+12125550181") if t.purpose == "crisis_reply"]
     assert "988" in reply.body and "911" in reply.body and reply.priority is MessagePriority.CRISIS
