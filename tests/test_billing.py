@@ -611,3 +611,15 @@ def test_refunds_recorded_under_the_old_keys_stand_beside_new_ones(app, buyer, s
     assert _credits(buyer)["follow_up"] == 1 and _order(buyer, order["id"])["refunded_cents"] == 2 * 2766
     assert [e.key for e in _refund_entries(committed, order["id"])] == [
         f"refund:{row.id}:1:follow_up", f"refund:{second.id}:follow_up"]
+
+
+def test_a_known_refund_reported_with_another_amount_is_an_error_not_skipped(app, buyer, stripe_webhooks, committed):
+    order = _paid(buyer, "three_month")
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
+    assert _deliver(app, _charge_refunded("evt_first", intent_id, [refund])).status_code == 200
+    event = _charge_refunded("evt_other_amount", intent_id, [refund])
+    event["data"]["object"]["refunds"]["data"][0]["amount"] = 5532
+    assert _deliver(app, event).status_code == 500
+    assert committed.session.get(StripeEvent, "evt_other_amount") is None  # Stripe will deliver it again
+    assert _order(buyer, order["id"])["refunded_cents"] == 2766 and _credits(buyer)["follow_up"] == 2

@@ -23,6 +23,10 @@ from telehealth.services import audit, ledger
 from telehealth.services.purchases import get_order
 
 
+class RefundMismatch(RuntimeError):
+    """Stripe reports a refund this app recorded with another order or amount."""
+
+
 @dataclass(frozen=True)
 class RefundQuote:
     order_id: int

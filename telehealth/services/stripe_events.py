@@ -212,8 +212,13 @@ def charge_refunded(charge: dict, at) -> None:
         return refund["created"] if isinstance(refund.get("created"), int) else 0
 
     for refund in sorted(reversed(listed), key=made):
-        if db.session.scalar(select(Refund.id).where(Refund.stripe_refund_id == refund["id"])) is None:
+        known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == refund["id"]))
+        if known is None:
             refunds.record_outside_refund(order, refund["id"], refund["amount"])
+        elif (known.order_id, known.amount_cents) != (order.id, refund["amount"]):
+            # Never skipped quietly: our record and Stripe's disagree about money (a 500, logged;
+            # Stripe delivers the event again while someone looks).
+            raise refunds.RefundMismatch(f"refund {refund['id']} is recorded with another order or amount")
 
 
 HANDLERS = {
