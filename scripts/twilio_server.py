@@ -4,13 +4,15 @@ the app uses, and delivers inbound texts to the app's webhook the way Twilio doe
 - `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form fields To, From, Body; HTTP Basic
   auth with the account SID and auth token) answers 201 with a Twilio-shaped message ("SM" + 32 hex).
 - `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` with a `To` filter, newest first, paged
-  (`PageSize`, `Page`) in Twilio's envelope (what the app's `find_sent` reads).
+  as Twilio does (`PageSize` up to 1,000; `next_page_uri` with `Page` and `PageToken`) in Twilio's
+  envelope (what the app's `find_sent` reads).
 - Control: `POST /_control/faults` {"mode": "500"|"429"|"timeout"|"400", "count": n} makes the next
   n creates fail that way ("timeout" keeps the message, then answers only after `timeout_sleep`
   seconds, past the client's timeout: the ambiguous case); `GET /_control/messages` (every message
   taken); `POST /_control/reset`; `POST /_control/config` {"auth_token", "webhook_url",
-  "public_url", "timeout_sleep"}; `POST /_control/inbound` {"from", "body"[, "message_sid"]} posts
-  a text to the app's webhook, form-encoded and signed (`X-Twilio-Signature` over `public_url`,
+  "public_url", "timeout_sleep"}; `POST /_control/seed` {"to", "count"[, "body"]} adds `count`
+  messages to `to` at once (as if sent by others: a busy number's long list);
+  `POST /_control/inbound` {"from", "body"[, "message_sid"]} posts a text to the app's webhook, form-encoded and signed (`X-Twilio-Signature` over `public_url`,
   which defaults to `webhook_url`), and answers the app's status and reply.
 
     python scripts/twilio_server.py --port 8440
@@ -105,23 +107,38 @@ def _create(request: Request, account: str) -> Response:
 
 
 def _list(request: Request, account: str) -> Response:
+    """Newest first, as Twilio pages it: `PageSize` (at most 1,000), and a `next_page_uri` that
+    carries `Page` and a `PageToken` naming the last message of this page, so the next page starts
+    after it however many messages arrived meanwhile."""
     to = request.args.get("To")
     with _lock:
         found = [m for m in reversed(MESSAGES) if to is None or m["to"] == to]
-    size = max(1, min(1000, int(request.args.get("PageSize", 50))))
-    page = int(request.args.get("Page", 0))
-    chunk = found[page * size:(page + 1) * size]
+    try:
+        size = max(1, min(1000, int(request.args.get("PageSize", 50))))
+        page = max(0, int(request.args.get("Page", 0)))
+    except ValueError:
+        return _error(400, 20001, "PageSize and Page must be numbers")
+    start = page * size
+    token = request.args.get("PageToken")
+    if token:
+        after = next((i for i, m in enumerate(found) if "PA" + m["sid"] == token), None)
+        if after is None:
+            return _error(400, 20001, "Invalid PageToken")
+        start = after + 1
+    chunk = found[start:start + size]
     base = f"{API}{account}/Messages.json"
     query = {k: v for k, v in request.args.items() if k not in ("Page", "PageSize", "PageToken")}
 
-    def uri(n: int) -> str:
-        return base + "?" + urllib.parse.urlencode({**query, "PageSize": size, "Page": n})
+    def uri(n: int, token: str | None = None) -> str:
+        return base + "?" + urllib.parse.urlencode({**query, "PageSize": size, "Page": n,
+                                                    **({"PageToken": token} if token else {})})
 
-    more = (page + 1) * size < len(found)
+    more = start + size < len(found)
     return _json({"messages": [_public(m, account) for m in chunk], "first_page_uri": uri(0),
-                  "next_page_uri": uri(page + 1) if more else None,
+                  "next_page_uri": uri(page + 1, "PA" + chunk[-1]["sid"]) if more and chunk else None,
                   "previous_page_uri": uri(page - 1) if page > 0 else None, "page": page, "page_size": size,
-                  "start": page * size, "end": page * size + max(0, len(chunk) - 1), "uri": uri(page)})
+                  "start": start, "end": start + max(0, len(chunk) - 1),
+                  "uri": uri(page, token)})
 
 
 def deliver_inbound(data: dict) -> Response:
@@ -166,6 +183,15 @@ def app(request: Request) -> Response:
                 MESSAGES.clear()
                 FAULTS.update(mode=None, count=0)
             return _json({"ok": True})
+        if action == "seed" and request.method == "POST":
+            data = request.get_json()
+            at = datetime.now(timezone.utc).replace(microsecond=0)
+            seeded = [{"sid": "SM" + secrets.token_hex(16), "to": data["to"], "from": CONFIG["to_number"],
+                       "body": f"{data.get('body', 'Seeded text')} {n}", "status": "sent", "created": at}
+                      for n in range(int(data["count"]))]
+            with _lock:
+                MESSAGES.extend(seeded)
+            return _json({"count": len(seeded)})
         if action == "config" and request.method == "POST":
             CONFIG.update({k: v for k, v in request.get_json().items() if k in DEFAULTS})
             return _json({"ok": True})

@@ -454,6 +454,10 @@ class FakeTwilio:
         return [m for m in self._call("/_control/messages")["messages"]
                 if (body is None or m["body"] == body) and (to is None or m["to"] == to)]
 
+    def seed(self, to: str, count: int, body: str = "Seeded text") -> None:
+        """`count` messages to `to`, taken by the fake now (as if sent by someone else), in one call."""
+        self._call("/_control/seed", {"to": to, "count": count, "body": body})
+
     def inbound(self, from_: str, body: str, message_sid: str | None = None) -> dict:
         payload = {"from": from_, "body": body}
         if message_sid:

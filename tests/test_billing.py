@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import random
 import time
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 
 from telehealth.clock import now
 from telehealth.models import (
-    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, Order, OutboxMail, Product, Refund,
+    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, EntryType, Order, OutboxMail, Product, Refund,
     ReviewStatus, StripeEvent, Subscription,
 )
 from telehealth.services import catalog
@@ -529,3 +530,96 @@ def test_an_event_for_a_customer_not_yet_known_is_refused_so_stripe_retries(app,
         "id": "in_early", "subscription": "sub_unknown", "customer": "cus_unknown", "amount_paid": 14900}}})
     assert r.status_code == 409 and error_of(r)["code"] == "event_not_yet_placeable"
     assert committed.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+# --------------------------------------------------------------------------- refunds, each keyed by its Stripe id
+
+
+def _charge_refunded(event_id: str, intent_id: str, refunds) -> dict:
+    """A `charge.refunded` event as Stripe sends it: the charge lists every refund so far, newest first."""
+    listed = [{"id": r.id, "object": "refund", "amount": r.amount, "created": r.created} for r in reversed(refunds)]
+    return {"id": event_id, "type": "charge.refunded", "data": {"object": {
+        "id": "ch_refunded", "object": "charge", "payment_intent": intent_id, "refunds": {"data": listed}}}}
+
+
+def _refund_entries(db, order_id: int) -> list[CreditEntry]:
+    return list(db.session.scalars(select(CreditEntry).where(
+        CreditEntry.order_id == order_id, CreditEntry.entry_type == EntryType.REFUND).order_by(CreditEntry.id)))
+
+
+@pytest.mark.parametrize("arrival", list(itertools.permutations(range(3))))
+def test_cumulative_refund_events_in_any_order_take_back_each_refunds_credits_once(app, buyer, stripe_webhooks,
+                                                                                  committed, arrival):
+    order = _paid(buyer, "three_month")  # 6 medication sessions and 3 follow-ups for $249
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    # three refunds made in Stripe's dashboard, each worth one credit (24900 / 9 = 2766.7)
+    refunds = [_stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
+               for _ in range(3)]
+    events = [_charge_refunded(f"evt_refunded_{n}", intent_id, refunds[:n + 1]) for n in range(3)]
+    deliveries = [events[i] for i in arrival] + [events[i] for i in reversed(arrival)]  # each delivered twice
+    outcomes = [_deliver(app, event) for event in deliveries]
+    assert [r.status_code for r in outcomes] == [200] * 6, [r.get_json() for r in outcomes]
+    assert [r.get_json()["message"] for r in outcomes] == ["applied"] * 3 + ["duplicate"] * 3
+
+    body = _order(buyer, order["id"])
+    assert body["status"] == "partially_refunded" and body["refunded_cents"] == 3 * 2766
+    assert _credits(buyer)["follow_up"] == 0 and _credits(buyer)["medication_session"] == 6  # 3 credits paid back
+    entries = _refund_entries(committed, order["id"])
+    assert sorted(e.key for e in entries) == sorted(f"refund:{r.id}:follow_up" for r in refunds)
+    assert [e.delta for e in entries] == [-1, -1, -1]
+    assert committed.session.scalar(select(func.count()).select_from(Refund)) == 3
+    quote = buyer.get(f"/api/v1/orders/{order['id']}/refund-quote").get_json()
+    assert quote["unused"] == {"medication_session": 6} and quote["amount_cents"] == 24900 * 6 // 9
+
+
+def test_a_self_service_refund_is_keyed_by_its_stripe_id_and_not_taken_again_by_stripes_event(
+        app, buyer, stripe_webhooks, committed):
+    order = _paid(buyer, "three_month")
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    dashboard = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
+    assert _deliver(app, _charge_refunded("evt_dashboard", intent_id, [dashboard])).status_code == 200
+    r = buyer.post(f"/api/v1/orders/{order['id']}/refund", json={})
+    assert r.status_code == 200, r.get_json()
+    mine = committed.session.scalar(select(Refund).where(Refund.actor_id == buyer.patient.id))
+    # Stripe then reports both refunds on the charge: the app's own is known, nothing is taken twice
+    r = _deliver(app, _charge_refunded("evt_both", intent_id, [dashboard, _stripe(app).v1.refunds.retrieve(
+        mine.stripe_refund_id)]))
+    assert r.status_code == 200
+    assert sum(_credits(buyer).values()) == 0
+    assert sorted(e.key for e in _refund_entries(committed, order["id"])) == sorted(
+        [f"refund:{dashboard.id}:follow_up", f"refund:{mine.stripe_refund_id}:follow_up",
+         f"refund:{mine.stripe_refund_id}:medication_session"])
+    assert _order(buyer, order["id"])["refunded_cents"] == 2766 + mine.amount_cents
+
+
+def test_refunds_recorded_under_the_old_keys_stand_beside_new_ones(app, buyer, stripe_webhooks, committed):
+    from telehealth.models import CreditKind
+    from telehealth.services import ledger
+
+    order = _paid(buyer, "three_month")
+    row = committed.session.get(Order, order["id"])
+    intent_id = row.stripe_payment_intent_id
+    first, second = (_stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
+                     for _ in range(2))
+    # the first was recorded before refunds were keyed by their Stripe id: `refund:<order>:<n>:<kind>`
+    row.record_refund(2766)
+    ledger.take_back(row.patient_id, CreditKind.FOLLOW_UP, 1, key=f"refund:{row.id}:1:follow_up", order_id=row.id,
+                     note="Refunded in Stripe")
+    committed.session.add(Refund(order_id=row.id, amount_cents=2766, stripe_refund_id=first.id, reason="old"))
+    committed.session.commit()
+    assert _deliver(app, _charge_refunded("evt_after_upgrade", intent_id, [first, second])).status_code == 200
+    assert _credits(buyer)["follow_up"] == 1 and _order(buyer, order["id"])["refunded_cents"] == 2 * 2766
+    assert [e.key for e in _refund_entries(committed, order["id"])] == [
+        f"refund:{row.id}:1:follow_up", f"refund:{second.id}:follow_up"]
+
+
+def test_a_known_refund_reported_with_another_amount_is_an_error_not_skipped(app, buyer, stripe_webhooks, committed):
+    order = _paid(buyer, "three_month")
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
+    assert _deliver(app, _charge_refunded("evt_first", intent_id, [refund])).status_code == 200
+    event = _charge_refunded("evt_other_amount", intent_id, [refund])
+    event["data"]["object"]["refunds"]["data"][0]["amount"] = 5532
+    assert _deliver(app, event).status_code == 500
+    assert committed.session.get(StripeEvent, "evt_other_amount") is None  # Stripe will deliver it again
+    assert _order(buyer, order["id"])["refunded_cents"] == 2766 and _credits(buyer)["follow_up"] == 2

@@ -62,3 +62,19 @@ def test_a_debit_without_credit_is_refused_and_writes_nothing(db, create_user):
     with pytest.raises(InsufficientCredits):
         ledger.debit(patient.id, CreditKind.COACHING_60, key="booking:1")
     assert db.session.scalar(select(func.count()).select_from(CreditEntry)) == 0
+
+
+def test_a_key_applied_again_with_another_effect_is_an_error_not_a_silent_no_op(db, create_user):
+    import pytest
+
+    patient = create_user("patient")
+    assert ledger.grant(patient.id, CreditKind.FOLLOW_UP, 3, key="order:7:follow_up") is not None
+    assert ledger.grant(patient.id, CreditKind.FOLLOW_UP, 3, key="order:7:follow_up") is None  # a replay
+    for other in (lambda: ledger.grant(patient.id, CreditKind.FOLLOW_UP, 2, key="order:7:follow_up"),
+                  lambda: ledger.grant(patient.id, CreditKind.CONSULT, 3, key="order:7:follow_up"),
+                  lambda: ledger.take_back(patient.id, CreditKind.FOLLOW_UP, 3, key="order:7:follow_up",
+                                           order_id=None, note="")):
+        with pytest.raises(ledger.LedgerKeyReused):
+            other()
+    assert ledger.balances(patient.id)[CreditKind.FOLLOW_UP] == 3
+    assert ledger.balances(patient.id)[CreditKind.CONSULT] == 0

@@ -85,6 +85,70 @@ def test_a_timeout_after_twilio_took_the_text_is_not_sent_again(db, twilio, fast
     assert reload(db, message).provider_sid == received[0]["sid"]
 
 
+def test_a_retry_finds_its_text_behind_more_than_a_thousand_newer_ones(db, twilio, fast_retries):
+    """The on-call phone gets many texts: 1,200 more reached it between an uncertain attempt and its
+    retry. The retry pages Twilio's list back to the first attempt and does not send again."""
+    body = unique_body()
+    message = staff_text(db, body)
+    twilio.fault("timeout", 1)
+    assert outbox.dispatch_due("w1")["retried"] == 1
+    twilio.seed(ON_CALL, 1200)
+    assert outbox.dispatch_due("w1")["sent"] == 1
+    received = twilio.messages(body=body)
+    assert len(received) == 1, received
+    assert reload(db, message).provider_sid == received[0]["sid"]
+
+
+def test_find_sent_pages_back_to_since_and_judges_creation_times_precisely(db, twilio):
+    body = unique_body()
+    sid = sms.send(ON_CALL, body)
+    twilio.seed(ON_CALL, 1500)
+    assert sms.find_sent(ON_CALL, body, now() - timedelta(minutes=1)) == sid
+    assert sms.find_sent(ON_CALL, body, now() - timedelta(minutes=1), exclude={sid}) is None
+    assert sms.find_sent(ON_CALL, body, now() + timedelta(minutes=1)) is None  # made before `since`
+
+
+def _crisis_reply(db, create_user, phone: str) -> OutboundMessage:
+    patient = create_user("patient")
+    message = outbox.enqueue(phone, unique_body(), "crisis_reply", priority=MessagePriority.CRISIS,
+                             patient_id=patient.id)
+    db.session.commit()
+    return message
+
+
+@pytest.mark.parametrize("earlier_faults", [[], ["429"], ["timeout"]])
+def test_a_last_attempt_that_timed_out_but_reached_twilio_ends_sent_without_an_alert(app, db, twilio, create_user,
+                                                                                   fast_retries, monkeypatch,
+                                                                                   earlier_faults):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", len(earlier_faults) + 1)
+    message = _crisis_reply(db, create_user, "+12125550126")
+    for fault in earlier_faults:
+        twilio.fault(fault, 1)
+        assert outbox.dispatch_due("w1")["retried"] == 1
+    twilio.fault("timeout", 1)  # the final allowed attempt: Twilio takes the text, answers too late
+    twilio.seed("+12125550126", 1200)  # and many more texts to the number, newer than the first attempt
+    counts = outbox.dispatch_due("w1")
+    received = twilio.messages(body=message.body)
+    assert len(received) == 1, received
+    assert counts["sent"] == 1, counts
+    message = reload(db, message)
+    assert message.status is MessageStatus.SENT and message.provider_sid == received[0]["sid"]
+    assert not message.uncertain and message.last_error is None
+    assert db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.patient_id == message.patient_id)) is None
+
+
+def test_a_last_attempt_whose_text_never_reached_twilio_fails_and_alerts(app, db, twilio, create_user,
+                                                                         fast_retries, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 1)
+    message = _crisis_reply(db, create_user, "+12125550127")
+    twilio.fault("500", 1)  # Twilio may have taken it (a 5xx): it is looked up, and is not there
+    assert outbox.dispatch_due("w1")["failed"] == 1
+    message = reload(db, message)
+    assert message.status is MessageStatus.FAILED and message.uncertain and "gave up" in message.last_error
+    assert db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.patient_id == message.patient_id)) is not None
+    assert twilio.messages(body=message.body) == []
+
+
 def test_a_permanent_refusal_fails_at_once_and_alerts_without_phi(db, twilio, create_user):
     patient = create_user("patient")
     message = outbox.enqueue("+12125550123", unique_body(), "crisis_reply", priority=MessagePriority.CRISIS,

@@ -412,3 +412,62 @@ def test_two_reschedules_at_once_leave_one_appointment_and_one_credit(app, live_
     assert ledger.balances(patient.id)[CreditKind.COACHING_30] == 0
     assert client.post(f"/api/v1/appointments/{live[0].id}/cancel", json={}).status_code == 200
     assert ledger.balances(patient.id)[CreditKind.COACHING_30] == 1  # one purchase, one credit
+
+
+def test_a_booking_that_deadlocks_is_tried_again_and_its_loser_gets_409(app, committed, is_postgres):
+    """PostgreSQL may end a booking with `deadlock detected` while it checks the no-overlap
+    constraint against another booking in flight. Here a second connection holds a booking of the
+    time a reschedule wants, then waits for the appointment the reschedule holds: a real deadlock,
+    found by the reschedule's backend (it waited first), on its first attempt and on its retry."""
+    import threading
+    import time as clock_time
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from telehealth.extensions import db as _db
+    from tests.conftest import wait_until
+
+    if not is_postgres:
+        pytest.skip("deadlocks over the exclusion constraint are PostgreSQL's")
+    patient, rival = _make_user(committed, "patient"), _make_user(committed, "patient")
+    ledger.grant(patient.id, CreditKind.COACHING_30, 1, key="deadlock:c30")
+    committed.session.commit()
+    coach = _make_user(committed, "coach")
+    scheduling.set_weekly_windows(coach, [(d, time(0), time(23, 30)) for d in range(7)])
+    client = app.test_client()
+    client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+    base = (datetime.now(UTC) + timedelta(days=3)).replace(hour=15, minute=0, second=0, microsecond=0)
+    first = client.post("/api/v1/appointments", json={"type": "coaching_30", "provider_id": coach.id,
+                                                      "starts_at": base.isoformat()}).get_json()
+    wanted = base + timedelta(hours=2)
+    buffer = timedelta(minutes=app.config["APPOINTMENT_BUFFER_MINUTES"])
+    answers = []
+    with _db.engine.connect() as other:
+        transaction = other.begin()
+        other.execute(text("SET LOCAL deadlock_timeout = '60s'"))  # this side never gives up first
+        with Session(bind=other) as session:
+            session.add(Appointment(patient_id=rival.id, provider_id=coach.id, appointment_type="coaching_30",
+                                    starts_at=wanted, ends_at=wanted + timedelta(minutes=30),
+                                    blocks_from=wanted - buffer, blocks_until=wanted + timedelta(minutes=30) + buffer,
+                                    credit_kind="coaching_30", video_room="appt-rival-in-flight"))
+            session.flush()
+            mover = threading.Thread(target=lambda: answers.append(client.post(
+                f"/api/v1/appointments/{first['id']}/reschedule", json={"starts_at": wanted.isoformat()})))
+            mover.start()
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock' AND pid <> :mine")
+            mine = other.execute(text("SELECT pg_backend_pid()")).scalar()
+            wait_until(lambda: committed.session.execute(waiting, {"mine": mine}).scalar() == 1)
+            clock_time.sleep(0.2)
+            # the rival now needs the appointment the reschedule has locked: each waits for the other
+            other.execute(text("SELECT id FROM appointments WHERE id = :id FOR UPDATE"), {"id": first["id"]})
+            transaction.commit()
+    mover.join(timeout=30)
+    [answer] = answers
+    assert answer.status_code == 409, answer.get_json()
+    assert error_of(answer)["code"] == "slot_taken"
+    assert client.get(f"/api/v1/appointments/{first['id']}").get_json()["status"] == "booked"  # nothing moved
+    booked = committed.session.scalars(select(Appointment).where(Appointment.starts_at == wanted)).all()
+    assert [a.patient_id for a in booked] == [rival.id]
+    assert ledger.balances(patient.id)[CreditKind.COACHING_30] == 0

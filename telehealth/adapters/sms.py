@@ -23,6 +23,7 @@ from flask import current_app
 
 log = logging.getLogger(__name__)
 TWILIO_BASE = "https://api.twilio.com"
+PAGE_SIZE = 1000  # the most Twilio gives per page
 
 
 class SmsError(Exception):
@@ -85,15 +86,20 @@ class TwilioBackend:
 
     def find_sent(self, to: str, body: str, since: datetime, exclude: Collection[str] = ()) -> str | None:
         """The SID of a message to `to` with exactly `body` created after `since` (not one of
-        `exclude`). Twilio's list filter is on the date *sent*, which a message still queued at
-        Twilio has not got: so list the number's newest messages, queued ones included, and judge
-        them by their creation time."""
+        `exclude`), looked for on every page of the number's list back to `since`, however many
+        texts went to it meanwhile (the on-call phone gets many): `stream` follows Twilio's
+        `next_page_uri`. Not narrowed by Twilio's `DateSent>` filter: it counts whole days of the
+        date *sent*, which a message still queued at Twilio has not got. The list is newest first
+        (by date sent, queued ones at the top), so paging stops at the first message sent before
+        `since`; creation times are compared here, to the second."""
         cutoff = since - timedelta(seconds=2)  # Twilio's dates are whole seconds
         with _translated_errors():
-            for message in self.client.messages.list(to=to, page_size=100, limit=1000):
+            for message in self.client.messages.stream(to=to, page_size=PAGE_SIZE):
+                if message.date_sent is not None and message.date_sent < cutoff:
+                    break  # the rest were sent, so made, earlier still
                 created = message.date_created
-                if created is not None and created < cutoff:
-                    break  # newest first: the rest are older
+                if created is None or created < cutoff:
+                    continue  # made before `since`, though sent (or still queued) after it
                 if message.body == body and message.sid not in exclude and message.status not in ("failed",):
                     return message.sid
         return None

@@ -1,7 +1,7 @@
 """The credits ledger: what a patient has paid for and not yet used.
 
-Every change is an append-only `CreditEntry` with a unique key (so an effect replayed happens once)
-and, in the same transaction, a guarded update of `CreditBalance` (so a balance never goes below
+Every change is an append-only `CreditEntry` with a unique key (so an effect replayed happens once;
+the same key asked for a different effect is a bug, `LedgerKeyReused`, never silently skipped) and, in the same transaction, a guarded update of `CreditBalance` (so a balance never goes below
 zero, even when two requests debit the last credit at the same moment: one of them finds no row to
 update and is refused). Booking and shipping debit through `debit`.
 """
@@ -16,6 +16,11 @@ from telehealth.models.billing import CreditBalance, CreditEntry, CreditKind, En
 
 class InsufficientCredits(Conflict):
     code = "insufficient_credits"
+
+
+class LedgerKeyReused(RuntimeError):
+    """A key already applied with another effect (another amount, kind, patient, type or order): two
+    different effects were given one key, and skipping the second would lose it without a trace."""
 
 
 def has_entry(key: str) -> bool:
@@ -39,8 +44,12 @@ def _add_to_balance(patient_id: int, kind: CreditKind, delta: int) -> bool:
 
 def _entry(patient_id: int, kind: CreditKind, delta: int, entry_type: EntryType, key: str, *,
            order_id: int | None = None, note: str = "") -> CreditEntry | None:
-    if has_entry(key):
-        return None
+    existing = db.session.scalar(select(CreditEntry).where(CreditEntry.key == key))
+    if existing is not None:
+        if (existing.patient_id, existing.kind, existing.delta, existing.entry_type, existing.order_id) != (
+                patient_id, kind, delta, entry_type, order_id):
+            raise LedgerKeyReused(f"ledger key {key!r} was applied already with another effect")
+        return None  # the same effect replayed
     if not _add_to_balance(patient_id, kind, delta):
         raise InsufficientCredits(f"No {kind.value.replace('_', ' ')} credit is left; buy a package that includes one.")
     entry = CreditEntry(patient_id=patient_id, kind=kind, delta=delta, entry_type=entry_type, key=key,
@@ -69,6 +78,19 @@ def restore(patient_id: int, kind: CreditKind, *, key: str, note: str = "") -> C
 def take_back(patient_id: int, kind: CreditKind, count: int, *, key: str, order_id: int, note: str) -> CreditEntry | None:
     """Remove unused credits whose money is being refunded."""
     return _entry(patient_id, kind, -count, EntryType.REFUND, key, order_id=order_id, note=note)
+
+
+def hold(patient_id: int, counts: dict[CreditKind, int]) -> None:
+    """Check the patient has `counts` credits of each kind and keep those balances from changing
+    until this transaction ends (PostgreSQL: FOR UPDATE; SQLite runs one writer at a time), so a
+    `take_back` of them later in the transaction, after a slow call, cannot fail."""
+    if not counts:
+        return
+    found = dict(db.session.execute(select(CreditBalance.kind, CreditBalance.balance).where(
+        CreditBalance.patient_id == patient_id, CreditBalance.kind.in_(list(counts))).with_for_update()).all())
+    for kind, count in counts.items():
+        if found.get(kind, 0) < count:
+            raise InsufficientCredits(f"Fewer {kind.value.replace('_', ' ')} credits are left than this takes back.")
 
 
 def balances(patient_id: int) -> dict[CreditKind, int]:

@@ -18,9 +18,10 @@ carriers require); see OPT_OUT_EXEMPT.
 inside one UPDATE ... RETURNING; SQLite: a compare-and-set UPDATE per row), commits the claim,
 re-checks consent and quiet hours, records the attempt, sends, and records Twilio's SID. A row
 whose attempt may have reached Twilio (a timeout, a 5xx, a dispatcher that died holding the lease:
-`uncertain`) is first looked up in Twilio's log (`find_sent`) and only sent if it is not there,
-so a message is never sent twice even when a dispatcher is killed between Twilio's 201 and our
-commit. Transient errors retry with capped exponential backoff and jitter; after
+`uncertain`) is first looked up in Twilio's log (`find_sent`, every page back to the text's
+creation) and only sent if it is not there, so a message is never sent twice even when a
+dispatcher is killed between Twilio's 201 and our commit; a last attempt that may have reached
+Twilio is looked up the same way before the row fails. Transient errors retry with capped exponential backoff and jitter; after
 OUTBOX_MAX_ATTEMPTS, or at once on a permanent error, the row fails and a routine clinical alert
 tells staff that a text to the patient could not be delivered. `drain(worker, limit, deadline_seconds)`
 dispatches batch after batch (the scheduler's job, `flask outbox dispatch`).
@@ -331,15 +332,19 @@ def _dispatch_one(message_id: int, worker: str) -> str | None:
         _fail(message, worker, exc.reason)
         return "failed"
     except sms.SmsTransient as exc:
-        if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        if attempts < current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            retry_at = now() + backoff(attempts)
+            db.session.execute(_mine(message_id, worker).values(
+                status=MessageStatus.PENDING, not_before=retry_at, uncertain=message.uncertain or exc.maybe_sent,
+                last_error=exc.reason, **_RELEASE))
+            db.session.commit()
+            return "retried"
+        # The last attempt: if Twilio may have taken the text (a timeout, a 5xx), ask it before
+        # giving up, so a text that went out is recorded sent, not failed with a false alert.
+        sid = _found_after_all(message) if exc.maybe_sent else None
+        if sid is None:
             _fail(message, worker, f"gave up after {attempts} attempts: {exc.reason}", uncertain=exc.maybe_sent)
             return "failed"
-        retry_at = now() + backoff(attempts)
-        db.session.execute(_mine(message_id, worker).values(
-            status=MessageStatus.PENDING, not_before=retry_at, uncertain=message.uncertain or exc.maybe_sent,
-            last_error=exc.reason, **_RELEASE))
-        db.session.commit()
-        return "retried"
     try:
         recorded = db.session.execute(_mine(message_id, worker).values(
             status=MessageStatus.SENT, provider_sid=sid, sent_at=now(), uncertain=False, last_error=None,
@@ -362,6 +367,16 @@ def _already_sent(message: OutboundMessage) -> str | None:
         OutboundMessage.to_phone == message.to_phone, OutboundMessage.provider_sid.is_not(None),
         OutboundMessage.sent_at >= since)))
     return sms.find_sent(message.to_phone, message.body, since, exclude=taken)
+
+
+def _found_after_all(message: OutboundMessage) -> str | None:
+    """`_already_sent`, or None when Twilio cannot say (the text then fails as uncertain)."""
+    try:
+        return _already_sent(message)
+    except sms.SmsError as exc:
+        log.warning("could not ask Twilio about an uncertain text", extra={"message_id": message.id,
+                                                                           "reason": exc.reason})
+        return None
 
 
 def backoff(attempts: int) -> timedelta:

@@ -23,6 +23,10 @@ from telehealth.services import audit, ledger
 from telehealth.services.purchases import get_order
 
 
+class RefundMismatch(RuntimeError):
+    """Stripe reports a refund this app recorded with another order or amount."""
+
+
 @dataclass(frozen=True)
 class RefundQuote:
     order_id: int
@@ -103,37 +107,49 @@ def staff_refund(actor: User, order_id: int, amount_cents: int, reason: str) -> 
     return _execute(order, amount_cents, take, reason=reason, actor=actor)
 
 
+def refund_key(stripe_refund_id: str, kind: CreditKind) -> str:
+    """The ledger key of the credits one refund takes back: Stripe's own id for the refund (`re_...`)
+    and the kind, so two refunds never share a key, however many arrive in one event. Refunds
+    recorded before keys were Stripe ids keep their `refund:<order id>:<n>:<kind>` rows: a Stripe id
+    is never all digits, so no new key can take an old one's place, and which refunds are applied is
+    read from `Refund.stripe_refund_id`, whatever their ledger keys."""
+    return f"refund:{stripe_refund_id}:{kind.value}"
+
+
 def record_outside_refund(order: Order, stripe_refund_id: str, amount_cents: int) -> Refund:
     """A refund Stripe made without this app asking (or whose answer was lost): its money, and the
     unused credits it pays for (pro rata, rounded up), leave the order."""
-    sequence = len(order.refunds) + 1
     order.record_refund(min(amount_cents, order.amount_cents - order.refunded_cents))
     total = sum(order.grants.values())
     to_take = -(-amount_cents * total // order.amount_cents) if order.amount_cents else 0
     for kind, unused in sorted(unused_credits(order).items()):
         take = min(unused, to_take)
         if take:
-            ledger.take_back(order.patient_id, kind, take, key=f"refund:{order.id}:{sequence}:{kind.value}",
+            ledger.take_back(order.patient_id, kind, take, key=refund_key(stripe_refund_id, kind),
                              order_id=order.id, note="Refunded in Stripe")
             to_take -= take
     refund = Refund(order_id=order.id, amount_cents=amount_cents, stripe_refund_id=stripe_refund_id,
                     reason="Refunded in Stripe")
     db.session.add(refund)
+    db.session.flush()  # the next refund of the same event sees this one
     return refund
 
 
 def _execute(order: Order, amount_cents: int, take: dict[CreditKind, int], *, reason: str, actor: User) -> Refund:
+    # Numbers this order's refund requests to Stripe: a request repeated after a lost answer (the
+    # order is locked, nothing committed) is the same refund at Stripe, not a second one.
     sequence = len(order.refunds) + 1
     order.record_refund(amount_cents)  # refuses more than was paid, or an unpaid order (409)
-    for kind, count in take.items():
-        ledger.take_back(order.patient_id, kind, count, key=f"refund:{order.id}:{sequence}:{kind.value}",
-                         order_id=order.id, note=reason[:300])
+    ledger.hold(order.patient_id, take)  # the credits are there, and stay until this commits
     db.session.flush()  # everything checked and staged before the money moves
     charge = None
     if order.stripe_payment_intent_id is None and order.stripe_invoice_id:
         charge = gateway.invoice_charge(order.stripe_invoice_id)
     stripe_refund_id = gateway.refund(payment_intent_id=order.stripe_payment_intent_id, charge_id=charge,
                                       amount_cents=amount_cents, idempotency_key=f"refund-{order.id}-{sequence}")
+    for kind, count in take.items():
+        ledger.take_back(order.patient_id, kind, count, key=refund_key(stripe_refund_id, kind),
+                         order_id=order.id, note=reason[:300])
     refund = Refund(order_id=order.id, amount_cents=amount_cents, stripe_refund_id=stripe_refund_id,
                     reason=reason[:300], actor_id=actor.id)
     db.session.add(refund)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from telehealth.clock import now
@@ -32,6 +32,7 @@ from telehealth.adapters import video
 from telehealth.adapters.mail import send_mail
 from telehealth.services import audit, ledger
 from telehealth.services.slots import DayException, Window, free_slots, overlaps
+from telehealth.transactions import is_retryable, run_with_retry
 
 
 @dataclass(frozen=True)
@@ -210,13 +211,20 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
                               starts_at=starts_at, ends_at=ends_at, blocks_from=starts_at - buffer,
                               blocks_until=ends_at + buffer, credit_kind=kind.credit.value,
                               video_room=f"appt-{secrets.token_hex(12)}")
+
+    def insert() -> None:
+        if db.session.get_bind().dialect.name != "postgresql" and _overlapping(appointment):
+            raise IntegrityError("overlap", None, Exception("appointments overlap"))
+        db.session.add(appointment)
+        db.session.flush()
+
     try:
-        with db.session.begin_nested():
-            if db.session.get_bind().dialect.name != "postgresql" and _overlapping(appointment):
-                raise IntegrityError("overlap", None, Exception("appointments overlap"))
-            db.session.add(appointment)
-            db.session.flush()
-    except IntegrityError:
+        # PostgreSQL may break a deadlock between two bookings checking the constraint at once by
+        # aborting one: it tries again, and then meets the winner's row (or a free slot).
+        run_with_retry(insert)
+    except DBAPIError as exc:
+        if not isinstance(exc, IntegrityError) and not is_retryable(exc):
+            raise
         raise SlotTaken("Someone booked this time a moment ago; choose another slot.") from None
     if replacing is None:
         ledger.debit(patient.id, kind.credit, key=f"appointment:{appointment.id}", note=kind.name)

@@ -1,8 +1,8 @@
 """What Stripe tells us, applied exactly once and in any order.
 
 Each event id is stored in the same transaction as its effect, so a replay is a no-op; effects
-themselves are keyed (credits by order or invoice), so two different events that mean the same
-thing, or a race between two deliveries, still grant once. Unknown event types are acknowledged
+themselves are keyed (credits by order or invoice, refunds by Stripe's refund id), so two different
+events that mean the same thing, or a race between two deliveries, still apply once. Unknown event types are acknowledged
 and ignored. Nothing slow happens here: mail goes to the outbox.
 """
 from __future__ import annotations
@@ -201,12 +201,24 @@ def charge_refunded(charge: dict, at) -> None:
         return
     from telehealth.services import refunds  # refunds imports purchases, which imports this module's peers
 
-    for refund in (charge.get("refunds") or {}).get("data") or []:
-        if not (isinstance(refund, dict) and isinstance(refund.get("id"), str)
+    listed = (charge.get("refunds") or {}).get("data") or []
+    for refund in listed:
+        if not (isinstance(refund, dict) and isinstance(refund.get("id"), str) and 0 < len(refund["id"]) <= 100
                 and isinstance(refund.get("amount"), int) and refund["amount"] > 0):
             raise MalformedEvent("A refund in the charge lacks an id or an amount.")
-        if db.session.scalar(select(Refund.id).where(Refund.stripe_refund_id == refund["id"])) is None:
+    # Each refund once, by its own id, oldest first (Stripe lists the newest first, and every
+    # event about the charge lists all its refunds so far): events arrive in any order, repeated.
+    def made(refund: dict) -> int:
+        return refund["created"] if isinstance(refund.get("created"), int) else 0
+
+    for refund in sorted(reversed(listed), key=made):
+        known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == refund["id"]))
+        if known is None:
             refunds.record_outside_refund(order, refund["id"], refund["amount"])
+        elif (known.order_id, known.amount_cents) != (order.id, refund["amount"]):
+            # Never skipped quietly: our record and Stripe's disagree about money (a 500, logged;
+            # Stripe delivers the event again while someone looks).
+            raise refunds.RefundMismatch(f"refund {refund['id']} is recorded with another order or amount")
 
 
 HANDLERS = {
