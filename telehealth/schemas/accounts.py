@@ -9,6 +9,7 @@ from pydantic import EmailStr, Field, StringConstraints
 from telehealth.api import Schema, Timestamp
 from telehealth.schemas.common import (
     Address, DbId, Dea, EmergencyContact, MentalHealthProvider, Npi, Password, Phone, State, Text100, TimeZone,
+    text,
 )
 
 StaffRole = Literal["physician", "coach", "ops", "admin"]
@@ -71,7 +72,7 @@ class ProfileUpdateIn(Schema):
     emergency_contact: EmergencyContact | None = None
     mental_health_provider: MentalHealthProvider | None = None
     # coaches
-    bio: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    bio: text(2000, min_length=0) | None = None
 
 
 class LicenseIn(Schema):
@@ -94,7 +95,7 @@ class StaffCreateIn(Schema):
     dea_expires_on: date | None = None
     licenses: list[LicenseWithStateIn] = Field(default_factory=list, max_length=60)
     # coaches
-    bio: Annotated[str, StringConstraints(max_length=2000)] = ""
+    bio: text(2000, min_length=0) = ""
 
 
 class StaffUpdateIn(Schema):
@@ -104,7 +105,7 @@ class StaffUpdateIn(Schema):
     npi: Npi | None = None
     dea_number: Dea | None = None
     dea_expires_on: date | None = None
-    bio: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    bio: text(2000, min_length=0) | None = None
 
 
 class StaffListQuery(Schema):

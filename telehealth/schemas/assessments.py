@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import DbId, Moment
+from telehealth.schemas.common import DbId, Moment, text
 from telehealth.services import assessments, crisis
 
 QuestionnaireId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Token = Annotated[str, StringConstraints(min_length=10, max_length=200)]
-Message = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Message = text(2000)
 
 
 # ------------------------------------------------------------------ input

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import Moment, Phone
+from telehealth.schemas.common import Moment, Phone, text
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Note = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Name = text(100)
+Note = text(2000)
 Score = Annotated[int, Field(ge=1, le=10)]
 
 
