@@ -34,8 +34,10 @@ class SitterIn(Schema):
 class CheckInIn(Schema):
     mood: Score
     sleep_quality: Score | None = Field(default=None, description="next_day only")
-    side_effects: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
-        default_factory=list, max_length=20, description="e.g. nausea, headache, vomiting, chest pain; free text too")
+    # No default list: an absent answer must stay absent, since the pre check-in does not ask it.
+    side_effects: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
+        default=None, max_length=20,
+        description="post and next_day only (absent: none); e.g. nausea, headache, vomiting, chest pain; free text too")
 
 
 class ReasonIn(Schema):
