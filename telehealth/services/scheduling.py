@@ -30,7 +30,7 @@ from telehealth.models.scheduling import (
 )
 from telehealth.adapters import video
 from telehealth.adapters.mail import send_mail
-from telehealth.services import audit, ledger
+from telehealth.services import audit, care_team, ledger
 from telehealth.services.authz import deny
 from telehealth.services.slots import DayException, Window, free_slots, overlaps
 
@@ -226,6 +226,7 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
     for lead, before in REMINDER_LEADS:
         if starts_at - before > now():
             db.session.add(Reminder(appointment_id=appointment.id, lead=lead, due_at=starts_at - before))
+    care_team.join_for_coaching(patient, provider)  # the booked coach can write the session's note
     audit.record(patient, "create", "appointment", appointment.id, patient_id=patient.id)
     db.session.commit()
     return appointment
