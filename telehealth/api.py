@@ -48,16 +48,32 @@ Timestamp = Annotated[datetime, PlainSerializer(_serialize_timestamp, return_typ
 
 class Schema(BaseModel):
     """Base of every request and response body: unknown fields are refused, not ignored, and text
-    may not hold NUL characters (PostgreSQL cannot store them)."""
+    may not hold NUL characters (PostgreSQL cannot store them), not even inside a list or an object
+    such as a screening's answers."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value):
-        if isinstance(value, str) and "\x00" in value:
+        if _holds_nul(value):
             raise ValueError("Text may not contain NUL characters")
         return value
+
+
+def _holds_nul(value) -> bool:
+    stack = [value]  # a loop, not recursion: nesting depth is the client's choice
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
 
 
 class Empty(Schema):

@@ -1,4 +1,5 @@
-"""URL converters: `<int:...>` ids fit a 32-bit column (larger ones are a 404, not a database error);
+"""URL converters: `<int:...>` ids are ASCII digits that fit a 32-bit column (others are a 404, not a
+database error or another row);
 `<us_state:state>` matches only real two-letter US state codes."""
 from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
@@ -17,6 +18,8 @@ class UsStateConverter(BaseConverter):
 
 
 class DbIdConverter(IntegerConverter):
+    regex = r"[0-9]+"  # werkzeug's \d+ also matches Arabic-Indic and full-width digits
+
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_DB_ID)

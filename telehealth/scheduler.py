@@ -97,6 +97,12 @@ def _pharmacy_reconcile() -> dict[str, int]:
 
 
 # In registry order: producers first, so `--once` sends what they enqueued.
+def _care_team_sweep() -> int:
+    from telehealth.services import care_team
+
+    return care_team.end_lapsed_coaching()
+
+
 JOBS: list[Job] = [
     Job("check_ins", _check_ins, 60),
     Job("sla_watch", _sla_watch, 300),
@@ -106,6 +112,7 @@ JOBS: list[Job] = [
     Job("appointment_reminders", _reminders, 60),
     Job("shipment_notices", _shipment_notices, 60),
     Job("follow_up_retakes", _follow_up_retakes, 300),
+    Job("care_team_sweep", _care_team_sweep, 600),
     Job("outbox_release_leases", _release_leases, 30),
     Job("outbox_dispatch", _dispatch_outbox, lambda cfg: cfg["OUTBOX_DISPATCH_INTERVAL_SECONDS"]),
 ]

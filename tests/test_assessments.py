@@ -310,12 +310,22 @@ def test_review_queue_orders_urgent_then_oldest_with_time_left(client, app, auth
     assert by_id[urgent]["outcome"] == "crisis" and by_id[urgent]["scores"]["phq9"]["total"] == 20
 
 
-def test_ops_watch_the_queue_without_clinical_content(client, auth, ny_physician):
-    submit(client, valid_screening_answers(phq9=phq9_answers(20, item9=1)))
-    auth.as_role("ops")
-    [item] = client.get("/api/v1/reviews").get_json()["items"]
-    assert item["urgent"] is True and item["seconds_left"] > 0
-    assert item["outcome"] is None and item["reasons"] is None and item["scores"] is None
+@pytest.mark.parametrize("role", ["ops", "admin"])
+def test_ops_watch_the_queue_without_clinical_content(client, app, auth, ny_physician, role):
+    """Order and SLA only: not which screening was a crisis, neither as a flag nor by its place."""
+    start = now()
+    with time_machine.travel(start, tick=False) as traveller:
+        first = submit(client).get_json()["id"]
+        traveller.shift(timedelta(minutes=5))
+        crisis = submit(client, valid_screening_answers(phq9=phq9_answers(20, item9=1))).get_json()["id"]
+        auth.as_role(role)
+        items = client.get("/api/v1/reviews").get_json()["items"]
+    assert [i["assessment_id"] for i in items] == [first, crisis]  # by SLA due time, crisis or not
+    for item in items:
+        assert item["urgent"] is None and item["seconds_left"] > 0
+        assert item["outcome"] is None and item["reasons"] is None and item["scores"] is None
+    schema = app.test_client().get("/api/v1/openapi.json").get_json()["components"]["schemas"]["ReviewItemOut"]
+    assert "urgent" not in schema.get("required", [])  # the document says it may be absent or null
 
 
 def test_sla_figures(client, app, auth, create_user, db, ny_physician):

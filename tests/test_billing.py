@@ -117,6 +117,23 @@ def test_purchase_to_credits_through_stripe_and_its_webhook(app, buyer, stripe_w
     wait_until(lambda: _credits(buyer)["coaching_60"] == 1)
 
 
+def test_an_unknown_payment_method_is_the_patients_input_not_an_outage(app, buyer, stripe_webhooks):
+    """Stripe answers 404 for a PaymentMethod id it does not know: a field error on payment_method
+    (try another card), not a 503 "try again shortly"."""
+    order, r = _buy(buyer, payment_method="pm_madeUpByTheClient123")
+    assert r.status_code == 422, r.get_json()
+    error = error_of(r)
+    assert error["code"] == "unknown_payment_method" and list(error["fields"]) == ["payment_method"]
+    assert "again shortly" not in error["message"]
+    assert _order(buyer, order["id"])["status"] == "pending"  # nothing was charged; another card may pay it
+    r = buyer.post(f"/api/v1/orders/{order['id']}/confirm", json={"payment_method": "pm_card_visa"})
+    assert r.status_code == 200, r.get_json()
+    wait_until(lambda: _order(buyer, order["id"])["status"] == "paid")
+    r = buyer.post("/api/v1/me/subscription", json={"payment_method": "pm_madeUpByTheClient456"})
+    assert r.status_code == 422 and list(error_of(r)["fields"]) == ["payment_method"], r.get_json()
+    assert buyer.get("/api/v1/me/subscription").status_code == 404
+
+
 def test_a_declined_card_is_a_402_and_grants_nothing(app, buyer, stripe_webhooks):
     order, r = _buy(buyer, payment_method="pm_card_chargeCustomerFail")
     assert r.status_code == 402 and error_of(r)["code"] == "payment_declined"

@@ -248,3 +248,115 @@ def test_buying_coaching_30_then_booking_it_end_to_end(app, buyer, stripe_webhoo
     assert ledger.balances(buyer.patient.id)[CreditKind.COACHING_30] == 0
     mine = buyer.get("/api/v1/me/coaching").get_json()
     assert [s["appointment_id"] for s in mine["upcoming"]] == [r.get_json()["id"]] and mine["past"] == []
+
+
+# --------------------------------------------------------------------------- a booked coach joins the care team
+
+
+def _book_coaching(app, db, patient, coach, starts_at):
+    client = login(app, patient)
+    r = client.post("/api/v1/appointments", json={"type": "coaching_30", "provider_id": coach.id,
+                                                  "starts_at": starts_at.isoformat()})
+    assert r.status_code == 201, r.get_json()
+    return client, r.get_json()["id"]
+
+
+@pytest.fixture
+def booking(app, db, create_user, clock):
+    patient, coach = create_user("patient"), create_user("coach")
+    scheduling.set_weekly_windows(coach, [(d, time(0), time(23, 30)) for d in range(7)])
+    ledger.grant(patient.id, CreditKind.COACHING_30, 3, key="test:coaching-booked")
+    db.session.commit()
+    return patient, coach
+
+
+def _scopes(coach, patient) -> set:
+    """What the coach may see of the patient, read without the side effects of a refusal."""
+    from telehealth.services.authz import scopes_for
+
+    return set(scopes_for(coach, patient.id))
+
+
+def _assignments(db, coach):
+    db.session.expire_all()
+    return list(db.session.scalars(select(CareAssignment).where(CareAssignment.staff_id == coach.id)
+                                   .order_by(CareAssignment.id)))
+
+
+def test_booking_a_coach_puts_them_on_the_care_team_until_the_note_window_closes(app, db, booking, clock):
+    from telehealth.scheduler import JOBS, run_job
+    from telehealth.services import care_team
+
+    patient, coach = booking
+    assert _scopes(coach, patient) == set()
+    starts_at = now() + timedelta(days=1)
+    _, appointment_id = _book_coaching(app, db, patient, coach, starts_at)
+    [assignment] = _assignments(db, coach)
+    assert assignment.via_booking and assignment.is_current and assignment.care_role is CareRole.COACH
+    assert db.session.scalar(select(AuditEvent.actor_id).where(
+        AuditEvent.resource_type == "care_assignment", AuditEvent.resource_id == str(assignment.id),
+        AuditEvent.action == "create")) == patient.id
+    assert _scopes(coach, patient) == {Scope.CONTACT, Scope.COACHING}  # nothing clinical
+    # a second booking with the same coach does not add another assignment
+    _book_coaching(app, db, patient, coach, starts_at + timedelta(days=2))
+    assert len(_assignments(db, coach)) == 1
+
+    clock.move_to(starts_at + timedelta(minutes=5))
+    r = _write(login(app, coach), appointment_id)
+    assert r.status_code == 201, r.get_json()
+    # the sweep leaves it while coaching continues
+    assert care_team.end_lapsed_coaching() == 0
+
+    # the later session is cancelled in time; once the first one's note window has closed, access ends
+    # at once (read lazily), and the sweep closes the row, once, even when run twice
+    later = db.session.scalar(select(Appointment.id).where(Appointment.provider_id == coach.id,
+                                                           Appointment.id != appointment_id))
+    assert login(app, patient).post(f"/api/v1/appointments/{later}/cancel", json={}).status_code == 200
+    window = timedelta(days=7, minutes=30)  # coaching_note_edit_days after the 30-minute session ends
+    clock.move_to(starts_at + window - timedelta(minutes=1))
+    assert Scope.COACHING in _scopes(coach, patient)
+    clock.move_to(starts_at + window + timedelta(minutes=1))
+    assert _scopes(coach, patient) == set()
+    assert _assignments(db, coach)[0].is_current  # not yet swept
+    [job] = [j for j in JOBS if j.name == "care_team_sweep"]
+    assert run_job(app, job) == (True, 1)
+    assert care_team.end_lapsed_coaching() == 0
+    [assignment] = _assignments(db, coach)
+    assert not assignment.is_current
+    assert db.session.scalar(select(AuditEvent.action).where(
+        AuditEvent.resource_type == "care_assignment", AuditEvent.resource_id == str(assignment.id),
+        AuditEvent.action == "delete")) == "delete"
+    # booking again puts the coach back, with a new assignment
+    _book_coaching(app, db, patient, coach, (now() + timedelta(days=1)).replace(minute=0))
+    assert [a.is_current for a in _assignments(db, coach)] == [False, True]
+
+
+def test_a_cancelled_booking_gives_the_coach_nothing(app, db, booking, clock):
+    patient, coach = booking
+    client, appointment_id = _book_coaching(app, db, patient, coach, now() + timedelta(days=1))
+    assert Scope.COACHING in _scopes(coach, patient)
+    assert client.post(f"/api/v1/appointments/{appointment_id}/cancel", json={}).status_code == 200
+    assert _scopes(coach, patient) == set()
+
+
+def test_a_booked_coach_that_admin_assigns_stays_after_the_coaching(app, db, booking, clock, create_user):
+    from telehealth.services import care_team
+
+    patient, coach = booking
+    starts_at = now() + timedelta(days=1)
+    _book_coaching(app, db, patient, coach, starts_at)
+    r = login(app, create_user("admin")).post("/api/v1/admin/care-assignments",
+                                              json={"patient_id": patient.id, "staff_id": coach.id})
+    assert r.status_code == 201, r.get_json()
+    [assignment] = _assignments(db, coach)
+    assert not assignment.via_booking
+    clock.move_to(starts_at + timedelta(days=30))
+    assert care_team.end_lapsed_coaching() == 0
+    assert Scope.COACHING in _scopes(coach, patient)
+
+
+def test_an_admin_assigned_coach_booked_gets_no_second_assignment(app, db, clock, booking):
+    patient, coach = booking
+    _assign(db, patient, coach, CareRole.COACH)
+    _book_coaching(app, db, patient, coach, now() + timedelta(days=1))
+    assert [(a.via_booking, a.is_current) for a in _assignments(db, coach)] == [(False, True)]

@@ -102,6 +102,40 @@ def test_bad_bodies_are_422_with_fields_and_write_nothing(app, db, create_user, 
     assert {c.status.value for c in db.session.get(HomeSession, session.id).check_ins} == {"pending"}
 
 
+def test_every_check_in_kind_is_answered_in_the_app_with_its_minimal_body(app, db, create_user, clock):
+    """Only what each check-in asks: mood before; mood after (side effects optional); mood and
+    sleep the next day. A field the check-in does not ask is still refused."""
+    ctx = ready(db, create_user)
+    client = login(app, ctx.patient)
+    at = now() + timedelta(hours=2)
+    r = client.post("/api/v1/me/sessions", json={"scheduled_for": at.isoformat(), "sitter_name": "Sam Sitter",
+                                                 "sitter_phone": "(212) 555-0123"})
+    sid = r.get_json()["id"]
+    clock.move_to(at - timedelta(hours=1))
+    r = client.post(f"/api/v1/me/sessions/{sid}/check-ins/pre", json={"mood": 5, "sleep_quality": 4})
+    assert r.status_code == 422 and set(error_of(r)["fields"]) == {"sleep_quality"}
+    r = client.post(f"/api/v1/me/sessions/{sid}/check-ins/pre", json={"mood": 5})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["check_in"]["status"] == "answered" and r.get_json()["grade"] is None
+    clock.move_to(at)
+    assert client.post(f"/api/v1/me/sessions/{sid}/sitter", json={"confirmed": True}).status_code == 200
+    assert client.post(f"/api/v1/me/sessions/{sid}/blood-pressure",
+                       json={"systolic": 118, "diastolic": 76}).status_code == 201
+    assert client.post(f"/api/v1/me/sessions/{sid}/start", json={}).status_code == 200
+    clock.move_to(at + timedelta(hours=2))
+    r = client.post(f"/api/v1/me/sessions/{sid}/check-ins/post", json={"mood": 6})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["check_in"]["status"] == "answered"
+    clock.move_to(at + timedelta(days=1))
+    r = client.post(f"/api/v1/me/sessions/{sid}/check-ins/next_day", json={"mood": 7, "sleep_quality": 6})
+    assert r.status_code == 200, r.get_json()
+    session = db.session.get(HomeSession, sid)
+    db.session.refresh(session)
+    answers = {c.kind.value: c.answers for c in session.check_ins}
+    assert answers["pre"]["mood"] == 5 and "side_effects" not in answers["pre"]
+    assert answers["post"]["side_effects"] == [] and answers["next_day"]["sleep_quality"] == 6
+
+
 def test_next_day_answers_need_sleep_quality(app, db, create_user, clock):
     ctx = ready(db, create_user)
     client = login(app, ctx.patient)

@@ -471,3 +471,51 @@ def test_a_booking_that_deadlocks_is_tried_again_and_its_loser_gets_409(app, com
     booked = committed.session.scalars(select(Appointment).where(Appointment.starts_at == wanted)).all()
     assert [a.patient_id for a in booked] == [rival.id]
     assert ledger.balances(patient.id)[CreditKind.COACHING_30] == 0
+
+
+def _appointment_audit(db, appointment_id):
+    from telehealth.models import AuditEvent
+
+    db.session.expire_all()
+    return [(e.actor_id, e.action, e.resource_type) for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.resource_id == str(appointment_id),
+                                 AuditEvent.resource_type.in_(("appointment", "appointment_ics")),
+                                 AuditEvent.action != "create").order_by(AuditEvent.id))]
+
+
+def test_an_appointment_is_read_by_its_patient_and_provider_only_and_every_read_is_audited(
+        client, app, db, patient, booked, create_user):
+    """Minimum necessary: ops and admin have no logistics or account need for a patient's
+    appointments (who sees which physician, when, is clinical-ish), so they are refused, and the
+    refusal is audited like any other; so is a physician who is not the provider."""
+    doctor, appointment = booked
+    url = f"/api/v1/appointments/{appointment['id']}"
+    assert client.get(url).status_code == 200
+    assert client.get(f"{url}/calendar.ics").status_code == 200
+    assert _as(app, doctor).get(url).status_code == 200
+    assert _appointment_audit(db, appointment["id"]) == [
+        (patient.id, "read", "appointment"), (patient.id, "read", "appointment_ics"),
+        (doctor.id, "read", "appointment")]
+    for role in ("ops", "admin", "physician", "coach"):
+        staff = create_user(role)
+        other = _as(app, staff)
+        for path in (url, f"{url}/calendar.ics"):
+            r = other.get(path)
+            assert r.status_code == 403 and error_of(r)["code"] == "forbidden", (role, path)
+        r = other.post(f"{url}/cancel", json={})
+        assert r.status_code == 403, (role, r.get_json())
+        assert _appointment_audit(db, appointment["id"])[-3:] == [(staff.id, "denied", "appointment")] * 3
+    stranger = _as(app, create_user("patient"))
+    assert stranger.get(url).status_code == 404  # another patient learns nothing, not even that it exists
+    assert client.get(url).get_json()["status"] == "booked"
+
+
+def test_my_appointments_list_is_audited_in_each_patients_trail(client, app, db, patient, booked):
+    from telehealth.models import AuditEvent
+
+    doctor, appointment = booked
+    assert len(_as(app, doctor).get("/api/v1/me/appointments").get_json()["items"]) == 1
+    db.session.expire_all()
+    reads = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_id == doctor.id,
+                                                        AuditEvent.action == "read")).all()
+    assert [(e.resource_type, e.patient_id) for e in reads] == [("appointment_list", patient.id)]

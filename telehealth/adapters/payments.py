@@ -2,7 +2,9 @@
 `make run` talk to a local `localstripe` server and production to Stripe itself.
 
 Only this module imports `stripe`. It speaks in plain values (ids, statuses, cents) and raises
-`PaymentDeclined` (the card said no) or `PaymentProviderUnavailable` (Stripe did not answer well).
+`PaymentDeclined` (the card said no), `UnknownPaymentMethod` (Stripe does not know the payment
+method the client sent: the patient's input, a field error) or `PaymentProviderUnavailable`
+(Stripe did not answer well).
 """
 from __future__ import annotations
 
@@ -22,6 +24,11 @@ _CLIENT = "telehealth.stripe_client"
 class PaymentDeclined(ServiceError):
     status = 402
     code = "payment_declined"
+
+
+class UnknownPaymentMethod(ServiceError):
+    status = 422
+    code = "unknown_payment_method"
 
 
 class PaymentProviderUnavailable(ServiceError):
@@ -60,11 +67,22 @@ def _client() -> stripe.StripeClient:
     return app.extensions[_CLIENT]
 
 
-def _call(fn, *args, **kwargs):
+def _call(fn, *args, payment_method: str | None = None, **kwargs):
+    """`payment_method`: the client's PaymentMethod id that this call names. Every other id in such a
+    call is one we created, so Stripe not finding something there (a 404, or `resource_missing` on
+    the `payment_method` parameter) means the client's id is unknown."""
     try:
         return fn(*args, **kwargs)
     except stripe.CardError as exc:
         raise PaymentDeclined(exc.user_message or "The card was declined.") from None
+    except stripe.InvalidRequestError as exc:
+        if payment_method is not None and (
+                exc.http_status == 404 or (exc.code == "resource_missing" and exc.param == "payment_method")):
+            raise UnknownPaymentMethod(
+                "This card could not be found; nothing was charged. Enter your card details again.",
+                fields={"payment_method": ["Unknown payment method: enter the card again."]}) from None
+        raise PaymentProviderUnavailable(
+            "The payment service did not complete the request; nothing was charged. Try again shortly.") from exc
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         raise PaymentProviderUnavailable(
             "The payment service did not answer in time. Check your orders before trying again.") from exc
@@ -95,8 +113,11 @@ def confirm_payment_intent(intent_id: str, payment_method: str) -> Intent:
     """Confirm on the server with a PaymentMethod the browser collected (Stripe's "finalize on the
     server" flow; the Payment Element confirms in the browser instead)."""
     client = _client()
-    _call(client.v1.payment_intents.update, intent_id, params={"payment_method": payment_method})
-    intent = _call(client.v1.payment_intents.confirm, intent_id)
+    _call(client.v1.payment_intents.update, intent_id, params={"payment_method": payment_method},
+          payment_method=payment_method)
+    # Stripe refuses an unknown id at the update; a Stripe that only looks it up when confirming
+    # (localstripe does) answers 404 here: either way it is the client's payment method.
+    intent = _call(client.v1.payment_intents.confirm, intent_id, payment_method=payment_method)
     return Intent(intent.id, intent.client_secret, intent.status)
 
 
@@ -133,7 +154,8 @@ def ensure_plan(*, code: str, name: str, amount_cents: int, currency: str) -> tu
 
 def create_subscription(*, customer_id: str, plan_id: str, payment_method: str, patient_id: int) -> StripeSubscription:
     client = _client()
-    _call(client.v1.payment_methods.attach, payment_method, params={"customer": customer_id})
+    _call(client.v1.payment_methods.attach, payment_method, params={"customer": customer_id},
+          payment_method=payment_method)
     _call(client.v1.customers.update, customer_id,
           params={"invoice_settings": {"default_payment_method": payment_method}})
     sub = _call(client.v1.subscriptions.create,

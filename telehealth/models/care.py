@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +29,9 @@ class CareAssignment(db.Model):
     care_role: Mapped[CareRole] = mapped_column(enum_column(CareRole, "care_role"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Made because the patient booked a coaching session with this coach (not by admin or ops): it
+    # lasts only while such a session is upcoming or within its note-writing window (care_team).
+    via_booking: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @property
     def is_current(self) -> bool:

@@ -17,7 +17,7 @@ BP_SYSTOLIC = (50, 300)
 BP_DIASTOLIC = (30, 200)
 
 _INVALID = object()
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 Errors = dict[str, list[str]]
 

@@ -22,7 +22,8 @@ PHYSICIAN = (Role.PHYSICIAN,)
           tags=["reviews"], auth=(Role.PHYSICIAN, Role.OPS, Role.ADMIN), query=ReviewQueueQuery,
           response=ReviewQueueOut)
 def review_queue(query: ReviewQueueQuery):
-    """Ops and admin watch the SLA here and see no clinical content (outcome, reasons, scores)."""
+    """Ops and admin watch the SLA here (oldest first) and see no clinical content (urgency, outcome,
+    reasons, scores)."""
     items = reviews.queue(current_user, query.status, query.limit)
     at, clinical = now(), current_user.role is Role.PHYSICIAN
     return ReviewQueueOut(items=[review_item_out(a, at, clinical=clinical) for a in items])

@@ -72,9 +72,9 @@ def my_appointments():
 
 
 @bp.get("/appointments/<int:appointment_id>")
-@endpoint("One appointment", tags=["scheduling"], response=AppointmentOut)
+@endpoint("One appointment (its patient or provider; audited)", tags=["scheduling"], response=AppointmentOut)
 def get_appointment(appointment_id: int):
-    appointment = scheduling.get_appointment(current_user, appointment_id)
+    appointment = scheduling.read_appointment(current_user, appointment_id)
     return appointment_out(appointment, late=scheduling.is_late(appointment))
 
 
@@ -120,9 +120,10 @@ def video_token(appointment_id: int, body: Empty):
 
 
 @bp.get("/appointments/<int:appointment_id>/calendar.ics")
-@endpoint("The appointment as an iCalendar file", tags=["scheduling"], content_type="text/calendar")
+@endpoint("The appointment as an iCalendar file (its patient or provider; audited)", tags=["scheduling"],
+          content_type="text/calendar")
 def appointment_ics(appointment_id: int):
-    appointment = scheduling.get_appointment(current_user, appointment_id)
+    appointment = scheduling.read_appointment(current_user, appointment_id, as_file=True)
     return Response(calendars.appointment_ics(appointment), mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="appointment-{appointment.id}.ics"'})
 

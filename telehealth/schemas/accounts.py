@@ -9,6 +9,7 @@ from pydantic import EmailStr, Field, StringConstraints
 from telehealth.api import Schema, Timestamp
 from telehealth.schemas.common import (
     Address, DbId, Dea, EmergencyContact, MentalHealthProvider, Npi, Password, Phone, State, Text100, TimeZone,
+    text,
 )
 
 StaffRole = Literal["physician", "coach", "ops", "admin"]
@@ -71,7 +72,7 @@ class ProfileUpdateIn(Schema):
     emergency_contact: EmergencyContact | None = None
     mental_health_provider: MentalHealthProvider | None = None
     # coaches
-    bio: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    bio: text(2000, min_length=0) | None = None
 
 
 class LicenseIn(Schema):
@@ -95,7 +96,7 @@ class StaffCreateIn(Schema):
     licenses: list[LicenseWithStateIn] = Field(default_factory=list, max_length=60)
     phone: Phone | None = Field(default=None, description="Physicians: paged when on call or when nobody is.")
     # coaches
-    bio: Annotated[str, StringConstraints(max_length=2000)] = ""
+    bio: text(2000, min_length=0) = ""
 
 
 class StaffUpdateIn(Schema):
@@ -106,7 +107,7 @@ class StaffUpdateIn(Schema):
     dea_number: Dea | None = None
     dea_expires_on: date | None = None
     phone: Phone | None = None
-    bio: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    bio: text(2000, min_length=0) | None = None
 
 
 class StaffListQuery(Schema):

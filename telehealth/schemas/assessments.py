@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import DbId, Moment
+from telehealth.schemas.common import DbId, Moment, text
 from telehealth.services import assessments, crisis
 
 QuestionnaireId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Token = Annotated[str, StringConstraints(min_length=10, max_length=200)]
-Message = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Message = text(2000)
 
 
 # ------------------------------------------------------------------ input
@@ -161,11 +161,12 @@ class DraftOut(Schema):
 
 
 class ReviewItemOut(Schema):
-    """A queue item. Outcome, reasons and scores are clinical: physicians only (null for ops/admin)."""
+    """A queue item. Urgency, outcome, reasons and scores are clinical: physicians only (null for
+    ops/admin, who see the order and the SLA)."""
 
     assessment_id: int
     review_status: str
-    urgent: bool
+    urgent: bool | None = None
     state_of_residence: str | None
     patient_id: int | None
     submitted_at: Timestamp
@@ -285,9 +286,10 @@ def assessment_out(a, *, for_physician: bool) -> AssessmentOut:
 
 def review_item_out(a, at: datetime, *, clinical: bool) -> ReviewItemOut:
     left = a.time_left(at)
-    details = dict(outcome=a.outcome, reasons=[ReasonOut(**r) for r in a.reasons], scores=_scores(a)) if clinical else {}
+    details = dict(urgent=a.urgent, outcome=a.outcome, reasons=[ReasonOut(**r) for r in a.reasons],
+                   scores=_scores(a)) if clinical else {}
     return ReviewItemOut(
-        assessment_id=a.id, review_status=a.review_status.value, urgent=a.urgent,
+        assessment_id=a.id, review_status=a.review_status.value,
         state_of_residence=a.state_of_residence, patient_id=a.patient_id, submitted_at=a.submitted_at,
         due_at=a.review_due_at, seconds_left=int(left.total_seconds()), overdue=left.total_seconds() < 0, **details)
 

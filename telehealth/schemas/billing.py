@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
+from telehealth.schemas.common import text
 
 ProductCode = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 PaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,100}$")]
@@ -28,12 +29,12 @@ class SubscribeIn(Schema):
 
 class StaffRefundIn(Schema):
     amount_cents: int = Field(gt=0, le=10_000_000)
-    reason: Annotated[str, StringConstraints(min_length=3, max_length=300)]
+    reason: text(300, min_length=3)
 
 
 class ProductUpdateIn(Schema):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    name: text(100) | None = None
+    description: text(1000, min_length=0) | None = None
     price_cents: int | None = Field(default=None, gt=0, le=10_000_000)
     grants: dict[CreditKindName, Annotated[int, Field(ge=0, le=100)]] | None = None
     refundable: bool | None = None

@@ -16,7 +16,7 @@ DetailValue = Timestamp | bool | int | str | list[Any] | dict[str, Any] | None
 
 
 class TimelineQuery(Schema):
-    before: str | None = Field(default=None, max_length=80, pattern=r"^\d{1,19}\.[a-z_]{1,40}\.\d{1,19}$",
+    before: str | None = Field(default=None, max_length=80, pattern=r"^[0-9]{1,19}\.[a-z_]{1,40}\.[0-9]{1,19}$",
                                description="next_before of the previous page")
     limit: int = Field(default=50, ge=1, le=TIMELINE_MAX)
 

@@ -1,14 +1,13 @@
 """Request and response bodies for coaching notes and the patient's coaching sessions."""
 from __future__ import annotations
 
-from typing import Annotated
 
-from pydantic import StringConstraints
 
 from telehealth.api import Schema, Timestamp
+from telehealth.schemas.common import text
 
-PrivateNote = Annotated[str, StringConstraints(min_length=1, max_length=10000)]
-Summary = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+PrivateNote = text(10000)
+Summary = text(2000)
 
 
 class CoachingNoteIn(Schema):

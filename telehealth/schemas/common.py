@@ -1,4 +1,8 @@
-"""Field types shared by request bodies: US states, time zones, phone numbers, NPI and DEA numbers."""
+"""Field types shared by request bodies: US states, time zones, phone numbers, NPI and DEA numbers,
+and `PlainText`, the one type of every free-text field a person reads back (names, addresses, notes).
+
+Digits are ASCII digits only: `\\d` and `str.isdigit()` also accept Arabic-Indic, full-width and
+other Unicode digits, so patterns say `[0-9]` and checks say `_ascii_digits`."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -33,6 +37,8 @@ def _zone(value: str) -> str:
 def e164_phone(value: str) -> str:
     """A US or international phone number in E.164 (+12125550100); ValueError, in words for the
     person typing it, when it is not one."""
+    if not value.isascii():  # phonenumbers would read Arabic-Indic or full-width digits as 0-9
+        raise ValueError("Enter the number with the digits 0-9, such as +1 212 555 0100")
     try:
         number = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException:
@@ -52,21 +58,57 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _ascii_digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
 def _npi(value: str) -> str:
     # An NPI is 10 digits whose check digit is the Luhn digit of "80840" + the first nine.
-    if len(value) != 10 or not value.isdigit() or not luhn_ok("80840" + value):
+    if len(value) != 10 or not _ascii_digits(value) or not luhn_ok("80840" + value):
         raise ValueError("Not a valid 10-digit NPI")
     return value
 
 
 def _dea(value: str) -> str:
     value = value.upper()
-    if len(value) != 9 or not value[:2].isalpha() or not value[2:].isdigit():
+    if len(value) != 9 or not value.isascii() or not value[:2].isalpha() or not _ascii_digits(value[2:]):
         raise ValueError("A DEA number is two letters and seven digits")
     d = [int(c) for c in value[2:]]
     if (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 != d[6]:
         raise ValueError("The DEA number's check digit does not match")
     return value
+
+
+# Invisible characters that change how text around them is shown or compared: bidirectional
+# embeddings, overrides and isolates (a name that reads differently from what it holds), zero-width
+# space, word joiner and BOM. Refused with a field error rather than silently stripped, so what is
+# stored is exactly what the person typed. The zero-width non-joiner and joiner (U+200C, U+200D)
+# are part of how some scripts and emoji are written (Persian names, Devanagari conjuncts): they are
+# accepted between two visible characters and refused anywhere else (alone, at an edge, by a space).
+_HIDDEN = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u2060\ufeff")
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _plain_text(value: str) -> str:
+    for i, ch in enumerate(value):
+        if ch in _HIDDEN:
+            raise ValueError(f"Remove the invisible character U+{ord(ch):04X} (a direction or zero-width mark)")
+        if ch in _JOINERS and not (0 < i < len(value) - 1 and _visible(value[i - 1]) and _visible(value[i + 1])):
+            raise ValueError(f"Remove the invisible character U+{ord(ch):04X} (a zero-width joiner)")
+    return value
+
+
+def _visible(ch: str) -> bool:
+    return not ch.isspace() and ch not in _HIDDEN and ch not in _JOINERS
+
+
+# The one type of free text a person reads back: names, addresses, notes (with its own length).
+PlainText = Annotated[str, AfterValidator(_plain_text)]
+
+
+def text(max_length: int, *, min_length: int = 1) -> type[str]:
+    """A `PlainText` field of `min_length` to `max_length` characters (after stripping)."""
+    return Annotated[PlainText, StringConstraints(min_length=min_length, max_length=max_length)]
 
 
 # Row ids: positive and within a 32-bit INTEGER column, so a crafted id is a 4xx, never a database error.
@@ -84,20 +126,20 @@ def _wall_time(value: time) -> time:
 
 
 WallTime = Annotated[time, AfterValidator(_wall_time)]
-Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text100 = text(100)
+Text200 = text(200)
 State = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_state)]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_zone)]
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(e164_phone)]
 Npi = Annotated[str, AfterValidator(_npi)]
 Dea = Annotated[str, AfterValidator(_dea)]
 Password = Annotated[str, StringConstraints(max_length=256, strip_whitespace=False)]
-PostalCode = Annotated[str, StringConstraints(pattern=r"^\d{5}(-\d{4})?$")]
+PostalCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}(-[0-9]{4})?$")]
 
 
 class Address(Schema):
     line1: Text200
-    line2: Annotated[str, StringConstraints(max_length=200)] = ""
+    line2: text(200, min_length=0) = ""
     city: Text100
     state: State
     postal_code: PostalCode
@@ -111,7 +153,7 @@ class EmergencyContact(Schema):
 
 class MentalHealthProvider(Schema):
     name: Text100
-    practice: Annotated[str, StringConstraints(max_length=200)] = ""
+    practice: text(200, min_length=0) = ""
     phone: Phone | None = None
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
 

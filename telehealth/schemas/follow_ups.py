@@ -1,12 +1,11 @@
 """Request and response bodies for physician follow-up decisions."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import StringConstraints
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import DbId
+from telehealth.schemas.common import DbId, text
 from telehealth.schemas.prescriptions import PrescriptionIn
 
 Decision = Literal["continue", "adjust", "pause", "resume", "discharge", "maintenance"]
@@ -15,7 +14,7 @@ TreatmentStatus = Literal["active", "paused", "maintenance", "discharged"]
 
 class FollowUpDecisionIn(Schema):
     decision: Decision
-    note: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    note: text(4000)
     appointment_id: DbId | None = None
     new_terms: PrescriptionIn | None = None
     release_shipment_id: DbId | None = None

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import Moment, Phone
+from telehealth.schemas.common import Moment, Phone, text
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Note = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Name = text(100)
+Note = text(2000)
 Score = Annotated[int, Field(ge=1, le=10)]
 
 
@@ -34,8 +34,10 @@ class SitterIn(Schema):
 class CheckInIn(Schema):
     mood: Score
     sleep_quality: Score | None = Field(default=None, description="next_day only")
-    side_effects: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
-        default_factory=list, max_length=20, description="e.g. nausea, headache, vomiting, chest pain; free text too")
+    # No default list: an absent answer must stay absent, since the pre check-in does not ask it.
+    side_effects: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
+        default=None, max_length=20,
+        description="post and next_day only (absent: none); e.g. nausea, headache, vomiting, chest pain; free text too")
 
 
 class ReasonIn(Schema):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
+from telehealth.schemas.common import text
 
 
 class PrescriptionIn(Schema):
@@ -16,7 +17,7 @@ class PrescriptionIn(Schema):
     dose_per_session_mg: int = Field(gt=0, le=1000)
     sessions: int = Field(gt=0, le=24)
     refills: int = Field(ge=0, le=5, description="At most 5, within 6 months (Schedule III)")
-    directions: Annotated[str, StringConstraints(min_length=5, max_length=2000)]
+    directions: text(2000, min_length=5)
     diagnosis_code: Annotated[str, StringConstraints(min_length=3, max_length=10)]
 
 

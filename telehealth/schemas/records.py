@@ -3,16 +3,16 @@ export and the patient's own full record."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import EmailStr, Field
 
 from telehealth.api import Schema, Timestamp
 from telehealth.models.releases import ReleaseScope
 from telehealth.schemas.accounts import UserOut, user_out
 from telehealth.schemas.assessments import MeasureOut, ReasonOut, ReviewOut, _review
 from telehealth.schemas.billing import CreditsOut, OrderOut, SubscriptionOut, credits_out, order_out, subscription_out
-from telehealth.schemas.common import DbId, Phone, Text100
+from telehealth.schemas.common import DbId, Phone, Text100, text
 from telehealth.schemas.home_sessions import (
     AdverseEventOut, CheckInOut, PauseOut, ReadingOut, SessionOut, adverse_event_out, check_in_out, pause_out,
     reading_out, session_out,
@@ -35,7 +35,7 @@ class ReleaseIn(Schema):
     """Whom to share with; leave the recipient out to use the mental-health provider of my profile."""
 
     recipient_name: Text100 | None = None
-    recipient_organization: Annotated[str, StringConstraints(max_length=200)] | None = None
+    recipient_organization: text(200, min_length=0) | None = None
     recipient_contact: RecipientContact | None = None
     scope: Literal["progress_report", "fhir_record"] = Field(
         default=ReleaseScope.PROGRESS_REPORT.value,

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import DbId, Moment, WallTime
+from telehealth.schemas.common import DbId, Moment, WallTime, text
 
 TypeCode = Literal["consult", "follow_up", "coaching_30", "coaching_60"]
 
@@ -85,7 +85,7 @@ class RescheduleIn(Schema):
 class EncounterIn(Schema):
     started_at: Moment
     ended_at: Moment
-    notes: Annotated[str, StringConstraints(max_length=10000)] = ""
+    notes: text(10000, min_length=0) = ""
 
 
 class VideoTokenOut(Schema):

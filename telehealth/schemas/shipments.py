@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import Address, DbId
+from telehealth.schemas.common import Address, DbId, text
 
 StatusName = Literal["created", "sent_to_pharmacy", "received", "filled", "shipped", "out_for_delivery",
                      "delivered", "exception", "returned", "cancelled"]
-Short = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Short = text(100)
 
 
 class ShipmentMoveIn(Schema):
@@ -18,7 +18,7 @@ class ShipmentMoveIn(Schema):
     carrier: Short | None = None
     tracking_number: Short | None = None
     signature_name: Short | None = None
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    reason: text(300) | None = None
 
 
 class StageIn(Schema):

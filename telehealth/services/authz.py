@@ -6,7 +6,8 @@ touches a patient's record calls `authorize_patient` with the kind of data it is
 Who may see what (`Scope`):
 - a patient: only their own records, every scope;
 - a physician: the patients they care for (a current care assignment);
-- a coach: contact details and coaching data of patients assigned to them, nothing clinical;
+- a coach: contact details and coaching data of patients assigned to them (by admin or ops, or by
+  the patient booking a coaching session with them, while that coaching continues), nothing clinical;
 - ops: contact details and logistics of any patient, never identity papers or clinical data;
 - admin: contact, identity and logistics (account administration), never clinical data.
 """
@@ -14,12 +15,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
 
+from sqlalchemy import exists, or_, select
+
+from telehealth.clock import now
 from telehealth.errors import Forbidden, NotFound, Unauthenticated
 from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.care import CareAssignment, CareRole
+from telehealth.models.scheduling import Appointment, AppointmentStatus
+from telehealth.policy import current_policy
 from telehealth.services import audit
 
 
@@ -49,11 +55,24 @@ def require_role(user, roles: tuple[Role, ...] | None) -> None:
         raise Forbidden("Your role does not allow this.")
 
 
+def coaching_continues(at: datetime):
+    """SQL: a care assignment's coach still has a coaching session with its patient that is booked
+    or held and either upcoming or within its note-writing window (`coaching_note_edit_days` after
+    it ended). A coach provides only coaching, so any such appointment of theirs is one."""
+    recent = at - timedelta(days=current_policy().coaching_note_edit_days)
+    return exists().where(
+        Appointment.patient_id == CareAssignment.patient_id, Appointment.provider_id == CareAssignment.staff_id,
+        Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)), Appointment.ends_at > recent)
+
+
 def is_assigned(staff: User, patient_id: int, care_role: CareRole) -> bool:
+    """A current assignment; one made by a booking counts only while its coaching continues (read
+    here, so access ends on time even before the sweep closes the row)."""
     return db.session.execute(
         select(CareAssignment.id).where(
             CareAssignment.staff_id == staff.id, CareAssignment.patient_id == patient_id,
             CareAssignment.care_role == care_role, CareAssignment.ended_at.is_(None),
+            or_(CareAssignment.via_booking.is_(False), coaching_continues(now())),
         ).limit(1)
     ).first() is not None
 

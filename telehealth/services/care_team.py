@@ -1,7 +1,14 @@
-"""The care team around a patient: assignments of physicians and coaches, and what each may read."""
+"""The care team around a patient: assignments of physicians and coaches, and what each may read.
+
+Admin or ops assign staff (a standing assignment, until ended). Booking a coaching session with a
+coach also puts that coach on the team, as a patient would expect, so the coach can write the
+session's note: such an assignment (`via_booking`) lasts while the patient has a booked or held
+coaching session with the coach that is upcoming or within its note-writing window
+(`coaching_note_edit_days`). Access follows that at every read (`authz.is_assigned`); the
+`care_team_sweep` job then ends the lapsed rows, so lists of the team stay true."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, NotFound, ValidationFailed
@@ -9,7 +16,7 @@ from telehealth.extensions import db
 from telehealth.models.accounts import Role, User
 from telehealth.models.care import CareAssignment, CareRole
 from telehealth.services import audit
-from telehealth.services.authz import Scope, authorize_patient
+from telehealth.services.authz import Scope, authorize_patient, coaching_continues
 
 _CARE_ROLE = {Role.PHYSICIAN: CareRole.PHYSICIAN, Role.COACH: CareRole.COACH}
 
@@ -38,7 +45,13 @@ def assign(actor: User, patient_id: int, staff_id: int) -> CareAssignment:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
     existing = db.session.scalar(select(CareAssignment).where(
         CareAssignment.patient_id == patient_id, CareAssignment.staff_id == staff_id,
-        CareAssignment.ended_at.is_(None)))
+        CareAssignment.ended_at.is_(None)).with_for_update())
+    if existing is not None and existing.via_booking:
+        # A coach the patient booked becomes a standing member: it no longer ends with the coaching.
+        existing.via_booking = False
+        audit.record(actor, "update", "care_assignment", existing.id, patient_id=patient_id, fields=["via_booking"])
+        db.session.commit()
+        return existing
     if existing is not None:
         raise Conflict("This staff member is already on the patient's care team.")
     assignment = CareAssignment(patient_id=patient_id, staff_id=staff_id, care_role=_CARE_ROLE[staff.role])
@@ -57,6 +70,50 @@ def end_assignment(actor: User, assignment_id: int) -> CareAssignment:
     audit.record(actor, "delete", "care_assignment", assignment.id, patient_id=assignment.patient_id)
     db.session.commit()
     return assignment
+
+
+def join_for_coaching(patient: User, coach: User) -> None:
+    """Put the coach of a coaching session the patient is booking on their care team, unless they
+    are on it already. Runs in the booking's transaction: the current assignment is locked, so the
+    sweep, which re-checks under the same lock, cannot end it while this booking commits."""
+    if coach.role is not Role.COACH:
+        return
+    current = db.session.scalar(select(CareAssignment).where(
+        CareAssignment.patient_id == patient.id, CareAssignment.staff_id == coach.id,
+        CareAssignment.ended_at.is_(None)).with_for_update().limit(1))
+    if current is not None:
+        return
+    assignment = CareAssignment(patient_id=patient.id, staff_id=coach.id, care_role=CareRole.COACH,
+                                via_booking=True)
+    db.session.add(assignment)
+    db.session.flush()
+    audit.record(patient, "create", "care_assignment", assignment.id, patient_id=patient.id, fields=["via_booking"])
+
+
+def end_lapsed_coaching(at=None) -> int:
+    """End the booking-made assignments whose coaching is over (nothing booked or held that is
+    upcoming or within the note-writing window). Each is locked and checked again before it ends,
+    so a booking committing meanwhile keeps it; safe in two schedulers at once. Returns how many."""
+    at = at or now()
+    candidates = list(db.session.scalars(select(CareAssignment.id).where(
+        CareAssignment.via_booking.is_(True), CareAssignment.ended_at.is_(None), ~coaching_continues(at))))
+    ended = 0
+    for assignment_id in candidates:
+        # a fresh statement after the lock: it sees a booking that committed while we waited
+        locked = db.session.scalar(select(CareAssignment.id).where(
+            CareAssignment.id == assignment_id, CareAssignment.ended_at.is_(None)).with_for_update())
+        if locked is None:
+            db.session.rollback()
+            continue
+        lapsed = db.session.execute(update(CareAssignment).where(
+            CareAssignment.id == assignment_id, CareAssignment.ended_at.is_(None), ~coaching_continues(at))
+            .values(ended_at=at)).rowcount
+        if lapsed:
+            patient_id = db.session.scalar(select(CareAssignment.patient_id).where(CareAssignment.id == assignment_id))
+            audit.record(None, "delete", "care_assignment", assignment_id, patient_id=patient_id)
+            ended += 1
+        db.session.commit()
+    return ended
 
 
 def read_patient_record(actor: User, patient_id: int) -> tuple[User, frozenset[Scope]]:

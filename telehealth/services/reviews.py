@@ -29,13 +29,15 @@ _PATIENT_NOTICE = {
 
 
 def queue(viewer: User, status: str = "open", limit: int = 100) -> list[Assessment]:
-    """Open reviews, urgent first, then oldest first. A physician's view shows clinical content,
-    so each item they see is an audited read."""
+    """Open reviews. A physician's view is urgent first, then oldest, and shows clinical content,
+    so each item they see is an audited read. Ops and admin watch the SLA: oldest (soonest due)
+    first, urgent or not, so not even the order tells them which screening was a crisis."""
     statuses = OPEN_REVIEW if status == "open" else (ReviewStatus(status),)
+    order = (Assessment.review_due_at, Assessment.submitted_at, Assessment.id)
+    if viewer.role is Role.PHYSICIAN:
+        order = (case((Assessment.urgent.is_(True), 0), else_=1), Assessment.submitted_at, Assessment.id)
     items = list(db.session.scalars(
-        select(Assessment).where(Assessment.review_status.in_(statuses))
-        .order_by(case((Assessment.urgent.is_(True), 0), else_=1), Assessment.submitted_at, Assessment.id)
-        .limit(limit)))
+        select(Assessment).where(Assessment.review_status.in_(statuses)).order_by(*order).limit(limit)))
     if viewer.role is Role.PHYSICIAN:
         for item in items:
             audit.record(viewer, "read", "review_queue_item", item.id, patient_id=item.patient_id)

@@ -30,7 +30,8 @@ from telehealth.models.scheduling import (
 )
 from telehealth.adapters import video
 from telehealth.adapters.mail import send_mail
-from telehealth.services import audit, ledger
+from telehealth.services import audit, care_team, ledger
+from telehealth.services.authz import deny
 from telehealth.services.slots import DayException, Window, free_slots, overlaps
 from telehealth.transactions import is_retryable, run_with_retry
 
@@ -233,6 +234,7 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
     for lead, before in REMINDER_LEADS:
         if starts_at - before > now():
             db.session.add(Reminder(appointment_id=appointment.id, lead=lead, due_at=starts_at - before))
+    care_team.join_for_coaching(patient, provider)  # the booked coach can write the session's note
     audit.record(patient, "create", "appointment", appointment.id, patient_id=patient.id)
     db.session.commit()
     return appointment
@@ -266,12 +268,25 @@ def _overlapping(candidate: Appointment) -> bool:
 
 
 def get_appointment(actor: User, appointment_id: int, *, lock: bool = False) -> Appointment:
+    """The appointment, for its patient and its provider only. Ops and admin have no logistics or
+    account need for it (who sees which physician or coach, and when, is clinical-ish): refused,
+    like anyone else, and the refusal is audited (`authz.deny`; a patient gets a 404)."""
     appointment = db.session.get(Appointment, appointment_id, with_for_update=lock or None)
     if appointment is None:
         raise NotFound("No such appointment.")
-    if actor.id in (appointment.patient_id, appointment.provider_id) or actor.role in (Role.OPS, Role.ADMIN):
+    if actor.id in (appointment.patient_id, appointment.provider_id):
         return appointment
-    raise NotFound("No such appointment.") if actor.role is Role.PATIENT else Forbidden("Not your appointment.")
+    deny(actor, "appointment", appointment.id, patient_id=appointment.patient_id, message="Not your appointment.")
+
+
+def read_appointment(actor: User, appointment_id: int, *, as_file: bool = False) -> Appointment:
+    """One appointment (or its .ics file) for its patient or provider; every read is audited, as
+    every read of a patient's record is."""
+    appointment = get_appointment(actor, appointment_id)
+    audit.record(actor, "read", "appointment_ics" if as_file else "appointment", appointment.id,
+                 patient_id=appointment.patient_id)
+    db.session.commit()
+    return appointment
 
 
 def _locked(actor: User, appointment_id: int) -> Appointment:
@@ -281,8 +296,13 @@ def _locked(actor: User, appointment_id: int) -> Appointment:
 
 
 def list_for(actor: User) -> list[Appointment]:
+    """My appointments (as patient or provider); the read is audited once in each patient's trail."""
     column = Appointment.patient_id if actor.role is Role.PATIENT else Appointment.provider_id
-    return list(db.session.scalars(select(Appointment).where(column == actor.id).order_by(Appointment.starts_at)))
+    rows = list(db.session.scalars(select(Appointment).where(column == actor.id).order_by(Appointment.starts_at)))
+    audit.record_many(actor, "read", "appointment_list", None,
+                      [(patient_id, ()) for patient_id in sorted({a.patient_id for a in rows})])
+    db.session.commit()
+    return rows
 
 
 def is_late(appointment: Appointment) -> bool:
@@ -291,7 +311,7 @@ def is_late(appointment: Appointment) -> bool:
 
 def cancel(actor: User, appointment_id: int, *, accept_late: bool = False) -> Appointment:
     """The patient cancels until the cutoff and keeps the credit; after it, only by accepting that
-    the credit is used (`accept_late`). A provider or staff may cancel any time: credit comes back."""
+    the credit is used (`accept_late`). The provider may cancel any time: the credit comes back."""
     appointment = _locked(actor, appointment_id)
     if appointment.status is AppointmentStatus.BOOKED and now() >= appointment.starts_at:
         raise Conflict("This appointment has started: mark it completed or as a no-show instead.")

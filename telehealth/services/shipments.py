@@ -383,7 +383,7 @@ def board(actor: User, *, status: str | None = None, search: str | None = None, 
     if search:
         term = search.strip()
         conditions = [Shipment.tracking_number == term, Shipment.pharmacy_order_id == term]
-        if term.isdigit() and int(term) < 2**31:
+        if term.isascii() and term.isdigit() and int(term) < 2**31:
             conditions.append(Shipment.id == int(term))
         query = query.where(or_(*conditions))
     if breach == "ship":

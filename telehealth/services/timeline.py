@@ -86,7 +86,7 @@ class Event:
         return f"{self.kind}:{self.row_id}"
 
 
-_CURSOR = re.compile(r"^(\d{1,19})\.([a-z_]{1,40})\.(\d{1,19})$")
+_CURSOR = re.compile(r"^([0-9]{1,19})\.([a-z_]{1,40})\.([0-9]{1,19})$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
