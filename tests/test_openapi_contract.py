@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from telehealth import create_app
 from telehealth.api import build_openapi
+from telehealth.models import CareAssignment, CareRole
 
 SEED = 20261203
 MAX_EXAMPLES = 4
@@ -48,27 +49,41 @@ def _document() -> dict:
 schema = schemathesis.openapi.from_dict(_document(), config=SchemathesisConfig.from_dict(CONFIG))
 
 
-def _login_cookie(app, auth, role: str) -> dict[str, str]:
-    auth.as_role(role)
-    cookie = auth._client.get_cookie(app.config["SESSION_COOKIE_NAME"])
-    return {cookie.key: cookie.value}
+class Caller:
+    """A logged-in user, and the patient whose record they may see (a patient's own; a physician's
+    patient in their care), put in generated `patient_id`s so the record's real paths run (PDF,
+    HTML, FHIR, SVG, calendars) and not only the 404s of random ids."""
+
+    def __init__(self, app, auth, create_user, db, role: str):
+        self.app = app
+        user = auth.as_role(role)
+        if role == "patient":
+            self.patient_id = user.id
+        else:
+            patient = create_user("patient")
+            db.session.add(CareAssignment(patient_id=patient.id, staff_id=user.id, care_role=CareRole.PHYSICIAN))
+            db.session.commit()
+            self.patient_id = patient.id
+        cookie = auth._client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        self.cookies = {cookie.key: cookie.value}
+
+    def call_and_check(self, case) -> None:
+        if isinstance(case.path_parameters, dict) and isinstance(case.path_parameters.get("patient_id"), int):
+            case.path_parameters["patient_id"] = self.patient_id
+        # A fresh context per request, as in production: the test holds an app context whose `g`
+        # (and Flask-Login's cached user) must not leak into the request.
+        response = contextvars.Context().run(case.call, app=self.app, cookies=self.cookies)
+        case.validate_response(response, checks=CHECKS)
 
 
 @pytest.fixture
-def patient_cookie(app, auth):
-    return _login_cookie(app, auth, "patient")
+def as_patient(app, auth, create_user, db):
+    return Caller(app, auth, create_user, db, "patient")
 
 
 @pytest.fixture
-def physician_cookie(app, auth):
-    return _login_cookie(app, auth, "physician")
-
-
-def _call_and_check(case, app, cookies: dict[str, str]) -> None:
-    # A fresh context per request, as in production: the test holds an app context whose `g`
-    # (and Flask-Login's cached user) must not leak into the request.
-    response = contextvars.Context().run(case.call, app=app, cookies=cookies)
-    case.validate_response(response, checks=CHECKS)
+def as_physician(app, auth, create_user, db):
+    return Caller(app, auth, create_user, db, "physician")
 
 
 BOUNDED = settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
@@ -77,11 +92,11 @@ BOUNDED = settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, d
 
 @schema.parametrize()
 @BOUNDED
-def test_every_operation_keeps_the_contract_for_a_patient(case, app, patient_cookie):
-    _call_and_check(case, app, patient_cookie)
+def test_every_operation_keeps_the_contract_for_a_patient(case, as_patient):
+    as_patient.call_and_check(case)
 
 
 @schema.parametrize()
 @BOUNDED
-def test_every_operation_keeps_the_contract_for_a_physician(case, app, physician_cookie):
-    _call_and_check(case, app, physician_cookie)
+def test_every_operation_keeps_the_contract_for_a_physician(case, as_physician):
+    as_physician.call_and_check(case)
