@@ -165,6 +165,9 @@ class Config:
     # The medical director's changes to the clinical policy defaults, as JSON (see telehealth/policy.py).
     CLINICAL_POLICY = json.loads(_env("CLINICAL_POLICY", "{}"))  # type: ignore[arg-type]
     TESTING = False
+    # Strict-Transport-Security max-age: production only (a development server on plain HTTP
+    # would otherwise pin localhost to HTTPS in the browser).
+    HSTS_SECONDS = 0
 
     @classmethod
     def validate(cls, settings: dict) -> None:
@@ -196,6 +199,7 @@ class ProductionConfig(Config):
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # unset: Stripe's own API
     STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
     SMS_BACKEND = _env("SMS_BACKEND", "twilio")
+    HSTS_SECONDS = _env_int("HSTS_SECONDS", 365 * 24 * 3600)
 
     @classmethod
     def validate(cls, settings: dict) -> None:

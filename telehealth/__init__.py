@@ -43,6 +43,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from telehealth.errors import register_error_handlers
     from telehealth.extensions import csrf, db, limiter, login_manager, migrate
     from telehealth.routes import register_routes
+    from telehealth.security_headers import init_security_headers
     from telehealth import sessions  # noqa: F401  (registers the Flask-Login user loader)
 
     app.url_map.converters["us_state"] = UsStateConverter
@@ -60,6 +61,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     init_request_logging(app)
+    init_security_headers(app)
     register_error_handlers(app)
     register_routes(app)
     for blueprint in app.blueprints.values():

@@ -23,6 +23,7 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError, field_validator
 from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from telehealth.errors import ServiceError, Unauthenticated, ValidationFailed
 from telehealth.models.accounts import Role
@@ -96,6 +97,7 @@ class EndpointSpec:
     status: int
     errors: tuple[int, ...]
     content_type: str = "application/json"
+    alternatives: tuple[str, ...] = ()
 
     @property
     def roles(self) -> tuple[Role, ...] | None:
@@ -105,14 +107,17 @@ class EndpointSpec:
 def endpoint(summary: str, *, tags: Iterable[str] = (), auth: str | Iterable[Role] = AUTHENTICATED,
              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
              response: type[BaseModel] | None = None, status: int = 200, errors: Iterable[int] = (),
-             content_type: str = "application/json") -> Callable:
+             content_type: str = "application/json", alternatives: Iterable[str] = ()) -> Callable:
+    """`content_type` is the media type of a success; `alternatives` the others it may take instead
+    (a `format=...` query parameter choosing a PDF or HTML rendering, say). Errors are derived from
+    the declaration (see `implied_errors`); `errors` adds those only the service knows (409, 429...)."""
     auth_value: str | tuple[Role, ...] = auth if isinstance(auth, str) else tuple(auth)
 
     def decorate(fn: Callable) -> Callable:
         spec = EndpointSpec(summary=summary, description=(fn.__doc__ or "").strip() or None,
                             tags=tuple(tags), auth=auth_value, body=body, query=query,
                             response=response, status=status, errors=tuple(errors),
-                            content_type=content_type)
+                            content_type=content_type, alternatives=tuple(alternatives))
 
         @wraps(fn)
         def view(*args, **kwargs):
@@ -192,8 +197,60 @@ def render(result: Any, status: int) -> Response:
 
 # ----------------------------------------------------------------------------- OpenAPI
 
-_CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
-_PARAM_TYPES = {"int": {"type": "integer"}, "us_state": {"type": "string", "pattern": "^[A-Za-z]{2}$"}, "float": {"type": "number"}, "uuid": {"type": "string", "format": "uuid"}}
+# A variable part of a rule: `<name>`, `<conv:name>` or `<conv(args):name>` (converter names may hold `_`).
+_CONVERTER = re.compile(r"<(?:(?P<conv>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def converter_schema(converter) -> dict:
+    """The JSON schema of the values a URL converter accepts: its own `openapi_schema()` when it
+    has one (ours do), else what werkzeug's built-in converters take, else its regex."""
+    own = getattr(converter, "openapi_schema", None)
+    if own is not None:
+        return own()
+    if isinstance(converter, IntegerConverter):
+        schema: dict[str, Any] = {"type": "integer"}
+    elif isinstance(converter, FloatConverter):
+        schema = {"type": "number"}
+    elif isinstance(converter, UUIDConverter):
+        return {"type": "string", "format": "uuid"}
+    elif isinstance(converter, AnyConverter):
+        return {"type": "string", "enum": sorted(re.findall(r"[^|()?:]+", converter.regex))}
+    else:
+        return {"type": "string", "pattern": f"^(?:{converter.regex})$"}
+    if getattr(converter, "min", None) is not None:
+        schema["minimum"] = converter.min
+    if getattr(converter, "max", None) is not None:
+        schema["maximum"] = converter.max
+    return schema
+
+
+def implied_errors(spec: EndpointSpec, rule) -> set[int]:
+    """The error statuses an endpoint's declaration implies, on top of those it lists itself."""
+    codes = set(spec.errors)
+    if spec.auth != PUBLIC:
+        codes.add(401)  # not logged in, or logged off for inactivity
+        if spec.roles or rule.arguments:
+            codes.add(403)  # another role, or a record that is not the user's
+    if rule.arguments:
+        codes.add(404)  # no such record (or an id out of range)
+    if spec.body is not None:
+        codes |= {400, 413, 415, 422}  # malformed JSON, too large, not JSON, invalid fields
+    if spec.query is not None:
+        codes.add(422)
+    return codes
+
+
+def _media_schema(media_type: str) -> dict:
+    if _is_json(media_type):
+        return {"type": "object"}
+    if media_type.startswith("text/") or media_type.endswith("+xml"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary"}
+
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -249,8 +306,9 @@ def build_openapi(app: Flask) -> dict:
             op["description"] = spec.description
         params = []
         for match in _CONVERTER.finditer(rule.rule):
-            params.append({"name": match.group("name"), "in": "path", "required": True,
-                           "schema": _PARAM_TYPES.get(match.group("conv") or "", {"type": "string"})})
+            name = match.group("name")
+            params.append({"name": name, "in": "path", "required": True,
+                           "schema": converter_schema(rule._converters[name])})
         if spec.query is not None:
             qschema = spec.query.model_json_schema(ref_template="#/components/schemas/{model}")
             required = set(qschema.get("required", []))
@@ -264,21 +322,14 @@ def build_openapi(app: Flask) -> dict:
         responses: dict[str, Any] = {}
         if spec.status == 204:
             responses["204"] = {"description": "Done, no content"}
-        elif spec.response is not None:
-            responses[str(spec.status)] = {"description": "Success", "content": {spec.content_type: {
-                "schema": refs[(spec.response, "serialization")]}}}
         else:
-            responses[str(spec.status)] = {"description": "Success", "content": {spec.content_type: {
-                "schema": {"type": "object"} if spec.content_type == "application/json" else {"type": "string"}}}}
-        codes = set(spec.errors)
-        if spec.auth != PUBLIC:
-            codes |= {401, 403} if spec.roles else {401}
-        if spec.body is not None:
-            codes |= {400, 413, 415, 422}
-        if spec.query is not None:
-            codes.add(422)
-        if "{" in path:
-            codes.add(404)
+            schema = (refs[(spec.response, "serialization")] if spec.response is not None
+                      else _media_schema(spec.content_type))
+            content = {spec.content_type: {"schema": schema}}
+            for media_type in spec.alternatives:
+                content[media_type] = {"schema": _media_schema(media_type)}
+            responses[str(spec.status)] = {"description": "Success", "content": content}
+        codes = implied_errors(spec, rule)
         for code in sorted(codes):
             responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"), "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

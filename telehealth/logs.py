@@ -26,17 +26,29 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+# Libraries that log what we must not: Stripe its request bodies (emails, patient ids in metadata),
+# Twilio its requests (phone numbers), SQLAlchemy its result rows, urllib3/requests/httpx the URLs
+# they call, APScheduler each job with its arguments, werkzeug's dev server raw paths with query
+# strings, fpdf/fontTools/PIL the text they lay out. They stay at WARNING whatever LOG_LEVEL is:
+# LOG_LEVEL=DEBUG is for our own lines, which are written to hold no PHI.
+QUIET_LIBRARIES = ("stripe", "twilio", "urllib3", "requests", "httpx", "httpcore", "charset_normalizer",
+                   "sqlalchemy", "psycopg", "apscheduler", "werkzeug", "fpdf", "fontTools", "PIL",
+                   "alembic.runtime.plugins")
+
+
 def configure_logging(level: str) -> None:
+    """One JSON handler on the root logger (added once per process) and the levels (applied on
+    every call, so the last app made decides, as in tests that make a DEBUG app)."""
     root = logging.getLogger()
-    if any(getattr(h, "_telehealth", False) for h in root.handlers):
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"))
-    handler.addFilter(_RequestIdFilter())
-    handler._telehealth = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
+    if not any(getattr(h, "_telehealth", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"))
+        handler.addFilter(_RequestIdFilter())
+        handler._telehealth = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
     root.setLevel(level)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def current_request_id() -> str | None:

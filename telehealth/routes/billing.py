@@ -75,20 +75,20 @@ def my_credits():
 
 @bp.post("/me/subscription")
 @endpoint("Start monthly maintenance with a PaymentMethod", tags=["billing"], auth=PATIENT, body=SubscribeIn,
-          response=SubscriptionOut, status=201, errors=(402, 409, 503))
+          response=SubscriptionOut, status=201, errors=(402, 404, 409, 503))
 def subscribe(body: SubscribeIn):
     return subscription_out(purchases.subscribe(current_user, body.payment_method))
 
 
 @bp.get("/me/subscription")
-@endpoint("My monthly maintenance", tags=["billing"], auth=PATIENT, response=SubscriptionOut)
+@endpoint("My monthly maintenance", tags=["billing"], auth=PATIENT, response=SubscriptionOut, errors=(404,))
 def my_subscription():
     return subscription_out(purchases.my_subscription(current_user))
 
 
 @bp.post("/me/subscription/cancel")
 @endpoint("Cancel monthly maintenance in one step (it ends at the end of the paid month)", tags=["billing"],
-          auth=PATIENT, body=Empty, response=SubscriptionOut, errors=(503,))
+          auth=PATIENT, body=Empty, response=SubscriptionOut, errors=(404, 503))
 def cancel(body: Empty):
     return subscription_out(purchases.cancel_subscription(current_user))
 

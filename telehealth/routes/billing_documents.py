@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from telehealth.api import endpoint
 from telehealth.models.accounts import Role
-from telehealth.routes.documents import html_response, pdf_response
+from telehealth.routes.documents import HTML, PDF, html_response, pdf_response
 from telehealth.schemas.billing_documents import (
     DiagnosisIn, DiagnosisOut, ReceiptOut, ReceiptQuery, SuperbillOut, SuperbillQuery, diagnosis_out, receipt_out,
     superbill_out,
@@ -24,7 +24,7 @@ def record_diagnosis(patient_id: int, body: DiagnosisIn):
 
 @bp.get("/orders/<int:order_id>/receipt")
 @endpoint("The receipt of a paid order (JSON, or `format=html|pdf` for a printable document)", tags=["billing"],
-          query=ReceiptQuery, response=ReceiptOut, errors=(403, 409))
+          query=ReceiptQuery, response=ReceiptOut, errors=(403, 409), alternatives=(HTML, PDF))
 def get_receipt(order_id: int, query: ReceiptQuery):
     """The patient's own receipts; ops and admin any. `format=html` answers text/html and `format=pdf`
     application/pdf instead of JSON."""
@@ -38,7 +38,7 @@ def get_receipt(order_id: int, query: ReceiptQuery):
 
 @bp.get("/patients/<int:patient_id>/superbill")
 @endpoint("A superbill for HSA/FSA or out-of-network claims over a date range (at most 366 days)",
-          tags=["billing"], query=SuperbillQuery, response=SuperbillOut, errors=(403,))
+          tags=["billing"], query=SuperbillQuery, response=SuperbillOut, errors=(403,), alternatives=(HTML, PDF))
 def get_superbill(patient_id: int, query: SuperbillQuery):
     """The patient themself or a physician on their care team (it names diagnoses). Dates are inclusive,
     in the patient's time zone. `format=html` answers text/html and `format=pdf` application/pdf."""

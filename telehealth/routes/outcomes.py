@@ -38,7 +38,8 @@ def phq9_chart(patient_id: int):
 @bp.get("/admin/reports/outcomes")
 @endpoint("The program report over a date range: outcome rates on the 4-session cohort, days to consult, "
           "review and delivery SLAs (aggregates only; `format=csv` for CSV)",
-          tags=["outcomes"], auth=(Role.ADMIN,), query=ProgramReportQuery, response=ProgramReportOut)
+          tags=["outcomes"], auth=(Role.ADMIN,), query=ProgramReportQuery, response=ProgramReportOut,
+          alternatives=("text/csv",))
 def outcomes_report(query: ProgramReportQuery):
     """Dates are inclusive, in the viewer's time zone. No patient is named or counted by id."""
     report = program_report.program_report(current_user, query.start, query.end, viewer_zone())

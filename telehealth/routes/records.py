@@ -7,7 +7,7 @@ from telehealth.api import Empty, endpoint, viewer_zone
 from telehealth.clock import now, today_in
 from telehealth.extensions import limiter
 from telehealth.models.accounts import Role
-from telehealth.routes.documents import NO_STORE, html_response, pdf_response
+from telehealth.routes.documents import HTML, NO_STORE, PDF, html_response, pdf_response
 from telehealth.schemas.records import (
     ProgressReportQuery, RecordOut, RecordQuery, ReleaseIn, ReleaseListOut, ReleaseOut, record_out, release_out,
 )
@@ -57,7 +57,8 @@ def revoke_release(release_id: int, body: Empty):
 
 @bp.get("/patients/<int:patient_id>/progress-report")
 @endpoint("A progress report for the patient's own provider, under their release (HTML or PDF)",
-          tags=["records"], auth=CARE, query=ProgressReportQuery, errors=(403, 409), content_type="text/html")
+          tags=["records"], auth=CARE, query=ProgressReportQuery, errors=(403, 409), content_type=HTML,
+          alternatives=(PDF,))
 def get_progress_report(patient_id: int, query: ProgressReportQuery):
     """The patient themself or a physician on their care team. 409 `no_active_release` (with the
     reason: none granted, expired or revoked) unless the patient's release is active. `format=pdf`
@@ -93,7 +94,7 @@ def _per_user() -> str:
 @bp.get("/me/record")
 @limiter.limit(_record_limit, key_func=_per_user, deduct_when=lambda response: response.status_code == 200)
 @endpoint("Download my whole record (JSON, or `format=fhir` for a FHIR R4 Bundle)", tags=["records"],
-          auth=PATIENT, query=RecordQuery, response=RecordOut, errors=(429,))
+          auth=PATIENT, query=RecordQuery, response=RecordOut, errors=(429,), alternatives=(FHIR_JSON,))
 def download_record(query: RecordQuery):
     """Everything the program holds about me, as an attachment. Audited; a few downloads an hour
     (`RECORD_EXPORT_RATE_LIMIT`)."""

@@ -137,7 +137,7 @@ def create_feed(body: Empty):
 
 
 @bp.delete("/me/calendar-feed")
-@endpoint("Revoke my calendar feed", tags=["scheduling"], auth=PROVIDERS, status=204)
+@endpoint("Revoke my calendar feed", tags=["scheduling"], auth=PROVIDERS, status=204, errors=(404,))
 def revoke_feed():
     calendars.revoke_feed(current_user)
 

@@ -45,7 +45,8 @@ def move(shipment_id: int, body: ShipmentMoveIn):
 
 @bp.get("/ops/shipments")
 @endpoint("The shipment board: by status, search by tracking number or order, SLA breaches; JSON or CSV",
-          tags=["shipments"], auth=(Role.OPS, Role.ADMIN), query=BoardQuery, response=BoardOut)
+          tags=["shipments"], auth=(Role.OPS, Role.ADMIN), query=BoardQuery, response=BoardOut,
+          alternatives=("text/csv",))
 def board(query: BoardQuery):
     rows = shipments.board(current_user, status=query.status, search=query.q, breach=query.breach,
                            before_id=query.before_id, limit=query.limit)

@@ -1,0 +1,60 @@
+"""Security headers on every response, errors included: nothing holding PHI is cached, nothing is
+sniffed or framed, no referrer leaks a URL (which may name a record), the JSON API may load nothing,
+a page's scripts and styles run only with this request's nonce, and HSTS in production.
+
+Pages put `nonce="{{ csp_nonce() }}"` on their <script> and <style> elements; the nonce is made on
+first use, so a response that uses none is served under the strict API policy. A view that sets its
+own Content-Security-Policy (a printable document) keeps it, with `frame-ancestors 'none'` added.
+Flask-Talisman is not used: see README "Dependencies".
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, current_app, g, request
+
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# Responses that hold no PHI and may be cached: the liveness probe and static assets.
+CACHEABLE_ENDPOINTS = frozenset({"health.healthz", "static"})
+
+
+def csp_nonce() -> str:
+    """This request's CSP nonce (for a page's <script nonce=...> and <style nonce=...>)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def page_policy(nonce: str) -> str:
+    return (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+            "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'")
+
+
+def _policy_for(response) -> str:
+    own = response.headers.get("Content-Security-Policy")
+    if own:
+        return own if "frame-ancestors" in own else f"{own}; frame-ancestors 'none'"
+    nonce = g.get("csp_nonce")
+    return page_policy(nonce) if nonce and response.mimetype == "text/html" else API_POLICY
+
+
+def _set_headers(response):
+    headers = response.headers
+    headers["Content-Security-Policy"] = _policy_for(response)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    endpoint = request.endpoint or ""
+    if endpoint not in CACHEABLE_ENDPOINTS and not endpoint.endswith(".static"):
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"  # HTTP/1.0 caches
+    max_age = current_app.config["HSTS_SECONDS"]
+    if max_age:
+        headers["Strict-Transport-Security"] = f"max-age={max_age}; includeSubDomains"
+    return response
+
+
+def init_security_headers(app: Flask) -> None:
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.after_request(_set_headers)
