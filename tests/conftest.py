@@ -72,6 +72,20 @@ def drop_postgres_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
 
+def production_settings(**overrides) -> dict:
+    """Settings a production app starts with: real-looking secrets and someone to page."""
+    from cryptography.fernet import Fernet
+
+    settings = {"ENV_NAME": "production", "SECRET_KEY": "s3cret-" + "x" * 30,
+                "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1/whatever",
+                "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_real",
+                "TWILIO_API_KEY_SECRET": "real-video-secret", "PHARMACY_WEBHOOK_SECRET": "real-pharmacy-secret",
+                "TWILIO_AUTH_TOKEN": "real-twilio-auth-token", "ON_CALL_FALLBACK_PHONE": "+13125550190"}
+    settings.update(overrides)
+    return settings
+
+
 def make_test_app(database_url: str, **overrides):
     application = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
     application.test_client_class = IsolatedClient

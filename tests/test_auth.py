@@ -7,12 +7,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import time_machine
-from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
 from telehealth.clock import now
 from telehealth.models import OutboxMail, User
-from tests.conftest import PASSWORD, error_of, make_test_app
+from tests.conftest import PASSWORD, error_of, make_test_app, production_settings
 
 SIGNUP = {
     "email": "Riley.Newcomer@example.org",
@@ -191,11 +190,9 @@ def test_session_cookie_flags(auth, create_user):
 
 
 def test_production_cookies_are_secure(database_url, create_user):
-    prod = make_test_app(database_url, ENV_NAME="production", SECRET_KEY="a-real-secret-" + "x" * 20,
-                         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(), TESTING=True,
-                         STRIPE_SECRET_KEY="sk_live_x", STRIPE_WEBHOOK_SECRET="whsec_real",
-                         TWILIO_API_KEY_SECRET="real-video-secret", PHARMACY_WEBHOOK_SECRET="real-pharmacy-secret",
-                         TWILIO_AUTH_TOKEN="real-twilio-auth-token", ON_CALL_FALLBACK_PHONE="+13125550190")
+    settings = production_settings(TESTING=True)
+    del settings["SQLALCHEMY_DATABASE_URI"]
+    prod = make_test_app(database_url, **settings)
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     user = create_user("coach")  # no encrypted fields: the production app has its own keys
     with prod.app_context():

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from config import ConfigError
 from telehealth import clock, create_app
 from telehealth.models import AuditEvent, User
-from tests.conftest import drop_postgres_database, make_test_app, recreate_postgres_database
+from tests.conftest import drop_postgres_database, make_test_app, production_settings, recreate_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,14 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _production(**overrides):
-    settings = {"ENV_NAME": "production", "SECRET_KEY": "s3cret-" + "x" * 30,
-                "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1/whatever",
-                "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-                "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_real",
-                "TWILIO_API_KEY_SECRET": "real-video-secret", "PHARMACY_WEBHOOK_SECRET": "real-pharmacy-secret",
-                "TWILIO_AUTH_TOKEN": "real-twilio-auth-token", "ON_CALL_FALLBACK_PHONE": "+13125550190"}
-    settings.update(overrides)
-    return create_app(settings)
+    return create_app(production_settings(**overrides))
 
 
 def test_production_starts_with_real_settings():

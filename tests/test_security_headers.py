@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 import pytest
-from cryptography.fernet import Fernet
 from flask import render_template_string
 
 from telehealth import create_app
-from tests.conftest import error_of, make_test_app
+from tests.conftest import error_of, make_test_app, production_settings
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
@@ -102,12 +101,7 @@ def test_pages_run_only_scripts_with_this_requests_nonce(database_url):
 
 
 def _production():
-    return create_app({"ENV_NAME": "production", "SECRET_KEY": "s3cret-" + "x" * 30,
-                       "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1/whatever",
-                       "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-                       "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_real",
-                       "TWILIO_API_KEY_SECRET": "real-video-secret", "PHARMACY_WEBHOOK_SECRET": "real-secret",
-                       "TWILIO_AUTH_TOKEN": "real-twilio-auth-token"})
+    return create_app(production_settings())
 
 
 def test_hsts_only_in_production(client):
