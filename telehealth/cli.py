@@ -2,6 +2,7 @@
 `flask sms-outbox`, `flask sms-receive`, `flask scheduler run`, `flask outbox dispatch`."""
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 
 import click
@@ -97,6 +98,23 @@ def demo_screening_answers() -> dict:
     }
 
 
+@contextlib.contextmanager
+def _calling_the_server(url: str):
+    """A command that calls the running server says in one line (exit 1, no traceback) when it does
+    not answer, or answers with an error."""
+    import urllib.error
+
+    try:
+        yield
+    except urllib.error.HTTPError as exc:
+        raise click.ClickException(f"the server at {url} answered {exc.code} {exc.reason}.") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise click.ClickException(
+            f"no server answers at {url} ({reason}): is `make run` serving there? PUBLIC_BASE_URL follows "
+            "HOST and PORT in development: give this command the same PORT (or PUBLIC_BASE_URL).") from None
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
@@ -173,7 +191,7 @@ def register_cli(app: Flask) -> None:
         signature = RequestValidator(cfg["TWILIO_AUTH_TOKEN"]).compute_signature(url, fields)
         request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST",
                                          headers={"X-Twilio-Signature": signature})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with _calling_the_server(url), urllib.request.urlopen(request, timeout=10) as response:
             click.echo(f"{response.status}: delivered; the answer appears in `flask sms-outbox` after the next "
                        "dispatch (5 s)")
 
