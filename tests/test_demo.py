@@ -9,10 +9,12 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import time_machine
 from sqlalchemy import func, select
 
 from telehealth.clock import now, today_in
 from telehealth.models import Appointment, AppointmentStatus, CreditKind, Order, Role, Shipment, ShipmentStatus, User
+from telehealth.models.assessments import ReviewStatus
 from telehealth.models.home_sessions import HomeSession
 from telehealth.services import accounts, home_sessions, ledger, outcomes, prescriptions, purchases, reviews, scheduling
 from telehealth.services.session_gates import evaluate_gates
@@ -85,8 +87,9 @@ def test_the_screened_patient_waits_for_review_and_the_approved_one_may_buy(app,
     _seed(runner)
     waiting = _user("patient.review")
     physician = _user("dr.chen")
-    assert [a.patient_id for a in reviews.queue(physician)] == [waiting.id]
-    assert purchases.purchase_blocker(waiting) is not None
+    [item] = reviews.queue(physician)
+    assert item.patient_id == waiting.id and item.review_status is ReviewStatus.PENDING
+    assert item.review_due_at > now()  # inside its 24-hour SLA
     approved = _user("patient")
     assert purchases.purchase_blocker(approved) is None
     assert db.session.scalar(select(func.count()).select_from(Order).where(Order.patient_id == approved.id)) == 0
@@ -171,6 +174,23 @@ def test_seeding_twice_changes_nothing(runner, db):
     second_output = _seed(runner)
     assert snapshot() == first
     assert "patient.treatment@demo.telehealth" in second_output
+
+
+def test_a_later_seed_books_the_stale_consult_again_for_now(runner, db):
+    """The next day's `make run` (the DB kept): the consult seeded "for now" yesterday went unheld;
+    it is released with its credit and booked again, so the physician has a consult to join."""
+    _seed(runner)
+    patient = _user("patient.consult")
+    [stale] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()
+    with time_machine.travel(now() + timedelta(days=1), tick=False):
+        _seed(runner)
+        consults = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)
+                                      .order_by(Appointment.id)).all()
+        assert [a.status for a in consults] == [AppointmentStatus.CANCELLED, AppointmentStatus.BOOKED]
+        assert consults[0].id == stale.id and now() < consults[1].starts_at <= now() + timedelta(minutes=15)
+        assert ledger.balances(patient.id)[CreditKind.CONSULT] == 0  # the credit moved, none created
+        _seed(runner)
+        assert len(db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()) == 2
 
 
 # --------------------------------------------------------------------------- make run's address
