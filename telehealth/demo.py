@@ -48,8 +48,8 @@ from telehealth.models.shipments import Shipment, ShipmentStatus
 from telehealth.policy import current_policy
 from telehealth.schemas.common import luhn_ok
 from telehealth.services import (
-    accounts, assessments, audit, care_team, catalog, ledger, prescriptions, reviews, scheduling, scoring, staff,
-    stripe_events,
+    accounts, assessments, audit, care_team, catalog, home_sessions, ledger, prescriptions, reviews, scheduling,
+    scoring, staff, stripe_events,
 )
 from telehealth.services.session_gates import bp_band, evaluate_gates
 from telehealth.services.shipping_sla import deadlines
@@ -394,7 +394,8 @@ def _session_taken(patient: User, rx: Prescription, number: int, at: datetime, m
     for kind, due in times.items():
         check_in = CheckIn(kind=kind, due_at=due, status=CheckInStatus.PENDING)
         session.check_ins.append(check_in)
-        graded = [{"name": "nausea", "grade": "mild", "listed": True} for _ in answers[kind].get("side_effects", [])]
+        graded = [{"name": n, "grade": g.value, "listed": known}
+                  for n, g, known in home_sessions.grade_side_effects(answers[kind].get("side_effects", []))]
         check_in.answer(answers[kind] | {"graded": graded}, due + timedelta(minutes=12))
     session.complete(at + timedelta(hours=2))
     audit.record(patient, "create", "home_session", session.id, patient_id=patient.id)
@@ -504,9 +505,10 @@ def _in_treatment(patient: User) -> None:
     _delivered(physician, rx, 3, _ago(40))
     for number, days, mood in ((4, 36, (6, 7, 7)), (5, 31, (6, 8, 7))):
         _session_taken(patient, rx, number, _ago(days, hour=23), mood)
-    _measured(patient, "phq9", 9, _ago(29))
-    _measured(patient, "gad7", 7, _ago(29))
-    _held(patient, physician, "follow_up", _ago(28, hour=17), "Follow-up: good response, continue the series.")
+    _measured(patient, "phq9", 9, _ago(30))
+    _measured(patient, "gad7", 7, _ago(30))
+    # a month ago: the next follow-up is due now (follow_up_interval_days), on the physician's work list
+    _held(patient, physician, "follow_up", _ago(29), "Follow-up: good response, continue the series.")
     _measured(patient, "phq9", 7, _ago(6))
     _measured(patient, "gad7", 6, _ago(6))
     # a session the coach has still to write up, and the next one booked
@@ -538,6 +540,6 @@ STAGES = (
                                         "prescription"),
     ("ready", _prescribed_and_delivered, lambda p: "prescribed, medication delivered: schedule a first session "
                                                    "(sitter, blood pressure); coaching booked with Alex Rivera"),
-    ("treatment", _in_treatment, lambda p: "5 sessions, PHQ-9 19 -> 7 (a response); Dr. Priya Chen; coaching "
-                                           "with Jordan Lee (a note to write)"),
+    ("treatment", _in_treatment, lambda p: "5 sessions, PHQ-9 19 -> 7 (a response), a follow-up due with Dr. "
+                                           "Priya Chen; coaching with Jordan Lee (a note to write)"),
 )

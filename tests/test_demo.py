@@ -16,7 +16,7 @@ from telehealth.clock import now, today_in
 from telehealth.models import Appointment, AppointmentStatus, CreditKind, Order, Role, Shipment, ShipmentStatus, User
 from telehealth.models.assessments import ReviewStatus
 from telehealth.models.home_sessions import HomeSession
-from telehealth.services import accounts, home_sessions, ledger, outcomes, prescriptions, purchases, reviews, scheduling
+from telehealth.services import accounts, home_sessions, ledger, outcomes, prescriptions, purchases, reviews, scheduling, worklist
 from telehealth.services.session_gates import evaluate_gates
 from tests.conftest import free_port
 
@@ -145,6 +145,9 @@ def test_the_patient_in_treatment_has_sessions_and_measures_showing_a_response(r
     gad7 = next(i for i in result.instruments if i.instrument == "gad7")
     assert phq9.response is True and phq9.worsening is False and len(phq9.series) >= 4
     assert gad7.change < 0
+    # their physician's work list has them: a follow-up is due (a month since the last one)
+    [item] = worklist.worklist(_user("dr.chen")).items
+    assert item.patient_id == patient.id and [r.code for r in item.reasons] == ["follow_up_due"]
     session = home_sessions.schedule_session(patient, now() + timedelta(hours=1), "Sam Sitter", "+12125550123")
     failing = {g.id for g in evaluate_gates(patient, session, now()) if not g.ok}
     assert failing == {"sitter", "blood_pressure"}
