@@ -46,6 +46,7 @@ from telehealth.models.prescriptions import DosageForm, Prescription
 from telehealth.models.scheduling import Appointment, AppointmentStatus, Reminder
 from telehealth.models.shipments import Shipment, ShipmentStatus
 from telehealth.policy import current_policy
+from telehealth.schemas.accounts import PatientSignupIn, StaffCreateIn
 from telehealth.schemas.common import luhn_ok
 from telehealth.services import (
     accounts, assessments, audit, care_team, catalog, home_sessions, ledger, prescriptions, reviews, scheduling,
@@ -172,8 +173,6 @@ def seed_demo() -> list[Login]:
     for spec in demo_staff():
         user = accounts.find_by_email(spec["email"])
         if user is None:
-            from telehealth.schemas.accounts import StaffCreateIn
-
             user = staff.create_staff(None, StaffCreateIn.model_validate(spec), password=DEMO_PASSWORD)
         hours = PHYSICIAN_HOURS if user.role is Role.PHYSICIAN else COACH_HOURS
         if user.role in (Role.PHYSICIAN, Role.COACH) and not scheduling.windows_of(user.id):
@@ -207,8 +206,6 @@ def _hours_text(hours: list[tuple[int, time, time]]) -> str:
 
 
 def _sign_up(spec: dict) -> User:
-    from telehealth.schemas.accounts import PatientSignupIn
-
     return accounts.sign_up_patient(PatientSignupIn.model_validate(spec))
 
 
@@ -527,9 +524,11 @@ def _consult_note(patient: User) -> str:
     doctor = db.session.get(User, consult.provider_id)
     if consult.status is AppointmentStatus.COMPLETED:
         return f"paid; the consult with {doctor.display_name} was held"
-    opens = consult.starts_at - timedelta(minutes=current_app.config["VIDEO_OPENS_MINUTES_BEFORE"])
+    cfg = current_app.config
+    opens = consult.starts_at - timedelta(minutes=cfg["VIDEO_OPENS_MINUTES_BEFORE"])
+    closes = consult.ends_at + timedelta(minutes=cfg["VIDEO_CLOSES_MINUTES_AFTER"])
     return (f"paid; consult with {doctor.display_name} at {in_zone(consult.starts_at, doctor.time_zone):%H:%M %Z}"
-            f" ({consult.starts_at:%H:%M} UTC): its video opens at {opens:%H:%M} UTC")
+            f" ({consult.starts_at:%H:%M} UTC): its video is open {opens:%H:%M}-{closes:%H:%M} UTC")
 
 
 STAGES = (
