@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Every recipe and the processes it starts see them: development's PUBLIC_BASE_URL follows them.
+export HOST PORT
 
 .PHONY: run test test-sqlite lint bench install migrate seed clean
 
@@ -27,7 +29,7 @@ seed: migrate
 
 # Web server on SQLite (instance/telehealth.db) with a local Stripe, demo data seeded; Ctrl-C stops it.
 run: seed
-	HOST=$(HOST) PORT=$(PORT) PYTHONPATH=. $(BIN)/python scripts/run_dev.py
+	PYTHONPATH=. $(BIN)/python scripts/run_dev.py
 
 lint: install
 	$(BIN)/ruff check telehealth config tests bench migrations scripts wsgi.py

@@ -174,10 +174,19 @@ class Config:
         """Refuse a configuration that must not run; the base accepts development defaults."""
 
 
+def development_base_url() -> str:
+    """Where `make run` serves (HOST and PORT, as scripts/run_dev.py binds them), so emailed links and
+    `flask sms-receive` reach this server on whatever port it was started; a bind-all host is
+    reached on the loopback address."""
+    host = _env("HOST", "127.0.0.1")
+    return f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{_env('PORT', '5000')}"
+
+
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     # a demo number, so `make run` pages somewhere (read the texts with `flask sms-outbox`)
     ON_CALL_FALLBACK_PHONE = Config.ON_CALL_FALLBACK_PHONE or DEMO_ON_CALL_FALLBACK_PHONE
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL") or development_base_url()
 
 
 class TestingConfig(Config):

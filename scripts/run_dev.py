@@ -80,15 +80,21 @@ def main() -> int:
                                                       headers={"Content-Type": "application/json"}), timeout=5)
         print(f"Local pharmacy at {pharmacy_url}: POST {pharmacy_url}/_drive/<order id> "
               '{"status": "shipped"} to make it report')
-    print(f"\ntelehealth is at http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
+    print(f"\ntelehealth is at http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json; "
+          f"links in mail and texts use {settings.PUBLIC_BASE_URL})")
     print(f"Mail (password resets, invitations, notices): {BIN / 'flask'} mail-outbox\n", flush=True)
-    # the demo's fallback on-call phone (texts go to the console); `flask seed-demo` fills the rota
-    env = dict(os.environ, SMS_BACKEND="console")
+    # the demo's fallback on-call phone (texts go to the console; `flask seed-demo` fills the rota);
+    # the web workers and the scheduler build links with the same public address as this process
+    env = dict(os.environ, SMS_BACKEND="console", HOST=host, PORT=port)
+    env.setdefault("PUBLIC_BASE_URL", settings.PUBLIC_BASE_URL)
     env.setdefault("ON_CALL_FALLBACK_PHONE", "+15005550100")
     print(f"Texts (SMS_BACKEND=console, sent by the scheduler process; urgent alerts page the rota's "
           f"on-call physician, or everyone and {env['ON_CALL_FALLBACK_PHONE']}): {BIN / 'flask'} sms-outbox\n",
           flush=True)
-    print(f"A patient's text (signed, as Twilio sends it): {BIN / 'flask'} sms-receive +12125550143 "
+    # a command run from another shell must reach this server too: it needs the same address
+    same_address = ("" if settings.PUBLIC_BASE_URL == "http://127.0.0.1:5000"
+                    else f"PUBLIC_BASE_URL={settings.PUBLIC_BASE_URL} ")
+    print(f"A patient's text (signed, as Twilio sends it): {same_address}{BIN / 'flask'} sms-receive +12125550143 "
           "'128/82 yes'\n", flush=True)
     web = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "wsgi:app"],
                            cwd=ROOT, env=env)

@@ -2,114 +2,43 @@
 `flask sms-outbox`, `flask sms-receive`, `flask scheduler run`, `flask outbox dispatch`."""
 from __future__ import annotations
 
-from datetime import date
+import contextlib
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from telehealth.schemas.common import luhn_ok
 
-DEMO_PASSWORD = "demo-password-2026"
+@contextlib.contextmanager
+def _calling_the_server(url: str):
+    """A command that calls the running server says in one line (exit 1, no traceback) when it does
+    not answer, or answers with an error."""
+    import urllib.error
 
-
-def _npi(base9: str) -> str:
-    return next(base9 + str(d) for d in range(10) if luhn_ok("80840" + base9 + str(d)))
-
-
-def _dea(prefix: str, base6: str) -> str:
-    d = [int(c) for c in base6]
-    return f"{prefix}{base6}{(d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10}"
-
-
-def demo_staff() -> list[dict]:
-    year = date.today().year + 2
-    lic = lambda states: [{"state": s, "license_number": f"{s}-{1000 + i}", "expires_on": date(year, 6, 30)}  # noqa: E731
-                          for i, s in enumerate(states)]
-    return [
-        {"email": "dr.adams@demo.telehealth", "role": "physician", "display_name": "Dr. Maya Adams",
-         "time_zone": "America/Los_Angeles", "npi": _npi("123456789"), "dea_number": _dea("BA", "123456"),
-         "dea_expires_on": date(year, 12, 31), "licenses": lic(["CA", "NY", "TX"])},
-        {"email": "dr.brooks@demo.telehealth", "role": "physician", "display_name": "Dr. Samuel Brooks",
-         "time_zone": "America/New_York", "npi": _npi("198765432"), "dea_number": _dea("BB", "654321"),
-         "dea_expires_on": date(year, 12, 31), "licenses": lic(["FL", "NY", "WA"])},
-        {"email": "dr.chen@demo.telehealth", "role": "physician", "display_name": "Dr. Priya Chen",
-         "time_zone": "America/Denver", "npi": _npi("155512345"), "dea_number": _dea("BC", "246802"),
-         "dea_expires_on": date(year, 12, 31), "licenses": lic(["AZ", "CO", "IL", "TX"])},
-        {"email": "coach.lee@demo.telehealth", "role": "coach", "display_name": "Jordan Lee",
-         "time_zone": "America/Chicago", "bio": "Trauma-informed integration coach."},
-        {"email": "coach.rivera@demo.telehealth", "role": "coach", "display_name": "Alex Rivera",
-         "time_zone": "America/New_York", "bio": "Integration coach, somatic practices."},
-        {"email": "ops@demo.telehealth", "role": "ops", "display_name": "Casey Morgan",
-         "time_zone": "America/New_York"},
-        {"email": "admin@demo.telehealth", "role": "admin", "display_name": "Robin Patel",
-         "time_zone": "America/New_York"},
-    ]
-
-
-DEMO_PATIENT = {
-    "email": "patient@demo.telehealth", "password": DEMO_PASSWORD, "legal_first_name": "Taylor",
-    "legal_last_name": "Demo", "date_of_birth": "1988-04-12", "state_of_residence": "NY",
-    "time_zone": "America/New_York", "phone": "+12125550143",
-    "shipping_address": {"line1": "12 Example Street", "city": "Brooklyn", "state": "NY", "postal_code": "11201"},
-    "emergency_contact": {"name": "Jamie Demo", "relationship": "partner", "phone": "+12125550188"},
-}
-
-
-def seed_demo() -> list[tuple[str, str, str]]:
-    """Create the demo staff and patient if missing; return (role, email, password) rows."""
-    from telehealth.models.assessments import Decision
-    from telehealth.schemas.accounts import PatientSignupIn, StaffCreateIn
-    from telehealth.services import accounts, assessments, catalog, reviews, staff
-
-    rows = []
-    for spec in demo_staff():
-        if accounts.find_by_email(spec["email"]) is None:
-            staff.create_staff(None, StaffCreateIn.model_validate(spec), password=DEMO_PASSWORD)
-        rows.append((spec["role"], spec["email"], DEMO_PASSWORD))
-    if accounts.find_by_email(DEMO_PATIENT["email"]) is None:
-        patient = accounts.sign_up_patient(PatientSignupIn.model_validate(DEMO_PATIENT))
-        # The demo patient has taken the screening and been approved for a consult, so a person
-        # trying `make run` can go on to buy a package.
-        assessment, _ = assessments.submit(patient, "screening", 1, demo_screening_answers())
-        reviewer = accounts.find_by_email("dr.brooks@demo.telehealth")
-        reviews.decide(reviewer, assessment.id, Decision.APPROVE, message=None, note="Demo approval.")
-    rows.append(("patient", DEMO_PATIENT["email"], DEMO_PASSWORD))
-    catalog.seed_catalog()
-    from telehealth.services.on_call import seed_on_call_rota
-
-    seed_on_call_rota(days=14)  # someone is always on call in the demo
-    return rows
-
-
-def demo_screening_answers() -> dict:
-    """A likely candidate: moderate-to-severe depression, two adequate antidepressant trials."""
-    return {
-        "phq9": {f"q{i}": 2 for i in range(1, 9)} | {"q9": 0},
-        "gad7": {f"q{i}": 2 for i in range(1, 7)} | {"q7": 0},
-        "cssrs": {"q1": False, "q2": False, "q6": False},
-        "treatment_history": {"antidepressant_trials": [
-            {"name": "sertraline", "weeks": 10, "adequate_dose": True},
-            {"name": "bupropion", "weeks": 8, "adequate_dose": True}], "therapy_tried": True},
-        "medical": {"date_of_birth": DEMO_PATIENT["date_of_birth"], "state_of_residence": "NY",
-                    "pregnant_or_breastfeeding": False, "psychosis_history": False,
-                    "mania_or_bipolar_history": False, "active_substance_use_disorder": False,
-                    "hypertension": "none", "blood_pressure": {"systolic": 122, "diastolic": 78},
-                    "vascular_history": [], "raised_intracranial_pressure": False, "heart_disease": "none",
-                    "liver_disease": False, "bladder_symptoms": False, "current_medications": ["ssri_snri"]},
-    }
+    try:
+        yield
+    except urllib.error.HTTPError as exc:
+        raise click.ClickException(f"the server at {url} answered {exc.code} {exc.reason}.") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise click.ClickException(
+            f"no server answers at {url} ({reason}): is `make run` serving there? PUBLIC_BASE_URL follows "
+            "HOST and PORT in development: give this command the same PORT (or PUBLIC_BASE_URL).") from None
 
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
-        """Create demo staff and a demo patient (idempotent) and print their logins."""
+        """Create the demo staff with their hours and a patient at each stage (idempotent: see
+        telehealth/demo.py) and print their logins."""
         if current_app.config["ENV_NAME"] == "production":
             raise click.ClickException("refusing to seed demo accounts in production")
+        from telehealth.demo import seed_demo
+
         rows = seed_demo()
-        click.echo("Demo logins (all share one password):")
-        for role, email, password in rows:
-            click.echo(f"  {role:<10} {email:<30} {password}")
+        click.echo("Demo logins (all share one password), with each physician's states and each patient's stage:")
+        for row in rows:
+            click.echo(f"  {row.role:<10} {row.email:<34} {row.password}  {row.note}".rstrip())
 
     @app.cli.command("purge-drafts")
     def purge_drafts():
@@ -176,7 +105,7 @@ def register_cli(app: Flask) -> None:
         signature = RequestValidator(cfg["TWILIO_AUTH_TOKEN"]).compute_signature(url, fields)
         request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST",
                                          headers={"X-Twilio-Signature": signature})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with _calling_the_server(url), urllib.request.urlopen(request, timeout=10) as response:
             click.echo(f"{response.status}: delivered; the answer appears in `flask sms-outbox` after the next "
                        "dispatch (5 s)")
 
