@@ -386,14 +386,10 @@ def test_absurd_dates_are_refused(client, db, patient, starts_at):
     assert r.status_code == 422
 
 
-def test_two_reschedules_at_once_leave_one_appointment_and_one_credit(app, live_server, committed):
-    import json
-
-    from tests.conftest import post_concurrently
-
-    patient = _make_user(committed, "patient")
-    _approve(committed, patient)
-    ledger.grant(patient.id, CreditKind.COACHING_30, 1, key="resched:c30")
+def _booked_coaching(app, committed, patient):
+    """`patient` (committed) with one coaching credit booked 3 days ahead with a coach open all day:
+    (coach, a logged-in test client, the appointment's start, the appointment as the API gave it)."""
+    ledger.grant(patient.id, CreditKind.COACHING_30, 1, key=f"booked-coaching:{patient.id}")
     committed.session.commit()
     coach = _make_user(committed, "coach")
     scheduling.set_weekly_windows(coach, [(d, time(0), time(23, 30)) for d in range(7)])
@@ -402,6 +398,17 @@ def test_two_reschedules_at_once_leave_one_appointment_and_one_credit(app, live_
     base = (datetime.now(UTC) + timedelta(days=3)).replace(hour=15, minute=0, second=0, microsecond=0)
     first = client.post("/api/v1/appointments", json={"type": "coaching_30", "provider_id": coach.id,
                                                       "starts_at": base.isoformat()}).get_json()
+    return coach, client, base, first
+
+
+def test_two_reschedules_at_once_leave_one_appointment_and_one_credit(app, live_server, committed):
+    import json
+
+    from tests.conftest import post_concurrently
+
+    patient = _make_user(committed, "patient")
+    _approve(committed, patient)
+    coach, client, base, first = _booked_coaching(app, committed, patient)
     cookie = f"{app.config['SESSION_COOKIE_NAME']}={client.get_cookie(app.config['SESSION_COOKIE_NAME']).value}"
     bodies = [json.dumps({"starts_at": (base + timedelta(hours=h)).isoformat()}).encode() for h in (2, 3, 4, 5)]
     codes = [code for code, _ in post_concurrently(f"{live_server}/api/v1/appointments/{first['id']}/reschedule",
@@ -431,15 +438,7 @@ def test_a_booking_that_deadlocks_is_tried_again_and_its_loser_gets_409(app, com
     if not is_postgres:
         pytest.skip("deadlocks over the exclusion constraint are PostgreSQL's")
     patient, rival = _make_user(committed, "patient"), _make_user(committed, "patient")
-    ledger.grant(patient.id, CreditKind.COACHING_30, 1, key="deadlock:c30")
-    committed.session.commit()
-    coach = _make_user(committed, "coach")
-    scheduling.set_weekly_windows(coach, [(d, time(0), time(23, 30)) for d in range(7)])
-    client = app.test_client()
-    client.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
-    base = (datetime.now(UTC) + timedelta(days=3)).replace(hour=15, minute=0, second=0, microsecond=0)
-    first = client.post("/api/v1/appointments", json={"type": "coaching_30", "provider_id": coach.id,
-                                                      "starts_at": base.isoformat()}).get_json()
+    coach, client, base, first = _booked_coaching(app, committed, patient)
     wanted = base + timedelta(hours=2)
     buffer = timedelta(minutes=app.config["APPOINTMENT_BUFFER_MINUTES"])
     answers = []
