@@ -90,7 +90,7 @@ def register_error_handlers(app: Flask) -> None:
         if status == 429:
             message = "Too many requests; wait a moment and try again."
             if request.path.startswith("/api/v1/assessments"):
-                from telehealth.services.crisis import HELP_NOW
+                from telehealth.services.screening.crisis import HELP_NOW
 
                 message = f"{message} {HELP_NOW}"  # the screening's limit must never hide help
         headers = []

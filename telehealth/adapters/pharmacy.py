@@ -12,7 +12,7 @@ from urllib.parse import quote
 from flask import current_app
 
 from telehealth.errors import ServiceError
-from telehealth.services.pharmacy_events import signature
+from telehealth.services.pharmacy.pharmacy_events import signature
 
 
 class PharmacyUnavailable(ServiceError):

@@ -171,7 +171,7 @@ def test_logout_ends_the_session_for_every_copy_of_the_cookie(client, app, auth)
 
 
 def test_sessions_are_stored_as_hashes(client, app, auth, db):
-    from telehealth.models.accounts import LoginSession
+    from telehealth.models.accounts.accounts import LoginSession
 
     user = auth.as_role("patient")
     rows = db.session.scalars(select(LoginSession).where(LoginSession.user_id == user.id)).all()

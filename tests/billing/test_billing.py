@@ -20,7 +20,7 @@ from telehealth.models import (
     Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, EntryType, Order, OutboxMail, Product, Refund,
     ReviewStatus, StripeEvent, Subscription,
 )
-from telehealth.services import catalog
+from telehealth.services.billing import catalog
 from tests.conftest import PASSWORD, error_of, wait_until
 
 
@@ -86,7 +86,7 @@ def _order(client, order_id):
 
 
 def test_catalog_prices_are_the_products(client):
-    from telehealth.services.catalog import DEFAULT_CATALOG
+    from telehealth.services.billing.catalog import DEFAULT_CATALOG
 
     catalog.seed_catalog()
     items = {p["code"]: p for p in client.get("/api/v1/catalog").get_json()["items"]}
@@ -362,7 +362,7 @@ def _paid(client, product="starter"):
 
 def test_self_service_refund_of_unused_credits_pro_rata(app, buyer, stripe_webhooks, committed):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
+    from telehealth.services.billing import ledger
 
     order = _paid(buyer)
     ledger.debit(buyer.patient.id, CreditKind.CONSULT, key="booking:test:1", note="consult booked")
@@ -463,7 +463,7 @@ def _deliver(app, event: dict):
 
 def test_a_refund_made_in_stripe_is_recorded_and_cannot_be_paid_out_again(app, buyer, stripe_webhooks, committed):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
+    from telehealth.services.billing import ledger
 
     order = _paid(buyer)
     ledger.debit(buyer.patient.id, CreditKind.CONSULT, key="booking:test:2")
@@ -611,7 +611,7 @@ def test_a_self_service_refund_is_keyed_by_its_stripe_id_and_not_taken_again_by_
 
 def test_refunds_recorded_under_the_old_keys_stand_beside_new_ones(app, buyer, stripe_webhooks, committed):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
+    from telehealth.services.billing import ledger
 
     order = _paid(buyer, "three_month")
     row = committed.session.get(Order, order["id"])

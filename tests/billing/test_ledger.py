@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from telehealth.extensions import db as _db
 from telehealth.models import CreditBalance, CreditEntry, CreditKind
-from telehealth.services import ledger
-from telehealth.services.ledger import InsufficientCredits
+from telehealth.services.billing import ledger
+from telehealth.services.billing.ledger import InsufficientCredits
 from tests.conftest import _make_user
 
 

@@ -14,12 +14,14 @@ from telehealth.errors import Forbidden
 from telehealth.models import (
     Appointment, AppointmentStatus, AuditEvent, CareAssignment, CareRole, CoachingNote, CreditKind, User,
 )
-from telehealth.services import coaching, ledger, scheduling
-from telehealth.services.authz import Scope, authorize_patient
+from telehealth.services.billing import ledger
+from telehealth.services.care import coaching
+from telehealth.services.scheduling import scheduling
+from telehealth.services.platform.authz import Scope, authorize_patient
 from tests import sessions_support
 from tests.conftest import error_of, wait_until
 from tests.sessions_support import login
-from tests.test_billing import _buy, _credits, buyer, create_user_committed, shop  # noqa: F401 (fixtures)
+from tests.billing.test_billing import _buy, _credits, buyer, create_user_committed, shop  # noqa: F401 (fixtures)
 
 clock = sessions_support.clock
 
@@ -272,7 +274,7 @@ def booking(app, db, create_user, clock):
 
 def _scopes(coach, patient) -> set:
     """What the coach may see of the patient, read without the side effects of a refusal."""
-    from telehealth.services.authz import scopes_for
+    from telehealth.services.platform.authz import scopes_for
 
     return set(scopes_for(coach, patient.id))
 
@@ -285,7 +287,7 @@ def _assignments(db, coach):
 
 def test_booking_a_coach_puts_them_on_the_care_team_until_the_note_window_closes(app, db, booking, clock):
     from telehealth.scheduler import JOBS, run_job
-    from telehealth.services import care_team
+    from telehealth.services.accounts import care_team
 
     patient, coach = booking
     assert _scopes(coach, patient) == set()
@@ -340,7 +342,7 @@ def test_a_cancelled_booking_gives_the_coach_nothing(app, db, booking, clock):
 
 
 def test_a_booked_coach_that_admin_assigns_stays_after_the_coaching(app, db, booking, clock, create_user):
-    from telehealth.services import care_team
+    from telehealth.services.accounts import care_team
 
     patient, coach = booking
     starts_at = now() + timedelta(days=1)

@@ -17,15 +17,17 @@ from telehealth.models import (
     TreatmentPause,
 )
 from telehealth.policy import ClinicalPolicy
-from telehealth.services import follow_ups, ledger, scheduling
-from telehealth.services import home_sessions as hs
-from telehealth.services.home_sessions import GatesFailed
-from telehealth.services.message_content import check_sms_body
-from telehealth.services.prescriptions import PrescriptionTerms
+from telehealth.services.billing import ledger
+from telehealth.services.care import follow_ups
+from telehealth.services.scheduling import scheduling
+from telehealth.services.home_care import home_sessions as hs
+from telehealth.services.home_care.home_sessions import GatesFailed
+from telehealth.services.messaging.message_content import check_sms_body
+from telehealth.services.pharmacy.prescriptions import PrescriptionTerms
 from tests import sessions_support
 from tests.conftest import error_of
 from tests.sessions_support import UTC, encounter, login, ready
-from tests.test_prescriptions import TERMS
+from tests.pharmacy.test_prescriptions import TERMS
 
 clock = sessions_support.clock
 
@@ -358,7 +360,7 @@ def test_the_patient_reads_decisions_but_never_the_physicians_note(app, db, ctx)
 
 def test_after_discharge_nothing_more_ships(app, db, create_user):
     from telehealth.models import Shipment, ShipmentStatus
-    from telehealth.services import shipments
+    from telehealth.services.pharmacy import shipments
     from tests.sessions_support import deliver
 
     ctx = ready(db, create_user)  # on the real clock: the pharmacy checks the time of signed requests
@@ -377,7 +379,7 @@ def test_after_discharge_nothing_more_ships(app, db, create_user):
 
 
 def test_no_new_stage_while_treatment_is_paused(app, db, ctx):
-    from telehealth.services import shipments
+    from telehealth.services.pharmacy import shipments
 
     follow_ups.record_decision(ctx.physician, ctx.patient.id, "pause", "Wait for labs.")
     with pytest.raises(Conflict) as refused:

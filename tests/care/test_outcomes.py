@@ -14,12 +14,12 @@ from telehealth.models import (
     SessionStatus,
 )
 from telehealth.policy import ClinicalPolicy
-from telehealth.services.outcomes import (
+from telehealth.services.care.outcomes import (
     Point, baseline_of, change_of, is_remission, is_response, is_worsening, phq9_svg, summarize, y_of,
 )
-from telehealth.services.scoring import GAD7_BANDS, PHQ9_BANDS
+from telehealth.services.screening.scoring import GAD7_BANDS, PHQ9_BANDS
 from tests.conftest import error_of
-from tests.test_prescriptions import TERMS
+from tests.pharmacy.test_prescriptions import TERMS
 
 UTC = timezone.utc
 POLICY = ClinicalPolicy()

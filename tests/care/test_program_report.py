@@ -14,9 +14,9 @@ from telehealth.models import (
     Appointment, AppointmentStatus, Assessment, AssessmentStatus, AuditEvent, ReviewStatus, SessionStatus, Shipment,
     ShipmentStatus,
 )
-from telehealth.services import program_report as reports
+from telehealth.services.care import program_report as reports
 from tests.conftest import error_of
-from tests.test_outcomes import add_measure, add_prescription, add_session
+from tests.care.test_outcomes import add_measure, add_prescription, add_session
 
 UTC = timezone.utc
 NOW = datetime(2026, 6, 1, 16, 0, tzinfo=UTC)

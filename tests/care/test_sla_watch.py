@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 
 from telehealth.clock import now
 from telehealth.models import ClinicalAlert
-from telehealth.models.shipments import ShipmentStatus as S
-from telehealth.services.sla_watch import flag_breaches
-from tests import test_assessments, test_shipments
-from tests.test_assessments import submit
+from telehealth.models.pharmacy.shipments import ShipmentStatus as S
+from telehealth.services.care.sla_watch import flag_breaches
+from tests.pharmacy import test_shipments
+from tests.screening import test_assessments
+from tests.screening.test_assessments import submit
 
 # the fixtures of the screening and shipment tests, shared
 ny_physician = test_assessments.ny_physician

@@ -13,9 +13,9 @@ from telehealth.models import (
     Appointment, AppointmentStatus, AuditEvent, BloodPressureReading, CareAssignment, CareRole, Decision, Measure,
     MessagePriority, OutboundMessage, ReviewDecision, ShipmentEvent, ShipmentStatus, User,
 )
-from telehealth.models.assessments import Assessment
-from telehealth.models.care_notes import CoachingNote, DecisionKind, FollowUpDecision
-from telehealth.services import timeline
+from telehealth.models.screening.assessments import Assessment
+from telehealth.models.care.care_notes import CoachingNote, DecisionKind, FollowUpDecision
+from telehealth.services.care import timeline
 from tests import sessions_support
 from tests.conftest import error_of
 from tests.sessions_support import START, login, ready, start_session_via_api
@@ -355,7 +355,7 @@ def test_the_query_count_does_not_grow_with_the_page(app, db, create_user, clock
 def test_a_new_source_is_one_registered_function(app, db, crowded):
     """The extension point for event kinds that come later (coaching summaries): register a function."""
     patient, doctor = crowded
-    from telehealth.services.timeline import EVERYONE, source
+    from telehealth.services.care.timeline import EVERYONE, source
 
     @source("zz_example", audiences=EVERYONE)
     def _example(req):

@@ -261,7 +261,7 @@ def test_only_physicians_have_a_worklist(app, db, create_user, role):
 
 
 def test_a_discharged_patient_is_no_longer_due_for_follow_up(app, db, create_user, clock):
-    from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
+    from telehealth.models.care.care_notes import PatientTreatmentPhase, TreatmentPhase
 
     ctx = ready(db, create_user, consult_at=now() - timedelta(days=45))
     _credit(db, ctx.patient)

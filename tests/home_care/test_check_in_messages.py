@@ -14,10 +14,11 @@ from telehealth.models import (
     AlertStatus, BloodPressureReading, CheckIn, CheckInKind, CheckInStatus, ClinicalAlert, HomeSession,
     MessagePriority, MessageStatus, OutboundMessage, SessionStatus, SmsConsent, TreatmentPause,
 )
-from telehealth.services import check_in_messages, home_sessions, outbox, reply_parsing
-from telehealth.services.message_content import ClinicalContentError, check_sms_body
+from telehealth.services.home_care import check_in_messages, home_sessions, reply_parsing
+from telehealth.services.messaging import outbox
+from telehealth.services.messaging.message_content import ClinicalContentError, check_sms_body
 from tests.sessions_support import START, ready
-from tests.test_sms_inbound import post_sms
+from tests.home_care.test_sms_inbound import post_sms
 
 PHONE = "+12125550160"
 ON_CALL = "+13125550199"
@@ -383,7 +384,7 @@ def test_a_reply_answers_the_question_just_asked_not_an_older_escalated_one(clie
 
 
 def test_routine_alerts_wait_in_the_list_and_only_urgent_ones_page_on_call(app, db, patient_session, clock):
-    from telehealth.services import notifications
+    from telehealth.services.messaging import notifications
 
     ctx, session = patient_session
     db.session.add_all([
@@ -436,7 +437,7 @@ def test_a_plain_message_outside_a_check_in_is_acknowledged_only(client, app, db
 
 # ------------------------------------------------------------------ fail safe inside a session's day
 
-from tests.test_sms_inbound import MISSED_KINDS  # noqa: E402
+from tests.home_care.test_sms_inbound import MISSED_KINDS  # noqa: E402
 
 
 @pytest.mark.parametrize("words", MISSED_KINDS)

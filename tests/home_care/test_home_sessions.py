@@ -15,8 +15,8 @@ from telehealth.models import (
     Shipment, TreatmentPause,
 )
 from telehealth.policy import policy_from
-from telehealth.services import home_sessions as hs
-from telehealth.services import shipments
+from telehealth.services.home_care import home_sessions as hs
+from telehealth.services.pharmacy import shipments
 from tests.conftest import error_of
 from tests import sessions_support
 from tests.sessions_support import login, ready, start_session_via_api

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from telehealth.services.reply_parsing import (
+from telehealth.services.home_care.reply_parsing import (
     GRADES,
     SIDE_EFFECT_TABLE,
     NextDayReply,
@@ -18,7 +18,7 @@ from telehealth.services.reply_parsing import (
     parse_pre_session,
     parse_sitter,
 )
-from telehealth.services.message_content import check_sms_body
+from telehealth.services.messaging.message_content import check_sms_body
 
 # ------------------------------------------------------------------------------------------------
 # Pre-session: blood pressure and sitter

@@ -14,8 +14,8 @@ from telehealth.models import (
     SessionStatus, ShipmentStatus, TreatmentPause,
 )
 from telehealth.policy import ClinicalPolicy
-from telehealth.services import home_sessions as hs
-from telehealth.services.session_gates import evaluate_gates
+from telehealth.services.home_care import home_sessions as hs
+from telehealth.services.home_care.session_gates import evaluate_gates
 from tests.conftest import error_of
 from tests import sessions_support
 from tests.sessions_support import START, deliver, encounter, login, ready
@@ -194,7 +194,7 @@ def test_blood_pressure_bands_at_each_boundary(app, db, create_user, clock, syst
 
 
 def test_a_changed_policy_moves_the_bands(app, db, create_user, clock):
-    from telehealth.services.session_gates import bp_band
+    from telehealth.services.home_care.session_gates import bp_band
 
     app.config["CLINICAL_POLICY"] = {"session_bp_no_go_systolic": 130}
     try:

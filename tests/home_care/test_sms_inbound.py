@@ -10,7 +10,7 @@ from twilio.request_validator import RequestValidator
 
 from telehealth.clock import now
 from telehealth.models import AuditEvent, InboundMessage, MessagePriority, MessageStatus, OutboundMessage, SmsConsent
-from telehealth.services import outbox
+from telehealth.services.messaging import outbox
 from tests.conftest import error_of
 
 PATH = "/webhooks/twilio/sms"
@@ -257,7 +257,7 @@ def test_free_text_outside_any_session_gets_988_and_911_but_no_alert(client, app
 
 
 def test_help_also_names_988_and_911_and_passes_the_content_rules(client, app, db, subscribed):
-    from telehealth.services.message_content import check_sms_body
+    from telehealth.services.messaging.message_content import check_sms_body
 
     post_sms(client, app, "+12125550181", "HELP")
     answer = texts_to(db, "+12125550181")[-1]

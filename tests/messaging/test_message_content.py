@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from telehealth.services.message_content import (
+from telehealth.services.messaging.message_content import (
     CLINICAL_TERMS,
     CRISIS_RESOURCE_NAMES,
     MAX_SMS_CHARS,

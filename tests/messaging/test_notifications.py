@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from telehealth.clock import now
 from telehealth.models import Appointment, OutboundMessage, Reminder, ShipmentNotice, SmsConsent
-from telehealth.models.shipments import Shipment
-from telehealth.services import notifications
-from tests.test_shipments import shipment  # noqa: F401  (the fixture)
+from telehealth.models.pharmacy.shipments import Shipment
+from telehealth.services.messaging import notifications
+from tests.pharmacy.test_shipments import shipment  # noqa: F401  (the fixture)
 
 NOON_NY = datetime(2026, 1, 15, 17, 0, tzinfo=timezone.utc)
 _phones = iter(range(1000))

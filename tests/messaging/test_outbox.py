@@ -13,7 +13,7 @@ from sqlalchemy import select
 from telehealth.adapters import sms
 from telehealth.clock import now
 from telehealth.models import ClinicalAlert, MessagePriority, MessageStatus, OutboundMessage, SmsConsent
-from telehealth.services import outbox
+from telehealth.services.messaging import outbox
 
 ON_CALL = "+13125550199"
 

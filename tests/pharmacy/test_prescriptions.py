@@ -10,7 +10,7 @@ from telehealth.clock import now
 from telehealth.models import (
     Appointment, AppointmentStatus, Assessment, AssessmentStatus, CareAssignment, Prescription, ReviewStatus,
 )
-from telehealth.services.prescriptions import add_months
+from telehealth.services.pharmacy.prescriptions import add_months
 from tests.conftest import PASSWORD, error_of
 
 UTC = timezone.utc

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from telehealth.clock import now
 from telehealth.models import Shipment, ShipmentEvent, ShipmentStatus
-from telehealth.models.shipments import PATH, SIDE_MOVES, Move, judge
-from telehealth.services.pharmacy_events import signature
+from telehealth.models.pharmacy.shipments import PATH, SIDE_MOVES, Move, judge
+from telehealth.services.pharmacy.pharmacy_events import signature
 from telehealth.models import User
 from tests.conftest import PASSWORD, _make_user, error_of
 
@@ -46,7 +46,7 @@ def test_final_states_take_late_path_events_as_history_and_refuse_the_rest():
 @pytest.fixture
 def shipment(db, create_user):
     from telehealth.models import Prescription
-    from tests.test_prescriptions import TERMS, _approve, _consult
+    from tests.pharmacy.test_prescriptions import TERMS, _approve, _consult
 
     patient = create_user("patient")
     physician = create_user("physician", states=["NY"])
@@ -162,7 +162,7 @@ def test_ops_never_move_a_stage_out_of_created_but_to_cancelled(client, auth, db
 
 
 def test_the_manual_rule_is_one_step_or_a_side_move():
-    from telehealth.models.shipments import RANK, by_hand
+    from telehealth.models.pharmacy.shipments import RANK, by_hand
 
     for current in PATH[1:-1]:
         for target in S:
@@ -216,9 +216,9 @@ def pharmacy(app, pharmacy_url, live_server, committed):
 
 def _prescribed(committed, sessions=3, credits=3):
     from telehealth.models import Appointment, CareAssignment, CareRole, CreditKind, Prescription
-    from telehealth.services import ledger
+    from telehealth.services.billing import ledger
     from tests.conftest import _make_user
-    from tests.test_prescriptions import TERMS, _approve, _consult
+    from tests.pharmacy.test_prescriptions import TERMS, _approve, _consult
 
     patient = _make_user(committed, "patient")
     physician = _make_user(committed, "physician", states=["NY"])
@@ -249,7 +249,7 @@ def _sessions_done(committed, shipment_id):
 
 def test_a_stage_goes_to_the_pharmacy_and_comes_back_delivered(app, pharmacy, committed):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
+    from telehealth.services.billing import ledger
 
     patient_id, physician, prescription_id = _prescribed(committed)
     doc = app.test_client()
@@ -349,8 +349,8 @@ def test_without_a_medication_credit_nothing_is_sent(app, pharmacy, committed):
 def test_when_the_pharmacy_does_not_answer_the_stage_waits_and_is_sent_once_later(app, pharmacy, committed,
                                                                                   monkeypatch):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
-    from telehealth.services.shipments import reconcile_pharmacy
+    from telehealth.services.billing import ledger
+    from telehealth.services.pharmacy.shipments import reconcile_pharmacy
     from tests.conftest import free_port
 
     patient_id, physician, prescription_id = _prescribed(committed)
@@ -382,7 +382,7 @@ def _fault(pharmacy_url, **fault):
 
 
 def test_an_order_whose_answer_was_lost_is_not_orphaned_nor_doubled(app, pharmacy, committed):
-    from telehealth.services.shipments import reconcile_pharmacy
+    from telehealth.services.pharmacy.shipments import reconcile_pharmacy
 
     patient_id, physician, prescription_id = _prescribed(committed)
     doc = app.test_client()
@@ -409,8 +409,8 @@ def _orders_for(pharmacy_url, reference):
 
 def test_a_cancellation_whose_answer_was_lost_is_finished_by_the_reconciler(app, pharmacy, committed):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
-    from telehealth.services.shipments import reconcile_pharmacy
+    from telehealth.services.billing import ledger
+    from telehealth.services.pharmacy.shipments import reconcile_pharmacy
 
     patient_id, physician, prescription_id = _prescribed(committed)
     doc = app.test_client()
@@ -439,8 +439,8 @@ def test_a_cancellation_whose_answer_was_lost_is_finished_by_the_reconciler(app,
 def test_a_stage_cancelled_before_the_pharmacy_answered_is_refused_when_it_arrives(app, pharmacy, committed,
                                                                                   monkeypatch):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
-    from telehealth.services.shipments import reconcile_pharmacy
+    from telehealth.services.billing import ledger
+    from telehealth.services.pharmacy.shipments import reconcile_pharmacy
     from tests.conftest import free_port
 
     patient_id, physician, prescription_id = _prescribed(committed)
@@ -456,7 +456,7 @@ def test_a_stage_cancelled_before_the_pharmacy_answered_is_refused_when_it_arriv
     assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
     # an order still on its way under that reference is refused by the pharmacy, and nothing is resent
     with app.test_request_context():
-        from telehealth.services.shipments import send_stage
+        from telehealth.services.pharmacy.shipments import send_stage
 
         assert send_stage(stage["id"]).status is S.CANCELLED
         assert reconcile_pharmacy(grace_seconds=0) == {"sent": 0, "cancelled": 0}
@@ -501,7 +501,7 @@ def test_a_later_stage_needs_the_acting_physician_licensed_and_registered_today(
 def test_business_days_skip_weekends_and_federal_holidays(start, days, expected):
     from datetime import datetime
 
-    from telehealth.services.shipping_sla import add_business_days
+    from telehealth.services.pharmacy.shipping_sla import add_business_days
 
     result = add_business_days(datetime.fromisoformat(start), days)
     assert result == datetime.fromisoformat(expected)
@@ -510,7 +510,7 @@ def test_business_days_skip_weekends_and_federal_holidays(start, days, expected)
 def test_the_board_finds_breaches_across_a_weekend_and_exports_csv(client, auth, db, shipment):
     import time_machine
 
-    from telehealth.services.shipping_sla import deadlines
+    from telehealth.services.pharmacy.shipping_sla import deadlines
 
     signed = datetime_from("2026-03-06T15:00:00-05:00")  # a Friday afternoon
     shipment.ship_by, shipment.deliver_by = deadlines(signed)
@@ -627,7 +627,7 @@ def test_after_an_exception_a_late_event_does_not_move_it_back(app, client, db, 
 
 
 def test_one_active_prescription_and_versions_keep_the_staging(app, pharmacy, committed):
-    from tests.test_prescriptions import TERMS
+    from tests.pharmacy.test_prescriptions import TERMS
 
     patient_id, physician, prescription_id = _prescribed(committed)
     doc = app.test_client()
@@ -643,7 +643,7 @@ def test_one_active_prescription_and_versions_keep_the_staging(app, pharmacy, co
         committed.session.flush()
     committed.session.rollback()
     # a new version must not reset the stages: stage 1 is still on its way
-    from telehealth.services import prescriptions as rx
+    from telehealth.services.pharmacy import prescriptions as rx
 
     committed.session.execute(Prescription.__table__.update().where(Prescription.id == prescription_id)
                               .values(status="superseded"))
@@ -662,7 +662,7 @@ def test_one_active_prescription_and_versions_keep_the_staging(app, pharmacy, co
 
 def test_a_cancelled_stage_gives_its_credits_back_and_release_is_once(app, pharmacy, committed):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
+    from telehealth.services.billing import ledger
 
     patient_id, physician, prescription_id = _prescribed(committed)
     doc = app.test_client()
@@ -713,7 +713,7 @@ def _ops_client(app, committed):
 
 def test_a_stage_that_has_shipped_is_not_cancelled_from_an_exception(app, pharmacy, committed):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
+    from telehealth.services.billing import ledger
 
     patient_id, physician, prescription_id = _prescribed(committed)
     doc = app.test_client()
@@ -732,7 +732,7 @@ def test_a_stage_that_has_shipped_is_not_cancelled_from_an_exception(app, pharma
 
 
 def test_the_reconciler_does_not_finish_a_cancellation_of_a_stage_that_shipped_meanwhile(app, db, shipment):
-    from telehealth.services.shipments import reconcile_pharmacy
+    from telehealth.services.pharmacy.shipments import reconcile_pharmacy
 
     # asked while it waited at the pharmacy (answer lost), then it shipped and hit an exception
     shipment.status, shipment.shipped_at = S.EXCEPTION, now()
@@ -768,7 +768,7 @@ def test_a_cancelled_shipment_reported_shipped_alerts_ops_once(app, client, auth
 
 def _reconcile(app):
     """The reconciler as the scheduler runs it: in its own app context, with its own session."""
-    from telehealth.services.shipments import reconcile_pharmacy
+    from telehealth.services.pharmacy.shipments import reconcile_pharmacy
 
     with app.app_context():
         return reconcile_pharmacy(grace_seconds=0)
@@ -784,7 +784,7 @@ def _ops_alerts(committed, shipment_id):
 def test_a_send_the_pharmacy_rejects_is_not_retried_and_alerts_ops_once(app, pharmacy, committed, monkeypatch,
                                                                          how):
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
+    from telehealth.services.billing import ledger
 
     patient_id, physician, prescription_id = _prescribed(committed)
     doc = app.test_client()
@@ -845,7 +845,7 @@ def test_a_send_refused_because_its_reference_was_voided_cancels_and_alerts_ops_
                                                                                     monkeypatch):
     from telehealth.adapters import pharmacy as adapter
     from telehealth.models import CreditKind
-    from telehealth.services import ledger
+    from telehealth.services.billing import ledger
     from tests.conftest import free_port
 
     patient_id, physician, prescription_id = _prescribed(committed)

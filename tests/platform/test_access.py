@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from telehealth.models import AuditEvent, CareAssignment, CareRole
-from telehealth.services.authz import Scope, authorize_patient
+from telehealth.services.platform.authz import Scope, authorize_patient
 from telehealth.errors import Forbidden, NotFound
 from tests.conftest import error_of
 

@@ -14,10 +14,16 @@ from sqlalchemy import func, select
 
 from telehealth.clock import now, today_in
 from telehealth.models import Appointment, AppointmentStatus, CreditKind, Order, Role, Shipment, ShipmentStatus, User
-from telehealth.models.assessments import ReviewStatus
-from telehealth.models.home_sessions import HomeSession
-from telehealth.services import accounts, home_sessions, ledger, outcomes, prescriptions, purchases, reviews, scheduling, worklist
-from telehealth.services.session_gates import evaluate_gates
+from telehealth.models.screening.assessments import ReviewStatus
+from telehealth.models.home_care.home_sessions import HomeSession
+from telehealth.services.accounts import accounts
+from telehealth.services.billing import ledger, purchases
+from telehealth.services.care import outcomes, worklist
+from telehealth.services.home_care import home_sessions
+from telehealth.services.pharmacy import prescriptions
+from telehealth.services.scheduling import scheduling
+from telehealth.services.screening import reviews
+from telehealth.services.home_care.session_gates import evaluate_gates
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

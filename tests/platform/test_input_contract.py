@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from telehealth.models import Assessment, User
 from tests.conftest import _npi, error_of
 from tests.screening_data import valid_screening_answers
-from tests.test_admin import PHYSICIAN
-from tests.test_auth import SIGNUP, signup_body
+from tests.accounts.test_admin import PHYSICIAN
+from tests.accounts.test_auth import SIGNUP, signup_body
 
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -13,7 +13,8 @@ from telehealth.clock import now
 from telehealth.models import (
     AlertPage, AlertStatus, AuditEvent, CareAssignment, CareRole, ClinicalAlert, OnCallShift, OutboundMessage,
 )
-from telehealth.services import notifications, on_call
+from telehealth.services.messaging import notifications
+from telehealth.services.platform import on_call
 from tests.conftest import error_of
 
 FALLBACK = "+13125550190"

@@ -192,7 +192,7 @@ def test_in_zone_shows_local_wall_time_and_refuses_naive():
 
 
 def test_logs_are_json_with_request_ids_and_no_phi(client, capsys, db):
-    from tests.test_auth import signup_body
+    from tests.accounts.test_auth import signup_body
 
     root = logging.getLogger()
     handler = next(h for h in root.handlers if getattr(h, "_telehealth", False))
@@ -299,7 +299,7 @@ def test_audit_rows_hold_no_values(client, auth, db):
 
 
 def test_audit_rows_written_in_one_insert_get_their_time(app, db):
-    from telehealth.services import audit
+    from telehealth.services.platform import audit
 
     moment = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
     with time_machine.travel(moment, tick=False):
@@ -313,7 +313,8 @@ def test_audit_rows_written_in_one_insert_get_their_time(app, db):
 
 def test_the_demo_patient_is_screened_approved_and_may_buy(runner, db):
     from telehealth.models import Product
-    from telehealth.services import accounts, purchases
+    from telehealth.services.accounts import accounts
+    from telehealth.services.billing import purchases
 
     runner.invoke(args=["seed-demo"])
     patient = accounts.find_by_email("patient@demo.telehealth")

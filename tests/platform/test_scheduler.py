@@ -23,7 +23,7 @@ from telehealth.models import (
     SmsConsent, User,
 )
 from tests.conftest import wait_until
-from tests.test_shipments import shipment  # noqa: F401  (the fixture)
+from tests.pharmacy.test_shipments import shipment  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 ON_CALL = "+13125550100"

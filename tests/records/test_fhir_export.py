@@ -17,11 +17,11 @@ from telehealth.clock import now
 from telehealth.models import (
     AuditEvent, DosageForm, Measure, Prescription, PrescriptionStatus,
 )
-from telehealth.services import fhir_export
+from telehealth.services.records import fhir_export
 from tests import sessions_support
 from tests.conftest import error_of
 from tests.sessions_support import login
-from tests.test_releases import CLINICAL_ACCESS, actor_for, treated
+from tests.records.test_releases import CLINICAL_ACCESS, actor_for, treated
 
 clock = sessions_support.clock  # the shared fixture
 

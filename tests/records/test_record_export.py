@@ -15,7 +15,8 @@ from telehealth.models import (
     Appointment, AppointmentStatus, AuditEvent, CareAssignment, CareRole, CheckIn, CheckInKind, CheckInStatus,
     CoachingNote, DecisionKind, FollowUpDecision, HomeSession, MessagePriority, PatientTreatmentPhase, TreatmentPhase,
 )
-from telehealth.services import home_sessions, outbox
+from telehealth.services.home_care import home_sessions
+from telehealth.services.messaging import outbox
 from tests import sessions_support
 from tests.screening_data import phq9_answers
 from tests.sessions_support import login, ready

@@ -13,7 +13,7 @@ from telehealth.models import (
     AdverseEvent, AdverseGrade, AuditEvent, BloodPressureReading, BpBand, BpSource, CareAssignment, CareRole, DosageForm,
     HomeSession, Measure, Prescription, PrescriptionStatus, RecordRelease, SessionStatus,
 )
-from telehealth.services import scoring
+from telehealth.services.screening import scoring
 from tests import sessions_support
 from tests.conftest import error_of
 from tests.sessions_support import login, ready
@@ -274,7 +274,7 @@ def test_the_reports_baseline_is_the_outcomes_baseline(app, db, create_user, clo
     # GAD-7 never measured: no baseline, said so
     assert "GAD-7 history" in page
     with app.test_request_context():
-        from telehealth.services import progress_report
+        from telehealth.services.records import progress_report
         report = progress_report.build(r.physician, r.patient.id)
     [phq9_scale, gad7_scale] = report.scales
     assert (phq9_scale.baseline.total, phq9_scale.change) == (18, -9)

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from telehealth.models import (
     Appointment, Assessment, AssessmentStatus, CareAssignment, CareRole, CreditKind, Reminder, ReviewStatus,
 )
-from telehealth.services import ledger, scheduling
+from telehealth.services.billing import ledger
+from telehealth.services.scheduling import scheduling
 from tests.conftest import PASSWORD, _make_user, error_of
 
 UTC = timezone.utc

@@ -15,7 +15,7 @@ from telehealth.models import (
 )
 from tests.conftest import error_of
 from tests.screening_data import gad7_answers, phq9_answers, valid_screening_answers
-from tests.test_auth import signup_body
+from tests.accounts.test_auth import signup_body
 
 # Words that would mean the crisis path offers something for sale ("plan" is not one: a suicide plan).
 SELLING = re.compile(r"\b(package|price|purchase|buy|checkout|payment|subscri\w*|discount)\b|\$\d", re.I)

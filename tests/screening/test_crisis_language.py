@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from telehealth.services import crisis_language, reply_parsing
-from telehealth.services.crisis_language import INTENTS, crisis_intents, detect_crisis, normalise
-from tests.crisis_corpus import CORPUS, CRISIS, ORDINARY
+from telehealth.services.home_care import reply_parsing
+from telehealth.services.screening import crisis_language
+from telehealth.services.screening.crisis_language import INTENTS, crisis_intents, detect_crisis, normalise
+from tests.screening.crisis_corpus import CORPUS, CRISIS, ORDINARY
 
 
 def test_the_corpus_is_large_and_covers_every_intent():

@@ -10,7 +10,7 @@ from flask import Flask
 
 from telehealth.policy import ClinicalPolicy, current_policy
 from telehealth.questionnaires import get_questionnaire, validate_answers
-from telehealth.services.eligibility import (
+from telehealth.services.screening.eligibility import (
     Eligibility,
     Outcome,
     Reason,

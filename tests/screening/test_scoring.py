@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from telehealth.questionnaires import get_questionnaire, validate_answers
-from telehealth.services.scoring import CssrsResult, InstrumentScore, cssrs, gad7, phq9, phq9_item9, score_screening
+from telehealth.services.screening.scoring import CssrsResult, InstrumentScore, cssrs, gad7, phq9, phq9_item9, score_screening
 from tests.screening_data import gad7_answers, phq9_answers, valid_screening_answers
 
 

@@ -15,7 +15,7 @@ from telehealth.clock import now
 from telehealth.models import Assessment, AuditEvent, ClinicalAlert
 from tests.conftest import error_of, make_test_app
 from tests.screening_data import phq9_answers, valid_screening_answers
-from tests.test_assessments import submit
+from tests.screening.test_assessments import submit
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_age_is_judged_on_the_last_us_calendar_to_turn(client, ny_physician, utc
 
 
 def test_sign_up_age_uses_the_persons_own_time_zone(client):
-    from tests.test_auth import signup_body
+    from tests.accounts.test_auth import signup_body
 
     with time_machine.travel(datetime(2026, 6, 15, 6, tzinfo=timezone.utc), tick=False):  # 14 June, 11pm LA
         r = client.post("/api/v1/auth/signup", json=signup_body(date_of_birth="2008-06-15",
@@ -141,7 +141,7 @@ def test_expired_drafts_and_claim_tokens_stop_working_and_are_purged(client, app
         traveller.shift(timedelta(days=app.config["ASSESSMENT_DRAFT_TTL_DAYS"], seconds=1))
         r = client.post("/api/v1/assessments/drafts/resume", json={"token": draft_token})
         assert r.status_code == 422 and error_of(r)["code"] == "invalid_token"
-        from tests.test_auth import signup_body
+        from tests.accounts.test_auth import signup_body
 
         r = client.post("/api/v1/auth/signup", json=signup_body(assessment_claim_token=claim_token))
         assert r.status_code == 422 and "assessment_claim_token" in error_of(r)["fields"]
@@ -202,7 +202,7 @@ def test_ids_beyond_the_column_range_are_404_or_422(app, client, auth):
 
 
 def test_nul_characters_are_refused_not_stored(client, db):
-    from tests.test_auth import signup_body
+    from tests.accounts.test_auth import signup_body
 
     r = client.post("/api/v1/auth/login", json={"email": "a\u0000@example.org", "password": "whatever!!"})
     assert r.status_code == 422 and "email" in error_of(r)["fields"]

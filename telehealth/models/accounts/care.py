@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from telehealth.clock import now
 from telehealth.extensions import db
-from telehealth.models.accounts import enum_column
+from telehealth.models.accounts.accounts import enum_column
 from telehealth.models.types import UTCDateTime
 
 

@@ -1,7 +1,7 @@
 """Text messages: the outbox of texts to send, SMS consent per phone number, and texts received.
 
 An `OutboundMessage` is written in the transaction of the change that owes the text; dispatchers
-(services/outbox.py, run by the scheduler) claim due rows with a lease, send them through the SMS
+(services/messaging/outbox.py, run by the scheduler) claim due rows with a lease, send them through the SMS
 adapter and record Twilio's SID. Bodies are short and never clinical; they are encrypted at rest
 all the same (a phone number next to an appointment time is still about a patient).
 """
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from telehealth.clock import now
 from telehealth.extensions import db
-from telehealth.models.accounts import enum_column
+from telehealth.models.accounts.accounts import enum_column
 from telehealth.models.types import EncryptedText, UTCDateTime
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from telehealth.clock import now
 from telehealth.errors import Conflict
 from telehealth.extensions import db
-from telehealth.models.accounts import enum_column
+from telehealth.models.accounts.accounts import enum_column
 from telehealth.models.types import EncryptedJSON, UTCDateTime
 
 
@@ -124,7 +124,7 @@ class Shipment(db.Model):
     next_stage_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_stage_released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Every session this stage supplied is completed (or ended early) and its post check-in answered:
-    # the flag that tells the physician the stage is ready for review (services/home_sessions).
+    # the flag that tells the physician the stage is ready for review (services/home_care/home_sessions).
     sessions_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Outbox-style delivery to the pharmacy: a stage is committed as `created` before it is sent,
     # a cancellation is committed as asked before the pharmacy hears of it; the reconciler retries

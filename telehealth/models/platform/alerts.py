@@ -5,7 +5,7 @@ issue) delivers it to the on-call physician and marks it delivered. Physicians a
 
 The on-call rota lives here too: `OnCallShift` says who is on call from when to when (half-open)
 and at which phone; `AlertPage` records each page of an urgent alert (who, which phone, when, in
-which round of the escalation ladder of services/notifications.py).
+which round of the escalation ladder of services/messaging/notifications.py).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from telehealth.clock import now
 from telehealth.errors import Conflict
 from telehealth.extensions import db
-from telehealth.models.accounts import User, enum_column
+from telehealth.models.accounts.accounts import User, enum_column
 from telehealth.models.types import EncryptedText, UTCDateTime
 
 

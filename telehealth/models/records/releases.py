@@ -22,8 +22,8 @@ from telehealth.models.types import EncryptedJSON, EncryptedText, UTCDateTime
 
 
 class ReleaseScope(StrEnum):
-    PROGRESS_REPORT = "progress_report"   # the progress report of services/progress_report.py
-    FHIR_RECORD = "fhir_record"           # the FHIR R4 export of services/fhir_export.py, by a physician
+    PROGRESS_REPORT = "progress_report"   # the progress report of services/records/progress_report.py
+    FHIR_RECORD = "fhir_record"           # the FHIR R4 export of services/records/fhir_export.py, by a physician
 
 
 class ReleaseStatus(StrEnum):

@@ -4,13 +4,14 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.accounts import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.accounts.accounts import (
     AuditListOut, AuditQuery, CareAssignmentIn, CareAssignmentOut, LicenseIn, LicenseOut, StaffCreateIn,
     StaffListOut, StaffListQuery, StaffUpdateIn, UserOut, audit_event_out, care_assignment_out, user_out,
 )
-from telehealth.schemas.on_call import ShiftIn, ShiftListOut, ShiftOut, ShiftQuery, shift_out
-from telehealth.services import audit, care_team, on_call, staff
+from telehealth.schemas.platform.on_call import ShiftIn, ShiftListOut, ShiftOut, ShiftQuery, shift_out
+from telehealth.services.accounts import care_team, staff
+from telehealth.services.platform import audit, on_call
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 ADMIN = (Role.ADMIN,)

@@ -4,10 +4,10 @@ from flask_login import current_user
 
 from telehealth.api import PUBLIC, Empty, MessageOut, endpoint
 from telehealth.extensions import limiter
-from telehealth.schemas.accounts import (
+from telehealth.schemas.accounts.accounts import (
     LoginIn, PasswordResetConfirmIn, PasswordResetRequestIn, PatientSignupIn, UserOut, user_out,
 )
-from telehealth.services import accounts
+from telehealth.services.accounts import accounts
 from telehealth.sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")

@@ -3,8 +3,8 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
-from telehealth.schemas.accounts import PasswordChangeIn, ProfileUpdateIn, UserOut, user_out
-from telehealth.services import accounts
+from telehealth.schemas.accounts.accounts import PasswordChangeIn, ProfileUpdateIn, UserOut, user_out
+from telehealth.services.accounts import accounts
 from telehealth.sessions import start_session
 
 bp = Blueprint("me", __name__, url_prefix="/api/v1/me")

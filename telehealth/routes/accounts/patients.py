@@ -3,8 +3,8 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
-from telehealth.schemas.accounts import PatientRecordOut, patient_record_out
-from telehealth.services import care_team
+from telehealth.schemas.accounts.accounts import PatientRecordOut, patient_record_out
+from telehealth.services.accounts import care_team
 
 bp = Blueprint("patients", __name__, url_prefix="/api/v1/patients")
 

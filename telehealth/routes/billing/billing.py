@@ -4,13 +4,13 @@ from flask_login import current_user
 
 from telehealth.adapters import payments as gateway
 from telehealth.api import PUBLIC, Empty, MessageOut, endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.billing import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.billing.billing import (
     CatalogOut, ConfirmIn, CreditsOut, OrderListOut, OrderOut, ProductOut, ProductUpdateIn, PurchaseIn, PurchaseOut,
     RefundQuoteOut, StaffRefundIn, SubscribeIn, SubscriptionOut, credits_out, order_out, product_out,
     subscription_out,
 )
-from telehealth.services import catalog, ledger, purchases, refunds, stripe_events
+from telehealth.services.billing import catalog, ledger, purchases, refunds, stripe_events
 
 bp = Blueprint("billing", __name__, url_prefix="/api/v1")
 webhooks = Blueprint("webhooks", __name__, url_prefix="/webhooks")

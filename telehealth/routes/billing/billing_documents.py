@@ -3,13 +3,13 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
-from telehealth.models.accounts import Role
+from telehealth.models.accounts.accounts import Role
 from telehealth.routes.documents import HTML, PDF, html_response, pdf_response
-from telehealth.schemas.billing_documents import (
+from telehealth.schemas.billing.billing_documents import (
     DiagnosisIn, DiagnosisOut, ReceiptOut, ReceiptQuery, SuperbillOut, SuperbillQuery, diagnosis_out, receipt_out,
     superbill_out,
 )
-from telehealth.services import billing_documents as documents
+from telehealth.services.billing import billing_documents as documents
 
 bp = Blueprint("billing_documents", __name__, url_prefix="/api/v1")
 

@@ -3,9 +3,9 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.care import TimelineOut, TimelineQuery, WorklistOut, WorklistQuery, timeline_out, worklist_out
-from telehealth.services import timeline, worklist
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.care.care import TimelineOut, TimelineQuery, WorklistOut, WorklistQuery, timeline_out, worklist_out
+from telehealth.services.care import timeline, worklist
 
 bp = Blueprint("care", __name__, url_prefix="/api/v1")
 TAGS = ["care team"]

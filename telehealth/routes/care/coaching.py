@@ -3,11 +3,11 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.coaching import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.care.coaching import (
     CoachingNoteEditIn, CoachingNoteIn, CoachingNoteListOut, CoachingNoteOut, MyCoachingOut, note_out, session_out,
 )
-from telehealth.services import coaching
+from telehealth.services.care import coaching
 
 bp = Blueprint("coaching", __name__, url_prefix="/api/v1")
 TAGS = ["coaching"]

@@ -3,11 +3,12 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.follow_ups import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.care.follow_ups import (
     FollowUpDecisionIn, FollowUpDecisionListOut, FollowUpDecisionResultOut, decision_out,
 )
-from telehealth.services import follow_ups, prescriptions
+from telehealth.services.care import follow_ups
+from telehealth.services.pharmacy import prescriptions
 
 bp = Blueprint("follow_ups", __name__, url_prefix="/api/v1")
 TAGS = ["follow-ups"]

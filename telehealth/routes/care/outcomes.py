@@ -3,12 +3,12 @@ from flask import Blueprint, Response
 from flask_login import current_user
 
 from telehealth.api import endpoint, viewer_zone
-from telehealth.models.accounts import Role
+from telehealth.models.accounts.accounts import Role
 from telehealth.routes.documents import NO_STORE
-from telehealth.schemas.outcomes import (
+from telehealth.schemas.care.outcomes import (
     PatientOutcomesOut, ProgramReportOut, ProgramReportQuery, patient_outcomes_out, program_report_out,
 )
-from telehealth.services import outcomes, program_report
+from telehealth.services.care import outcomes, program_report
 
 bp = Blueprint("outcomes", __name__, url_prefix="/api/v1")
 PATIENT_OR_PHYSICIAN = (Role.PATIENT, Role.PHYSICIAN)

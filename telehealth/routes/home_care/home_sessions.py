@@ -4,13 +4,13 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import Empty, endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.home_sessions import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.home_care.home_sessions import (
     AdverseEventOut, BloodPressureIn, CheckInIn, CheckInResultOut, NoteIn, PatientSessionsOut, PauseListOut, PauseOut,
     ReadingResultOut, ReasonIn, SessionDetailOut, SessionIn, SessionListOut, SessionOut, SitterIn, adverse_event_out,
     check_in_out, pause_out, reading_out, session_detail_out, session_out,
 )
-from telehealth.services import home_sessions
+from telehealth.services.home_care import home_sessions
 
 bp = Blueprint("home_sessions", __name__, url_prefix="/api/v1")
 PATIENT = (Role.PATIENT,)

@@ -4,11 +4,12 @@ from flask_login import current_user
 from twilio.twiml.messaging_response import MessagingResponse
 
 from telehealth.api import PUBLIC, Empty, endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.messaging import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.messaging.messaging import (
     SmsConsentIn, SmsConsentOut, SmsOutboxOut, SmsOutboxQuery, outbox_item,
 )
-from telehealth.services import inbound, messages_admin, sms_consent
+from telehealth.services.home_care import inbound
+from telehealth.services.messaging import messages_admin, sms_consent
 
 bp = Blueprint("messaging", __name__, url_prefix="/api/v1")
 webhooks = Blueprint("twilio_webhooks", __name__, url_prefix="/webhooks")

@@ -3,9 +3,9 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.prescriptions import PrescriptionIn, PrescriptionListOut, PrescriptionOut, prescription_out
-from telehealth.services import prescriptions
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.pharmacy.prescriptions import PrescriptionIn, PrescriptionListOut, PrescriptionOut, prescription_out
+from telehealth.services.pharmacy import prescriptions
 
 bp = Blueprint("prescriptions", __name__, url_prefix="/api/v1")
 PHYSICIAN = (Role.PHYSICIAN,)

@@ -3,12 +3,12 @@ from flask import Blueprint, Response, request
 from flask_login import current_user
 
 from telehealth.api import PUBLIC, Empty, MessageOut, endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.shipments import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.pharmacy.shipments import (
     AddressIn, BoardOut, BoardQuery, ShipmentListOut, ShipmentMoveIn, ShipmentOut, StageIn, board_item_out,
     shipment_out,
 )
-from telehealth.services import pharmacy_events, shipments
+from telehealth.services.pharmacy import pharmacy_events, shipments
 
 bp = Blueprint("shipments", __name__, url_prefix="/api/v1")
 webhooks = Blueprint("pharmacy_webhooks", __name__, url_prefix="/webhooks")

@@ -4,7 +4,7 @@ from pydantic import Field
 
 from telehealth.api import PUBLIC, Schema, endpoint
 from telehealth.errors import ServiceError
-from telehealth.services import health
+from telehealth.services.platform import health
 
 bp = Blueprint("health", __name__)
 

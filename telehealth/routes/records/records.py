@@ -6,12 +6,12 @@ from flask_login import current_user
 from telehealth.api import Empty, endpoint, viewer_zone
 from telehealth.clock import now, today_in
 from telehealth.extensions import limiter
-from telehealth.models.accounts import Role
+from telehealth.models.accounts.accounts import Role
 from telehealth.routes.documents import HTML, NO_STORE, PDF, html_response, pdf_response
-from telehealth.schemas.records import (
+from telehealth.schemas.records.records import (
     ProgressReportQuery, RecordOut, RecordQuery, ReleaseIn, ReleaseListOut, ReleaseOut, record_out, release_out,
 )
-from telehealth.services import fhir_export, progress_report, record_export, releases
+from telehealth.services.records import fhir_export, progress_report, record_export, releases
 
 bp = Blueprint("records", __name__, url_prefix="/api/v1")
 

@@ -4,13 +4,13 @@ from flask_login import current_user
 
 from telehealth.api import PUBLIC, Empty, endpoint
 from telehealth.errors import ValidationFailed
-from telehealth.models.accounts import Role
-from telehealth.schemas.scheduling import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.scheduling.scheduling import (
     AppointmentListOut, AppointmentOut, AvailabilityOut, BookIn, CalendarFeedOut, CancelIn, EncounterIn, ExceptionIn,
     ExceptionOut, RescheduleIn, SlotListOut, SlotOut, SlotQuery, VideoTokenOut, WeeklyAvailabilityIn, WindowOut,
     appointment_out,
 )
-from telehealth.services import calendars, scheduling
+from telehealth.services.scheduling import calendars, scheduling
 
 bp = Blueprint("scheduling", __name__, url_prefix="/api/v1")
 feeds = Blueprint("calendar_feeds", __name__, url_prefix="/calendar")

@@ -6,12 +6,12 @@ from telehealth import questionnaires
 from telehealth.api import PUBLIC, endpoint
 from telehealth.errors import NotFound
 from telehealth.extensions import limiter
-from telehealth.models.accounts import Role
-from telehealth.schemas.assessments import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.screening.assessments import (
     AssessmentListOut, AssessmentOut, AssessmentResultOut, AssessmentSubmitIn, ClaimIn, DraftOut, DraftSaveIn,
     DraftSubmitIn, DraftTokenIn, QuestionnaireOut, ReplyIn, assessment_out, assessment_result_out, crisis_payload,
 )
-from telehealth.services import assessments, reviews
+from telehealth.services.screening import assessments, reviews
 
 bp = Blueprint("assessments", __name__, url_prefix="/api/v1")
 PATIENT = (Role.PATIENT,)

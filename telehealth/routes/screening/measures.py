@@ -3,11 +3,11 @@ from flask import Blueprint
 from flask_login import current_user
 
 from telehealth.api import endpoint
-from telehealth.models.accounts import Role
-from telehealth.schemas.assessments import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.schemas.screening.assessments import (
     MeasureHistoryOut, MeasureIn, MeasureQuery, MeasureResultOut, crisis_payload, measure_out,
 )
-from telehealth.services import measures
+from telehealth.services.screening import measures
 
 bp = Blueprint("measures", __name__, url_prefix="/api/v1")
 

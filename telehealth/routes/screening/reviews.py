@@ -4,14 +4,15 @@ from flask_login import current_user
 
 from telehealth.api import endpoint
 from telehealth.clock import now
-from telehealth.models.accounts import Role
-from telehealth.models.assessments import Decision
-from telehealth.schemas.assessments import (
+from telehealth.models.accounts.accounts import Role
+from telehealth.models.screening.assessments import Decision
+from telehealth.schemas.screening.assessments import (
     AlertListOut, AlertOut, AlertQuery, AssessmentOut, DecisionIn, ReviewQueueOut, ReviewQueueQuery, SlaOut, SlaQuery,
     alert_out, assessment_out, review_item_out,
 )
-from telehealth.schemas.on_call import OnCallNowOut, shift_out
-from telehealth.services import alerts, on_call, reviews
+from telehealth.schemas.platform.on_call import OnCallNowOut, shift_out
+from telehealth.services.platform import alerts, on_call
+from telehealth.services.screening import reviews
 
 bp = Blueprint("reviews", __name__, url_prefix="/api/v1")
 PHYSICIAN = (Role.PHYSICIAN,)

@@ -6,10 +6,10 @@ from typing import Any
 from pydantic import Field
 
 from telehealth.api import Schema, Timestamp
-from telehealth.services.timeline import MAX_LIMIT as TIMELINE_MAX
-from telehealth.services.timeline import Event, Page
-from telehealth.services.worklist import MAX_LIMIT as WORKLIST_MAX
-from telehealth.services.worklist import Reason, WorkItem, WorkList
+from telehealth.services.care.timeline import MAX_LIMIT as TIMELINE_MAX
+from telehealth.services.care.timeline import Event, Page
+from telehealth.services.care.worklist import MAX_LIMIT as WORKLIST_MAX
+from telehealth.services.care.worklist import Reason, WorkItem, WorkList
 
 # A detail's value; moments among them are shown in the viewer's zone like every other timestamp.
 DetailValue = Timestamp | bool | int | str | list[Any] | dict[str, Any] | None

@@ -6,7 +6,7 @@ from typing import Literal
 
 from telehealth.api import Schema, Timestamp
 from telehealth.schemas.common import DbId, text
-from telehealth.schemas.prescriptions import PrescriptionIn
+from telehealth.schemas.pharmacy.prescriptions import PrescriptionIn
 
 Decision = Literal["continue", "adjust", "pause", "resume", "discharge", "maintenance"]
 TreatmentStatus = Literal["active", "paused", "maintenance", "discharged"]

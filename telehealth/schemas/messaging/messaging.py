@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from telehealth.api import Schema, Timestamp
-from telehealth.models.messaging import OutboundMessage
+from telehealth.models.messaging.messaging import OutboundMessage
 from telehealth.schemas.common import DbId
 
 

@@ -8,20 +8,20 @@ from typing import Literal
 from pydantic import EmailStr, Field
 
 from telehealth.api import Schema, Timestamp
-from telehealth.models.releases import ReleaseScope
-from telehealth.schemas.accounts import UserOut, user_out
-from telehealth.schemas.assessments import MeasureOut, ReasonOut, ReviewOut, _review
-from telehealth.schemas.billing import CreditsOut, OrderOut, SubscriptionOut, credits_out, order_out, subscription_out
+from telehealth.models.records.releases import ReleaseScope
+from telehealth.schemas.accounts.accounts import UserOut, user_out
+from telehealth.schemas.screening.assessments import MeasureOut, ReasonOut, ReviewOut, _review
+from telehealth.schemas.billing.billing import CreditsOut, OrderOut, SubscriptionOut, credits_out, order_out, subscription_out
 from telehealth.schemas.common import DbId, Phone, Text100, text
-from telehealth.schemas.home_sessions import (
+from telehealth.schemas.home_care.home_sessions import (
     AdverseEventOut, CheckInOut, PauseOut, ReadingOut, SessionOut, adverse_event_out, check_in_out, pause_out,
     reading_out, session_out,
 )
-from telehealth.schemas.messaging import SmsConsentOut
-from telehealth.schemas.prescriptions import PrescriptionOut, prescription_out
-from telehealth.schemas.scheduling import AppointmentOut, appointment_out
-from telehealth.schemas.shipments import ShipmentOut, shipment_out
-from telehealth.services.releases import DEFAULT_VALID_DAYS, MAX_VALID_DAYS
+from telehealth.schemas.messaging.messaging import SmsConsentOut
+from telehealth.schemas.pharmacy.prescriptions import PrescriptionOut, prescription_out
+from telehealth.schemas.scheduling.scheduling import AppointmentOut, appointment_out
+from telehealth.schemas.pharmacy.shipments import ShipmentOut, shipment_out
+from telehealth.services.records.releases import DEFAULT_VALID_DAYS, MAX_VALID_DAYS
 
 # ------------------------------------------------------------------ input
 
@@ -187,8 +187,8 @@ def assessment_record_out(a) -> AssessmentRecordOut:
 
 
 def record_out(rec) -> RecordOut:
-    from telehealth.services.scheduling import is_late
-    from telehealth.models.scheduling import AppointmentStatus
+    from telehealth.services.scheduling.scheduling import is_late
+    from telehealth.models.scheduling.scheduling import AppointmentStatus
 
     at = rec.exported_at
     return RecordOut(

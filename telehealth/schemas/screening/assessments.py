@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
 from telehealth.schemas.common import DbId, Moment, text
-from telehealth.services import assessments, crisis
+from telehealth.services.screening import assessments, crisis
 
 QuestionnaireId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Token = Annotated[str, StringConstraints(min_length=10, max_length=200)]

@@ -13,9 +13,11 @@ from telehealth.adapters.mail import send_mail
 from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, Locked, Unauthenticated, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import CoachProfile, PatientProfile, Role, User
+from telehealth.models.accounts.accounts import CoachProfile, PatientProfile, Role, User
 from telehealth.policy import current_policy
-from telehealth.services import assessments, audit, eligibility, login_sessions, passwords
+from telehealth.services.accounts import login_sessions, passwords
+from telehealth.services.platform import audit
+from telehealth.services.screening import assessments, eligibility
 
 RESET_SALT = "password-reset"
 PATIENT_FIELDS = ("legal_first_name", "legal_last_name", "state_of_residence", "shipping_address",

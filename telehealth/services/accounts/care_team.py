@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.care import CareAssignment, CareRole
-from telehealth.services import audit
-from telehealth.services.authz import Scope, authorize_patient, coaching_continues
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import Scope, authorize_patient, coaching_continues
 
 _CARE_ROLE = {Role.PHYSICIAN: CareRole.PHYSICIAN, Role.COACH: CareRole.COACH}
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from telehealth.clock import now
 from telehealth.extensions import db
-from telehealth.models.accounts import LoginSession, PhysicianProfile, User
+from telehealth.models.accounts.accounts import LoginSession, PhysicianProfile, User
 from telehealth.tokens import new_token, token_hash
 
 # last_seen_at is written at most this often: enough for a 15-minute idle limit, not a write per request.

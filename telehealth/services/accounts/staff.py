@@ -7,9 +7,10 @@ from sqlalchemy.orm import selectinload
 
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import CoachProfile, PhysicianLicense, PhysicianProfile, Role, User
-from telehealth.services import audit, login_sessions, passwords
-from telehealth.services.accounts import find_by_email, normalize_email, send_set_password_mail
+from telehealth.models.accounts.accounts import CoachProfile, PhysicianLicense, PhysicianProfile, Role, User
+from telehealth.services.accounts import login_sessions, passwords
+from telehealth.services.platform import audit
+from telehealth.services.accounts.accounts import find_by_email, normalize_email, send_set_password_mail
 
 _PROFILE_OPTIONS = (selectinload(User.physician_profile).selectinload(PhysicianProfile.licenses),
                     selectinload(User.coach_profile), selectinload(User.patient_profile))

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from telehealth.clock import day_bounds, local_day, today_in
 from telehealth.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.billing import Diagnosis, Order, OrderStatus
-from telehealth.services import audit
-from telehealth.services.authz import Scope, authorize_patient, deny, require_role
-from telehealth.services.care_team import get_patient
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.billing.billing import Diagnosis, Order, OrderStatus
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import Scope, authorize_patient, deny, require_role
+from telehealth.services.accounts.care_team import get_patient
 
 DEFAULT_CLINIC_NAME = "Telehealth Ketamine Program"
 ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from telehealth.errors import NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.billing import CreditKind, Product, ProductKind
-from telehealth.services import audit
+from telehealth.models.accounts.accounts import User
+from telehealth.models.billing.billing import CreditKind, Product, ProductKind
+from telehealth.services.platform import audit
 
 DEFAULT_CATALOG = (
     {"code": "starter", "name": "Starter", "kind": ProductKind.ONE_TIME, "price_cents": 19900, "refundable": True,

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from telehealth.errors import Conflict
 from telehealth.extensions import db
-from telehealth.models.billing import CreditBalance, CreditEntry, CreditKind, EntryType
+from telehealth.models.billing.billing import CreditBalance, CreditEntry, CreditKind, EntryType
 
 
 class InsufficientCredits(Conflict):

@@ -12,15 +12,16 @@ from telehealth.adapters import payments as gateway
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.alerts import AlertStatus, ClinicalAlert
-from telehealth.models.assessments import Assessment, AssessmentStatus, ReviewStatus
-from telehealth.models.billing import (
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.platform.alerts import AlertStatus, ClinicalAlert
+from telehealth.models.screening.assessments import Assessment, AssessmentStatus, ReviewStatus
+from telehealth.models.billing.billing import (
     BillingCustomer, Order, OrderStatus, Product, ProductKind, Subscription, SubscriptionStatus,
 )
-from telehealth.services import audit, catalog
-from telehealth.services.assessments import serviced_states
-from telehealth.services.eligibility import Outcome
+from telehealth.services.billing import catalog
+from telehealth.services.platform import audit
+from telehealth.services.screening.assessments import serviced_states
+from telehealth.services.screening.eligibility import Outcome
 
 
 class PurchaseRefused(Conflict):

@@ -17,10 +17,11 @@ from telehealth.adapters import payments as gateway
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.billing import CreditEntry, CreditKind, EntryType, Order, OrderStatus, Refund
-from telehealth.services import audit, ledger
-from telehealth.services.purchases import get_order
+from telehealth.models.accounts.accounts import User
+from telehealth.models.billing.billing import CreditEntry, CreditKind, EntryType, Order, OrderStatus, Refund
+from telehealth.services.billing import ledger
+from telehealth.services.platform import audit
+from telehealth.services.billing.purchases import get_order
 
 
 class RefundMismatch(RuntimeError):

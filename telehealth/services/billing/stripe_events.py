@@ -18,11 +18,11 @@ from telehealth.adapters.payments import timestamp
 from telehealth.clock import now
 from telehealth.errors import ServiceError, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.billing import (
+from telehealth.models.accounts.accounts import User
+from telehealth.models.billing.billing import (
     BillingCustomer, CreditKind, Order, OrderStatus, Refund, StripeEvent, Subscription, SubscriptionStatus,
 )
-from telehealth.services import ledger, purchases
+from telehealth.services.billing import ledger, purchases
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def charge_refunded(charge: dict, at) -> None:
     order = db.session.scalar(select(Order).where(Order.stripe_payment_intent_id == intent_id).with_for_update())
     if order is None:
         return
-    from telehealth.services import refunds  # refunds imports purchases, which imports this module's peers
+    from telehealth.services.billing import refunds  # refunds imports purchases, which imports this module's peers
 
     listed = (charge.get("refunds") or {}).get("data") or []
     for refund in listed:

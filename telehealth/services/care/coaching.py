@@ -24,14 +24,14 @@ from sqlalchemy.orm import defer
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.care_notes import CoachingNote
-from telehealth.models.scheduling import Appointment, AppointmentStatus
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.care.care_notes import CoachingNote
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
 from telehealth.policy import current_policy
-from telehealth.services import audit
-from telehealth.services.authz import Scope, authorize_patient, deny
-from telehealth.services.care_team import get_patient
-from telehealth.services.scheduling import COACHING_TYPES
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import Scope, authorize_patient, deny
+from telehealth.services.accounts.care_team import get_patient
+from telehealth.services.scheduling.scheduling import COACHING_TYPES
 
 MAX_PRIVATE = 10000
 MAX_SUMMARY = 2000

@@ -9,7 +9,7 @@ are cancelled) or maintenance; the next medication stage may be released in the 
 services run with commit=False, so the decision, its effects and their audit rows commit together
 or not at all.
 
-Treatment phase (models/care_notes.py): active, maintenance or discharged, plus "paused" while a
+Treatment phase (models/care/care_notes.py): active, maintenance or discharged, plus "paused" while a
 treatment pause is open. Transitions: maintenance from active; discharge from active or
 maintenance; resume lifts every open pause, re-admits a discharged patient (active) and, when
 nothing was paused, brings a patient in maintenance back to active treatment. A discharged patient
@@ -28,18 +28,21 @@ from sqlalchemy.orm import selectinload
 from telehealth.clock import now
 from telehealth.errors import Conflict, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.care_notes import (
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.care.care_notes import (
     DecisionKind, FollowUpDecision, PatientTreatmentPhase, RetakeRequest, TreatmentPhase,
 )
-from telehealth.models.home_sessions import HomeSession, SessionStatus, TreatmentPause
-from telehealth.models.messaging import MessagePriority
-from telehealth.models.scheduling import Appointment, AppointmentStatus
-from telehealth.models.shipments import Shipment
+from telehealth.models.home_care.home_sessions import HomeSession, SessionStatus, TreatmentPause
+from telehealth.models.messaging.messaging import MessagePriority
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
+from telehealth.models.pharmacy.shipments import Shipment
 from telehealth.policy import current_policy
-from telehealth.services import audit, home_sessions, outbox, prescriptions, shipments
-from telehealth.services.authz import Scope, authorize_patient, deny
-from telehealth.services.care_team import get_patient
+from telehealth.services.home_care import home_sessions
+from telehealth.services.messaging import outbox
+from telehealth.services.pharmacy import prescriptions, shipments
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import Scope, authorize_patient, deny
+from telehealth.services.accounts.care_team import get_patient
 
 MAX_NOTE = 4000
 BATCH = 500

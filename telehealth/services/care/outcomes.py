@@ -14,7 +14,7 @@ Definitions (thresholds from the clinical policy, `telehealth/policy.py`):
   response: a drop of `response_drop_percent` (50) % of the baseline or more (None when the baseline
   is 0: nothing can drop); remission: latest below `remission_below` (5); worsening: a rise of
   `worsening_rise` (5) points or more. PRODUCT.md defines them on PHQ-9; GAD-7 is judged the same way
-  (its minimal band is also 0-4), and the program report (services/program_report.py) uses PHQ-9 only.
+  (its minimal band is also 0-4), and the program report (services/care/program_report.py) uses PHQ-9 only.
 
 The arithmetic is pure (`baseline_of`, `change_of`, `is_response`, `is_remission`, `is_worsening`,
 `summarize`, `phq9_svg`) and separate from the queries (`patient_outcomes`, `phq9_chart`).
@@ -30,13 +30,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.assessments import Measure
-from telehealth.models.home_sessions import HomeSession
+from telehealth.models.accounts.accounts import User
+from telehealth.models.screening.assessments import Measure
+from telehealth.models.home_care.home_sessions import HomeSession
 from telehealth.policy import ClinicalPolicy, current_policy
-from telehealth.services import audit, scoring
-from telehealth.services.assessments import MEASURED_INSTRUMENTS
-from telehealth.services.authz import Scope, authorize_patient
+from telehealth.services.platform import audit
+from telehealth.services.screening import scoring
+from telehealth.services.screening.assessments import MEASURED_INSTRUMENTS
+from telehealth.services.platform.authz import Scope, authorize_patient
 
 BASELINE_RULE = ("the last measure taken at or before the start of the first at-home session "
                  "(before any session: the latest measure)")

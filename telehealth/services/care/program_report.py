@@ -3,18 +3,18 @@ aggregated (no patient ids, names or scores of anyone in the output), as JSON or
 
 What is counted (dates inclusive, read in the viewer's time zone):
 - the outcome cohort mirrors the published at-home cohort of PRODUCT.md (PHQ-9 after 4 sessions):
-  patients with a PHQ-9 baseline (services/outcomes.py: the last PHQ-9 at or before their first
+  patients with a PHQ-9 baseline (services/care/outcomes.py: the last PHQ-9 at or before their first
   session started) and a PHQ-9 taken after their 4th at-home session (`outcome_after_sessions` of the
   clinical policy; sessions that started, in the order they started; "after" is after the session
   ended: completed, ended early, or else started).
   The outcome measure is the first such PHQ-9, and the patient belongs to the range in which it was
-  taken. Response, remission and worsening (services/outcomes.py, the clinical policy's thresholds)
+  taken. Response, remission and worsening (services/care/outcomes.py, the clinical policy's thresholds)
   are judged from the baseline to that measure, each rate over the whole cohort (a baseline of 0 is
   never a response).
 - days to consult: for patients whose first screening was submitted in the range, the days from
   that submission to their first completed consult with a recorded encounter; the median over those
   consulted so far.
-- reviews within the SLA (24 h by default): services/reviews.sla_counts over screenings submitted in
+- reviews within the SLA (24 h by default): services/screening/reviews.sla_counts over screenings submitted in
   the range, among those whose outcome is known (reviewed, or still open past due).
 - shipments delivered within 5 calendar days (`delivery_promise_days` of the clinical policy: the
   promise patients are made, not the ops SLA in business days): shipments created in the range (not
@@ -38,15 +38,16 @@ from sqlalchemy import and_, func, select
 from telehealth.clock import day_bounds, now
 from telehealth.errors import ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.assessments import Assessment, AssessmentStatus, Measure
-from telehealth.models.home_sessions import HomeSession
-from telehealth.models.scheduling import Appointment, AppointmentStatus
-from telehealth.models.shipments import Shipment, ShipmentStatus
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.screening.assessments import Assessment, AssessmentStatus, Measure
+from telehealth.models.home_care.home_sessions import HomeSession
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
+from telehealth.models.pharmacy.shipments import Shipment, ShipmentStatus
 from telehealth.policy import ClinicalPolicy, current_policy
-from telehealth.services import audit, reviews
-from telehealth.services.authz import require_role
-from telehealth.services.outcomes import is_remission, is_response, is_worsening, rate
+from telehealth.services.platform import audit
+from telehealth.services.screening import reviews
+from telehealth.services.platform.authz import require_role
+from telehealth.services.care.outcomes import is_remission, is_response, is_worsening, rate
 
 MAX_RANGE_DAYS = 3660
 # The delivery figure's JSON key and CSV metric, kept for API compatibility: it counts calendar days

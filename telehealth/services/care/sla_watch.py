@@ -11,11 +11,11 @@ from sqlalchemy import String, cast, exists, literal, select
 
 from telehealth.clock import now
 from telehealth.extensions import db
-from telehealth.models.alerts import OPS, ClinicalAlert
-from telehealth.models.assessments import Assessment, AssessmentStatus, ReviewStatus
-from telehealth.models.shipments import Shipment
-from telehealth.services.alerts import raise_once
-from telehealth.services.shipments import NOT_YET_DELIVERED, NOT_YET_SHIPPED
+from telehealth.models.platform.alerts import OPS, ClinicalAlert
+from telehealth.models.screening.assessments import Assessment, AssessmentStatus, ReviewStatus
+from telehealth.models.pharmacy.shipments import Shipment
+from telehealth.services.platform.alerts import raise_once
+from telehealth.services.pharmacy.shipments import NOT_YET_DELIVERED, NOT_YET_SHIPPED
 
 
 def _not_alerted(prefix: str, column):

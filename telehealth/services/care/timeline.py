@@ -42,18 +42,18 @@ from sqlalchemy.orm import aliased
 from telehealth.clock import UTC
 from telehealth.errors import ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.assessments import Assessment, AssessmentStatus, Decision, Measure, ReviewDecision
-from telehealth.models.home_sessions import (
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.screening.assessments import Assessment, AssessmentStatus, Decision, Measure, ReviewDecision
+from telehealth.models.home_care.home_sessions import (
     AdverseEvent, BloodPressureReading, CheckIn, CheckInKind, HomeSession, TreatmentPause,
 )
-from telehealth.models.messaging import MessagePriority, OutboundMessage
-from telehealth.models.prescriptions import Prescription
-from telehealth.models.scheduling import Appointment
-from telehealth.models.shipments import Shipment, ShipmentEvent
-from telehealth.services import audit
-from telehealth.services.authz import Scope, authorize_patient
-from telehealth.services.scheduling import APPOINTMENT_TYPES, COACHING_TYPES
+from telehealth.models.messaging.messaging import MessagePriority, OutboundMessage
+from telehealth.models.pharmacy.prescriptions import Prescription
+from telehealth.models.scheduling.scheduling import Appointment
+from telehealth.models.pharmacy.shipments import Shipment, ShipmentEvent
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import Scope, authorize_patient
+from telehealth.services.scheduling.scheduling import APPOINTMENT_TYPES, COACHING_TYPES
 
 
 class Audience(StrEnum):
@@ -463,7 +463,7 @@ def _messages(req: SourceRequest) -> list[Event]:
 def _coaching_notes(req: SourceRequest) -> list[Event]:
     """A coaching session's note: the summary for everyone who reads the timeline; the coach's
     private note only for the physicians (the writer reads it at /patients/{id}/coaching-notes)."""
-    from telehealth.models.care_notes import CoachingNote
+    from telehealth.models.care.care_notes import CoachingNote
 
     columns = [CoachingNote.id, CoachingNote.created_at, CoachingNote.appointment_id, CoachingNote.coach_id,
                CoachingNote.patient_summary]
@@ -485,7 +485,7 @@ def _coaching_notes(req: SourceRequest) -> list[Event]:
 @source("follow_up_decision")
 def _follow_up_decisions(req: SourceRequest) -> list[Event]:
     """A physician's follow-up decision; its note is the physician's, not shown to the patient."""
-    from telehealth.models.care_notes import FollowUpDecision
+    from telehealth.models.care.care_notes import FollowUpDecision
 
     columns = [FollowUpDecision.id, FollowUpDecision.decided_at, FollowUpDecision.decision,
                FollowUpDecision.physician_id, FollowUpDecision.appointment_id, FollowUpDecision.prescription_id,

@@ -27,18 +27,18 @@ from sqlalchemy import case, func, select
 
 from telehealth.clock import now
 from telehealth.extensions import db
-from telehealth.models.accounts import PatientProfile, User
-from telehealth.models.alerts import PHYSICIAN_RECIPIENTS, AlertStatus, ClinicalAlert
-from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
-from telehealth.models.billing import CreditBalance, CreditKind
-from telehealth.models.care import CareAssignment, CareRole
-from telehealth.models.home_sessions import AdverseEvent, AdverseGrade, TreatmentPause
-from telehealth.models.prescriptions import Prescription, PrescriptionStatus
-from telehealth.models.scheduling import Appointment, AppointmentStatus
-from telehealth.models.shipments import Shipment
+from telehealth.models.accounts.accounts import PatientProfile, User
+from telehealth.models.platform.alerts import PHYSICIAN_RECIPIENTS, AlertStatus, ClinicalAlert
+from telehealth.models.care.care_notes import PatientTreatmentPhase, TreatmentPhase
+from telehealth.models.billing.billing import CreditBalance, CreditKind
+from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.models.home_care.home_sessions import AdverseEvent, AdverseGrade, TreatmentPause
+from telehealth.models.pharmacy.prescriptions import Prescription, PrescriptionStatus
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
+from telehealth.models.pharmacy.shipments import Shipment
 from telehealth.policy import current_policy
-from telehealth.services import audit
-from telehealth.services.scheduling import PHYSICIAN_TYPES
+from telehealth.services.platform import audit
+from telehealth.services.scheduling.scheduling import PHYSICIAN_TYPES
 
 MAX_LIMIT = 500
 
@@ -80,7 +80,7 @@ def _care_team(physician: User):
 
 
 def _discharged(patient_id):
-    """Whether the patient (a column) was discharged (services/follow_ups.py): no longer followed
+    """Whether the patient (a column) was discharged (services/care/follow_ups.py): no longer followed
     up, and nothing more ships to them."""
     return select(PatientTreatmentPhase.patient_id).where(
         PatientTreatmentPhase.patient_id == patient_id, PatientTreatmentPhase.phase == TreatmentPhase.DISCHARGED).exists()

@@ -34,13 +34,15 @@ from sqlalchemy import or_, select
 from telehealth.clock import now
 from telehealth.errors import ServiceError
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.home_sessions import BpBand, CheckIn, CheckInKind, CheckInStatus, HomeSession, SessionStatus
-from telehealth.models.messaging import InboundMessage, MessagePriority
+from telehealth.models.accounts.accounts import User
+from telehealth.models.home_care.home_sessions import BpBand, CheckIn, CheckInKind, CheckInStatus, HomeSession, SessionStatus
+from telehealth.models.messaging.messaging import InboundMessage, MessagePriority
 from telehealth.policy import current_policy
-from telehealth.services import audit, home_sessions, outbox, reply_parsing
-from telehealth.services.alerts import raise_once
-from telehealth.services.session_gates import evaluate_gates
+from telehealth.services.home_care import home_sessions, reply_parsing
+from telehealth.services.messaging import outbox
+from telehealth.services.platform import audit
+from telehealth.services.platform.alerts import raise_once
+from telehealth.services.home_care.session_gates import evaluate_gates
 
 PROMPTS = {
     CheckInKind.PRE: "{name}: time for your check-in. Reply with your reading like 128/82 and YES if your sitter "
@@ -165,7 +167,7 @@ def _contact_for(check_in: CheckIn, session: HomeSession, patient: User) -> str 
 def answer_crisis(from_phone: str, user: User | None, inbound: InboundMessage) -> None:
     """Crisis language in any text: 988 and 911 at once (a crisis text: any hour, even after STOP)
     and an urgent alert paged to the on-call physician in the same transaction."""
-    from telehealth.services import crisis_language
+    from telehealth.services.screening import crisis_language
 
     outbox.enqueue(from_phone, CRISIS_REPLY, "crisis_reply", priority=MessagePriority.CRISIS,
                    patient_id=user.id if user else None, dedupe_key=f"crisis_reply:{inbound.message_sid}")
@@ -176,7 +178,8 @@ def answer_crisis(from_phone: str, user: User | None, inbound: InboundMessage) -
 
 def _page(summary: str, user: User | None, kind: str) -> None:
     """An urgent alert for the on-call physician, paged at once (as a crisis is), to acknowledge."""
-    from telehealth.services import crisis, notifications
+    from telehealth.services.messaging import notifications
+    from telehealth.services.screening import crisis
 
     alert = crisis.alert_on_call(summary, patient_id=user.id if user else None, kind=kind)
     db.session.flush()

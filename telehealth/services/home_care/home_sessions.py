@@ -1,5 +1,5 @@
 """At-home sessions: scheduling, the blood pressure and sitter before, starting behind the gates
-(`services/session_gates.py`), completing, check-ins with graded side effects, and the physician's
+(`services/home_care/session_gates.py`), completing, check-ins with graded side effects, and the physician's
 adverse-event clearance and treatment pauses.
 
 Called by the API and by the SMS side (which parses texts into these same calls, with
@@ -17,22 +17,24 @@ from sqlalchemy.orm import contains_eager, selectinload
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.alerts import ClinicalAlert
-from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
-from telehealth.models.home_sessions import (
+from telehealth.models.accounts.accounts import User
+from telehealth.models.platform.alerts import ClinicalAlert
+from telehealth.models.care.care_notes import PatientTreatmentPhase, TreatmentPhase
+from telehealth.models.home_care.home_sessions import (
     LIVE, OPEN_CHECK_IN, TAKEN, AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, BpSource, CheckIn,
     CheckInKind, CheckInStatus, HomeSession, SessionStatus, TreatmentPause,
 )
-from telehealth.models.prescriptions import Prescription
-from telehealth.models.shipments import Shipment, ShipmentStatus
+from telehealth.models.pharmacy.prescriptions import Prescription
+from telehealth.models.pharmacy.shipments import Shipment, ShipmentStatus
 from telehealth.policy import ClinicalPolicy, current_policy
 from telehealth.schemas.common import e164_phone
-from telehealth.services import audit, outbox, reply_parsing
-from telehealth.services.authz import Scope, authorize_patient
-from telehealth.services.care_team import get_patient
-from telehealth.services.prescriptions import active_prescription, versions_of
-from telehealth.services.session_gates import Gate, bp_band, evaluate_gates
+from telehealth.services.home_care import reply_parsing
+from telehealth.services.messaging import outbox
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import Scope, authorize_patient
+from telehealth.services.accounts.care_team import get_patient
+from telehealth.services.pharmacy.prescriptions import active_prescription, versions_of
+from telehealth.services.home_care.session_gates import Gate, bp_band, evaluate_gates
 
 _INSTRUCTIONS = (
     "Before: take your blood pressure {when} and record it; have your sitter with you, and "

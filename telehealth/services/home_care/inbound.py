@@ -27,10 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from telehealth.clock import now
 from telehealth.errors import Forbidden, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import PatientProfile, Role, User
-from telehealth.models.messaging import InboundMessage, MessagePriority, SmsConsent
-from telehealth.services import audit, check_in_messages, crisis_language, outbox
-from telehealth.services.sms_consent import FREQUENCY
+from telehealth.models.accounts.accounts import PatientProfile, Role, User
+from telehealth.models.messaging.messaging import InboundMessage, MessagePriority, SmsConsent
+from telehealth.services.home_care import check_in_messages
+from telehealth.services.messaging import outbox
+from telehealth.services.platform import audit
+from telehealth.services.screening import crisis_language
+from telehealth.services.messaging.sms_consent import FREQUENCY
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})

@@ -573,6 +573,6 @@ def parse_pre_session(text: str) -> PreSessionReply | ParseError:
 
 def detect_crisis(text: str) -> bool:
     """Kept for callers of this module: `crisis_language.detect_crisis`."""
-    from telehealth.services.crisis_language import detect_crisis as detect
+    from telehealth.services.screening.crisis_language import detect_crisis as detect
 
     return detect(text)

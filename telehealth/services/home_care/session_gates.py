@@ -12,16 +12,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.home_sessions import (
+from telehealth.models.accounts.accounts import User
+from telehealth.models.home_care.home_sessions import (
     TAKEN, AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, HomeSession, TreatmentPause,
 )
-from telehealth.models.prescriptions import Prescription
-from telehealth.models.scheduling import Appointment, AppointmentStatus
-from telehealth.models.shipments import Shipment, ShipmentStatus
+from telehealth.models.pharmacy.prescriptions import Prescription
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
+from telehealth.models.pharmacy.shipments import Shipment, ShipmentStatus
 from telehealth.policy import ClinicalPolicy, current_policy
-from telehealth.services.prescriptions import active_prescription, versions_of
-from telehealth.services.scheduling import PHYSICIAN_TYPES
+from telehealth.services.pharmacy.prescriptions import active_prescription, versions_of
+from telehealth.services.scheduling.scheduling import PHYSICIAN_TYPES
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.messaging import MessageStatus, OutboundMessage
-from telehealth.services import audit
+from telehealth.models.accounts.accounts import User
+from telehealth.models.messaging.messaging import MessageStatus, OutboundMessage
+from telehealth.services.platform import audit
 
 
 def outbox_page(viewer: User, *, status: str | None = None, before_id: int | None = None,

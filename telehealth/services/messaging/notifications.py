@@ -15,14 +15,15 @@ from sqlalchemy import select, update
 
 from telehealth.clock import in_zone, now
 from telehealth.extensions import db
-from telehealth.models.accounts import PatientProfile, PhysicianProfile, Role, User
-from telehealth.models.alerts import PHYSICIAN_RECIPIENTS, AlertPage, AlertStatus, ClinicalAlert
-from telehealth.models.care import CareAssignment, CareRole
-from telehealth.models.messaging import MessagePriority
-from telehealth.models.scheduling import Appointment, AppointmentStatus, Reminder
-from telehealth.models.shipments import Shipment, ShipmentNotice
+from telehealth.models.accounts.accounts import PatientProfile, PhysicianProfile, Role, User
+from telehealth.models.platform.alerts import PHYSICIAN_RECIPIENTS, AlertPage, AlertStatus, ClinicalAlert
+from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.models.messaging.messaging import MessagePriority
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus, Reminder
+from telehealth.models.pharmacy.shipments import Shipment, ShipmentNotice
 from telehealth.policy import current_policy
-from telehealth.services import on_call, outbox
+from telehealth.services.messaging import outbox
+from telehealth.services.platform import on_call
 
 log = logging.getLogger(__name__)
 BATCH = 500

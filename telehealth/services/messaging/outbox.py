@@ -46,10 +46,10 @@ from sqlalchemy.exc import IntegrityError
 from telehealth.adapters import sms
 from telehealth.clock import UTC, now
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.alerts import ClinicalAlert
-from telehealth.models.messaging import MessagePriority, MessageStatus, OutboundMessage, SmsConsent
-from telehealth.services.message_content import check_sms_body
+from telehealth.models.accounts.accounts import User
+from telehealth.models.platform.alerts import ClinicalAlert
+from telehealth.models.messaging.messaging import MessagePriority, MessageStatus, OutboundMessage, SmsConsent
+from telehealth.services.messaging.message_content import check_sms_body
 
 log = logging.getLogger(__name__)
 

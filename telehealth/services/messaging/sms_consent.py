@@ -1,14 +1,15 @@
 """SMS consent: the exact words a patient agrees to, recorded with the time and version, for the
 phone number on their profile; the confirmation text; withdrawal. Carrier keywords (STOP, START)
-arrive by text and are handled in services/inbound.py, on the same rows."""
+arrive by text and are handled in services/home_care/inbound.py, on the same rows."""
 from __future__ import annotations
 
 from telehealth.clock import now
 from telehealth.errors import Conflict
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.messaging import MessagePriority, SmsConsent
-from telehealth.services import audit, outbox
+from telehealth.models.accounts.accounts import User
+from telehealth.models.messaging.messaging import MessagePriority, SmsConsent
+from telehealth.services.messaging import outbox
+from telehealth.services.platform import audit
 
 WORDING_VERSION = "2026-11"
 FREQUENCY = "Up to 10 msgs/week"

@@ -1,6 +1,6 @@
 """The partner pharmacy's webhook: HMAC-SHA256 over the timestamp and the body with a shared
 secret, refused outside a 5-minute window (replays), idempotent on the pharmacy's event id, and
-tolerant of events that arrive late or out of order (see models/shipments.py)."""
+tolerant of events that arrive late or out of order (see models/pharmacy/shipments.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +17,9 @@ from telehealth.adapters.payments import timestamp
 from telehealth.clock import now
 from telehealth.errors import NotFound, ServiceError, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.alerts import OPS
-from telehealth.models.shipments import PATH, RANK, Shipment, ShipmentEvent, ShipmentStatus
-from telehealth.services.alerts import raise_once
+from telehealth.models.platform.alerts import OPS
+from telehealth.models.pharmacy.shipments import PATH, RANK, Shipment, ShipmentEvent, ShipmentStatus
+from telehealth.services.platform.alerts import raise_once
 
 REPLAY_WINDOW_SECONDS = 300
 # reports that the package has left the pharmacy: shipped, and every step of the path after it
@@ -79,7 +79,7 @@ def handle(event: dict) -> str:
     verdict = shipment.apply(ShipmentStatus(event["status"]), at, source="pharmacy", event_id=event["event_id"],
                              details=details, strict=False)
     if shipment.status is ShipmentStatus.CANCELLED and was is not ShipmentStatus.CANCELLED:
-        from telehealth.services.shipments import give_back_credits
+        from telehealth.services.pharmacy.shipments import give_back_credits
 
         give_back_credits(shipment)
     if was is ShipmentStatus.CANCELLED and ShipmentStatus(event["status"]) in LEFT:

@@ -16,15 +16,15 @@ from sqlalchemy import select
 from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.assessments import Assessment, AssessmentStatus, ReviewStatus
-from telehealth.models.care import CareAssignment, CareRole
-from telehealth.models.prescriptions import DosageForm, Prescription, PrescriptionStatus
-from telehealth.models.scheduling import Appointment, AppointmentStatus
-from telehealth.services import audit
-from telehealth.services.authz import Scope, authorize_patient
-from telehealth.services.billing_documents import normalize_icd10
-from telehealth.services.care_team import get_patient
+from telehealth.models.accounts.accounts import User
+from telehealth.models.screening.assessments import Assessment, AssessmentStatus, ReviewStatus
+from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.models.pharmacy.prescriptions import DosageForm, Prescription, PrescriptionStatus
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import Scope, authorize_patient
+from telehealth.services.billing.billing_documents import normalize_icd10
+from telehealth.services.accounts.care_team import get_patient
 
 REFILL_WINDOW_MONTHS = 6
 

@@ -14,18 +14,19 @@ from telehealth.adapters import pharmacy
 from telehealth.clock import now, today_in
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.alerts import OPS
-from telehealth.models.billing import CreditKind
-from telehealth.models.care_notes import PatientTreatmentPhase, TreatmentPhase
-from telehealth.models.home_sessions import TreatmentPause
-from telehealth.models.prescriptions import Prescription, PrescriptionStatus
-from telehealth.models.shipments import RANK, SIDE_MOVES, Move, Shipment, ShipmentStatus, by_hand, judge
-from telehealth.services import audit, ledger
-from telehealth.services.alerts import raise_once
-from telehealth.services.authz import Scope, authorize_patient
-from telehealth.services.prescriptions import prescriber_refusals, versions_of
-from telehealth.services.shipping_sla import deadlines
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.platform.alerts import OPS
+from telehealth.models.billing.billing import CreditKind
+from telehealth.models.care.care_notes import PatientTreatmentPhase, TreatmentPhase
+from telehealth.models.home_care.home_sessions import TreatmentPause
+from telehealth.models.pharmacy.prescriptions import Prescription, PrescriptionStatus
+from telehealth.models.pharmacy.shipments import RANK, SIDE_MOVES, Move, Shipment, ShipmentStatus, by_hand, judge
+from telehealth.services.billing import ledger
+from telehealth.services.platform import audit
+from telehealth.services.platform.alerts import raise_once
+from telehealth.services.platform.authz import Scope, authorize_patient
+from telehealth.services.pharmacy.prescriptions import prescriber_refusals, versions_of
+from telehealth.services.pharmacy.shipping_sla import deadlines
 
 MAX_SESSIONS_PER_SHIPMENT = 3
 
@@ -202,7 +203,7 @@ def _address_reaches(shipment: Shipment, order_id: str, sent_address: dict) -> b
 
 
 def treatment_stopped(patient_id: int, *, pause_counts: bool) -> str | None:
-    """Why no more medication goes to this patient now: discharged (services/follow_ups.py), or
+    """Why no more medication goes to this patient now: discharged (services/care/follow_ups.py), or
     (`pause_counts`) a treatment pause still open; None when it may."""
     if PatientTreatmentPhase.phase_of(patient_id) is TreatmentPhase.DISCHARGED:
         return "The patient was discharged: no more medication is sent."

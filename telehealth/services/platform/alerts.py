@@ -8,11 +8,11 @@ from sqlalchemy.exc import IntegrityError
 from telehealth.clock import now
 from telehealth.errors import NotFound
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.alerts import OPS, PHYSICIAN_RECIPIENTS, AlertPage, AlertStatus, ClinicalAlert
-from telehealth.models.care import CareAssignment, CareRole
-from telehealth.services import audit, on_call
-from telehealth.services.authz import deny
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.platform.alerts import OPS, PHYSICIAN_RECIPIENTS, AlertPage, AlertStatus, ClinicalAlert
+from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.services.platform import audit, on_call
+from telehealth.services.platform.authz import deny
 
 
 def raise_once(dedupe_key: str, **fields) -> bool:

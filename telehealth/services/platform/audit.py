@@ -11,8 +11,8 @@ from sqlalchemy import insert, select
 
 from telehealth.extensions import db
 from telehealth.logs import current_request_id
-from telehealth.models.accounts import User
-from telehealth.models.audit import AuditEvent
+from telehealth.models.accounts.accounts import User
+from telehealth.models.platform.audit import AuditEvent
 
 
 def _row(actor: User | None, action: str, resource_type: str, resource_id: object, patient_id: int | None,

@@ -22,11 +22,11 @@ from sqlalchemy import exists, or_, select
 from telehealth.clock import now
 from telehealth.errors import Forbidden, NotFound, Unauthenticated
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.care import CareAssignment, CareRole
-from telehealth.models.scheduling import Appointment, AppointmentStatus
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
 from telehealth.policy import current_policy
-from telehealth.services import audit
+from telehealth.services.platform import audit
 
 
 class Scope(StrEnum):

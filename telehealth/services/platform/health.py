@@ -18,6 +18,6 @@ def someone_on_call() -> bool:
     """Whether a rota shift covers now. Nobody on call still serves (every active physician and the
     fallback number are paged), so readiness reports it as `degraded`, never as unavailable: a load
     balancer must not pull every server because a shift is missing."""
-    from telehealth.services import on_call
+    from telehealth.services.platform import on_call
 
     return bool(on_call.on_call_at())

@@ -5,7 +5,7 @@ Shifts are half-open [starts_at, ends_at) and never overlap (one person is on ca
 page always has one first recipient): a shift overlapping another is refused with a 409. Ending a
 shift keeps it as history (it ends now); a shift that has not started yet is deleted. With nobody
 on call, urgent alerts page every active physician and ON_CALL_FALLBACK_PHONE
-(services/notifications.py) and /readyz reports `degraded`.
+(services/messaging/notifications.py) and /readyz reports `degraded`.
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import PhysicianProfile, Role, User
-from telehealth.models.alerts import OnCallShift
-from telehealth.services import audit
-from telehealth.services.slots import overlaps
+from telehealth.models.accounts.accounts import PhysicianProfile, Role, User
+from telehealth.models.platform.alerts import OnCallShift
+from telehealth.services.platform import audit
+from telehealth.services.scheduling.slots import overlaps
 
 # A listing covers at most this much (a quarter): the rota is read a few weeks at a time.
 MAX_LIST_DAYS = 92

@@ -34,16 +34,18 @@ from sqlalchemy.orm import selectinload
 from telehealth import questionnaires
 from telehealth.clock import local_day, now
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.assessments import Measure
-from telehealth.models.home_sessions import BloodPressureReading
-from telehealth.models.prescriptions import Prescription, PrescriptionStatus
-from telehealth.models.scheduling import Appointment, AppointmentStatus
-from telehealth.models.releases import ReleaseScope
-from telehealth.services import audit, home_sessions, releases
-from telehealth.services.assessments import SCREENING
-from telehealth.services.authz import Scope, authorize_patient, require_role
-from telehealth.services.care_team import get_patient
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.screening.assessments import Measure
+from telehealth.models.home_care.home_sessions import BloodPressureReading
+from telehealth.models.pharmacy.prescriptions import Prescription, PrescriptionStatus
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
+from telehealth.models.records.releases import ReleaseScope
+from telehealth.services.home_care import home_sessions
+from telehealth.services.platform import audit
+from telehealth.services.records import releases
+from telehealth.services.screening.assessments import SCREENING
+from telehealth.services.platform.authz import Scope, authorize_patient, require_role
+from telehealth.services.accounts.care_team import get_patient
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -155,7 +157,7 @@ def practitioner_resource(ids: _Ids, staff: User) -> Practitioner:
 def instrument_version(measure: Measure) -> int:
     """The version of the PHQ-9 / GAD-7 instrument the measure's answers are to. A retake stores the
     instrument's own version; a screening-sourced measure stores the screening questionnaire's
-    version (services/assessments._record_measures), whose section names the instrument version."""
+    version (services/screening/assessments._record_measures), whose section names the instrument version."""
     if measure.source != "screening":
         return measure.questionnaire_version
     screening = questionnaires.get_questionnaire(SCREENING, measure.questionnaire_version)

@@ -1,9 +1,9 @@
 """A progress report for the patient's own mental-health provider, shared only under the patient's
-release (services/releases.py): HTML and PDF, built like the billing documents.
+release (services/records/releases.py): HTML and PDF, built like the billing documents.
 
 What it holds is what the release's wording promises, no more: the patient's name and date of
 birth, when the program started, the sessions taken (dates), PHQ-9 and GAD-7 history (baseline,
-latest, change: those of services/outcomes.py, so the report says what the app says), the current prescription (medication, dose per session, sessions), adverse events
+latest, change: those of services/care/outcomes.py, so the report says what the app says), the current prescription (medication, dose per session, sessions), adverse events
 (grade and date, no descriptions), the physician's name and NPI, and the period covered.
 
 Who may generate it: the patient, or a physician on their care team (clinical data). Without an
@@ -21,20 +21,22 @@ from sqlalchemy import select
 
 from telehealth.clock import local_day, now, today_in
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.care import CareAssignment, CareRole
-from telehealth.models.home_sessions import TAKEN, AdverseEvent, HomeSession
-from telehealth.models.prescriptions import Prescription, PrescriptionStatus
-from telehealth.models.releases import RecordRelease, ReleaseScope
-from telehealth.models.scheduling import Appointment, AppointmentStatus
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.models.home_care.home_sessions import TAKEN, AdverseEvent, HomeSession
+from telehealth.models.pharmacy.prescriptions import Prescription, PrescriptionStatus
+from telehealth.models.records.releases import RecordRelease, ReleaseScope
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
 from telehealth.policy import current_policy
-from telehealth.services import audit, outcomes, releases
-from telehealth.services.authz import Scope, authorize_patient, require_role
-from telehealth.services.billing_documents import (
+from telehealth.services.care import outcomes
+from telehealth.services.platform import audit
+from telehealth.services.records import releases
+from telehealth.services.platform.authz import Scope, authorize_patient, require_role
+from telehealth.services.billing.billing_documents import (
     clinic_name, format_date, latin1, legal_name, local_date, new_pdf, npi_of, pdf_heading, pdf_line, pdf_pairs,
     pdf_row,
 )
-from telehealth.services.care_team import get_patient
+from telehealth.services.accounts.care_team import get_patient
 
 GENERATORS = (Role.PATIENT, Role.PHYSICIAN)
 INSTRUMENTS = (("phq9", "PHQ-9"), ("gad7", "GAD-7"))
@@ -51,7 +53,7 @@ class MeasurePoint:
 @dataclass(frozen=True)
 class ScaleHistory:
     """One scale's history. Baseline, latest and change are the outcomes view's
-    (services/outcomes.summarize), so the report and the app never disagree: the baseline is the
+    (services/care/outcomes.summarize), so the report and the app never disagree: the baseline is the
     last measure at or before the first at-home session; change is None until a measure follows it."""
     instrument: str          # phq9, gad7
     label: str               # PHQ-9, GAD-7

@@ -19,23 +19,28 @@ from sqlalchemy import select
 
 from telehealth.clock import now
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.assessments import Assessment, Measure
-from telehealth.models.billing import CreditEntry, CreditKind, Order, Subscription
-from telehealth.models.home_sessions import (
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.screening.assessments import Assessment, Measure
+from telehealth.models.billing.billing import CreditEntry, CreditKind, Order, Subscription
+from telehealth.models.home_care.home_sessions import (
     AdverseEvent, BloodPressureReading, CheckIn, HomeSession, TreatmentPause,
 )
-from telehealth.models.messaging import MessagePriority, OutboundMessage
-from telehealth.models.prescriptions import Prescription
-from telehealth.models.releases import RecordRelease
-from telehealth.models.scheduling import Appointment
-from telehealth.models.shipments import Shipment
-from telehealth.models.care_notes import FollowUpDecision
-from telehealth.services import (
-    assessments, audit, coaching, follow_ups, home_sessions, ledger, measures, prescriptions, purchases, releases,
-    scheduling, shipments, sms_consent,
-)
-from telehealth.services.authz import require_role
+from telehealth.models.messaging.messaging import MessagePriority, OutboundMessage
+from telehealth.models.pharmacy.prescriptions import Prescription
+from telehealth.models.records.releases import RecordRelease
+from telehealth.models.scheduling.scheduling import Appointment
+from telehealth.models.pharmacy.shipments import Shipment
+from telehealth.models.care.care_notes import FollowUpDecision
+from telehealth.services.billing import ledger, purchases
+from telehealth.services.care import coaching, follow_ups
+from telehealth.services.home_care import home_sessions
+from telehealth.services.messaging import sms_consent
+from telehealth.services.pharmacy import prescriptions, shipments
+from telehealth.services.platform import audit
+from telehealth.services.records import releases
+from telehealth.services.scheduling import scheduling
+from telehealth.services.screening import assessments, measures
+from telehealth.services.platform.authz import require_role
 
 SECTIONS = ("profile", "assessments", "measures", "orders", "subscription", "credits", "appointments",
             "prescriptions", "shipments", "sessions", "check_ins", "readings", "adverse_events", "pauses",

@@ -1,8 +1,8 @@
 """Releases of information: the patient grants, lists and revokes (one step) their consent to share
 their progress with their own mental-health provider.
 
-A release has one scope: `progress_report` (services/progress_report.py) or `fhir_record` (the FHIR
-export of services/fhir_export.py when a physician makes it). To share both, the patient grants two
+A release has one scope: `progress_report` (services/records/progress_report.py) or `fhir_record` (the FHIR
+export of services/records/fhir_export.py when a physician makes it). To share both, the patient grants two
 releases; each keeps the words naming what it shares and is revoked on its own.
 
 Only the patient acts on their releases. The recipient defaults to the mental-health provider on
@@ -20,11 +20,11 @@ from sqlalchemy import select
 from telehealth.clock import now
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.releases import RecordRelease, ReleaseScope, ReleaseStatus
-from telehealth.services import audit
-from telehealth.services.authz import require_role
-from telehealth.services.billing_documents import clinic_name, local_date
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.records.releases import RecordRelease, ReleaseScope, ReleaseStatus
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import require_role
+from telehealth.services.billing.billing_documents import clinic_name, local_date
 
 WORDING_VERSION = "2026-11"
 DEFAULT_VALID_DAYS = 365

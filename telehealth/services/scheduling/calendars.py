@@ -12,9 +12,9 @@ from sqlalchemy import select
 from telehealth.clock import now
 from telehealth.errors import NotFound
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.scheduling import Appointment, AppointmentStatus, CalendarFeed
-from telehealth.services import audit
+from telehealth.models.accounts.accounts import User
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus, CalendarFeed
+from telehealth.services.platform import audit
 from telehealth.tokens import new_token, token_hash
 
 FEED_PAST_DAYS, FEED_FUTURE_DAYS = 30, 90

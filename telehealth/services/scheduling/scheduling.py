@@ -21,18 +21,20 @@ from sqlalchemy.orm import selectinload
 from telehealth.clock import now
 from telehealth.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import PhysicianProfile, Role, User
-from telehealth.models.assessments import Assessment, AssessmentStatus, ReviewStatus
-from telehealth.models.billing import CreditKind
-from telehealth.models.care import CareAssignment, CareRole
-from telehealth.models.scheduling import (
+from telehealth.models.accounts.accounts import PhysicianProfile, Role, User
+from telehealth.models.screening.assessments import Assessment, AssessmentStatus, ReviewStatus
+from telehealth.models.billing.billing import CreditKind
+from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.models.scheduling.scheduling import (
     Appointment, AppointmentStatus, AvailabilityException, AvailabilityWindow, ExceptionKind, Reminder,
 )
 from telehealth.adapters import video
 from telehealth.adapters.mail import send_mail
-from telehealth.services import audit, care_team, ledger
-from telehealth.services.authz import deny
-from telehealth.services.slots import DayException, Window, free_slots, overlaps
+from telehealth.services.accounts import care_team
+from telehealth.services.billing import ledger
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import deny
+from telehealth.services.scheduling.slots import DayException, Window, free_slots, overlaps
 from telehealth.transactions import is_retryable, run_with_retry
 
 

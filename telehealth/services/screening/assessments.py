@@ -16,12 +16,13 @@ from telehealth import questionnaires
 from telehealth.clock import earliest_us_date, now
 from telehealth.errors import NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import PhysicianLicense, Role, User
-from telehealth.models.alerts import ClinicalAlert
-from telehealth.models.assessments import Assessment, AssessmentStatus, Measure
+from telehealth.models.accounts.accounts import PhysicianLicense, Role, User
+from telehealth.models.platform.alerts import ClinicalAlert
+from telehealth.models.screening.assessments import Assessment, AssessmentStatus, Measure
 from telehealth.policy import current_policy
-from telehealth.services import audit, crisis, eligibility
-from telehealth.services.authz import authorize_assessment
+from telehealth.services.platform import audit
+from telehealth.services.screening import crisis, eligibility
+from telehealth.services.platform.authz import authorize_assessment
 from telehealth.tokens import new_token, token_hash
 
 SCREENING = "screening"

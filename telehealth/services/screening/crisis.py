@@ -5,7 +5,7 @@ Nothing in this path sells anything: callers return `RESOURCES` and next steps o
 from __future__ import annotations
 
 from telehealth.extensions import db
-from telehealth.models.alerts import ClinicalAlert
+from telehealth.models.platform.alerts import ClinicalAlert
 
 RESOURCES: tuple[dict[str, str], ...] = (
     {"name": "988 Suicide & Crisis Lifeline", "how": "Call or text 988, any time, free and confidential.",

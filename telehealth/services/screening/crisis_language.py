@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from telehealth.services.reply_parsing import _collapse, _distance_at_most_one, _fold, _words
+from telehealth.services.home_care.reply_parsing import _collapse, _distance_at_most_one, _fold, _words
 
 _SHORTHANDS = {
     "GAP": r"(?:[a-z0-9]+ ){0,3}",

@@ -15,8 +15,8 @@ from datetime import date
 from enum import StrEnum
 
 from telehealth.policy import ClinicalPolicy
-from telehealth.services.scoring import CssrsResult, InstrumentScore, score_screening
-from telehealth.services.scoring import cssrs as score_cssrs
+from telehealth.services.screening.scoring import CssrsResult, InstrumentScore, score_screening
+from telehealth.services.screening.scoring import cssrs as score_cssrs
 
 
 class Outcome(StrEnum):

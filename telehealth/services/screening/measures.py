@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from telehealth.clock import now
 from telehealth.extensions import db
-from telehealth.models.accounts import User
-from telehealth.models.assessments import Measure
-from telehealth.services import audit, crisis, scoring
-from telehealth.services.assessments import MEASURED_INSTRUMENTS, load_questionnaire, validated
-from telehealth.services.authz import Scope, authorize_patient
+from telehealth.models.accounts.accounts import User
+from telehealth.models.screening.assessments import Measure
+from telehealth.services.platform import audit
+from telehealth.services.screening import crisis, scoring
+from telehealth.services.screening.assessments import MEASURED_INSTRUMENTS, load_questionnaire, validated
+from telehealth.services.platform.authz import Scope, authorize_patient
 
 
 def record_retake(patient: User, instrument: str, version: int, answers) -> tuple[Measure, bool]:

@@ -14,10 +14,10 @@ from telehealth.adapters.mail import send_mail
 from telehealth.clock import now
 from telehealth.errors import NotFound, ValidationFailed
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.assessments import OPEN_REVIEW, Assessment, AssessmentStatus, Decision, ReviewStatus
-from telehealth.services import audit
-from telehealth.services.authz import authorize_assessment
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.screening.assessments import OPEN_REVIEW, Assessment, AssessmentStatus, Decision, ReviewStatus
+from telehealth.services.platform import audit
+from telehealth.services.platform.authz import authorize_assessment
 
 DEFAULT_WINDOW = timedelta(days=30)
 
