@@ -22,7 +22,7 @@ from telehealth.models.accounts.accounts import User
 from telehealth.models.billing.billing import (
     BillingCustomer, CreditKind, Order, OrderStatus, Refund, StripeEvent, Subscription, SubscriptionStatus,
 )
-from telehealth.services.billing import ledger, purchases
+from telehealth.services.billing import ledger, purchases, refunds
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +199,6 @@ def charge_refunded(charge: dict, at) -> None:
     order = db.session.scalar(select(Order).where(Order.stripe_payment_intent_id == intent_id).with_for_update())
     if order is None:
         return
-    from telehealth.services.billing import refunds  # refunds imports purchases, which imports this module's peers
-
     listed = (charge.get("refunds") or {}).get("data") or []
     for refund in listed:
         if not (isinstance(refund, dict) and isinstance(refund.get("id"), str) and 0 < len(refund["id"]) <= 100

@@ -39,9 +39,10 @@ from telehealth.models.home_care.home_sessions import BpBand, CheckIn, CheckInKi
 from telehealth.models.messaging.messaging import InboundMessage, MessagePriority
 from telehealth.policy import current_policy
 from telehealth.services.home_care import home_sessions, reply_parsing
-from telehealth.services.messaging import outbox
+from telehealth.services.messaging import notifications, outbox
 from telehealth.services.platform import audit
 from telehealth.services.platform.alerts import raise_once
+from telehealth.services.screening import crisis, crisis_language
 from telehealth.services.home_care.session_gates import evaluate_gates
 
 PROMPTS = {
@@ -167,8 +168,6 @@ def _contact_for(check_in: CheckIn, session: HomeSession, patient: User) -> str 
 def answer_crisis(from_phone: str, user: User | None, inbound: InboundMessage) -> None:
     """Crisis language in any text: 988 and 911 at once (a crisis text: any hour, even after STOP)
     and an urgent alert paged to the on-call physician in the same transaction."""
-    from telehealth.services.screening import crisis_language
-
     outbox.enqueue(from_phone, CRISIS_REPLY, "crisis_reply", priority=MessagePriority.CRISIS,
                    patient_id=user.id if user else None, dedupe_key=f"crisis_reply:{inbound.message_sid}")
     who = "a patient" if user else f"an unknown number ({from_phone})"
@@ -178,9 +177,6 @@ def answer_crisis(from_phone: str, user: User | None, inbound: InboundMessage) -
 
 def _page(summary: str, user: User | None, kind: str) -> None:
     """An urgent alert for the on-call physician, paged at once (as a crisis is), to acknowledge."""
-    from telehealth.services.messaging import notifications
-    from telehealth.services.screening import crisis
-
     alert = crisis.alert_on_call(summary, patient_id=user.id if user else None, kind=kind)
     db.session.flush()
     notifications.page_on_call(alert)

@@ -1,4 +1,4 @@
-"""Reading patients' SMS replies: session check-ins and side effects.
+"""Reading patients' SMS replies to session check-ins (side effects graded by side_effects.py).
 
 Pure functions over the text of one inbound SMS: no database, no Flask, no HTTP, no clock. The SMS
 webhook calls them; what a reply leads to (a session gate, a physician alert, a reply text) is
@@ -76,15 +76,23 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
 
 Crisis language (suicidal ideation, self-harm, overdose, a medical emergency, feeling unsafe, a call
 for help, veiled intent, fear of acting on an urge) is read by `crisis_language.detect_crisis`, run on
-every inbound SMS before these parsers; it shares this module's folding and edit distance.
+every inbound SMS before these parsers; both read text through `platform/wording.py` (folding, words,
+one-edit misspellings). Side effects are graded in `side_effects.py` (re-exported here).
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-GRADES = ("mild", "moderate", "serious")
+from telehealth.services.home_care.side_effects import (  # noqa: F401  (part of this module's interface)
+    GRADES, SIDE_EFFECT_TABLE, SideEffect, grade_side_effects,
+)
+from telehealth.services.platform.wording import collapse_repeats as _collapse
+from telehealth.services.platform.wording import find as _find
+from telehealth.services.platform.wording import fold as _fold
+from telehealth.services.platform.wording import words as _words
+from telehealth.services.screening import crisis_language
+
 SYSTOLIC_RANGE = (60, 260)
 DIASTOLIC_RANGE = (30, 160)
 SCORE_RANGE = (1, 10)
@@ -113,12 +121,6 @@ class PreSessionReply:
 
 
 @dataclass(frozen=True)
-class SideEffect:
-    name: str
-    grade: str
-
-
-@dataclass(frozen=True)
 class PostSessionReply:
     mood: int
     side_effects: tuple[SideEffect, ...]
@@ -129,236 +131,6 @@ class NextDayReply:
     mood: int
     sleep: int
     side_effects: tuple[SideEffect, ...]
-
-
-# --------------------------------------------------------------------------------------------------
-# Text folding and word matching, shared by every parser.
-
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
-_BREAKER_CHARS = ".!?;"
-
-
-def _fold(text: str) -> str:
-    """NFKC (full-width digits become ASCII), accents removed, lowercase, one kind of apostrophe."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    return text.lower().translate(_APOSTROPHES)
-
-
-def _collapse(word: str) -> str:
-    return re.sub(r"([a-z])\1+", r"\1", word)
-
-
-def _words(folded: str, *, breakers: bool = False, collapse: bool = True) -> list[str]:
-    """Words of folded text: apostrophes dropped ("can't" -> "cant"), repeated letters collapsed
-    ("dizzzy" -> "dizy", "kill" -> "kil"), digits kept as they are; with `breakers`, the sentence
-    marks . ! ? ; are kept as words of their own (negation stops at them)."""
-    folded = folded.replace("'", "")
-    pattern = r"[a-z]+|\d+|[.!?;]" if breakers else r"[a-z]+|\d+"
-    words = re.findall(pattern, folded)
-    return [_collapse(word) for word in words] if collapse else words
-
-
-def _phrase(text: str) -> tuple[str, ...]:
-    return tuple(_words(_fold(text)))
-
-
-def _distance_at_most_one(a: str, b: str) -> bool:
-    """True when a and b are at most one edit apart (insert, delete, substitute, swap neighbours)."""
-    if a == b:
-        return True
-    la, lb = len(a), len(b)
-    if abs(la - lb) > 1:
-        return False
-    if la == lb:
-        diffs = [i for i in range(la) if a[i] != b[i]]
-        if len(diffs) == 1:
-            return True
-        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
-    short, long_ = (a, b) if la < lb else (b, a)
-    for i in range(len(long_)):
-        if long_[:i] + long_[i + 1:] == short:
-            return True
-    return False
-
-
-def _close(word: str, target: str, never_fuzzy: frozenset[str]) -> bool:
-    """`word` of the text stands for `target` of a phrase: equal, a plural, or one edit away when the
-    target has 5 letters or more and the word is not an ordinary word listed in `never_fuzzy`."""
-    if word == target or word == target + "s":
-        return True
-    if len(target) < 5 or not target.isalpha() or word in never_fuzzy:
-        return False
-    return _distance_at_most_one(word, target)
-
-
-def _find(words: list[str], phrase: tuple[str, ...], never_fuzzy: frozenset[str],
-          fuzzy: bool = True) -> list[tuple[int, int]]:
-    """Spans (start, end) of `words` where `phrase` occurs: word by word, or run together or split
-    ("chestpain" for "chest pain", "head ache" for "headache")."""
-    spans = []
-    k = len(phrase)
-    joined = "".join(phrase)
-    for i in range(len(words)):
-        if i + k <= len(words) and all(
-                (_close(words[i + j], phrase[j], never_fuzzy) if fuzzy else words[i + j] == phrase[j])
-                for j in range(k)):
-            spans.append((i, i + k))
-            continue
-        for width in range(1, k + 2):
-            if width == k or i + width > len(words):
-                continue
-            window = words[i:i + width]
-            if not all(w.isalnum() for w in window):
-                continue
-            run = "".join(window)
-            if run == joined or (fuzzy and width == 1 and len(joined) >= 8 and run not in never_fuzzy
-                                 and _distance_at_most_one(run, joined)):
-                spans.append((i, i + width))
-                break
-    return spans
-
-
-# --------------------------------------------------------------------------------------------------
-# Side effects.
-
-# (name, grade, phrasings). Phrasings are plain words; folding and misspelling tolerance apply.
-SIDE_EFFECT_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("chest_pain", "serious", (
-        "chest pain", "chest hurts", "chest hurting", "pain in my chest", "chest tightness", "tight chest",
-        "chest is tight", "chest pressure", "heart attack")),
-    ("fainting", "serious", (
-        "fainted", "fainting", "faint", "passed out", "pass out", "passing out", "blacked out", "black out",
-        "lost consciousness", "collapsed")),
-    ("breathing_trouble", "serious", (
-        "cant breathe", "cannot breathe", "trouble breathing", "hard to breathe", "difficulty breathing",
-        "struggling to breathe", "short of breath", "shortness of breath", "not breathing",
-        "cant catch my breath")),
-    ("seizure", "serious", ("seizure", "seizing", "convulsion", "convulsing", "fitting")),
-    ("severe_confusion", "serious", (
-        "severe confusion", "severely confused", "very confused", "extremely confused", "totally confused",
-        "dont know where i am", "doesnt know where", "dont know who i am")),
-    ("persistent_hallucinations", "serious", (
-        "hallucinations wont stop", "hallucinations that wont stop", "hallucinations dont stop",
-        "still hallucinating", "cant stop hallucinating", "hallucinating nonstop", "still seeing things")),
-    ("bleeding", "serious", (
-        "bleeding", "blood in urine", "blood in my urine", "blood in my pee", "blood in pee", "peeing blood",
-        "coughing blood", "coughing up blood", "vomiting blood", "throwing up blood", "bloody")),
-    ("unresponsive", "serious", (
-        "unresponsive", "wont wake up", "cant wake", "cant be woken", "not responding", "unconscious")),
-    ("stroke_signs", "serious", (
-        "stroke", "slurred speech", "slurring", "face drooping", "drooping face", "one side numb",
-        "numb on one side", "cant move my arm", "cant move my leg", "worst headache")),
-    ("vomiting", "moderate", (
-        "vomiting", "vomited", "vomit", "threw up", "throwing up", "throw up", "puking", "puked", "puke")),
-    ("panic", "moderate", (
-        "panic", "panic attack", "panicking", "panicky", "strong anxiety", "severe anxiety", "high anxiety",
-        "very anxious",
-        "really anxious", "extremely anxious", "terrified", "freaking out", "freaked out")),
-    ("confusion", "moderate", (
-        "confused", "confusion", "confusion lasting", "still confused", "disoriented", "cant think straight")),
-    ("hallucinations", "moderate", (
-        "hallucinations", "hallucinating", "hallucination", "seeing things", "hearing things", "hearing voices")),
-    ("racing_heart", "moderate", (
-        "racing heart", "heart racing", "heart is racing", "heart pounding", "pounding heart", "palpitations",
-        "heart fluttering", "fast heartbeat", "fast heart rate", "heart beating fast")),
-    ("high_blood_pressure", "moderate", (
-        "high blood pressure", "blood pressure high", "blood pressure is high", "blood pressure felt high",
-        "high bp", "bp high", "bp is high", "pressure in my head")),
-    ("urinary", "moderate", (
-        "pain when peeing", "painful urination", "burning when i pee", "burns when i pee", "hurts to pee",
-        "peeing a lot", "bladder pain", "bladder", "cant pee", "urinary")),
-    ("nausea", "mild", (
-        "nausea", "nauseous", "nauseated", "queasy", "sick to my stomach", "felt sick", "feel sick",
-        "feeling sick", "upset stomach")),
-    ("dizziness", "mild", (
-        "dizzy", "dizziness", "lightheaded", "light headed", "woozy", "vertigo", "off balance", "unsteady")),
-    ("headache", "mild", ("headache", "head ache", "head hurts", "migraine")),
-    ("tiredness", "mild", (
-        "tired", "fatigue", "fatigued", "exhausted", "sleepy", "drowsy", "groggy", "wiped out", "low energy")),
-    ("dissociation", "mild", (
-        "dissociation", "dissociated", "dissociative", "dissociating", "floaty", "floating", "detached",
-        "out of body", "unreal", "spacey", "spaced out")),
-    ("anxiety", "mild", ("anxious", "anxiety", "nervous", "jittery", "on edge", "uneasy")),
-    ("blurred_vision", "mild", ("blurry vision", "blurred vision", "blurry", "double vision")),
-    ("numbness", "mild", ("numb", "numbness", "tingling", "pins and needles")),
-    ("sweating", "mild", ("sweating", "sweaty", "sweats")),
-    ("dry_mouth", "mild", ("dry mouth",)),
-    ("brain_fog", "mild", ("brain fog", "foggy", "fuzzy")),
-    ("poor_sleep", "mild", ("couldnt sleep", "cant sleep", "insomnia", "trouble sleeping")),
-    ("low_mood", "mild", ("sad", "crying", "cried", "tearful", "emotional", "low mood")),
-)
-_SIDE_EFFECT_PHRASES = sorted(
-    ((_phrase(p), name, grade) for name, grade, phrasings in SIDE_EFFECT_TABLE for p in phrasings),
-    key=lambda entry: -len("".join(entry[0])),
-)
-
-_INTENSIFIERS = frozenset(_words(
-    "very really severe severely extreme extremely intense intensely strong so super terrible terribly "
-    "awful horrible horribly bad worst unbearable crazy insanely"))
-_NEGATORS = frozenset(_words(
-    "no not without zero never nor didnt dont doesnt wasnt werent isnt arent havent hasnt hadnt"))
-_SCOPE_BREAKERS = frozenset(_words("but except though although just only however apart besides maybe")) | set(
-    _BREAKER_CHARS)
-# Words that carry no side effect of their own: left over, they do not make a reply "unrecognized".
-_FILLER = frozenset(_words(
-    "a an the i im me my mine it its is am are was were be been being have has had got get getting "
-    "felt feel feeling feels seemed seem and or nor but so just only also too as like bit little lot lots "
-    "slightly slight mild mildly some kind of kinda sorta somewhat pretty quite very really super "
-    "after during before since session trip today yesterday tonight last night this that morning afternoon "
-    "evening now still then earlier later at first for hour hours minutes min mins while day days all "
-    "side effects effect none nothing no nope nah not n na any anything else otherwise mostly overall "
-    "good great fine ok okay well better much thanks thank you thx ty normal usual expected lol haha "
-    "though except went go gone there times time once twice again back up down in on out to with by from "
-    "mood sleep slept rest rested lasting lasted maybe think probably bad really wave waves right "
-    "he she they his her him them we our us someone unusual "
-    "didnt dont doesnt wasnt werent isnt arent havent hasnt hadnt without zero never few"))
-# Ordinary words one edit away from a side-effect word: never taken for it.
-_SIDE_NEVER_FUZZY = frozenset(_words(
-    "slept sleep sleeps fired tied tire tires hired tried paint saint painted sweets manic panicked "
-    "feint vomits hearing seeing numbs confuse")) | _FILLER
-
-
-def _grade_rank(grade: str) -> int:
-    return GRADES.index(grade)
-
-
-def grade_side_effects(text: str) -> list[SideEffect]:
-    """Side effects named in `text`, graded by SIDE_EFFECT_TABLE. See the module docstring."""
-    words = _words(_fold(text or ""), breakers=True)
-    taken = [False] * len(words)
-    found: dict[str, tuple[int, str]] = {}  # name -> (first position, grade)
-    for phrase, name, grade in _SIDE_EFFECT_PHRASES:
-        for start, end in _find(words, phrase, _SIDE_NEVER_FUZZY):
-            if any(taken[start:end]):
-                continue
-            for i in range(start, end):
-                taken[i] = True
-            if grade != "serious" and _negated(words, start):
-                continue
-            if grade == "mild" and any(w in _INTENSIFIERS for w in words[max(0, start - 2):start]):
-                grade_here = "moderate"
-            else:
-                grade_here = grade
-            position, before = found.get(name, (start, grade_here))
-            best = grade_here if _grade_rank(grade_here) >= _grade_rank(before) else before
-            found[name] = (min(position, start), best)
-    effects = [SideEffect(name, grade) for name, (_, grade) in sorted(found.items(), key=lambda item: item[1][0])]
-    leftover = [w for w, used in zip(words, taken) if not used and w.isalpha() and w not in _FILLER
-                and w not in _INTENSIFIERS]
-    if leftover:
-        effects.append(SideEffect("unrecognized", "moderate"))
-    return effects
-
-
-def _negated(words: list[str], start: int) -> bool:
-    """A negator within the five words before `start`, with no "but", "just", "." ... in between."""
-    for i in range(start - 1, max(-1, start - 6), -1):
-        if words[i] in _SCOPE_BREAKERS:
-            return False
-        if words[i] in _NEGATORS:
-            return True
-    return False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -573,6 +345,4 @@ def parse_pre_session(text: str) -> PreSessionReply | ParseError:
 
 def detect_crisis(text: str) -> bool:
     """Kept for callers of this module: `crisis_language.detect_crisis`."""
-    from telehealth.services.screening.crisis_language import detect_crisis as detect
-
-    return detect(text)
+    return crisis_language.detect_crisis(text)

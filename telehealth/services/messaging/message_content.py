@@ -80,7 +80,7 @@ CARE_TERMS: tuple[str, ...] = (
 )
 CLINICAL_TERMS: tuple[str, ...] = DRUG_TERMS + CONDITION_TERMS + CARE_TERMS
 
-# The official names of the crisis resources (telehealth.services.screening.crisis.RESOURCES), permitted only
+# The official names of the crisis resources (telehealth.crisis_lines.RESOURCES), permitted only
 # with allow_crisis_resources=True. Longest first, so the longest name is removed before a shorter one.
 CRISIS_RESOURCE_NAMES: tuple[str, ...] = (
     "988 Suicide & Crisis Lifeline",

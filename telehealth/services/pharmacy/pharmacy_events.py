@@ -3,7 +3,6 @@ secret, refused outside a 5-minute window (replays), idempotent on the pharmacy'
 tolerant of events that arrive late or out of order (see models/pharmacy/shipments.py)."""
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -14,11 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from telehealth.adapters.payments import timestamp
+from telehealth.adapters.pharmacy import signature
 from telehealth.clock import now
 from telehealth.errors import NotFound, ServiceError, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.platform.alerts import OPS
 from telehealth.models.pharmacy.shipments import PATH, RANK, Shipment, ShipmentEvent, ShipmentStatus
+from telehealth.services.pharmacy.shipments import give_back_credits
 from telehealth.services.platform.alerts import raise_once
 
 REPLAY_WINDOW_SECONDS = 300
@@ -29,10 +30,6 @@ LEFT = frozenset(PATH[RANK[ShipmentStatus.SHIPPED]:])
 class BadPharmacySignature(ServiceError):
     status = 401
     code = "invalid_signature"
-
-
-def signature(secret: str, ts: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def verify(body: bytes, ts: str | None, sig: str | None) -> dict:
@@ -79,8 +76,6 @@ def handle(event: dict) -> str:
     verdict = shipment.apply(ShipmentStatus(event["status"]), at, source="pharmacy", event_id=event["event_id"],
                              details=details, strict=False)
     if shipment.status is ShipmentStatus.CANCELLED and was is not ShipmentStatus.CANCELLED:
-        from telehealth.services.pharmacy.shipments import give_back_credits
-
         give_back_credits(shipment)
     if was is ShipmentStatus.CANCELLED and ShipmentStatus(event["status"]) in LEFT:
         # Kept as history only, but a controlled substance may be on its way after all (and its

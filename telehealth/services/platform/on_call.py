@@ -15,13 +15,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from telehealth.clock import now
+from telehealth.clock import now, overlaps
 from telehealth.errors import Conflict, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import PhysicianProfile, Role, User
 from telehealth.models.platform.alerts import OnCallShift
 from telehealth.services.platform import audit
-from telehealth.services.scheduling.slots import overlaps
 
 # A listing covers at most this much (a quarter): the rota is read a few weeks at a time.
 MAX_LIST_DAYS = 92

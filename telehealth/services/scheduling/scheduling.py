@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 
-from telehealth.clock import now
+from telehealth.clock import now, overlaps
 from telehealth.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import PhysicianProfile, Role, User
@@ -34,7 +34,7 @@ from telehealth.services.accounts import care_team
 from telehealth.services.billing import ledger
 from telehealth.services.platform import audit
 from telehealth.services.platform.authz import deny
-from telehealth.services.scheduling.slots import DayException, Window, free_slots, overlaps
+from telehealth.services.scheduling.slots import DayException, Window, free_slots
 from telehealth.transactions import is_retryable, run_with_retry
 
 

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_
-
-from telehealth.clock import UTC
+from telehealth.clock import UTC, overlaps
 
 
 @dataclass(frozen=True)
@@ -30,14 +28,6 @@ class DayException:
     kind: str  # "off" | "extra"
     start: time | None = None
     end: time | None = None
-
-
-def overlaps(a_start, a_end, b_start, b_end):
-    """Half-open intervals [start, end) overlap: the one overlap test of the code base. Given
-    columns it builds the SQL condition, given datetimes it answers."""
-    if isinstance(a_start, datetime) and isinstance(b_start, datetime):
-        return a_start < b_end and b_start < a_end
-    return and_(a_start < b_end, b_start < a_end)
 
 
 def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:

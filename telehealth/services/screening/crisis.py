@@ -1,27 +1,13 @@
 """The crisis path: resources shown at once, the case made urgent, the on-call physician alerted.
 
-Nothing in this path sells anything: callers return `RESOURCES` and next steps only about safety.
+Nothing in this path sells anything: callers return `RESOURCES` and next steps only about safety
+(their words live in `telehealth/crisis_lines.py`, shared with the error handler).
 """
 from __future__ import annotations
 
+from telehealth.crisis_lines import CRISIS_NEXT_STEPS, HELP_NOW, RESOURCES  # noqa: F401  (the crisis path's words)
 from telehealth.extensions import db
 from telehealth.models.platform.alerts import ClinicalAlert
-
-RESOURCES: tuple[dict[str, str], ...] = (
-    {"name": "988 Suicide & Crisis Lifeline", "how": "Call or text 988, any time, free and confidential.",
-     "phone": "988", "sms": "988"},
-    {"name": "Crisis Text Line", "how": "Text HOME to 741741 to reach a trained crisis counselor.",
-     "phone": "", "sms": "741741"},
-    {"name": "Emergency services", "how": "If you are in immediate danger, call 911 now.", "phone": "911", "sms": ""},
-)
-
-HELP_NOW = ("If you are thinking about ending your life, call or text 988 now, or text HOME to 741741. "
-            "If you are in danger, call 911.")
-
-CRISIS_NEXT_STEPS = (
-    "Please reach out now: call or text 988, or text HOME to 741741. If you are in danger, call 911.",
-    "A physician on our clinical team has been alerted and will review your answers urgently.",
-)
 
 
 def alert_on_call(summary: str, *, patient_id: int | None = None, assessment_id: int | None = None,

@@ -39,7 +39,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from telehealth.services.home_care.reply_parsing import _collapse, _distance_at_most_one, _fold, _words
+from telehealth.services.platform.wording import collapse_repeats as _collapse
+from telehealth.services.platform.wording import distance_at_most_one as _distance_at_most_one
+from telehealth.services.platform.wording import fold as _fold
+from telehealth.services.platform.wording import words as _words
 
 _SHORTHANDS = {
     "GAP": r"(?:[a-z0-9]+ ){0,3}",
