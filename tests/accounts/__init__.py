@@ -1,1 +1,1 @@
-"""TODO"""
+"""Tests of the accounts domain, in every layer: admin, auth."""

@@ -1,1 +1,1 @@
-"""TODO"""
+"""Tests of the pharmacy domain, in every layer: prescriptions, shipments."""

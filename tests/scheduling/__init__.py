@@ -1,1 +1,1 @@
-"""TODO"""
+"""Tests of the scheduling domain, in every layer: scheduling."""

@@ -1,1 +1,3 @@
-"""TODO"""
+"""Screening: questionnaires, scoring, eligibility, the physician's review, measures, the crisis path.
+Tables and state verbs: assessments.
+May use: accounts."""

@@ -1,1 +1,3 @@
-"""TODO"""
+"""Accounts: patients and staff, sign-up and login, login sessions, passwords, the care team.
+HTTP only, one service call per request: admin, auth, me, patients.
+May call: accounts, platform (audit, the on-call rota)."""

@@ -1,1 +1,3 @@
-"""TODO"""
+"""Home care: at-home sessions, their gates, check-ins by text, patients' replies read, inbound texts.
+Request and response schemas: home_sessions.
+May use: nothing."""

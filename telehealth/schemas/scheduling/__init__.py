@@ -1,1 +1,3 @@
-"""TODO"""
+"""Scheduling: free slots, booking and cancelling appointments, calendar feeds.
+Request and response schemas: scheduling.
+May use: nothing."""

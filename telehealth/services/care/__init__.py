@@ -1,1 +1,3 @@
-"""TODO"""
+"""Care: the patient timeline, the work list, follow-ups, coaching, outcomes, the program report, SLA watch.
+The rules, no HTTP: coaching, follow_ups, outcomes, program_report, sla_watch, timeline, worklist.
+May call: platform, accounts, screening, scheduling, pharmacy, messaging, home_care."""
