@@ -13,7 +13,7 @@ from telehealth.clock import today_in
 from telehealth.models import (
     AuditEvent, CareAssignment, CareRole, Diagnosis, Order, OrderStatus, Product, ProductKind, Refund,
 )
-from telehealth.services.billing.billing_documents import format_cents, latin1
+from telehealth.services.platform.documents import format_cents, latin1
 from tests.conftest import error_of
 
 UTC = timezone.utc

@@ -242,7 +242,7 @@ def _prescribed(committed, sessions=3, credits=3):
 
 
 def _sessions_done(committed, shipment_id):
-    """The review flag the at-home sessions set (tests/test_home_sessions.py drives it for real)."""
+    """The review flag the at-home sessions set (tests/home_care/test_home_sessions.py drives it for real)."""
     committed.session.get(Shipment, shipment_id).sessions_completed_at = now()
     committed.session.commit()
 

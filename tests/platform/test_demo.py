@@ -26,7 +26,7 @@ from telehealth.services.screening import reviews
 from telehealth.services.home_care.session_gates import evaluate_gates
 from tests.conftest import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "demo-password-2026"
 STAGES = ("patient.review", "patient", "patient.consult", "patient.prescribe", "patient.ready", "patient.treatment")
 

@@ -24,7 +24,7 @@ from telehealth import clock, create_app
 from telehealth.models import AuditEvent, User
 from tests.conftest import drop_postgres_database, make_test_app, production_settings, recreate_postgres_database
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------- configuration

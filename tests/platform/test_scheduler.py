@@ -25,7 +25,7 @@ from telehealth.models import (
 from tests.conftest import wait_until
 from tests.pharmacy.test_shipments import shipment  # noqa: F401  (the fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ON_CALL = "+13125550100"
 # 17:00 UTC on 15 January: noon in New York, inside the hours routine texts may be sent.
 NOON_NY = datetime(2026, 1, 15, 17, 0, tzinfo=timezone.utc)

@@ -2,7 +2,7 @@
 category of `crisis_language.INTENTS` or None for an ordinary reply.
 
 Written as patients text: lower case, no punctuation, misspellings and slang, answers to check-ins
-mixed in. Recall on the crisis label must stay 100% (tests/test_crisis_language.py); precision is
+mixed in. Recall on the crisis label must stay 100% (tests/screening/test_crisis_language.py); precision is
 reported, not asserted (`bench/run.py --only crisis`). When a real-world phrasing is missed, add it
 here under its intent and widen the intent's patterns, not a phrase list.
 """

@@ -10,7 +10,7 @@ from telehealth.schemas.home_care.home_sessions import (
     ReadingResultOut, ReasonIn, SessionDetailOut, SessionIn, SessionListOut, SessionOut, SitterIn, adverse_event_out,
     check_in_out, pause_out, reading_out, session_detail_out, session_out,
 )
-from telehealth.services.home_care import home_sessions
+from telehealth.services.home_care import home_sessions, treatment_oversight
 
 bp = Blueprint("home_sessions", __name__, url_prefix="/api/v1")
 PATIENT = (Role.PATIENT,)
@@ -93,7 +93,7 @@ def check_in(session_id: int, kind: str, body: CheckInIn):
 @endpoint("A patient's sessions, readings, adverse events and pauses (physicians on the care team; audited)",
           tags=TAGS, auth=PHYSICIAN, response=PatientSessionsOut)
 def patient_sessions(patient_id: int):
-    sessions, readings, events, pauses = home_sessions.patient_overview(current_user, patient_id)
+    sessions, readings, events, pauses = treatment_oversight.patient_overview(current_user, patient_id)
     return PatientSessionsOut(items=[session_out(s) for s in sessions], readings=[reading_out(r) for r in readings],
                               adverse_events=[adverse_event_out(e) for e in events],
                               pauses=[pause_out(p) for p in pauses],
@@ -104,14 +104,14 @@ def patient_sessions(patient_id: int):
 @endpoint("Pause a patient's treatment (no session starts until it is resumed)", tags=TAGS, auth=PHYSICIAN,
           body=ReasonIn, response=PauseOut, status=201, errors=(409,))
 def pause(patient_id: int, body: ReasonIn):
-    return pause_out(home_sessions.pause_treatment(current_user, patient_id, body.reason))
+    return pause_out(treatment_oversight.pause_treatment(current_user, patient_id, body.reason))
 
 
 @bp.post("/patients/<int:patient_id>/resume")
 @endpoint("Resume a patient's treatment (lifts every open pause)", tags=TAGS, auth=PHYSICIAN, body=NoteIn,
           response=PauseListOut, errors=(409,))
 def resume(patient_id: int, body: NoteIn):
-    return PauseListOut(items=[pause_out(p) for p in home_sessions.resume_treatment(current_user, patient_id,
+    return PauseListOut(items=[pause_out(p) for p in treatment_oversight.resume_treatment(current_user, patient_id,
                                                                                     body.note)])
 
 
@@ -119,4 +119,4 @@ def resume(patient_id: int, body: NoteIn):
 @endpoint("Clear an adverse event after review, with a note", tags=TAGS, auth=PHYSICIAN, body=NoteIn,
           response=AdverseEventOut, errors=(409,))
 def clear(event_id: int, body: NoteIn):
-    return adverse_event_out(home_sessions.clear_adverse_event(current_user, event_id, body.note))
+    return adverse_event_out(treatment_oversight.clear_adverse_event(current_user, event_id, body.note))

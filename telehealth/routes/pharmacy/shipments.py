@@ -8,7 +8,7 @@ from telehealth.schemas.pharmacy.shipments import (
     AddressIn, BoardOut, BoardQuery, ShipmentListOut, ShipmentMoveIn, ShipmentOut, StageIn, board_item_out,
     shipment_out,
 )
-from telehealth.services.pharmacy import pharmacy_events, shipments
+from telehealth.services.pharmacy import pharmacy_events, shipment_board, shipments
 
 bp = Blueprint("shipments", __name__, url_prefix="/api/v1")
 webhooks = Blueprint("pharmacy_webhooks", __name__, url_prefix="/webhooks")
@@ -48,12 +48,12 @@ def move(shipment_id: int, body: ShipmentMoveIn):
           tags=["shipments"], auth=(Role.OPS, Role.ADMIN), query=BoardQuery, response=BoardOut,
           alternatives=("text/csv",))
 def board(query: BoardQuery):
-    rows = shipments.board(current_user, status=query.status, search=query.q, breach=query.breach,
+    rows = shipment_board.board(current_user, status=query.status, search=query.q, breach=query.breach,
                            before_id=query.before_id, limit=query.limit)
     if query.format == "csv":
-        return Response(shipments.export_csv(rows), mimetype="text/csv",
+        return Response(shipment_board.export_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="shipments.csv"'})
-    return BoardOut(items=[board_item_out(s, p, shipments.breaches(s)) for s, p in rows],
+    return BoardOut(items=[board_item_out(s, p, shipment_board.breaches(s)) for s, p in rows],
                     next_before_id=rows[-1][0].id if len(rows) == query.limit else None)
 
 

@@ -7,16 +7,15 @@ and the physicians on their care team, never ops, admin or coaches. Every read i
 
 Money is integer cents throughout and is formatted by `format_cents` alone; dates on the documents
 are in the patient's time zone. HTML comes from the Jinja templates under `templates/billing/`
-(autoescaped), PDF from fpdf2 with a core font (Helvetica), so no font file is needed.
+(autoescaped), PDF from fpdf2 through the printing helpers of `services/platform/documents.py`.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import select
 
 from telehealth.clock import day_bounds, local_day, today_in
@@ -27,8 +26,11 @@ from telehealth.models.billing.billing import Diagnosis, Order, OrderStatus
 from telehealth.services.platform import audit
 from telehealth.services.platform.authz import Scope, authorize_patient, deny, require_role
 from telehealth.services.accounts.care_team import get_patient
+from telehealth.services.platform.documents import (
+    address_lines, clinic_name, format_cents, format_date, format_moment, legal_name, local_date, new_pdf, npi_of,
+    pdf_heading, pdf_line, pdf_pairs, pdf_row, pdf_wrapped,
+)
 
-DEFAULT_CLINIC_NAME = "Telehealth Ketamine Program"
 ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
 MAX_SUPERBILL_DAYS = 366  # inclusive: a leap year fits, one day more does not
 # Bounds for superbill dates: no claim reaches outside them, and the day arithmetic stays in range.
@@ -36,8 +38,6 @@ EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2100, 12, 31)
 NO_DIAGNOSIS_NOTICE = "A physician has not yet recorded a diagnosis."
 RECEIPT_ROLES = (Role.PATIENT, Role.OPS, Role.ADMIN)
 _PAID_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
 
 
 # ----------------------------------------------------------------------------- documents
@@ -152,26 +152,8 @@ def record_diagnosis(physician: User, patient_id: int, code: str, description: s
 # ----------------------------------------------------------------------------- receipts
 
 
-def clinic_name() -> str:
-    """The clinic's name on every document and release (`CLINIC_NAME`)."""
-    return current_app.config.get("CLINIC_NAME", DEFAULT_CLINIC_NAME) or DEFAULT_CLINIC_NAME
-
-
 def receipt_number(order_id: int) -> str:
     return f"R-{order_id:06d}"
-
-
-def legal_name(patient: User) -> str:
-    """The patient's legal name, as documents print it (the display name without a profile)."""
-    profile = patient.patient_profile
-    if profile is None:
-        return patient.display_name
-    return f"{profile.legal_first_name} {profile.legal_last_name}"
-
-
-def npi_of(physician: User) -> str:
-    """The physician's NPI, as documents print it ("" without a physician profile)."""
-    return physician.physician_profile.npi if physician.physician_profile else ""
 
 
 def receipt(actor: User, order_id: int) -> Receipt:
@@ -271,40 +253,7 @@ def superbill(actor: User, patient_id: int, start: date, end: date) -> Superbill
     return result
 
 
-# ----------------------------------------------------------------------------- formatting
-
-
-def format_cents(cents: int) -> str:
-    """Integer cents as dollars: 19900 -> "$199.00", -5000 -> "-$50.00", 123456 -> "$1,234.56"."""
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}${dollars:,}.{rest:02d}"
-
-
-def format_date(day: date) -> str:
-    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
-
-
-def format_moment(moment: datetime, zone: str) -> str:
-    """A moment as the patient reads it: "March 5, 2026, 2:15 PM EST"."""
-    local = moment.astimezone(ZoneInfo(zone))
-    hour = local.hour % 12 or 12
-    return f"{format_date(local.date())}, {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'} " \
-           f"{local.tzname()}"
-
-
-def local_date(moment: datetime, zone: str) -> str:
-    return format_date(local_day(moment, zone))
-
-
-def address_lines(address: dict) -> list[str]:
-    """A US postal address as printed lines."""
-    first = [str(address.get(k) or "").strip() for k in ("line1", "line2")]
-    city = str(address.get("city") or "").strip()
-    state = str(address.get("state") or "").strip()
-    postal = str(address.get("postal_code") or "").strip()
-    last = ", ".join(p for p in (city, f"{state} {postal}".strip()) if p)
-    return [line for line in (*first, last) if line]
+# ----------------------------------------------------------------------------- HTML
 
 
 def _helpers(zone: str) -> dict:
@@ -323,76 +272,6 @@ def superbill_html(s: Superbill) -> str:
 # ----------------------------------------------------------------------------- PDF
 
 
-def latin1(text: object) -> str:
-    """Text the PDF core fonts can draw: common typography mapped to plain ASCII, anything else
-    outside latin-1 replaced by "?"."""
-    value = str(text)
-    for fancy, plain in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "-"),
-                         ("\u2014", "-"), ("\u2026", "..."), ("\u00a0", " ")):
-        value = value.replace(fancy, plain)
-    return value.encode("latin-1", "replace").decode("latin-1")
-
-
-def new_pdf(title: str, clinic_name: str):
-    from fpdf import FPDF
-
-    pdf = FPDF(orientation="portrait", unit="mm", format="letter")
-    pdf.set_margins(18, 18, 18)
-    pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.set_title(latin1(title))
-    pdf.set_author(latin1(clinic_name))
-    pdf.set_creator(latin1(clinic_name))
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf_line(pdf, clinic_name, height=8)
-    pdf.set_font("Helvetica", "", 11)
-    pdf_line(pdf, title, height=6)
-    pdf.ln(4)
-    return pdf
-
-
-def pdf_line(pdf, text: object, *, height: float = 5.5) -> None:
-    """A full-width paragraph (wraps when long)."""
-    from fpdf.enums import XPos, YPos
-
-    pdf.multi_cell(0, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
-def _pdf_wrapped(pdf, text: object, width: float) -> None:
-    from fpdf.enums import XPos, YPos
-
-    pdf.multi_cell(width, 5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
-def pdf_heading(pdf, text: str) -> None:
-    pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf_line(pdf, text, height=6)
-    pdf.set_font("Helvetica", "", 10)
-
-
-def pdf_row(pdf, cells: list[tuple[object, float, str]], *, bold: bool = False, border: str = "") -> None:
-    """One table row: (text, width in mm, align L/R) per cell."""
-    from fpdf.enums import XPos, YPos
-
-    pdf.set_font("Helvetica", "B" if bold else "", 10)
-    for i, (text, width, align) in enumerate(cells):
-        last = i == len(cells) - 1
-        pdf.cell(width, 6.5, latin1(text), border=border, align=align,
-                 new_x=XPos.LMARGIN if last else XPos.RIGHT, new_y=YPos.NEXT if last else YPos.TOP)
-    pdf.set_font("Helvetica", "", 10)
-
-
-def pdf_pairs(pdf, pairs: list[tuple[str, object]]) -> None:
-    from fpdf.enums import XPos, YPos
-
-    for label, value in pairs:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(45, 5.5, latin1(label), new_x=XPos.RIGHT, new_y=YPos.TOP)
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(0, 5.5, latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
 def receipt_pdf(r: Receipt) -> bytes:
     pdf = new_pdf(f"Receipt {r.number}", r.clinic_name)
     pdf.set_font("Helvetica", "", 10)
@@ -405,7 +284,7 @@ def receipt_pdf(r: Receipt) -> bytes:
     pdf_row(pdf, [(r.product_name, width - 40, "L"), (format_cents(r.amount_cents), 40, "R")])
     if r.product_description:
         pdf.set_font("Helvetica", "", 9)
-        _pdf_wrapped(pdf, r.product_description, width - 40)
+        pdf_wrapped(pdf, r.product_description, width - 40)
         pdf.set_font("Helvetica", "", 10)
     for refund in r.refunds:
         pdf_row(pdf, [(f"Refund on {local_date(refund.refunded_at, r.time_zone)}", width - 40, "L"),

@@ -3,7 +3,7 @@ treatment phase, and the PHQ-9 / GAD-7 retake asked before each follow-up.
 
 A decision is one of continue, adjust (a new prescription version through
 `prescriptions.supersede`, every Schedule III precondition checked), pause and resume (through
-`home_sessions.pause_treatment` / `resume_treatment`), discharge (no new sessions; scheduled ones
+`treatment_oversight.pause_treatment` / `resume_treatment`), discharge (no new sessions; scheduled ones
 are cancelled) or maintenance; the next medication stage may be released in the same call
 (`shipments.release_next_stage`). Everything is checked before anything is written, and the called
 services run with commit=False, so the decision, its effects and their audit rows commit together
@@ -37,7 +37,7 @@ from telehealth.models.messaging.messaging import MessagePriority
 from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
 from telehealth.models.pharmacy.shipments import Shipment
 from telehealth.policy import current_policy
-from telehealth.services.home_care import home_sessions
+from telehealth.services.home_care import home_sessions, treatment_oversight
 from telehealth.services.messaging import outbox
 from telehealth.services.pharmacy import prescriptions, shipments
 from telehealth.services.platform import audit
@@ -163,11 +163,11 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
             new_version = prescriptions.supersede(physician, current.id, new_terms, commit=False)
         elif kind is DecisionKind.PAUSE:
             # the pause says only where it came from: the physician's note stays on the decision
-            home_sessions.pause_treatment(physician, patient_id, FOLLOW_UP_PAUSE, commit=False)
+            treatment_oversight.pause_treatment(physician, patient_id, FOLLOW_UP_PAUSE, commit=False)
         elif kind is DecisionKind.RESUME:
             paused = TreatmentPause.has_open_pause(patient_id)
             if paused:
-                home_sessions.resume_treatment(physician, patient_id, FOLLOW_UP_RESUME, commit=False)
+                treatment_oversight.resume_treatment(physician, patient_id, FOLLOW_UP_RESUME, commit=False)
             if phase is TreatmentPhase.DISCHARGED or (phase is TreatmentPhase.MAINTENANCE and not paused):
                 _set_phase(physician, patient_id, TreatmentPhase.ACTIVE)
         elif kind is DecisionKind.DISCHARGE:

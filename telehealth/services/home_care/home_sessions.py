@@ -1,6 +1,7 @@
 """At-home sessions: scheduling, the blood pressure and sitter before, starting behind the gates
-(`services/home_care/session_gates.py`), completing, check-ins with graded side effects, and the physician's
-adverse-event clearance and treatment pauses.
+(`session_gates.py`), completing, and check-ins with graded side effects (a serious one pauses
+treatment); the physician's side (overview, clearing adverse events, pausing and resuming) is
+`treatment_oversight.py`.
 
 Called by the API and by the SMS side (which parses texts into these same calls, with
 source="sms"): `record_blood_pressure`, `confirm_sitter`, `record_check_in`, `open_check_ins`, and
@@ -32,7 +33,6 @@ from telehealth.services.home_care import reply_parsing
 from telehealth.services.messaging import outbox
 from telehealth.services.platform import audit
 from telehealth.services.platform.authz import Scope, authorize_patient
-from telehealth.services.accounts.care_team import get_patient
 from telehealth.services.pharmacy.prescriptions import active_prescription, versions_of
 from telehealth.services.home_care.session_gates import Gate, bp_band, evaluate_gates
 
@@ -92,7 +92,7 @@ def normalize_phone(value: str, field: str = "sitter_phone") -> str:
         raise ValidationFailed("The phone number is not valid.", fields={field: [f"{exc}."]}) from None
 
 
-def _finish(commit: bool) -> None:
+def finish(commit: bool) -> None:
     """Commit, or (commit=False: a text being handled) only flush, so the SMS webhook commits the
     text received, its effects and the reply together: a crash between them loses none of it."""
     if commit:
@@ -109,7 +109,7 @@ def _session(actor: User, session_id: int, *, lock: bool = False) -> HomeSession
     return session
 
 
-def _lock_patient(patient_id: int) -> None:
+def lock_patient(patient_id: int) -> None:
     """One write at a time per patient: two starts (or bookings) must not both pass the 72-hour gate."""
     db.session.execute(select(User.id).where(User.id == patient_id).with_for_update())
 
@@ -153,7 +153,7 @@ def schedule_session(patient: User, scheduled_for: datetime, sitter_name: str, s
         errors.update(exc.fields)
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
-    _lock_patient(patient.id)
+    lock_patient(patient.id)
     if PatientTreatmentPhase.phase_of(patient.id) is TreatmentPhase.DISCHARGED:
         raise Conflict("Your physician has ended this treatment, so no session can be scheduled; contact your "
                        "care team to talk about starting again.", code="discharged")
@@ -244,7 +244,7 @@ def record_blood_pressure(patient: User, session_id: int | None, systolic: int, 
                f"Blood pressure {systolic}/{diastolic} before a session: told to seek urgent care.")
     db.session.flush()
     audit.record(patient, "create", "blood_pressure_reading", reading.id, patient_id=patient.id)
-    _finish(commit)
+    finish(commit)
     return reading, band, BP_ADVICE[band]
 
 
@@ -265,7 +265,7 @@ def confirm_sitter(patient: User, session_id: int, name: str | None = None, phon
         changed.append("sitter_phone")
     session.sitter_confirmed_at = now()
     audit.record(patient, "update", "home_session", session.id, patient_id=patient.id, fields=changed)
-    _finish(commit)
+    finish(commit)
     return session
 
 
@@ -277,7 +277,7 @@ def start_session(patient: User, session_id: int) -> HomeSession:
     """Start only when every gate holds (else 409 naming each failing gate, nothing changed); the
     gates are kept as they stood, and the post and next-day check-ins are timed from the real start."""
     session = _session(patient, session_id)
-    _lock_patient(session.patient_id)
+    lock_patient(session.patient_id)
     db.session.refresh(session, with_for_update=True)
     if session.status is not SessionStatus.SCHEDULED:
         raise Conflict(f"This session is {session.status.value}.", code="session_state")
@@ -429,7 +429,7 @@ def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = N
         _update_review_flags(session.prescription_id)
     audit.record(patient, "update", "check_in", check_in.id, patient_id=session.patient_id,
                  fields=["status", "answers"])
-    _finish(commit)
+    finish(commit)
     return check_in, worst, advice
 
 
@@ -527,85 +527,3 @@ def escalate_check_in(check_in: CheckIn, at: datetime) -> ClinicalAlert:
     urgency = "urgent" if check_in.kind is CheckInKind.POST else "routine"
     return _alert("check_in_unanswered", urgency, session.patient_id,
                   f"No answer to the {check_in.kind.value} check-in of session {session.number}.")
-
-
-# ------------------------------------------------------------------ physicians
-
-
-def readings(patient_id: int) -> list[BloodPressureReading]:
-    """Every blood-pressure reading of the patient, oldest first (no authorization here: the caller's
-    export checked it). The physicians' overview shows the latest hundred only."""
-    return list(db.session.scalars(select(BloodPressureReading).where(BloodPressureReading.patient_id == patient_id)
-                                   .order_by(BloodPressureReading.taken_at, BloodPressureReading.id)))
-
-
-def patient_overview(physician: User, patient_id: int) -> tuple[list[HomeSession], list[BloodPressureReading],
-                                                                  list[AdverseEvent], list[TreatmentPause]]:
-    """A patient's sessions, readings, adverse events and pauses (physicians on the care team; audited)."""
-    get_patient(patient_id)
-    authorize_patient(physician, patient_id, Scope.CLINICAL)
-    # the check-ins in one more query, not one per session
-    sessions = list(db.session.scalars(select(HomeSession).where(HomeSession.patient_id == patient_id)
-                                       .options(selectinload(HomeSession.check_ins))
-                                       .order_by(HomeSession.scheduled_for.desc(), HomeSession.id.desc())))
-    readings = list(db.session.scalars(select(BloodPressureReading).where(
-        BloodPressureReading.patient_id == patient_id).order_by(BloodPressureReading.taken_at.desc()).limit(100)))
-    events = list(db.session.scalars(select(AdverseEvent).where(AdverseEvent.patient_id == patient_id)
-                                     .order_by(AdverseEvent.opened_at.desc())))
-    pauses = list(db.session.scalars(select(TreatmentPause).where(TreatmentPause.patient_id == patient_id)
-                                     .order_by(TreatmentPause.started_at.desc())))
-    audit.record(physician, "read", "home_sessions", patient_id, patient_id=patient_id)
-    db.session.commit()
-    return sessions, readings, events, pauses
-
-
-def clear_adverse_event(physician: User, event_id: int, note: str) -> AdverseEvent:
-    event = db.session.get(AdverseEvent, event_id, with_for_update=True)
-    if event is None:
-        raise NotFound("No such adverse event.")
-    authorize_patient(physician, event.patient_id, Scope.CLINICAL)
-    if not (note or "").strip():
-        raise ValidationFailed("Say why it is cleared.", fields={"note": ["This field is required."]})
-    event.clear(physician.id, now(), note.strip())
-    audit.record(physician, "update", "adverse_event", event.id, patient_id=event.patient_id,
-                 fields=["cleared_at", "clearance_note"])
-    db.session.commit()
-    return event
-
-
-def pause_treatment(physician: User, patient_id: int, reason: str, *, commit: bool = True) -> TreatmentPause:
-    """commit=False: only flush (a follow-up decision commits the pause with its own record)."""
-    get_patient(patient_id)
-    authorize_patient(physician, patient_id, Scope.CLINICAL)
-    if not (reason or "").strip():
-        raise ValidationFailed("Give a reason.", fields={"reason": ["This field is required."]})
-    _lock_patient(patient_id)
-    if TreatmentPause.has_open_pause(patient_id):
-        raise Conflict("Treatment is already paused.", code="already_paused")
-    pause = TreatmentPause(patient_id=patient_id, reason=reason.strip(), started_at=now(), started_by=physician.id)
-    db.session.add(pause)
-    db.session.flush()
-    audit.record(physician, "create", "treatment_pause", pause.id, patient_id=patient_id)
-    _finish(commit)
-    return pause
-
-
-def resume_treatment(physician: User, patient_id: int, note: str, *, commit: bool = True) -> list[TreatmentPause]:
-    """Lift every open pause (a system pause after a serious side effect too; the adverse event
-    itself is cleared separately). commit=False: only flush, the caller commits."""
-    get_patient(patient_id)
-    authorize_patient(physician, patient_id, Scope.CLINICAL)
-    if not (note or "").strip():
-        raise ValidationFailed("Say why treatment resumes.", fields={"note": ["This field is required."]})
-    _lock_patient(patient_id)
-    pauses = list(db.session.scalars(select(TreatmentPause).where(
-        TreatmentPause.patient_id == patient_id, TreatmentPause.cleared_at.is_(None))))
-    if not pauses:
-        raise Conflict("Treatment is not paused.", code="not_paused")
-    moment = now()
-    for pause in pauses:
-        pause.clear(physician.id, moment, note.strip())
-        audit.record(physician, "update", "treatment_pause", pause.id, patient_id=patient_id,
-                     fields=["cleared_at", "clearance_note"])
-    _finish(commit)
-    return pauses

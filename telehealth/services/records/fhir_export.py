@@ -40,7 +40,7 @@ from telehealth.models.home_care.home_sessions import BloodPressureReading
 from telehealth.models.pharmacy.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
 from telehealth.models.records.releases import ReleaseScope
-from telehealth.services.home_care import home_sessions
+from telehealth.services.home_care import treatment_oversight
 from telehealth.services.platform import audit
 from telehealth.services.records import releases
 from telehealth.services.screening.assessments import SCREENING
@@ -269,7 +269,7 @@ def build_bundle(patient_id: int) -> Bundle:
                                            .order_by(Appointment.starts_at, Appointment.id)))
     prescriptions = list(db.session.scalars(select(Prescription).where(Prescription.patient_id == patient_id)
                                             .order_by(Prescription.signed_at, Prescription.id)))
-    readings = home_sessions.readings(patient_id)
+    readings = treatment_oversight.readings(patient_id)
     staff_ids = {a.provider_id for a in appointments} | {rx.physician_id for rx in prescriptions}
     staff = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(staff_ids))
                                                  .options(selectinload(User.physician_profile)))} if staff_ids else {}

@@ -32,7 +32,7 @@ from telehealth.services.care import outcomes
 from telehealth.services.platform import audit
 from telehealth.services.records import releases
 from telehealth.services.platform.authz import Scope, authorize_patient, require_role
-from telehealth.services.billing.billing_documents import (
+from telehealth.services.platform.documents import (
     clinic_name, format_date, latin1, legal_name, local_date, new_pdf, npi_of, pdf_heading, pdf_line, pdf_pairs,
     pdf_row,
 )

@@ -33,7 +33,7 @@ from telehealth.models.pharmacy.shipments import Shipment
 from telehealth.models.care.care_notes import FollowUpDecision
 from telehealth.services.billing import ledger, purchases
 from telehealth.services.care import coaching, follow_ups
-from telehealth.services.home_care import home_sessions
+from telehealth.services.home_care import treatment_oversight
 from telehealth.services.messaging import sms_consent
 from telehealth.services.pharmacy import prescriptions, shipments
 from telehealth.services.platform import audit
@@ -83,7 +83,7 @@ def _messages_to(patient: User) -> list[OutboundMessage]:
 def full_record(patient: User) -> PatientRecord:
     """The patient's whole record, for the patient alone. Audited."""
     require_role(patient, (Role.PATIENT,))
-    sessions, _, events, pauses = home_sessions.patient_overview(patient, patient.id)
+    sessions, _, events, pauses = treatment_oversight.patient_overview(patient, patient.id)
     sessions = sorted(sessions, key=lambda s: (s.scheduled_for, s.id))
     decisions, status = follow_ups.decisions_for(patient, patient.id)
     record = PatientRecord(
@@ -99,7 +99,7 @@ def full_record(patient: User) -> PatientRecord:
         shipments=shipments.for_patient(patient),
         sessions=sessions,
         check_ins=[c for s in sessions for c in s.check_ins],
-        readings=home_sessions.readings(patient.id),  # every one, not the overview's latest 100
+        readings=treatment_oversight.readings(patient.id),  # every one, not the overview's latest 100
         adverse_events=sorted(events, key=lambda e: (e.opened_at, e.id)),
         pauses=sorted(pauses, key=lambda p: (p.started_at, p.id)),
         coaching_notes=sorted(coaching.notes_for_patient(patient, patient.id),

@@ -24,7 +24,7 @@ from telehealth.models.accounts.accounts import Role, User
 from telehealth.models.records.releases import RecordRelease, ReleaseScope, ReleaseStatus
 from telehealth.services.platform import audit
 from telehealth.services.platform.authz import require_role
-from telehealth.services.billing.billing_documents import clinic_name, local_date
+from telehealth.services.platform.documents import clinic_name, local_date
 
 WORDING_VERSION = "2026-11"
 DEFAULT_VALID_DAYS = 365

@@ -31,7 +31,7 @@ unless it is an ordinary word listed in NEVER_FUZZY ("putting", "changing", "jok
 There is no negation: "not suicidal" fires. A few ordinary senses are told apart inside the
 patterns by the exact words around them ("going to jump in the shower", "took too much time",
 "in the end things were fine", "help with my account", "scared of the dentist"). Everything else
-that reads like a crisis fires; a clinician reads it. The labelled corpus in tests/crisis_corpus.py
+that reads like a crisis fires; a clinician reads it. The labelled corpus in tests/screening/crisis_corpus.py
 is the measure (`make bench`, group `crisis`, prints recall and precision); recall must stay 100%.
 """
 from __future__ import annotations
