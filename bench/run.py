@@ -290,7 +290,8 @@ import json
 from telehealth import create_app
 from telehealth.extensions import db
 from telehealth.models import CreditKind
-from telehealth.services import accounts, ledger
+from telehealth.services.accounts import accounts
+from telehealth.services.billing import ledger
 
 app = create_app()
 with app.app_context():
@@ -944,7 +945,7 @@ QUEUE_TEXTS = """
 import sys
 from telehealth import create_app
 from telehealth.extensions import db
-from telehealth.services import outbox
+from telehealth.services.messaging import outbox
 
 app = create_app()
 with app.app_context():
