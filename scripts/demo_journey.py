@@ -56,8 +56,10 @@ def minute(moment: str) -> str:
 
 
 def span(delta: timedelta) -> str:
+    if delta < timedelta(0):
+        return f"-{span(-delta)}"
     minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 0 else f"-{span(-delta)}"
+    return f"{minutes // 60} h {minutes % 60} min" if minutes else f"{delta.total_seconds():.0f} s"
 
 
 def check(ok: bool, message: str) -> None:
