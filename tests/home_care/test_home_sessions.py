@@ -16,6 +16,7 @@ from telehealth.models import (
 )
 from telehealth.policy import policy_from
 from telehealth.services.home_care import home_sessions as hs
+from telehealth.services.home_care import treatment_oversight
 from telehealth.services.pharmacy import shipments
 from tests.conftest import error_of
 from tests import sessions_support
@@ -263,7 +264,7 @@ def test_who_may_see_sessions(app, db, create_user, clock):
         with pytest.raises(Forbidden):
             hs.session_detail(staff, session.id)  # not even through the service: no BP, no gates
         with pytest.raises(Forbidden):
-            hs.patient_overview(staff, ctx.patient.id)
+            treatment_oversight.patient_overview(staff, ctx.patient.id)
     other_doc = login(app, create_user("physician"))
     assert other_doc.get(f"/api/v1/patients/{ctx.patient.id}/sessions").status_code == 403
     assert other_doc.post(f"/api/v1/patients/{ctx.patient.id}/pause", json={"reason": "x"}).status_code == 403
