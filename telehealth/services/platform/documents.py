@@ -13,8 +13,6 @@ from telehealth.clock import local_day
 from telehealth.models.accounts.accounts import User
 
 DEFAULT_CLINIC_NAME = "Telehealth Ketamine Program"
-
-
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 
