@@ -3,8 +3,8 @@ at each stage of the program, so every role has something real to do at once.
 
 - `patient.review@`: screened, waiting for a physician's review;
 - `patient@`: screening approved, nothing bought yet;
-- `patient.consult@`: paid, with a consult that starts a few minutes after seeding (the physician
-  and the patient can join its video at once);
+- `patient.consult@`: paid, with a consult that began at seeding (the last 5-minute boundary; the
+  physician and the patient can join its video and record the encounter at once);
 - `patient.prescribe@`: the consult was held (a recorded video encounter): the physician may prescribe;
 - `patient.ready@`: prescribed and delivered: only the sitter and the blood pressure stand between the
   patient and a first session;
@@ -430,10 +430,16 @@ def _consult_soon(patient: User) -> None:
 
 
 def _book_consult_now(patient: User) -> Appointment:
-    """The consult starts 5 to 10 minutes from now: its video room is open already."""
+    """The consult began at the last 5-minute boundary (0 to 5 minutes ago) and runs 30 minutes: its
+    video room is open and an encounter can be recorded at once. Booked as `scheduling.book` would,
+    its physician joins the care team (`care_team.join_by_booking`)."""
     moment = now()
-    starts_at = (moment + timedelta(minutes=10 - moment.minute % 5)).replace(second=0, microsecond=0)
-    return _appointment(patient, _by_email("dr.brooks"), "consult", starts_at)
+    starts_at = (moment - timedelta(minutes=moment.minute % 5)).replace(second=0, microsecond=0)
+    physician = _by_email("dr.brooks")
+    appointment = _appointment(patient, physician, "consult", starts_at)
+    care_team.join_by_booking(patient, physician)
+    db.session.commit()
+    return appointment
 
 
 def _book_consult_now_if_stale(patient: User) -> None:
