@@ -212,8 +212,12 @@ def test_notes_may_have_lines_and_tabs_but_names_may_not(client, auth, create_us
             name.validate_python(bad)
     with pytest.raises(ValueError):
         note.validate_python("a note with \x1b[31m colour")
-    # a Korean name with real Hangul letters stays accepted
-    assert name.validate_python("\ud55c\uc9c0\ubbfc") == "\ud55c\uc9c0\ubbfc"
+    # a Korean name with real Hangul letters stays accepted, and so do joiners after a mark: a
+    # Devanagari half-form (consonant, virama, ZWJ) and an emoji with a variation selector
+    for kept in ("\ud55c\uc9c0\ubbfc", "\u0915\u094d\u200d\u0937", "\u2764\ufe0f\u200d\U0001f525"):
+        assert name.validate_python(kept) == kept
+    with pytest.raises(ValueError):
+        name.validate_python("\u0301\u0301")  # marks alone
 
 
 @pytest.mark.parametrize("number", ["CO\u202e123", "\u0661\u0662\u0663\u0664\u0665", "12\u200b345", "IL_1", "IL\x1b1"],

@@ -99,7 +99,7 @@ def _dea(value: str) -> str:
 _JOINERS = frozenset("\u200c\u200d")
 _LINE_CONTROLS = frozenset("\n\r\t")
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-_BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zs", "Zl", "Zp"})
 
 
 def _check_text(value: str, *, multiline: bool) -> str:
@@ -116,7 +116,8 @@ def _check_text(value: str, *, multiline: bool) -> str:
                 raise ValueError(f"Remove the invisible character U+{ord(ch):04X} (a zero-width joiner)")
         elif category in ("Co", "Cs", "Cn"):
             raise ValueError(f"Remove the character U+{ord(ch):04X} (private use or not a character)")
-    if value and not any(_visible(ch) for ch in value):
+    # marks (a virama, a variation selector) are visible beside a letter, not on their own
+    if value and not any(_visible(ch) and unicodedata.category(ch) not in ("Mn", "Me") for ch in value):
         raise ValueError("Enter visible text, not only blank or invisible characters")
     return value
 
@@ -130,7 +131,7 @@ def _plain_lines(value: str) -> str:
 
 
 def _visible(ch: str) -> bool:
-    return ch not in _FILLERS and unicodedata.category(ch) not in _BLANK_CATEGORIES
+    return ch not in _FILLERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
 
 
 # The one type of free text a person reads back: names, addresses (one line each) and notes
