@@ -244,3 +244,12 @@ def test_sms_receive_says_clearly_when_no_server_answers(app, monkeypatch):
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and url in lines[0] and "make run" in lines[0], result.output
+
+
+def test_every_demo_physician_has_a_phone_to_be_paged_at(app, runner, db):
+    """A physician with no phone is never paged; in the demo, with nobody on call, only the fallback would be."""
+    _seed(runner)
+    physicians = list(db.session.scalars(select(User).where(User.role == Role.PHYSICIAN)))
+    assert physicians and all(u.physician_profile.phone_e164 for u in physicians)
+    assert len({u.physician_profile.phone_e164 for u in physicians}) == len(physicians)
+    assert app.test_client().get("/readyz").get_json()["physicians_without_phone"] == 0

@@ -95,25 +95,30 @@ def scopes_for(actor: User, patient_id: int) -> frozenset[Scope]:
     return _STAFF_SCOPES[actor.role]
 
 
-def deny(actor: User, resource_type: str, resource_id, *, patient_id: int | None, message: str):
+def deny(actor: User, resource_type: str, resource_id, *, patient_id: int | None, message: str,
+         not_found: str = "No such record."):
     """Record a refused attempt (it is worth knowing about, so it is kept) and raise. A patient
-    learns nothing about other patients' records, not even that they exist."""
+    learns nothing about other patients' records, not even that they exist: they get the 404 that
+    an id that does not exist gets (`not_found`: the caller's own message for a missing record),
+    word for word."""
     db.session.rollback()  # a refusal writes nothing of the caller's, only its own record
     audit.record(actor, "denied", resource_type, resource_id, patient_id=patient_id)
     db.session.commit()
     if actor.role is Role.PATIENT:
-        raise NotFound("No such record.")
+        raise NotFound(not_found)
     raise Forbidden(message)
 
 
-def authorize_patient(actor: User, patient_id: int, scope: Scope) -> frozenset[Scope]:
-    """Raise unless `actor` may see `scope` data of the patient; return every scope they hold."""
+def authorize_patient(actor: User, patient_id: int, scope: Scope, *,
+                      not_found: str = "No such record.") -> frozenset[Scope]:
+    """Raise unless `actor` may see `scope` data of the patient; return every scope they hold
+    (`not_found`: what a patient is told, the message of a missing record of the caller's kind)."""
     require_role(actor, None)
     scopes = scopes_for(actor, patient_id)
     if scope in scopes:
         return scopes
     deny(actor, f"patient_{scope.value}", patient_id, patient_id=patient_id,
-         message="You do not have access to this part of the patient's record.")
+         message="You do not have access to this part of the patient's record.", not_found=not_found)
 
 
 def authorize_assessment(actor: User, assessment) -> None:
@@ -130,4 +135,4 @@ def authorize_assessment(actor: User, assessment) -> None:
     ):
         return
     deny(actor, "assessment", assessment.id, patient_id=assessment.patient_id,
-         message="You do not have access to this assessment.")
+         message="You do not have access to this assessment.", not_found="No such assessment.")

@@ -276,7 +276,8 @@ def get_appointment(actor: User, appointment_id: int, *, lock: bool = False) -> 
         raise NotFound("No such appointment.")
     if actor.id in (appointment.patient_id, appointment.provider_id):
         return appointment
-    deny(actor, "appointment", appointment.id, patient_id=appointment.patient_id, message="Not your appointment.")
+    deny(actor, "appointment", appointment.id, patient_id=appointment.patient_id, message="Not your appointment.",
+         not_found="No such appointment.")
 
 
 def read_appointment(actor: User, appointment_id: int, *, as_file: bool = False) -> Appointment:
