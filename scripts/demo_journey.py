@@ -5,8 +5,10 @@
 Screening to follow-up, as in the README: a new person screens anonymously and signs up; a physician
 licensed in NY approves; the patient agrees to texts, buys the Starter, books the earliest consult and
 downloads its .ics. The consult itself needs 12 h notice, so the journey goes on with the seeded
-patients: `patient.consult@` (its consult with Dr. Brooks is open now: video, encounter, prescription,
-stage 1 driven through the local pharmacy to delivered), `patient.ready@` (a session behind its
+patients: `patient.consult@` (its consult with Dr. Brooks began at seeding: video, the encounter from
+the consult's start until now, then, with no admin step, since booking and holding the consult made
+Dr. Brooks the patient's physician, the prescription and stage 1 driven through the local pharmacy to
+delivered), `patient.ready@` (a session behind its
 gates, the post check-in), a crisis text from that patient's phone to the on-call physician, and
 `patient.treatment@` (a PHQ-9 retake, Dr. Chen's work list, outcomes and a follow-up decision).
 
@@ -251,18 +253,24 @@ def step_consult_and_prescribe(j: Journey) -> None:
         check(bool(booked), "patient.consult@ has no consult with Dr. Brooks booked: restart `make run` (its seed "
                             "books one for now)")
         consult = max(booked, key=lambda a: a["starts_at"])
-        opens = when(consult["starts_at"]) - timedelta(minutes=10)
+        starts = when(consult["starts_at"])
+        # the encounter must overlap the booked time: the seed books it from the last 5-minute boundary
+        wait = starts + timedelta(seconds=30) - now()
+        if wait > timedelta(0):
+            check(wait <= timedelta(minutes=15), f"the seeded consult starts at {minute(consult['starts_at'])}, in "
+                                                 f"{span(wait)}: too long to wait; restart `make run` to book it for now")
+            print(f"  (the consult starts at {minute(consult['starts_at'])}: waiting {span(wait)} for it to begin)",
+                  flush=True)
+            time.sleep(wait.total_seconds())
         try:
             token = doctor.call("POST", f"/appointments/{consult['id']}/video-token")
             patient.call("POST", f"/appointments/{consult['id']}/video-token")
         except StepFailed as exc:
             raise StepFailed(f"{exc}\n  the seeded consult (starts {consult['starts_at']}) is not open now: restart "
                              "`make run` to book it again for now") from None
-        # the encounter: from when the room opened (or 20 min ago) until a moment ago, never in the future
-        if now() - opens < timedelta(seconds=20):
-            time.sleep(20 - (now() - opens).total_seconds())
-        ended = now() - timedelta(seconds=5)
-        started = max(opens + timedelta(seconds=10), ended - timedelta(minutes=20))
+        # the encounter: from the appointment's start (or 20 min ago, if later) until now, never in the future
+        ended = now() - timedelta(seconds=2)
+        started = max(starts, ended - timedelta(minutes=20))
         held = doctor.call("POST", f"/appointments/{consult['id']}/complete", {
             "started_at": started.isoformat(), "ended_at": ended.isoformat(),
             "notes": "Journey script: video consult held; candidate for sublingual ketamine."})
@@ -271,11 +279,12 @@ def step_consult_and_prescribe(j: Journey) -> None:
                        f"{held['id']} ({span(ended - started)})")
     else:
         say("consult", f"appointment {held['id']} was held in an earlier run (its encounter is recorded)")
-    # ops put the consult's physician on the care team: a physician reads and prescribes only there
-    team = j.login("ops").call("POST", "/admin/care-assignments", {"patient_id": pid, "staff_id": doctor.me["id"]},
-                               ok=(201, 409))
-    say("care team", f"ops put Dr. Brooks on patient.consult@'s care team (assignment {team['id']})"
-        if "id" in team else "Dr. Brooks was already on patient.consult@'s care team")
+    # no admin step: booking the consult put Dr. Brooks on the care team, holding it keeps him there
+    record = doctor.call("GET", f"/patients/{pid}")
+    check("clinical" in record["scopes"], f"Dr. Brooks sees patient.consult@'s record without clinical data "
+                                          f"(scopes {record['scopes']})")
+    say("care team", f"Dr. Brooks reads patient.consult@'s record (scopes {', '.join(record['scopes'])}) as the "
+                     "physician of the consult held: no admin assignment")
     versions = doctor.call("GET", f"/patients/{pid}/prescriptions")["items"]
     rx = next((p for p in versions if p["status"] == "active"), None)
     if rx is None:

@@ -3,8 +3,8 @@ at each stage of the program, so every role has something real to do at once.
 
 - `patient.review@`: screened, waiting for a physician's review;
 - `patient@`: screening approved, nothing bought yet;
-- `patient.consult@`: paid, with a consult that starts a few minutes after seeding (the physician
-  and the patient can join its video at once);
+- `patient.consult@`: paid, with a consult that began at seeding (the last 5-minute boundary; the
+  physician and the patient can join its video and record the encounter at once);
 - `patient.prescribe@`: the consult was held (a recorded video encounter): the physician may prescribe;
 - `patient.ready@`: prescribed and delivered: only the sitter and the blood pressure stand between the
   patient and a first session;
@@ -91,13 +91,14 @@ def demo_staff() -> list[dict]:
     return [
         {"email": f"dr.adams@{DOMAIN}", "role": "physician", "display_name": "Dr. Maya Adams",
          "time_zone": "America/Los_Angeles", "npi": _npi("123456789"), "dea_number": _dea("BA", "123456"),
-         "dea_expires_on": date(year, 12, 31), "licenses": lic(["CA", "NY", "TX"])},
+         "dea_expires_on": date(year, 12, 31), "licenses": lic(["CA", "NY", "TX"]), "phone": "+13105550171"},
         {"email": f"dr.brooks@{DOMAIN}", "role": "physician", "display_name": "Dr. Samuel Brooks",
          "time_zone": "America/New_York", "npi": _npi("198765432"), "dea_number": _dea("BB", "654321"),
-         "dea_expires_on": date(year, 12, 31), "licenses": lic(["FL", "NY", "WA"])},
+         "dea_expires_on": date(year, 12, 31), "licenses": lic(["FL", "NY", "WA"]), "phone": "+12125550172"},
         {"email": f"dr.chen@{DOMAIN}", "role": "physician", "display_name": "Dr. Priya Chen",
          "time_zone": "America/Denver", "npi": _npi("155512345"), "dea_number": _dea("BC", "246802"),
-         "dea_expires_on": date(year, 12, 31), "licenses": lic(["AZ", "CO", "IL", "TX"])},
+         "dea_expires_on": date(year, 12, 31), "licenses": lic(["AZ", "CO", "IL", "TX"]),
+         "phone": "+17205550173"},
         {"email": f"coach.lee@{DOMAIN}", "role": "coach", "display_name": "Jordan Lee",
          "time_zone": "America/Chicago", "bio": "Trauma-informed integration coach."},
         {"email": f"coach.rivera@{DOMAIN}", "role": "coach", "display_name": "Alex Rivera",
@@ -433,10 +434,16 @@ def _consult_soon(patient: User) -> None:
 
 
 def _book_consult_now(patient: User) -> Appointment:
-    """The consult starts 5 to 10 minutes from now: its video room is open already."""
+    """The consult began at the last 5-minute boundary (0 to 5 minutes ago) and runs 30 minutes: its
+    video room is open and an encounter can be recorded at once. Booked as `scheduling.book` would,
+    its physician joins the care team (`care_team.join_by_booking`)."""
     moment = now()
-    starts_at = (moment + timedelta(minutes=10 - moment.minute % 5)).replace(second=0, microsecond=0)
-    return _appointment(patient, _by_email("dr.brooks"), "consult", starts_at)
+    starts_at = (moment - timedelta(minutes=moment.minute % 5)).replace(second=0, microsecond=0)
+    physician = _by_email("dr.brooks")
+    appointment = _appointment(patient, physician, "consult", starts_at)
+    care_team.join_by_booking(patient, physician)
+    db.session.commit()
+    return appointment
 
 
 def _book_consult_now_if_stale(patient: User) -> None:

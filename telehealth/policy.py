@@ -73,6 +73,10 @@ class ClinicalPolicy:
     follow_up_retake_hours_before: int = 48
     # A coach may edit their own note of a session until this many days after it ended.
     coaching_note_edit_days: int = 7
+    # A physician the patient booked (a consult, a follow-up) is on the care team while the booking is
+    # upcoming and this long after it ends: time to record the encounter and prescribe. Recording a
+    # held consult or follow-up makes them the patient's physician for good (services/accounts/care_team.py).
+    booked_physician_access_days: int = 7
     # The physician's work list: a patient with an unused follow-up credit is due for a follow-up this
     # long after their last physician encounter, or when a follow-up is booked within the next
     # `follow_up_upcoming_days`; with no encounter for `follow_up_due_days` the follow-up is overdue.

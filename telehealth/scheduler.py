@@ -100,7 +100,7 @@ def _pharmacy_reconcile() -> dict[str, int]:
 def _care_team_sweep() -> int:
     from telehealth.services.accounts import care_team
 
-    return care_team.end_lapsed_coaching()
+    return care_team.end_lapsed_bookings()
 
 
 JOBS: list[Job] = [

@@ -3,7 +3,8 @@
 `validate_answers` returns the clean answers (only known, valid values, normalized) and the
 field errors keyed by dotted path (`answers.<section>.<question>[.<index>.<field>]`). It is strict
 about JSON types on purpose: a clinical "yes" must be `true`, never `1` or `"yes"`, and a score
-item must be an integer, never `true` (Python's bool is an int).
+item must be an integer, never `true` (Python's bool is an int). A choice is returned as the
+definition writes the option, so `3.0` (the same JSON number as `3`) comes back as the int `3`.
 """
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ Errors = dict[str, list[str]]
 def _same(a: Any, b: Any) -> bool:
     """Equality that does not let True stand for 1 (or False for 0)."""
     return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def _option(question: Question, value: Any) -> Any:
+    """The option `value` names, as the definition writes it (so 3.0 is the whole number 3 that
+    scoring expects), or `_INVALID`."""
+    return next((v for v in question.option_values() if _same(value, v)), _INVALID)
 
 
 def _is_int(value: Any) -> bool:
@@ -56,17 +63,19 @@ def _check_value(question: Question, value: Any, path: str, errors: Errors, toda
     if kind == "integer":
         return _in_range(value, question.min, question.max, path, errors)
     if kind == "choice":
-        if not any(_same(value, v) for v in question.option_values()):
+        option = _option(question, value)
+        if option is _INVALID:
             return _add(errors, path, f"Must be one of: {_choices(question)}.")
-        return value
+        return option
     if kind == "multi_choice":
         if not isinstance(value, list):
             return _add(errors, path, "Must be a list of options.")
-        if any(not any(_same(item, v) for v in question.option_values()) for item in value):
+        options = [_option(question, item) for item in value]
+        if any(option is _INVALID for option in options):
             return _add(errors, path, f"Each choice must be one of: {_choices(question)}.")
-        if len({(type(item), item) for item in value}) != len(value):
+        if len({(type(option), option) for option in options}) != len(options):
             return _add(errors, path, "Each option may be chosen only once.")
-        return list(value)
+        return options
     if kind == "text":
         if not isinstance(value, str):
             return _add(errors, path, "Must be text.")

@@ -5,12 +5,13 @@ Digits are ASCII digits only: `\\d` and `str.isdigit()` also accept Arabic-Indic
 other Unicode digits, so patterns say `[0-9]` and checks say `_ascii_digits`."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 import phonenumbers
 from datetime import datetime, time, timezone
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints
 
 from telehealth.api import Schema
 from telehealth.clock import is_valid_zone
@@ -39,6 +40,8 @@ def e164_phone(value: str) -> str:
     person typing it, when it is not one."""
     if not value.isascii():  # phonenumbers would read Arabic-Indic or full-width digits as 0-9
         raise ValueError("Enter the number with the digits 0-9, such as +1 212 555 0100")
+    if not value.isprintable():  # phonenumbers would drop a NUL or ESC silently: refused, not stripped
+        raise ValueError("Remove the control character from the phone number")
     try:
         number = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException:
@@ -79,36 +82,71 @@ def _dea(value: str) -> str:
     return value
 
 
-# Invisible characters that change how text around them is shown or compared: bidirectional
-# embeddings, overrides and isolates (a name that reads differently from what it holds), zero-width
-# space, word joiner and BOM. Refused with a field error rather than silently stripped, so what is
-# stored is exactly what the person typed. The zero-width non-joiner and joiner (U+200C, U+200D)
-# are part of how some scripts and emoji are written (Persian names, Devanagari conjuncts): they are
-# accepted between two visible characters and refused anywhere else (alone, at an edge, by a space).
-_HIDDEN = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u2060\ufeff")
+# What a person reads back must be what is stored, so text is judged by Unicode category rather
+# than by a list of known tricks:
+# - controls (Cc: NUL, ESC, BEL, DEL...) are refused; a multi-line note may hold line breaks and
+#   tabs (\n, \r, \t), nothing else;
+# - format characters (Cf: bidirectional embeddings, overrides, isolates and marks LRM/RLM/ALM,
+#   zero-width space, word joiner, BOM, soft hyphen, tag characters, interlinear annotation, the
+#   Mongolian vowel separator...) are refused, except the zero-width non-joiner and joiner (U+200C,
+#   U+200D), which are part of how some scripts and emoji are written (Persian names, Devanagari
+#   conjuncts): accepted between two visible characters and refused anywhere else;
+# - private-use, surrogate and unassigned code points (Co, Cs, Cn) are refused;
+# - a value made only of spaces, fillers (Hangul fillers, the Braille blank) and marks is refused,
+#   so a name cannot look empty.
+# Refused with a field error rather than silently stripped, so what is stored is exactly what the
+# person typed.
 _JOINERS = frozenset("\u200c\u200d")
+_LINE_CONTROLS = frozenset("\n\r\t")
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zs", "Zl", "Zp"})
 
 
-def _plain_text(value: str) -> str:
+def _check_text(value: str, *, multiline: bool) -> str:
     for i, ch in enumerate(value):
-        if ch in _HIDDEN:
-            raise ValueError(f"Remove the invisible character U+{ord(ch):04X} (a direction or zero-width mark)")
-        if ch in _JOINERS and not (0 < i < len(value) - 1 and _visible(value[i - 1]) and _visible(value[i + 1])):
-            raise ValueError(f"Remove the invisible character U+{ord(ch):04X} (a zero-width joiner)")
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            if not (multiline and ch in _LINE_CONTROLS):
+                raise ValueError(f"Remove the control character U+{ord(ch):04X}")
+        elif category == "Cf":
+            if ch not in _JOINERS:
+                raise ValueError(f"Remove the invisible character U+{ord(ch):04X} (a direction, format or "
+                                 "zero-width mark)")
+            if not (0 < i < len(value) - 1 and _visible(value[i - 1]) and _visible(value[i + 1])):
+                raise ValueError(f"Remove the invisible character U+{ord(ch):04X} (a zero-width joiner)")
+        elif category in ("Co", "Cs", "Cn"):
+            raise ValueError(f"Remove the character U+{ord(ch):04X} (private use or not a character)")
+    # marks (a virama, a variation selector) are visible beside a letter, not on their own
+    if value and not any(_visible(ch) and unicodedata.category(ch) not in ("Mn", "Me") for ch in value):
+        raise ValueError("Enter visible text, not only blank or invisible characters")
     return value
 
 
+def _plain_text(value: str) -> str:
+    return _check_text(value, multiline=False)
+
+
+def _plain_lines(value: str) -> str:
+    return _check_text(value, multiline=True)
+
+
 def _visible(ch: str) -> bool:
-    return not ch.isspace() and ch not in _HIDDEN and ch not in _JOINERS
+    return ch not in _FILLERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
 
 
-# The one type of free text a person reads back: names, addresses, notes (with its own length).
+# The one type of free text a person reads back: names, addresses (one line each) and notes
+# (`PlainLines`: several lines), each with its own length.
 PlainText = Annotated[str, AfterValidator(_plain_text)]
+PlainLines = Annotated[str, AfterValidator(_plain_lines)]
+# Text of this length or more is a note, written on several lines.
+MULTILINE_FROM = 1000
 
 
 def text(max_length: int, *, min_length: int = 1) -> type[str]:
-    """A `PlainText` field of `min_length` to `max_length` characters (after stripping)."""
-    return Annotated[PlainText, StringConstraints(min_length=min_length, max_length=max_length)]
+    """A `PlainText` field of `min_length` to `max_length` characters (after stripping); from
+    `MULTILINE_FROM` characters on, a multi-line note (`PlainLines`)."""
+    kind = PlainLines if max_length >= MULTILINE_FROM else PlainText
+    return Annotated[kind, StringConstraints(min_length=min_length, max_length=max_length)]
 
 
 # Row ids: positive and within a 32-bit INTEGER column, so a crafted id is a 4xx, never a database error.
@@ -133,6 +171,9 @@ TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_zone
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(e164_phone)]
 Npi = Annotated[str, AfterValidator(_npi)]
 Dea = Annotated[str, AfterValidator(_dea)]
+# A state license number: ASCII letters and digits with hyphen, dot, slash or space between them.
+LicenseNumber = Annotated[PlainText, StringConstraints(min_length=1, max_length=40,
+                                                       pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9./ -]*[A-Za-z0-9])?$")]
 Password = Annotated[str, StringConstraints(max_length=256, strip_whitespace=False)]
 PostalCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}(-[0-9]{4})?$")]
 
@@ -155,5 +196,5 @@ class MentalHealthProvider(Schema):
     name: Text100
     practice: text(200, min_length=0) = ""
     phone: Phone | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    email: EmailStr | None = None  # the type of a release's recipient email: no invisible characters
 

@@ -307,7 +307,7 @@ def test_booking_a_coach_puts_them_on_the_care_team_until_the_note_window_closes
     r = _write(login(app, coach), appointment_id)
     assert r.status_code == 201, r.get_json()
     # the sweep leaves it while coaching continues
-    assert care_team.end_lapsed_coaching() == 0
+    assert care_team.end_lapsed_bookings() == 0
 
     # the later session is cancelled in time; once the first one's note window has closed, access ends
     # at once (read lazily), and the sweep closes the row, once, even when run twice
@@ -322,7 +322,7 @@ def test_booking_a_coach_puts_them_on_the_care_team_until_the_note_window_closes
     assert _assignments(db, coach)[0].is_current  # not yet swept
     [job] = [j for j in JOBS if j.name == "care_team_sweep"]
     assert run_job(app, job) == (True, 1)
-    assert care_team.end_lapsed_coaching() == 0
+    assert care_team.end_lapsed_bookings() == 0
     [assignment] = _assignments(db, coach)
     assert not assignment.is_current
     assert db.session.scalar(select(AuditEvent.action).where(
@@ -353,7 +353,7 @@ def test_a_booked_coach_that_admin_assigns_stays_after_the_coaching(app, db, boo
     [assignment] = _assignments(db, coach)
     assert not assignment.via_booking
     clock.move_to(starts_at + timedelta(days=30))
-    assert care_team.end_lapsed_coaching() == 0
+    assert care_team.end_lapsed_bookings() == 0
     assert Scope.COACHING in _scopes(coach, patient)
 
 

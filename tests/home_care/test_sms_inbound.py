@@ -199,15 +199,41 @@ def test_a_text_delivered_by_twilio_is_answered_through_the_outbox(app, committe
 
 def test_ops_read_the_outbox_paged_and_audited(client, auth, db):
     for n in range(3):
-        outbox.enqueue("+13125550190", f"Alert {n}", "alert", priority="staff")
+        outbox.enqueue("+13125550190", f"Your package {n} has shipped.", "shipment_shipped", priority="routine")
     db.session.commit()
     auth.as_role("ops")
     page = client.get("/api/v1/admin/sms-outbox?limit=2").get_json()
-    assert [i["body"] for i in page["items"]] == ["Alert 2", "Alert 1"] and page["next_before_id"]
+    assert [i["body"] for i in page["items"]] == ["Your package 2 has shipped.", "Your package 1 has shipped."]
+    assert page["next_before_id"]
     rest = client.get(f"/api/v1/admin/sms-outbox?limit=2&before_id={page['next_before_id']}").get_json()
-    assert [i["body"] for i in rest["items"]] == ["Alert 0"] and rest["next_before_id"] is None
+    assert [i["body"] for i in rest["items"]] == ["Your package 0 has shipped."] and rest["next_before_id"] is None
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.resource_type == "sms_message")) == 3
+
+
+# (purpose, category ops see, whether ops may read the words)
+OPS_VIEW = [("crisis_reply", "care_message", False), ("check_in_answer_post", "care_message", False),
+            ("reply_ack", "care_message", False), ("check_in_contact", "care_message", False),
+            ("something_new", "care_message", False), ("alert", "staff_page", False),
+            ("appointment_reminder", "reminder", False), ("check_in_prompt_pre", "reminder", False),
+            ("measure_retake", "reminder", False), ("shipment_delivered", "shipping", True),
+            ("opt_out_confirmation", "account", True), ("help", "account", True)]
+
+
+@pytest.mark.parametrize("role", ["ops", "admin"])
+def test_ops_see_logistics_of_each_text_never_its_clinical_purpose_priority_or_words(client, auth, db, role):
+    for purpose, _, _ in OPS_VIEW:
+        outbox.enqueue("+13125550190", f"words of {purpose}: what you told us needs attention now",
+                       purpose, priority="crisis" if purpose == "crisis_reply" else "reply")
+    db.session.commit()
+    auth.as_role(role)
+    items = client.get("/api/v1/admin/sms-outbox?limit=50").get_json()["items"][::-1]
+    assert [(i["category"], i["body"] is not None) for i in items] == [(c, shown) for _, c, shown in OPS_VIEW]
+    for item in items:
+        assert "purpose" not in item and "priority" not in item
+        assert {"status", "not_before", "last_error", "attempts", "to"} <= set(item)
+    assert "crisis" not in str(items) and "attention" not in str([i for i in items if i["category"] != "account"
+                                                                    and i["category"] != "shipping"])
 
 
 def test_sms_receive_delivers_a_signed_text_like_twilio(app, committed, live_server, monkeypatch):

@@ -132,3 +132,49 @@ def test_denied_reads_are_audited_as_denied(client, auth, create_user, db):
     assert _reads_of(db, patient) == []
     denied = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "denied")).all()
     assert [(e.actor_id, e.resource_id) for e in denied] == [(coach.id, str(patient.id))]
+
+
+# --------------------------------------------------------------------------- no existence oracle
+
+
+def test_a_patient_cannot_tell_anothers_record_from_one_that_does_not_exist(app, db, create_user):
+    """Another patient's appointment, assessment, session, order, receipt or prescription answers
+    exactly like an id that does not exist: same status, code and message."""
+    from datetime import timedelta
+
+    from telehealth.clock import now
+    from telehealth.models import Assessment, AssessmentStatus, Order, OrderStatus, Product, ProductKind
+    from telehealth.services.home_care import home_sessions
+    from tests.sessions_support import login, ready
+
+    other = ready(db, create_user)
+    session = home_sessions.schedule_session(other.patient, now() + timedelta(hours=2), "Sam", "+12125550123")
+    assessment = Assessment(questionnaire_id="screening", questionnaire_version=1, status=AssessmentStatus.SUBMITTED,
+                            patient_id=other.patient.id, answers={})
+    db.session.add(assessment)
+    product = Product(code="oracle", name="Q", kind=ProductKind.ONE_TIME, price_cents=100, grants={})
+    db.session.add(product)
+    db.session.flush()
+    order = Order(patient_id=other.patient.id, product_id=product.id, amount_cents=100, grants={},
+                  status=OrderStatus.PAID, paid_at=now())
+    db.session.add(order)
+    db.session.commit()
+    appointment_id = other.prescription.encounter_appointment_id
+    me = login(app, create_user("patient"))
+    missing = 2**31 - 1
+    urls = [("/api/v1/appointments/{}", appointment_id), ("/api/v1/appointments/{}/calendar.ics", appointment_id),
+            ("/api/v1/assessments/{}", assessment.id), ("/api/v1/me/sessions/{}", session.id),
+            ("/api/v1/patients/{}/prescriptions", other.patient.id), ("/api/v1/patients/{}/sessions", other.patient.id),
+            ("/api/v1/patients/{}/timeline", other.patient.id), ("/api/v1/patients/{}", other.patient.id)]
+    urls += [("/api/v1/orders/{}", order.id), ("/api/v1/orders/{}/receipt", order.id),
+                 ("/api/v1/orders/{}/refund-quote", order.id)]
+    answers = {}
+    for template, theirs in urls:
+        seen = []
+        for record_id in (theirs, missing):
+            r = me.get(template.format(record_id))
+            body = r.get_json(silent=True) or {}
+            seen.append((r.status_code, body.get("error", {}).get("code"), body.get("error", {}).get("message")))
+        answers[template] = seen
+    differ = {t: s for t, s in answers.items() if s[0] != s[1] or s[0][0] not in (403, 404)}
+    assert differ == {}, "\n".join(f"{t}: {s}" for t, s in differ.items())

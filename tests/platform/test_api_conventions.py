@@ -97,7 +97,7 @@ def test_unexpected_error_is_a_500_without_a_trace(database_url, caplog):
 def test_health_and_readiness(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     # nobody on call (no rota in this test): still serving, reported as degraded (tests/platform/test_on_call.py)
-    assert client.get("/readyz").get_json() == {"status": "degraded", "on_call": "nobody"}
+    assert client.get("/readyz").get_json() == {"status": "degraded", "on_call": "nobody", "physicians_without_phone": 0}
 
 
 def test_readiness_fails_when_the_database_is_unreachable():

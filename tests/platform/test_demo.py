@@ -108,13 +108,34 @@ def test_the_paid_patient_has_a_consult_starting_now_that_the_physician_can_join
     assert order.paid_at is not None and order.paid_at <= now()
     [consult] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()
     assert consult.status is AppointmentStatus.BOOKED and consult.appointment_type == "consult"
-    assert now() < consult.starts_at <= now() + timedelta(minutes=15)
+    # begun already (so an encounter can be recorded at once), most of it still ahead
+    assert now() - timedelta(minutes=5) <= consult.starts_at <= now() < consult.ends_at - timedelta(minutes=20)
     physician = db.session.get(User, consult.provider_id)
     assert physician.physician_profile.license_for(patient.patient_profile.state_of_residence,
                                                   today_in(patient.time_zone)) is not None
     r = _login(app, physician.email).post(f"/api/v1/appointments/{consult.id}/video-token", json={})
     assert r.status_code == 200, r.get_json()
     assert ledger.balances(patient.id)[CreditKind.CONSULT] == 0  # the consult credit is used
+
+
+def test_the_seeded_consult_is_held_and_its_physician_prescribes_without_an_admin(app, runner, db):
+    """Right after seeding, as scripts/demo_journey.py does: the physician of the booked consult reads the
+    patient, records the encounter (begun at the consult's start, ended now) and prescribes."""
+    _seed(runner)
+    patient = _user("patient.consult")
+    [consult] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()
+    physician = db.session.get(User, consult.provider_id)
+    doctor = _login(app, physician.email)
+    assert doctor.get(f"/api/v1/patients/{patient.id}").status_code == 200
+    ended = now()
+    r = doctor.post(f"/api/v1/appointments/{consult.id}/complete", json={
+        "started_at": max(consult.starts_at, ended - timedelta(minutes=20)).isoformat(),
+        "ended_at": ended.isoformat(), "notes": "Seeded consult held."})
+    assert r.status_code == 200, r.get_json()
+    r = doctor.post(f"/api/v1/patients/{patient.id}/prescriptions", json={
+        "form": "sublingual_tablet", "strength_mg": 100, "dose_per_session_mg": 200, "sessions": 6, "refills": 0,
+        "diagnosis_code": "F33.2", "directions": "Dissolve two 100 mg tablets under the tongue."})
+    assert r.status_code == 201, r.get_json()
 
 
 def test_the_consulted_patient_awaits_a_prescription_the_physician_may_sign(runner, db):
@@ -196,7 +217,7 @@ def test_a_later_seed_books_the_stale_consult_again_for_now(runner, db):
         consults = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)
                                       .order_by(Appointment.id)).all()
         assert [a.status for a in consults] == [AppointmentStatus.CANCELLED, AppointmentStatus.BOOKED]
-        assert consults[0].id == stale.id and now() < consults[1].starts_at <= now() + timedelta(minutes=15)
+        assert consults[0].id == stale.id and consults[1].starts_at <= now() < consults[1].ends_at
         assert ledger.balances(patient.id)[CreditKind.CONSULT] == 0  # the credit moved, none created
         _seed(runner)
         assert len(db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()) == 2
@@ -229,3 +250,12 @@ def test_sms_receive_says_clearly_when_no_server_answers(app, monkeypatch):
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and url in lines[0] and "make run" in lines[0], result.output
+
+
+def test_every_demo_physician_has_a_phone_to_be_paged_at(app, runner, db):
+    """A physician with no phone is never paged; in the demo, with nobody on call, only the fallback would be."""
+    _seed(runner)
+    physicians = list(db.session.scalars(select(User).where(User.role == Role.PHYSICIAN)))
+    assert physicians and all(u.physician_profile.phone_e164 for u in physicians)
+    assert len({u.physician_profile.phone_e164 for u in physicians}) == len(physicians)
+    assert app.test_client().get("/readyz").get_json()["physicians_without_phone"] == 0

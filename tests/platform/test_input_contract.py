@@ -94,7 +94,7 @@ def test_nul_is_refused_inside_screening_answers(client, db):
 def test_nul_is_refused_inside_a_list_of_texts(client, auth):
     auth.as_role("patient")
     r = client.post("/api/v1/me/sessions/1/check-ins/post", json={"mood": 5, "side_effects": ["nau\x00sea"]})
-    _refused(r, "side_effects")
+    _refused(r, "side_effects.0")
 
 
 # --------------------------------------------------------------------------- invisible marks
@@ -143,12 +143,13 @@ def test_every_free_text_field_of_a_request_uses_the_one_text_type(app):
     from pydantic import BaseModel
 
     from telehealth.api import Schema
-    from telehealth.schemas.common import _plain_text
+    from telehealth.schemas.common import _plain_lines, _plain_text
 
     free_text = {"name", "first_name", "last_name", "display_name", "line1", "line2", "city", "relationship",
                  "practice", "note", "notes", "private_note", "patient_summary", "reason", "message",
                  "message_to_patient", "bio", "directions", "description", "sitter_name", "signature_name",
-                 "recipient_name", "recipient_organization", "legal_first_name", "legal_last_name"}
+                 "recipient_name", "recipient_organization", "legal_first_name", "legal_last_name",
+                 "side_effects", "license_number"}
 
     def subclasses(cls):
         for sub in cls.__subclasses__():
@@ -171,6 +172,89 @@ def test_every_free_text_field_of_a_request_uses_the_one_text_type(app):
             if name not in free_text or "str" not in str(field.annotation):
                 continue
             funcs = [getattr(m, "func", None) for m in field.metadata] + validators(field.annotation)
-            if _plain_text not in funcs:
+            if _plain_text not in funcs and _plain_lines not in funcs:
                 missing.append(f"{model.__name__}.{name}")
     assert missing == []
+
+
+# --------------------------------------------------------------------------- by Unicode category (issue 12)
+
+# Controls (ESC, BEL), direction marks LRM/RLM and the Arabic letter mark, the Mongolian vowel
+# separator, a tag character, interlinear annotation, soft hyphen, private use, unassigned.
+HIDDEN_MORE = ["\x1b", "\x07", "\x7f", "\u200e", "\u200f", "\u061c", "\u180e", "\U000e0041", "\ufff9", "\ufffb",
+               "\u00ad", "\ue000", "\U000f0000", "\u0378"]
+FILLERS = ["\u3164", "\u115f", "\u1160", "\uffa0"]
+
+
+@pytest.mark.parametrize("mark", HIDDEN_MORE, ids=lambda m: f"U+{ord(m):04X}")
+def test_names_refuse_controls_and_every_format_or_unassigned_character(client, db, mark):
+    before = _users(db)
+    _refused(client.post("/api/v1/auth/signup", json=signup_body(legal_last_name=f"Sm{mark}ith")), "legal_last_name")
+    address = {**SIGNUP["shipping_address"], "city": f"Spring{mark}field"}
+    _refused(client.post("/api/v1/auth/signup", json=signup_body(shipping_address=address)),
+             "shipping_address.city")
+    assert _users(db) == before
+
+
+@pytest.mark.parametrize("filler", FILLERS + ["\u3164\u3164", " \u115f ", "\u00ad"], ids=repr)
+def test_a_name_made_only_of_fillers_is_refused(client, db, filler):
+    _refused(client.post("/api/v1/auth/signup", json=signup_body(legal_first_name=filler)), "legal_first_name")
+
+
+def test_notes_may_have_lines_and_tabs_but_names_may_not(client, auth, create_user):
+    from telehealth.schemas.common import text
+
+    from pydantic import TypeAdapter
+    note, name = TypeAdapter(text(2000)), TypeAdapter(text(100))
+    assert note.validate_python("First line\n\tsecond line\r\nthird") == "First line\n\tsecond line\r\nthird"
+    for bad in ("Riley\nSmith", "Riley\tSmith"):
+        with pytest.raises(ValueError):
+            name.validate_python(bad)
+    with pytest.raises(ValueError):
+        note.validate_python("a note with \x1b[31m colour")
+    # a Korean name with real Hangul letters stays accepted, and so do joiners after a mark: a
+    # Devanagari half-form (consonant, virama, ZWJ) and an emoji with a variation selector
+    for kept in ("\ud55c\uc9c0\ubbfc", "\u0915\u094d\u200d\u0937", "\u2764\ufe0f\u200d\U0001f525"):
+        assert name.validate_python(kept) == kept
+    with pytest.raises(ValueError):
+        name.validate_python("\u0301\u0301")  # marks alone
+
+
+@pytest.mark.parametrize("number", ["CO\u202e123", "\u0661\u0662\u0663\u0664\u0665", "12\u200b345", "IL_1", "IL\x1b1"],
+                         ids=repr)
+def test_license_numbers_are_ascii_letters_digits_and_separators(client, auth, db, number):
+    auth.as_role("admin")
+    licenses = [{"state": "IL", "license_number": number, "expires_on": "2030-06-30"}]
+    r = client.post("/api/v1/admin/staff", json={**PHYSICIAN, "licenses": licenses})
+    _refused(r, "licenses.0.license_number")
+
+
+def test_a_license_number_with_hyphen_dot_slash_and_space_is_kept(client, auth):
+    auth.as_role("admin")
+    licenses = [{"state": "IL", "license_number": "036.1234/A-7 B", "expires_on": "2030-06-30"}]
+    r = client.post("/api/v1/admin/staff", json={**PHYSICIAN, "licenses": licenses})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["physician"]["licenses"][0]["license_number"] == "036.1234/A-7 B"
+
+
+@pytest.mark.parametrize("email", ["x\u202e@example.com", "x\u200b@example.com", "not-an-email", "x\x1b@example.com"],
+                         ids=repr)
+def test_the_mental_health_provider_email_is_an_email_everywhere(client, auth, db, email):
+    provider = {"name": "Dr. Kim", "email": email}
+    _refused(client.post("/api/v1/auth/signup", json=signup_body(mental_health_provider=provider)),
+             "mental_health_provider.email")
+    auth.as_role("patient")
+    _refused(client.patch("/api/v1/me", json={"mental_health_provider": provider}), "mental_health_provider.email")
+
+
+def test_side_effects_free_text_is_plain_text(client, auth):
+    auth.as_role("patient")
+    r = client.post("/api/v1/me/sessions/1/check-ins/post", json={"mood": 5, "side_effects": ["nau\u202esea"]})
+    _refused(r, "side_effects.0")
+
+
+@pytest.mark.parametrize("phone", ["2125550123\x00", "212555\x000123", "2125550123\x1b"], ids=repr)
+def test_a_phone_number_with_a_control_character_is_refused_not_stripped(client, db, phone):
+    before = _users(db)
+    _refused(client.post("/api/v1/auth/signup", json=signup_body(phone=phone)), "phone")
+    assert _users(db) == before

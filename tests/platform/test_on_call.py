@@ -266,11 +266,25 @@ def test_two_sweeps_at_once_page_each_round_once(db, physician, clock):
 
 def test_readiness_is_degraded_but_serving_when_nobody_is_on_call(client, db, physician, clock):
     r = client.get("/readyz")
-    assert r.status_code == 200 and r.get_json() == {"status": "degraded", "on_call": "nobody"}
+    assert r.status_code == 200
+    assert r.get_json() == {"status": "degraded", "on_call": "nobody", "physicians_without_phone": 0}
     shift(db, physician("+13125550101"), T0, T0 + timedelta(hours=1))
-    assert client.get("/readyz").get_json() == {"status": "ready", "on_call": "covered"}
+    assert client.get("/readyz").get_json() == {"status": "ready", "on_call": "covered", "physicians_without_phone": 0}
     clock.shift(timedelta(hours=1))
     assert client.get("/readyz").get_json()["status"] == "degraded"
+
+
+def test_readiness_counts_active_physicians_who_cannot_be_paged(client, db, physician, create_user, clock):
+    """A physician with no phone is left out of every page: readiness says how many (still serving,
+    and not degraded while someone is on call: the escalation rounds just reach fewer people)."""
+    on_call_doctor = physician("+13125550101")
+    shift(db, on_call_doctor, T0, T0 + timedelta(hours=1))
+    create_user("physician", states=["NY"])  # no phone
+    gone = create_user("physician", states=["NY"])
+    gone.active = False  # an inactive physician is never paged anyway
+    db.session.commit()
+    body = client.get("/readyz").get_json()
+    assert body == {"status": "ready", "on_call": "covered", "physicians_without_phone": 1}
 
 
 # --------------------------------------------------------------------------- who sees which alert

@@ -519,3 +519,92 @@ def test_my_appointments_list_is_audited_in_each_patients_trail(client, app, db,
     reads = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_id == doctor.id,
                                                         AuditEvent.action == "read")).all()
     assert [(e.resource_type, e.patient_id) for e in reads] == [("appointment_list", patient.id)]
+
+
+# ------------------------------------------------------------------ the booked physician on the care team
+
+
+def _physician_assignments(db, doctor, patient):
+    db.session.expire_all()
+    return [(a.via_booking, a.is_current) for a in db.session.scalars(select(CareAssignment).where(
+        CareAssignment.staff_id == doctor.id, CareAssignment.patient_id == patient.id).order_by(CareAssignment.id))]
+
+
+def test_the_booked_physician_reads_the_patient_and_after_the_consult_prescribes(client, app, db, patient, booked,
+                                                                                 clock):
+    """No admin assignment: booking the consult puts its physician on the care team; holding it makes
+    them the patient's physician for good (the prescription and what follows)."""
+    from tests.pharmacy.test_prescriptions import TERMS
+
+    doctor, appointment = booked
+    doctor.physician_profile.dea_number = "AB1234563"
+    doctor.physician_profile.dea_expires_on = NOW.date() + timedelta(days=365)
+    db.session.commit()
+    doc = _as(app, doctor)
+    assert doc.get(f"/api/v1/patients/{patient.id}").status_code == 200
+    assert _physician_assignments(db, doctor, patient) == [(True, True)]
+    assert doc.get(f"/api/v1/patients/{patient.id}/prescriptions").status_code == 200
+    clock.move_to(datetime(2026, 3, 9, 14, 40, tzinfo=UTC))
+    doc = _as(app, doctor)
+    r = doc.post(f"/api/v1/appointments/{appointment['id']}/complete", json={
+        "started_at": "2026-03-09T14:01:00+00:00", "ended_at": "2026-03-09T14:28:00+00:00", "notes": "Held."})
+    assert r.status_code == 200, r.get_json()
+    assert _physician_assignments(db, doctor, patient) == [(False, True)]  # permanent now
+    r = doc.post(f"/api/v1/patients/{patient.id}/prescriptions", json=TERMS)
+    assert r.status_code == 201, r.get_json()
+    # months later the sweep leaves the physician who held the consult where they are
+    from telehealth.services.accounts import care_team
+
+    clock.move_to(datetime(2026, 6, 1, tzinfo=UTC))
+    assert care_team.end_lapsed_bookings() == 0
+    assert _as(app, doctor).get(f"/api/v1/patients/{patient.id}/prescriptions").status_code == 200
+
+
+def test_a_booked_physician_loses_access_when_the_booking_is_cancelled_or_its_window_passes(
+        client, app, db, patient, booked, clock):
+    from telehealth.policy import current_policy
+    from telehealth.scheduler import JOBS, run_job
+    from telehealth.services.accounts import care_team
+
+    doctor, appointment = booked
+    later = client.post("/api/v1/appointments", json={"type": "consult", "provider_id": doctor.id,
+                                                      "starts_at": "2026-03-10T14:00:00+00:00"})
+    assert later.status_code == 201, later.get_json()
+    assert _physician_assignments(db, doctor, patient) == [(True, True)]  # one assignment for both bookings
+    assert client.post(f"/api/v1/appointments/{later.get_json()['id']}/cancel", json={}).status_code == 200
+    # the first one is never recorded: access lasts its window after it ends, to record it and prescribe
+    window = timedelta(days=current_policy().booked_physician_access_days)
+    clock.move_to(datetime(2026, 3, 9, 14, 30, tzinfo=UTC) + window - timedelta(minutes=1))
+    assert _as(app, doctor).get(f"/api/v1/patients/{patient.id}").status_code == 200
+    assert care_team.end_lapsed_bookings() == 0
+    clock.move_to(datetime(2026, 3, 9, 14, 30, tzinfo=UTC) + window + timedelta(minutes=1))
+    assert _as(app, doctor).get(f"/api/v1/patients/{patient.id}").status_code == 403  # at once, before the sweep
+    [job] = [j for j in JOBS if j.name == "care_team_sweep"]
+    assert run_job(app, job) == (True, 1)
+    assert _physician_assignments(db, doctor, patient) == [(True, False)]
+
+
+def test_a_cancelled_consult_gives_the_physician_nothing(client, app, db, patient, booked, clock):
+    from telehealth.services.accounts import care_team
+
+    doctor, appointment = booked
+    assert client.post(f"/api/v1/appointments/{appointment['id']}/cancel", json={}).status_code == 200
+    assert _as(app, doctor).get(f"/api/v1/patients/{patient.id}").status_code == 403
+    assert care_team.end_lapsed_bookings() == 1
+
+
+def test_the_encounter_must_overlap_the_booked_time(client, app, db, patient, booked, clock):
+    """Booked 14:00-14:30 UTC: the room opens 10 minutes before and closes 30 minutes after."""
+    doctor, appointment = booked
+    clock.move_to(datetime(2026, 3, 9, 15, 20, tzinfo=UTC))
+    doc = _as(app, doctor)
+    url = f"/api/v1/appointments/{appointment['id']}/complete"
+    r = doc.post(url, json={"started_at": "2026-03-09T13:55:00+00:00", "ended_at": "2026-03-09T13:56:00+00:00"})
+    assert r.status_code == 422 and "ended_at" in error_of(r)["fields"]  # over before the appointment began
+    r = doc.post(url, json={"started_at": "2026-03-09T15:05:00+00:00", "ended_at": "2026-03-09T15:10:00+00:00"})
+    assert r.status_code == 422 and "started_at" in error_of(r)["fields"]  # after the room closed
+    r = doc.post(url, json={"started_at": "2026-03-09T13:40:00+00:00", "ended_at": "2026-03-09T14:10:00+00:00"})
+    assert r.status_code == 422 and "started_at" in error_of(r)["fields"]  # before the room opened
+    assert db.session.get(Appointment, appointment["id"]).encounter_ended_at is None
+    r = doc.post(url, json={"started_at": "2026-03-09T13:55:00+00:00", "ended_at": "2026-03-09T14:20:00+00:00"})
+    assert r.status_code == 200, r.get_json()

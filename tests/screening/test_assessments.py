@@ -429,3 +429,31 @@ def test_answers_reasons_and_notes_are_encrypted_at_rest(client, auth, db, ny_ph
     note, message = db.session.execute(text("SELECT private_note, message_to_patient FROM review_decisions")).one()
     for raw in (answers, reasons, note, message):
         assert "phenelzine" not in raw.lower() and "maoi" not in raw.lower()
+
+
+def test_concurrent_acknowledgements_succeed_once_and_keep_the_first(app, committed, live_server):
+    import json
+
+    from telehealth.services.screening import crisis
+    from tests.conftest import PASSWORD, _make_user, post_concurrently
+
+    doctors = [_make_user(committed, "physician", states=["NY"]) for _ in range(4)]
+    patient = _make_user(committed, "patient")
+    crisis.alert_on_call("A crisis answer.", patient_id=patient.id)
+    committed.session.commit()
+    alert_id = committed.session.scalar(select(ClinicalAlert.id))
+    cookies = []
+    for doctor in doctors:
+        client = app.test_client()
+        assert client.post("/api/v1/auth/login", json={"email": doctor.email, "password": PASSWORD}).status_code == 200
+        name = app.config["SESSION_COOKIE_NAME"]
+        cookies.append({"Cookie": f"{name}={client.get_cookie(name).value}"})
+    answers = post_concurrently(f"{live_server}/api/v1/alerts/{alert_id}/acknowledge", [json.dumps({}).encode()] * 4,
+                                cookies)
+    assert sorted(code for code, _ in answers) == [200, 409, 409, 409], answers
+    [winner] = [body for code, body in answers if code == 200]
+    committed.session.expire_all()
+    alert = committed.session.get(ClinicalAlert, alert_id)
+    assert alert.acknowledged_by == winner["acknowledged_by"]
+    assert committed.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.resource_type == "clinical_alert", AuditEvent.action == "update")) == 1

@@ -242,3 +242,39 @@ def test_database_errors_are_logged_without_their_values(database_url, db):
     assert r.status_code == 500
     assert "phi-secret" not in out
     assert any(json.loads(line).get("exception") == "IntegrityError" for line in out.splitlines() if line.strip())
+
+
+@pytest.mark.parametrize("value", [3.0, 3.5, "3", True])
+def test_a_non_integer_item_9_never_crashes_nor_hides_the_crisis(client, auth, db, ny_physician, value):
+    """3.0 is the whole number 3 (normalized, scored, crisis path); 3.5, "3" and true are refused
+    with a field error, and the refusal still names 988 because the raw answer shows a crisis."""
+    whole = isinstance(value, float) and value.is_integer()
+    phq9 = {**phq9_answers(14, item9=3), "q9": value}
+    endpoints = (
+        ("draft", lambda: _draft(client, {"phq9": phq9})),
+        ("screening", lambda: submit(client, valid_screening_answers(phq9=phq9))),
+        ("retake", lambda: client.post("/api/v1/me/measures",
+                                       json={"instrument": "phq9", "version": 1, "answers": {"phq9": phq9}})),
+    )
+    auth.login(auth.as_role("patient"))
+    for name, call in endpoints:
+        alerts_before = _count(db, ClinicalAlert)
+        r = call()
+        assert r.status_code < 500, (name, r.get_json())
+        if whole:
+            assert r.status_code in (200, 201), (name, r.get_json())
+            body = r.get_json()
+            assert body.get("crisis") is True or body.get("outcome") == "crisis", (name, body)
+            assert _count(db, ClinicalAlert) == alerts_before + 1, name
+        else:
+            assert r.status_code == 422, (name, r.get_json())
+            assert "answers.phq9.q9" in error_of(r)["fields"], name
+            assert "988" in error_of(r)["message"], name
+
+
+def test_a_decimal_whole_answer_is_stored_and_scored_as_an_integer(client, auth, db, ny_physician):
+    auth.login(auth.as_role("patient"))
+    answers = {**phq9_answers(14), "q1": 2.0}
+    r = client.post("/api/v1/me/measures", json={"instrument": "phq9", "version": 1, "answers": {"phq9": answers}})
+    assert r.status_code == 201
+    assert r.get_json()["measure"]["total"] == sum(phq9_answers(14).values()) - phq9_answers(14)["q1"] + 2

@@ -29,8 +29,9 @@ class CareAssignment(db.Model):
     care_role: Mapped[CareRole] = mapped_column(enum_column(CareRole, "care_role"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Made because the patient booked a coaching session with this coach (not by admin or ops): it
-    # lasts only while such a session is upcoming or within its note-writing window (care_team).
+    # Made because the patient booked an appointment with this provider (not by admin or ops): it
+    # lasts only while such an appointment is upcoming or recent (care_team); a physician who holds
+    # a consult or follow-up makes it a standing one (False).
     via_booking: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @property

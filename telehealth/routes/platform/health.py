@@ -22,6 +22,8 @@ class ReadyOut(Schema):
     status: str = Field(description="ready; degraded: serving, but nobody is on call (see on_call)")
     on_call: str = Field(description="covered: a rota shift covers now; nobody: every active physician and the "
                                      "fallback number are paged until admin fills the rota")
+    physicians_without_phone: int = Field(description="active physicians with no phone on file: never paged (not "
+                                                      "counted as degraded; admin should add their phones)")
 
 
 @bp.get("/healthz")
@@ -37,4 +39,5 @@ def readyz():
     if not health.database_answers():
         raise Unavailable("The database is not reachable.")
     covered = health.someone_on_call()
-    return ReadyOut(status="ready" if covered else "degraded", on_call="covered" if covered else "nobody")
+    return ReadyOut(status="ready" if covered else "degraded", on_call="covered" if covered else "nobody",
+                    physicians_without_phone=health.physicians_without_phone())

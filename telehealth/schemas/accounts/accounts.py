@@ -8,7 +8,7 @@ from pydantic import EmailStr, Field, StringConstraints
 
 from telehealth.api import Schema, Timestamp
 from telehealth.schemas.common import (
-    Address, DbId, Dea, EmergencyContact, MentalHealthProvider, Npi, Password, Phone, State, Text100, TimeZone,
+    Address, DbId, Dea, EmergencyContact, LicenseNumber, MentalHealthProvider, Npi, Password, Phone, State, Text100, TimeZone,
     text,
 )
 
@@ -76,7 +76,7 @@ class ProfileUpdateIn(Schema):
 
 
 class LicenseIn(Schema):
-    license_number: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    license_number: LicenseNumber
     expires_on: date
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from telehealth.api import Schema, Timestamp
 from telehealth.schemas.common import Moment, Phone, text
@@ -35,7 +35,7 @@ class CheckInIn(Schema):
     mood: Score
     sleep_quality: Score | None = Field(default=None, description="next_day only")
     # No default list: an absent answer must stay absent, since the pre check-in does not ask it.
-    side_effects: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
+    side_effects: list[text(200)] | None = Field(
         default=None, max_length=20,
         description="post and next_day only (absent: none); e.g. nausea, headache, vomiting, chest pain; free text too")
 

@@ -8,6 +8,7 @@ from pydantic import Field
 from telehealth.api import Schema, Timestamp
 from telehealth.models.messaging.messaging import OutboundMessage
 from telehealth.schemas.common import DbId
+from telehealth.services.messaging.messages_admin import Category, ops_view
 
 
 class SmsConsentIn(Schema):
@@ -31,11 +32,11 @@ class SmsOutboxQuery(Schema):
 
 
 class SmsOutboxItem(Schema):
+    """A text as ops see it: logistics, never its clinical purpose, priority or words."""
     id: int
     to: str
-    body: str
-    purpose: str
-    priority: str
+    category: Category
+    body: str | None = Field(description="the words, only for shipping and account texts; null otherwise")
     status: str
     attempts: int
     last_error: str | None
@@ -52,7 +53,8 @@ class SmsOutboxOut(Schema):
 
 
 def outbox_item(m: OutboundMessage) -> SmsOutboxItem:
-    return SmsOutboxItem(id=m.id, to=m.to_phone, body=m.body, purpose=m.purpose, priority=m.priority.value,
+    view = ops_view(m)
+    return SmsOutboxItem(id=m.id, to=m.to_phone, category=view.category, body=view.body,
                          status=m.status.value, attempts=m.attempts, last_error=m.last_error, patient_id=m.patient_id,
                          provider_sid=m.provider_sid, not_before=m.not_before, created_at=m.created_at,
                          sent_at=m.sent_at)

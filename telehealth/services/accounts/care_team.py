@@ -1,11 +1,14 @@
 """The care team around a patient: assignments of physicians and coaches, and what each may read.
 
-Admin or ops assign staff (a standing assignment, until ended). Booking a coaching session with a
-coach also puts that coach on the team, as a patient would expect, so the coach can write the
-session's note: such an assignment (`via_booking`) lasts while the patient has a booked or held
-coaching session with the coach that is upcoming or within its note-writing window
-(`coaching_note_edit_days`). Access follows that at every read (`authz.is_assigned`); the
-`care_team_sweep` job then ends the lapsed rows, so lists of the team stay true."""
+Admin or ops assign staff (a standing assignment, until ended). Booking an appointment with a
+provider also puts that provider on the team, as a patient would expect: the coach can write the
+session's note, the physician can read the record before the consult and prescribe after it. Such
+an assignment (`via_booking`) lasts while the patient has a booked or held appointment with the
+provider that is upcoming or recent: within the note-writing window (`coaching_note_edit_days`)
+for a coach, within `booked_physician_access_days` for a physician. Access follows that at every
+read (`authz.is_assigned`); the `care_team_sweep` job then ends the lapsed rows, so lists of the
+team stay true. A physician who holds (records) a consult or follow-up is the patient's physician
+from then on: the assignment becomes a standing one (`hold_encounter`)."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
@@ -16,7 +19,7 @@ from telehealth.extensions import db
 from telehealth.models.accounts.accounts import Role, User
 from telehealth.models.accounts.care import CareAssignment, CareRole
 from telehealth.services.platform import audit
-from telehealth.services.platform.authz import Scope, authorize_patient, coaching_continues
+from telehealth.services.platform.authz import Scope, authorize_patient, booking_continues
 
 _CARE_ROLE = {Role.PHYSICIAN: CareRole.PHYSICIAN, Role.COACH: CareRole.COACH}
 
@@ -72,31 +75,53 @@ def end_assignment(actor: User, assignment_id: int) -> CareAssignment:
     return assignment
 
 
-def join_for_coaching(patient: User, coach: User) -> None:
-    """Put the coach of a coaching session the patient is booking on their care team, unless they
-    are on it already. Runs in the booking's transaction: the current assignment is locked, so the
-    sweep, which re-checks under the same lock, cannot end it while this booking commits."""
-    if coach.role is not Role.COACH:
-        return
-    current = db.session.scalar(select(CareAssignment).where(
-        CareAssignment.patient_id == patient.id, CareAssignment.staff_id == coach.id,
+def _current(patient: User, provider: User) -> CareAssignment | None:
+    """The provider's current assignment to the patient, locked: the sweep, which re-checks under
+    the same lock, cannot end it while the caller's transaction commits."""
+    return db.session.scalar(select(CareAssignment).where(
+        CareAssignment.patient_id == patient.id, CareAssignment.staff_id == provider.id,
         CareAssignment.ended_at.is_(None)).with_for_update().limit(1))
-    if current is not None:
+
+
+def join_by_booking(patient: User, provider: User) -> None:
+    """Put the provider of an appointment the patient is booking (a coach, a physician) on their care
+    team, unless they are on it already. Runs in the booking's transaction (`scheduling.book`)."""
+    if provider.role not in _CARE_ROLE or _current(patient, provider) is not None:
         return
-    assignment = CareAssignment(patient_id=patient.id, staff_id=coach.id, care_role=CareRole.COACH,
+    assignment = CareAssignment(patient_id=patient.id, staff_id=provider.id, care_role=_CARE_ROLE[provider.role],
                                 via_booking=True)
     db.session.add(assignment)
     db.session.flush()
     audit.record(patient, "create", "care_assignment", assignment.id, patient_id=patient.id, fields=["via_booking"])
 
 
-def end_lapsed_coaching(at=None) -> int:
-    """End the booking-made assignments whose coaching is over (nothing booked or held that is
-    upcoming or within the note-writing window). Each is locked and checked again before it ends,
-    so a booking committing meanwhile keeps it; safe in two schedulers at once. Returns how many."""
+def hold_encounter(patient: User, physician: User) -> None:
+    """The physician who held (recorded) a consult or follow-up with the patient is their physician
+    from then on: a booking-made assignment becomes a standing one (or one is made, should the
+    booking's have lapsed). Runs in `scheduling.complete`'s transaction; the caller commits."""
+    if physician.role is not Role.PHYSICIAN:
+        return
+    current = _current(patient, physician)
+    if current is not None and not current.via_booking:
+        return
+    if current is None:
+        current = CareAssignment(patient_id=patient.id, staff_id=physician.id, care_role=CareRole.PHYSICIAN)
+        db.session.add(current)
+        db.session.flush()
+        audit.record(physician, "create", "care_assignment", current.id, patient_id=patient.id)
+        return
+    current.via_booking = False
+    audit.record(physician, "update", "care_assignment", current.id, patient_id=patient.id, fields=["via_booking"])
+
+
+def end_lapsed_bookings(at=None) -> int:
+    """End the booking-made assignments whose booking is over (nothing booked or held with that
+    provider that is upcoming or recent, see `authz.booking_continues`). Each is locked and checked
+    again before it ends, so a booking committing meanwhile keeps it; safe in two schedulers at
+    once. Returns how many."""
     at = at or now()
     candidates = list(db.session.scalars(select(CareAssignment.id).where(
-        CareAssignment.via_booking.is_(True), CareAssignment.ended_at.is_(None), ~coaching_continues(at))))
+        CareAssignment.via_booking.is_(True), CareAssignment.ended_at.is_(None), ~booking_continues(at))))
     ended = 0
     for assignment_id in candidates:
         # a fresh statement after the lock: it sees a booking that committed while we waited
@@ -106,7 +131,7 @@ def end_lapsed_coaching(at=None) -> int:
             db.session.rollback()
             continue
         lapsed = db.session.execute(update(CareAssignment).where(
-            CareAssignment.id == assignment_id, CareAssignment.ended_at.is_(None), ~coaching_continues(at))
+            CareAssignment.id == assignment_id, CareAssignment.ended_at.is_(None), ~booking_continues(at))
             .values(ended_at=at)).rowcount
         if lapsed:
             patient_id = db.session.scalar(select(CareAssignment.patient_id).where(CareAssignment.id == assignment_id))

@@ -169,7 +169,8 @@ def receipt(actor: User, order_id: int) -> Receipt:
     if order is None:
         raise NotFound("No such order.")
     if actor.role is Role.PATIENT and order.patient_id != actor.id:
-        deny(actor, "receipt", order_id, patient_id=order.patient_id, message="This is not your order.")
+        deny(actor, "receipt", order_id, patient_id=order.patient_id, message="This is not your order.",
+             not_found="No such order.")
     if order.paid_at is None or order.status not in _PAID_STATUSES:
         raise Conflict("Only paid orders have a receipt.")
     patient = db.session.get(User, order.patient_id)

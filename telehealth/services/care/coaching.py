@@ -1,7 +1,7 @@
 """Integration coaching: the coach's notes of each session and what the patient sees of them.
 
 Coaches are put on a patient's care team by admin or ops (`care_team.assign`, a coach assignment), or
-by the patient booking a session with them (`care_team.join_for_coaching`, while that coaching lasts).
+by the patient booking a session with them (`care_team.join_by_booking`, while that coaching lasts).
 A note belongs to one coaching appointment (coaching_30 / coaching_60): only that appointment's
 coach, while assigned to the patient, writes it, once the appointment has started. It has two
 parts, both encrypted at rest:

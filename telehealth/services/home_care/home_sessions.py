@@ -105,7 +105,7 @@ def _session(actor: User, session_id: int, *, lock: bool = False) -> HomeSession
     session = db.session.get(HomeSession, session_id, with_for_update=lock)
     if session is None:
         raise NotFound("No such session.")
-    authorize_patient(actor, session.patient_id, Scope.CLINICAL)
+    authorize_patient(actor, session.patient_id, Scope.CLINICAL, not_found="No such session.")
     return session
 
 

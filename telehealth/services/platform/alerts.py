@@ -2,11 +2,11 @@
 one while on call; ops the logistics ones), acknowledging one, and raising one exactly once from a sweep."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from telehealth.clock import now
-from telehealth.errors import NotFound
+from telehealth.errors import Conflict, NotFound
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import Role, User
 from telehealth.models.platform.alerts import OPS, PHYSICIAN_RECIPIENTS, AlertPage, AlertStatus, ClinicalAlert
@@ -82,7 +82,21 @@ def acknowledge(viewer: User, alert_id: int) -> ClinicalAlert:
     if db.session.scalar(_visible(viewer, now()).where(ClinicalAlert.id == alert_id)) is None:
         deny(viewer, "clinical_alert", alert_id, patient_id=alert.patient_id,
              message="This alert is for the patient's care team and whoever is on call.")
-    alert.acknowledge(viewer.id, now())
+    alert.acknowledge(viewer.id, now())  # refuses an alert already seen acknowledged (409)
+    # Claimed with a conditional UPDATE: of two acknowledgements at once, the one that finds the
+    # row still unacknowledged wins; the other updates nothing and gets the same 409 as a second
+    # acknowledgement, so who and when are never overwritten. (No autoflush: the object's own
+    # change must not be written before the guard has looked at the row.)
+    with db.session.no_autoflush:
+        claimed = db.session.execute(
+            update(ClinicalAlert)
+            .where(ClinicalAlert.id == alert.id, ClinicalAlert.acknowledged_at.is_(None))
+            .values(status=AlertStatus.ACKNOWLEDGED, acknowledged_at=alert.acknowledged_at,
+                    acknowledged_by=alert.acknowledged_by)
+            .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise Conflict("This alert was already acknowledged.")
     audit.record(viewer, "update", "clinical_alert", alert.id, patient_id=alert.patient_id, fields=["status"])
     db.session.commit()
     return alert

@@ -5,7 +5,9 @@ touches a patient's record calls `authorize_patient` with the kind of data it is
 
 Who may see what (`Scope`):
 - a patient: only their own records, every scope;
-- a physician: the patients they care for (a current care assignment);
+- a physician: the patients they care for (a current care assignment: by admin or ops, for good once
+  they held a consult or follow-up, or while a consult or follow-up the patient booked with them is
+  upcoming or recent);
 - a coach: contact details and coaching data of patients assigned to them (by admin or ops, or by
   the patient booking a coaching session with them, while that coaching continues), nothing clinical;
 - ops: contact details and logistics of any patient, never identity papers or clinical data;
@@ -17,7 +19,7 @@ from enum import StrEnum
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from telehealth.clock import now
 from telehealth.errors import Forbidden, NotFound, Unauthenticated
@@ -55,24 +57,30 @@ def require_role(user, roles: tuple[Role, ...] | None) -> None:
         raise Forbidden("Your role does not allow this.")
 
 
-def coaching_continues(at: datetime):
-    """SQL: a care assignment's coach still has a coaching session with its patient that is booked
-    or held and either upcoming or within its note-writing window (`coaching_note_edit_days` after
-    it ended). A coach provides only coaching, so any such appointment of theirs is one."""
-    recent = at - timedelta(days=current_policy().coaching_note_edit_days)
+def booking_continues(at: datetime):
+    """SQL: a care assignment's provider still has an appointment with its patient that is booked or
+    held and either upcoming or recent: a coach's within its note-writing window
+    (`coaching_note_edit_days` after it ended), a physician's within `booked_physician_access_days`
+    (to record the encounter and prescribe). A provider's appointments are all of their own kind
+    (coaches coach, physicians consult and follow up), so the assignment's role picks the window."""
+    policy = current_policy()
     return exists().where(
         Appointment.patient_id == CareAssignment.patient_id, Appointment.provider_id == CareAssignment.staff_id,
-        Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)), Appointment.ends_at > recent)
+        Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)),
+        or_(and_(CareAssignment.care_role == CareRole.COACH,
+                 Appointment.ends_at > at - timedelta(days=policy.coaching_note_edit_days)),
+            and_(CareAssignment.care_role == CareRole.PHYSICIAN,
+                 Appointment.ends_at > at - timedelta(days=policy.booked_physician_access_days))))
 
 
 def is_assigned(staff: User, patient_id: int, care_role: CareRole) -> bool:
-    """A current assignment; one made by a booking counts only while its coaching continues (read
+    """A current assignment; one made by a booking counts only while that booking continues (read
     here, so access ends on time even before the sweep closes the row)."""
     return db.session.execute(
         select(CareAssignment.id).where(
             CareAssignment.staff_id == staff.id, CareAssignment.patient_id == patient_id,
             CareAssignment.care_role == care_role, CareAssignment.ended_at.is_(None),
-            or_(CareAssignment.via_booking.is_(False), coaching_continues(now())),
+            or_(CareAssignment.via_booking.is_(False), booking_continues(now())),
         ).limit(1)
     ).first() is not None
 
@@ -87,25 +95,30 @@ def scopes_for(actor: User, patient_id: int) -> frozenset[Scope]:
     return _STAFF_SCOPES[actor.role]
 
 
-def deny(actor: User, resource_type: str, resource_id, *, patient_id: int | None, message: str):
+def deny(actor: User, resource_type: str, resource_id, *, patient_id: int | None, message: str,
+         not_found: str = "No such record."):
     """Record a refused attempt (it is worth knowing about, so it is kept) and raise. A patient
-    learns nothing about other patients' records, not even that they exist."""
+    learns nothing about other patients' records, not even that they exist: they get the 404 that
+    an id that does not exist gets (`not_found`: the caller's own message for a missing record),
+    word for word."""
     db.session.rollback()  # a refusal writes nothing of the caller's, only its own record
     audit.record(actor, "denied", resource_type, resource_id, patient_id=patient_id)
     db.session.commit()
     if actor.role is Role.PATIENT:
-        raise NotFound("No such record.")
+        raise NotFound(not_found)
     raise Forbidden(message)
 
 
-def authorize_patient(actor: User, patient_id: int, scope: Scope) -> frozenset[Scope]:
-    """Raise unless `actor` may see `scope` data of the patient; return every scope they hold."""
+def authorize_patient(actor: User, patient_id: int, scope: Scope, *,
+                      not_found: str = "No such record.") -> frozenset[Scope]:
+    """Raise unless `actor` may see `scope` data of the patient; return every scope they hold
+    (`not_found`: what a patient is told, the message of a missing record of the caller's kind)."""
     require_role(actor, None)
     scopes = scopes_for(actor, patient_id)
     if scope in scopes:
         return scopes
     deny(actor, f"patient_{scope.value}", patient_id, patient_id=patient_id,
-         message="You do not have access to this part of the patient's record.")
+         message="You do not have access to this part of the patient's record.", not_found=not_found)
 
 
 def authorize_assessment(actor: User, assessment) -> None:
@@ -122,4 +135,4 @@ def authorize_assessment(actor: User, assessment) -> None:
     ):
         return
     deny(actor, "assessment", assessment.id, patient_id=assessment.patient_id,
-         message="You do not have access to this assessment.")
+         message="You do not have access to this assessment.", not_found="No such assessment.")

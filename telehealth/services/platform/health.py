@@ -1,5 +1,6 @@
-"""Readiness: whether the database answers, and whether someone is on call now."""
-from sqlalchemy import text
+"""Readiness: whether the database answers, whether someone is on call now, and how many active
+physicians have no phone to be paged at."""
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from telehealth.extensions import db
@@ -21,3 +22,15 @@ def someone_on_call() -> bool:
     from telehealth.services.platform import on_call
 
     return bool(on_call.on_call_at())
+
+
+def physicians_without_phone() -> int:
+    """Active physicians with no phone on file: paging skips them (the on-call shift has its own
+    phone; everyone else is reached at their profile's). Reported as a count beside readiness, not
+    as `degraded`: whoever is on call is still paged, only the escalation rounds reach fewer people."""
+    from telehealth.models.accounts.accounts import PhysicianProfile, Role, User
+
+    return db.session.scalar(select(func.count()).select_from(User)
+                             .join(PhysicianProfile, PhysicianProfile.user_id == User.id)
+                             .where(User.role == Role.PHYSICIAN, User.active.is_(True),
+                                    PhysicianProfile.phone_e164.is_(None))) or 0

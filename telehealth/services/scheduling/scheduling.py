@@ -236,7 +236,7 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
     for lead, before in REMINDER_LEADS:
         if starts_at - before > now():
             db.session.add(Reminder(appointment_id=appointment.id, lead=lead, due_at=starts_at - before))
-    care_team.join_for_coaching(patient, provider)  # the booked coach can write the session's note
+    care_team.join_by_booking(patient, provider)  # the coach writes the note, the physician reads and prescribes
     audit.record(patient, "create", "appointment", appointment.id, patient_id=patient.id)
     db.session.commit()
     return appointment
@@ -278,7 +278,8 @@ def get_appointment(actor: User, appointment_id: int, *, lock: bool = False) -> 
         raise NotFound("No such appointment.")
     if actor.id in (appointment.patient_id, appointment.provider_id):
         return appointment
-    deny(actor, "appointment", appointment.id, patient_id=appointment.patient_id, message="Not your appointment.")
+    deny(actor, "appointment", appointment.id, patient_id=appointment.patient_id, message="Not your appointment.",
+         not_found="No such appointment.")
 
 
 def read_appointment(actor: User, appointment_id: int, *, as_file: bool = False) -> Appointment:
@@ -366,19 +367,31 @@ def mark_no_show(provider: User, appointment_id: int) -> Appointment:
 def complete(provider: User, appointment_id: int, *, started_at: datetime, ended_at: datetime,
              notes: str) -> Appointment:
     """Record the video encounter: for a physician's consult, the telemedicine encounter that must
-    exist before any prescription."""
+    exist before any prescription. It must have taken place in the appointment's video room while
+    it was open and overlap the booked time: started once the room opened and before it closed,
+    ended after the appointment began, and not in the future. The physician who held a consult or
+    follow-up is the patient's physician from then on (`care_team.hold_encounter`)."""
     appointment = _as_provider(provider, appointment_id)
+    opens = appointment.starts_at - timedelta(minutes=_cfg("VIDEO_OPENS_MINUTES_BEFORE"))
+    closes = appointment.ends_at + timedelta(minutes=_cfg("VIDEO_CLOSES_MINUTES_AFTER"))
+    errors: dict[str, list[str]] = {}
     if not started_at < ended_at or ended_at > now():
-        raise ValidationFailed("The encounter must end after it starts, and not in the future.",
-                               fields={"ended_at": ["After started_at, and not in the future."]})
-    if started_at < appointment.starts_at - timedelta(minutes=_cfg("VIDEO_OPENS_MINUTES_BEFORE")):
-        raise ValidationFailed("The encounter cannot start before its video room opens.",
-                               fields={"started_at": ["Too early for this appointment."]})
+        errors["ended_at"] = ["After started_at, and not in the future."]
+    elif ended_at <= appointment.starts_at:
+        errors["ended_at"] = [f"After the appointment began ({appointment.starts_at.isoformat()})."]
+    if started_at < opens:
+        errors["started_at"] = [f"Not before the video room opened ({opens.isoformat()})."]
+    elif started_at >= closes:
+        errors["started_at"] = [f"Before the video room closed ({closes.isoformat()})."]
+    if errors:
+        raise ValidationFailed("The encounter must overlap the appointment's booked time, within its video room's "
+                               "opening hours, and not be in the future.", fields=errors)
     appointment.move_to(AppointmentStatus.COMPLETED)
     _cancel_reminders(appointment)
     appointment.encounter_started_at, appointment.encounter_ended_at = started_at, ended_at
     appointment.encounter_modality, appointment.encounter_notes = "video", notes
     audit.record(provider, "update", "appointment_encounter", appointment.id, patient_id=appointment.patient_id)
+    care_team.hold_encounter(db.session.get(User, appointment.patient_id), provider)
     db.session.commit()
     return appointment
 

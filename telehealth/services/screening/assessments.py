@@ -44,11 +44,44 @@ def validated(q: questionnaires.Questionnaire, answers, *, partial: bool = False
     clean, errors = questionnaires.validate_answers(q, answers, today=now().date(), partial=partial)
     if errors:
         message = "Some answers are missing or invalid."
-        if eligibility.crisis_in_partial(clean):
-            # Nothing is stored for an invalid submission, but someone in crisis is helped at once.
+        if eligibility.crisis_in_partial(clean) or _raw_crisis(answers):
+            # Nothing is stored for an invalid submission, but someone in crisis is helped at once,
+            # even when the crisis answer itself is the one refused (`"q9": "3"`, `3.5`, `true`).
             message = f"{crisis.HELP_NOW} {message}"
         raise ValidationFailed(message, fields=errors)
     return clean
+
+
+_CRISIS_ITEMS = (("phq9", "q9"), ("cssrs", "q4"), ("cssrs", "q5"), ("cssrs", "q6"))
+
+
+def _looks_positive(value) -> bool:
+    """Whether a refused answer reads as "yes" or a score above 0 to a person: true, a number
+    above 0 in any JSON type, or words like "yes"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value > 0
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("yes", "y", "true"):
+            return True
+        try:
+            return float(word) > 0
+        except ValueError:
+            return False
+    return False
+
+
+def _raw_crisis(answers) -> bool:
+    """Whether the raw (unvalidated) answers hold a crisis answer in any JSON type."""
+    if not isinstance(answers, dict):
+        return False
+    for section, item in _CRISIS_ITEMS:
+        raw = answers.get(section)
+        if isinstance(raw, dict) and _looks_positive(raw.get(item)):
+            return True
+    return False
 
 
 def serviced_states(day: date) -> frozenset[str]:
