@@ -15,11 +15,14 @@ a session's post check-in, routine the next day) and, by policy, the sitter (or 
 contact) is asked to check on the patient. The check-in before a session is not escalated: without
 its reading the session simply cannot start.
 
-Fail safe: a reply the check-in cannot read is never answered with the question alone; it carries
-CRISIS_LINE (988 and 911), and after a session (an open post-session or next-day check-in, or a
-session started or ended within `unclear_reply_alert_hours_after_session`) it raises an urgent
-`unclear_reply` alert paged to the on-call physician, who must acknowledge it. So does a text outside
-any check-in in that day whose words are neither a side effect nor filler ("thanks", "fine").
+Fail safe: a reply is confidently understood only when every word is accounted for (numbers, known
+side effects, the sitter's yes or no, filler like "ok", "thanks", "none"). One the check-in cannot
+read, or with any word left over ("7 but im not ok", "6 6 fine 🔫"), is never answered without
+CRISIS_LINE (988 and 911; what parses is still recorded, unless the text held crisis language); after
+a session (an open post-session or next-day check-in, or a session started or ended within
+`unclear_reply_alert_hours_after_session`) it raises an urgent `unclear_reply` alert paged to the
+on-call physician, who must acknowledge it (the next session waits for that: gate `crisis_alert`);
+otherwise a routine one for the care team. So does a text outside any check-in. See `route_reply`.
 
 Texts say nothing clinical (checked by `message_content` in the outbox): "reading", not the name of
 a measurement; "session", never a drug.

@@ -28,6 +28,10 @@ parts are words of the patterns ("killmyself", "notsafe", "helpme"), and a word 
 more one edit away from a pattern word read as that word ("sucide", "myslef", "unresponsve"),
 unless it is an ordinary word listed in NEVER_FUZZY ("putting", "changing", "joking"...).
 
+Letters spelled apart or starred ("k.m.s", "s u i c i d e", "k*ll") are joined first, and emoji of a
+means or of death become words the patterns know (🔫 emojigun, 💊 emojipil, 🪢 🔪 ⚰️ 💀): a weapon or
+rope alone fires, pills only beside another.
+
 There is no negation: "not suicidal" fires. A few ordinary senses are told apart inside the
 patterns by the exact words around them ("going to jump in the shower", "took too much time",
 "in the end things were fine", "help with my account", "scared of the dentist"). Everything else

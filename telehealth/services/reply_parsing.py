@@ -30,6 +30,15 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
         contradictory -> None; so is a reply with neither. Only True confirms a sitter; False and
         None mean ask again.
 
+        PreSessionReply.unread: the words left besides the reading, the sitter's words and filler
+        ("128/82 sitter here, feeling weird" -> ("weird",)): the reply is not understood in full.
+
+    unread_words(text: str, also=frozenset()) -> list[str]
+        The words no parser accounts for: not a number, a known side effect or filler; a reassuring
+        word under a negation ("not ok"); any emoji but a few friendly ones (👍 🙂 ❤️). [] means the
+        text is confidently understood. A number word ("one", "two") is a score only at the start,
+        after a label or after another number: "no one cares" is no mood 1; "want 2 die" reads "to".
+
     parse_mood(text: str) -> int | ParseError
         One whole number 1..10: "7", "mood 7", "7/10", "7 out of 10", "seven", "I'm a 6".
         0, 11, "7.5" and two numbers ("6 or 7") are refused.
@@ -44,7 +53,9 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
         "mood 7 sleep 6 none", "7, 5, a bit nauseous", "Mood: 8. Slept 9. headache",
         "sleep 5 mood 7". A number after "mood" is the mood, after "sleep"/"slept" the sleep;
         unlabelled numbers fill what is left in the order mood, then sleep. Hours of sleep
-        ("slept 7 hours") are refused with a hint asking for a 1 to 10 rating.
+        ("slept 7 hours") are refused with a hint asking for a 1 to 10 rating. Sleep in words when
+        fewer than two numbers are given ("slept ok 7", "mood 7 slept fine") is read as a rating:
+        great 9, well / good 7, ok / fine / alright 6, bad / badly / poorly 3, terribly / awful 2.
         Numbers after the two scores stay in the side-effect text ("threw up 3 times").
 
     grade_side_effects(text: str) -> list[SideEffect]
