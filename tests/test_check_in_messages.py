@@ -642,3 +642,24 @@ def test_after_stop_an_unclear_text_still_gets_the_lines_and_reaches_a_person(cl
     check_sms_body(reply.body, allow_crisis_resources=True)
     [alert] = db.session.scalars(select(ClinicalAlert)).all()
     assert (alert.kind, alert.urgency) == ("unclear_reply", "routine")
+
+
+def test_the_lowest_mood_by_text_after_a_session_carries_the_lines_and_tells_the_care_team(client, app, db,
+                                                                                          patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "1 none")
+    assert last_reply(db).startswith(check_in_messages.THANKS) and "988" in last_reply(db)
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency) == ("low_mood", "routine") and texts(db, phone=ON_CALL) == []
+
+
+@pytest.mark.parametrize("words", ["💀💀💀", "😭😭😭😭"])
+def test_emoji_alone_within_a_day_of_a_session_pages(client, app, db, patient_session, clock, words):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "7 none")
+    post_sms(client, app, PHONE, words)
+    assert "988" in last_reply(db)
+    [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "unclear_reply")).all()
+    assert alert.urgency == "urgent" and alert.status is AlertStatus.DELIVERED

@@ -387,4 +387,8 @@ def _answer_after(user: User, check_in: CheckIn, text: str) -> str | _Unclear | 
     except ServiceError:
         return "We could not record that. Please answer in your account."
     reply = THANKS if worst is None or worst.value == "mild" else SERIOUS if worst.value == "serious" else REVIEW
-    return _Unread(reply) if len(named) > len([e for e in parsed.side_effects if e.name != "unrecognized"]) else reply
+    if parsed.mood == reply_parsing.SCORE_RANGE[0]:  # the lowest mood: understood, the care team told (routine)
+        reply = f"{reply} {CRISIS_LINE}"
+    if len(named) > len([e for e in parsed.side_effects if e.name != "unrecognized"]):
+        return _Unread(reply.removesuffix(f" {CRISIS_LINE}"))
+    return reply
