@@ -663,3 +663,12 @@ def test_emoji_alone_within_a_day_of_a_session_pages(client, app, db, patient_se
     assert "988" in last_reply(db)
     [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "unclear_reply")).all()
     assert alert.urgency == "urgent" and alert.status is AlertStatus.DELIVERED
+
+
+def test_a_sitters_yes_with_unread_words_carries_the_lines(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, "yes sitter here but i feel weird")
+    assert last_reply(db).startswith("Not yet") and "988" in last_reply(db)
+    db.session.expire_all()
+    assert db.session.get(HomeSession, session.id).sitter_confirmed_at is not None

@@ -335,7 +335,8 @@ def _answer_pre(user: User, check_in: CheckIn, text: str) -> str | _Unclear | _U
     if isinstance(parsed, reply_parsing.ParseError):
         if parsed.code == "no_reading" and reply_parsing.parse_sitter(text) is True:
             _confirm_sitter(user, session)
-            return _go_or_not(user, session)
+            reply = _go_or_not(user, session)
+            return _Unread(reply) if reply_parsing.unread_words(text, reply_parsing.PRE_SESSION_WORDS) else reply
         return _Unclear(parsed.reply_hint)
     try:
         _, band, _ = home_sessions.record_blood_pressure(user, session.id, parsed.systolic, parsed.diastolic, "sms",

@@ -614,7 +614,7 @@ def parse_sitter(text: str) -> bool | None:
 
 # The words a pre-session reply may hold besides its reading: the sitter's phrasings, who the sitter is,
 # what the reading is. Anything else is not understood in full ("128/82 sitter here, feeling off").
-_PRE_SESSION_WORDS = frozenset(
+PRE_SESSION_WORDS = frozenset(
     {w for kind in (_SITTER_SELF, _SITTER_ABSENT, _SITTER_UNSURE, _SITTER_YES, _SITTER_HERE) for p in kind for w in p}
     | set(_words("bp blood pressure reading readings pulse hr heart rate over sitter sister brother mom mum mother "
                  "dad father husband wife partner boyfriend girlfriend bf gf friend son daughter roommate neighbor "
@@ -646,7 +646,7 @@ def parse_pre_session(text: str) -> PreSessionReply | ParseError:
     if not (SYSTOLIC_RANGE[0] <= systolic <= SYSTOLIC_RANGE[1] and DIASTOLIC_RANGE[0] <= diastolic <= DIASTOLIC_RANGE[1]
             and systolic > diastolic):
         return ParseError("implausible_reading", HINT_CHECK_READING)
-    return PreSessionReply(systolic, diastolic, parse_sitter(rest), tuple(unread_words(rest, _PRE_SESSION_WORDS)))
+    return PreSessionReply(systolic, diastolic, parse_sitter(rest), tuple(unread_words(rest, PRE_SESSION_WORDS)))
 
 
 def detect_crisis(text: str) -> bool:
