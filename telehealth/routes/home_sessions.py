@@ -10,7 +10,7 @@ from telehealth.schemas.home_sessions import (
     ReadingResultOut, ReasonIn, SessionDetailOut, SessionIn, SessionListOut, SessionOut, SitterIn, adverse_event_out,
     check_in_out, pause_out, reading_out, session_detail_out, session_out,
 )
-from telehealth.services import home_sessions
+from telehealth.services import crisis, home_sessions
 
 bp = Blueprint("home_sessions", __name__, url_prefix="/api/v1")
 PATIENT = (Role.PATIENT,)
@@ -86,7 +86,9 @@ def cancel(session_id: int, body: Empty):
 def check_in(session_id: int, kind: str, body: CheckInIn):
     row, grade, advice = home_sessions.record_check_in(current_user, body.model_dump(exclude_none=True),
                                                        session_id=session_id, kind=kind, source="app")
-    return CheckInResultOut(check_in=check_in_out(row), grade=grade.value if grade else None, advice=advice)
+    resources = list(crisis.RESOURCES) if home_sessions.shows_crisis_resources(advice) else []
+    return CheckInResultOut(check_in=check_in_out(row), grade=grade.value if grade else None, advice=advice,
+                            crisis_resources=resources)
 
 
 @bp.get("/patients/<int:patient_id>/sessions")
