@@ -488,8 +488,11 @@ def test_free_text_within_a_day_of_a_session_pages_and_not_after(client, app, db
     db.session.commit()
     post_sms(client, app, PHONE, "feeling kind of strange tbh")
     assert "988" in last_reply(db) and "911" in last_reply(db)
-    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)
-                             .where(ClinicalAlert.kind == "unclear_reply")) == 1
+    # a day later: the care team reads it (routine, in their list), nobody is paged
+    assert [(a.urgency, a.recipient) for a in db.session.scalars(
+        select(ClinicalAlert).where(ClinicalAlert.kind == "unclear_reply").order_by(ClinicalAlert.id))] == [
+        ("urgent", "on_call_physician"), ("routine", "care_team")]
+    assert len(texts(db, phone=ON_CALL)) == 1
 
 
 def test_a_plain_thanks_within_a_day_of_a_session_is_understood_and_pages_no_one(client, app, db, patient_session,
@@ -524,3 +527,149 @@ def test_help_within_a_day_of_a_session_gets_the_keyword_answer_and_pages(client
     [alert] = db.session.scalars(select(ClinicalAlert)).all()
     assert (alert.kind, alert.urgency, alert.status) == ("unclear_reply", "urgent", AlertStatus.DELIVERED)
     assert len(texts(db, phone=ON_CALL)) == 1
+
+
+# ------------------------------------------------------------------ issue 12 §1: fail safe, second review
+
+def test_a_crisis_text_in_the_pre_check_in_records_nothing_and_blocks_the_start_until_acknowledged(
+        client, app, db, auth, patient_session, clock):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, "128/82 yes i want to kill myself")
+    assert texts(db)[-1].purpose == "crisis_reply"
+    assert db.session.scalar(select(func.count()).select_from(BloodPressureReading)) == 0
+    db.session.expire_all()
+    assert db.session.get(HomeSession, session.id).sitter_confirmed_at is None
+    clock.move_to(session.scheduled_for)
+    post_sms(client, app, PHONE, "128/82 yes")  # a reading and the sitter later: still no start
+    db.session.expire_all()
+    gates = {g.id: g for g in home_sessions.session_detail(ctx.patient, session.id)[1]}
+    assert not gates["crisis_alert"].ok and "physician" in gates["crisis_alert"].reason
+    assert [g for g in gates.values() if not g.ok] == [gates["crisis_alert"]]
+    auth.login(ctx.patient)
+    r = client.post(f"/api/v1/me/sessions/{session.id}/start", json={})
+    assert r.status_code == 409 and set(r.get_json()["error"]["fields"]) == {"crisis_alert"}
+    alert = db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "crisis"))
+    auth.login(ctx.physician)
+    assert client.post(f"/api/v1/alerts/{alert.id}/acknowledge").status_code == 200
+    auth.login(ctx.patient)
+    assert client.post(f"/api/v1/me/sessions/{session.id}/start", json={}).status_code == 200
+
+
+@pytest.mark.parametrize("reply", ["7 but im not ok", "8 none. honestly thinking its time to check out for good",
+                                   "mood 6 sleep 5. i stockpiled my pills", "i want 2 dye",
+                                   "no one cares whether im alive", "6 feeling weird honestly"])
+def test_a_post_reply_with_words_the_parser_cannot_read_carries_the_lines_and_pages(client, app, db,
+                                                                                   patient_session, clock, reply):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, reply)
+    assert "988" in last_reply(db) and "911" in last_reply(db)
+    alerts = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind.in_(("crisis", "unclear_reply"))))
+    assert [(a.urgency, a.status) for a in alerts] == [("urgent", AlertStatus.DELIVERED)]
+    answers = check_in(db, session, CheckInKind.POST).answers
+    assert answers is None or answers.get("mood") not in (1, 2)  # "no one", "want 2": never a mood
+
+
+def test_a_readable_post_reply_with_unknown_words_is_still_recorded(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "6 feeling weird honestly")
+    assert check_in(db, session, CheckInKind.POST).answers["mood"] == 6
+
+
+@pytest.mark.parametrize("reply", ["3 2 i want it over", "6 6 fine 🔫", "🔫💊", "💀💀💀", "😭😭😭😭"])
+def test_next_day_replies_not_understood_carry_the_lines_and_page(client, app, db, patient_session, clock, reply):
+    ctx, session = patient_session
+    prompt_next_day_at_night(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, reply)
+    assert "988" in last_reply(db) and "911" in last_reply(db)
+    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert).where(
+        ClinicalAlert.kind.in_(("crisis", "unclear_reply")), ClinicalAlert.urgency == "urgent")) == 1
+
+
+@pytest.mark.parametrize("reply", ["slept ok 7", "mood 7 slept fine", "7 6 none"])
+def test_common_next_day_phrasings_are_understood_without_a_page(client, app, db, patient_session, clock, reply):
+    ctx, session = patient_session
+    prompt_next_day_at_night(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, reply)
+    assert last_reply(db) == check_in_messages.THANKS
+    assert check_in(db, session, CheckInKind.NEXT_DAY).status is CheckInStatus.ANSWERED
+    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)) == 0
+
+
+def test_a_pre_check_in_reply_with_unread_words_carries_the_lines(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, "128/82 sitter here, feeling weird about it")
+    assert "988" in last_reply(db) and "911" in last_reply(db)
+    assert db.session.scalar(select(func.count()).select_from(BloodPressureReading)) == 1  # still recorded
+
+
+def test_a_pre_check_in_naming_a_weapon_is_a_crisis_not_a_go(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, "128/82 sitter here. i found dads gun")
+    assert texts(db)[-1].purpose == "crisis_reply" and not any(t.body.startswith("GO") for t in texts(db))
+    assert db.session.scalar(select(func.count()).select_from(BloodPressureReading)) == 0
+
+
+def test_a_symptom_text_with_unread_words_outside_a_check_in_carries_the_lines(client, app, db, patient_session,
+                                                                               clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "7 none")
+    post_sms(client, app, PHONE, "been vomiting and my cat is weird")
+    assert "988" in last_reply(db) and "911" in last_reply(db)
+    kinds = {(a.kind, a.urgency) for a in db.session.scalars(select(ClinicalAlert))}
+    assert ("unclear_reply", "urgent") in kinds
+
+
+def test_an_unclear_text_far_from_a_session_reaches_the_care_team_unpaged(client, app, db, patient_session, clock):
+    post_sms(client, app, PHONE, "feeling kind of strange tbh")
+    assert "988" in last_reply(db)
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency, alert.recipient) == ("unclear_reply", "routine", "care_team")
+    assert texts(db, phone=ON_CALL) == []
+
+
+def test_after_stop_an_unclear_text_still_gets_the_lines_and_reaches_a_person(client, app, db, patient_session,
+                                                                              clock):
+    ctx, session = patient_session
+    post_sms(client, app, PHONE, "STOP")
+    post_sms(client, app, PHONE, "whats even the use of any of it")
+    reply = texts(db)[-1]
+    assert reply.status is MessageStatus.PENDING and "988" in reply.body and "911" in reply.body
+    check_sms_body(reply.body, allow_crisis_resources=True)
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency) == ("unclear_reply", "routine")
+
+
+def test_the_lowest_mood_by_text_after_a_session_carries_the_lines_and_tells_the_care_team(client, app, db,
+                                                                                          patient_session, clock):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "1 none")
+    assert last_reply(db).startswith(check_in_messages.THANKS) and "988" in last_reply(db)
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency) == ("low_mood", "routine") and texts(db, phone=ON_CALL) == []
+
+
+@pytest.mark.parametrize("words", ["💀💀💀", "😭😭😭😭"])
+def test_emoji_alone_within_a_day_of_a_session_pages(client, app, db, patient_session, clock, words):
+    ctx, session = patient_session
+    _started(client, app, db, clock, ctx, session)
+    post_sms(client, app, PHONE, "7 none")
+    post_sms(client, app, PHONE, words)
+    assert "988" in last_reply(db)
+    [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "unclear_reply")).all()
+    assert alert.urgency == "urgent" and alert.status is AlertStatus.DELIVERED
+
+
+def test_a_sitters_yes_with_unread_words_carries_the_lines(client, app, db, patient_session, clock):
+    ctx, session = patient_session
+    prompt_pre(clock, session)
+    post_sms(client, app, PHONE, "yes sitter here but i feel weird")
+    assert last_reply(db).startswith("Not yet") and "988" in last_reply(db)
+    db.session.expire_all()
+    assert db.session.get(HomeSession, session.id).sitter_confirmed_at is not None

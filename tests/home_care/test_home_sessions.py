@@ -314,3 +314,51 @@ def test_the_sms_side_finds_check_ins_to_prompt_remind_and_escalate(app, db, cre
     # a late answer still counts
     check_in, grade, _ = hs.record_check_in(ctx.patient, {"mood": 6}, session_id=sid, kind="post", source="sms")
     assert check_in.status.value == "answered" and grade is None
+
+
+# ------------------------------------------------------------------ crisis words in an in-app answer (issue 12 §1)
+
+@pytest.mark.parametrize("words", ["i want to kill myself", "suicidal thoughts", "took all my pills",
+                                   "i dont feel safe", "kms"])
+def test_crisis_words_in_an_app_answer_page_on_call_and_show_the_crisis_lines(app, db, create_user, clock, words,
+                                                                           monkeypatch):
+    monkeypatch.setitem(app.config, "ON_CALL_FALLBACK_PHONE", "+13125550199")
+    ctx = ready(db, create_user)
+    client = login(app, ctx.patient)
+    sid = _run(app, client, clock)
+    r = client.post(f"/api/v1/me/sessions/{sid}/check-ins/post", json={"mood": 6, "side_effects": [words]})
+    assert r.status_code == 200
+    shown = {(c["phone"], c["sms"]) for c in r.get_json()["crisis_resources"]}
+    assert {("988", "988"), ("", "741741"), ("911", "")} <= shown
+    assert "988" in r.get_json()["advice"] and "911" in r.get_json()["advice"]
+    [alert] = db.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "crisis")).all()
+    assert (alert.urgency, alert.patient_id, alert.status.value) == ("urgent", ctx.patient.id, "delivered")
+
+
+def test_crisis_words_the_next_day_in_the_app_are_read_too(app, db, create_user, clock):
+    ctx = ready(db, create_user)
+    client = login(app, ctx.patient)
+    sid = _run(app, client, clock)
+    clock.shift(timedelta(hours=20))
+    r = client.post(f"/api/v1/me/sessions/{sid}/check-ins/next_day",
+                    json={"mood": 5, "sleep_quality": 5, "side_effects": ["want to die"]})
+    assert r.status_code == 200 and r.get_json()["crisis_resources"]
+    assert db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "crisis")).urgency == "urgent"
+
+
+def test_the_lowest_mood_after_a_session_shows_the_lines_and_tells_the_care_team(app, db, create_user, clock):
+    ctx = ready(db, create_user)
+    client = login(app, ctx.patient)
+    sid = _run(app, client, clock)
+    r = client.post(f"/api/v1/me/sessions/{sid}/check-ins/post", json={"mood": 1})
+    assert r.status_code == 200 and r.get_json()["crisis_resources"] and "988" in r.get_json()["advice"]
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency) == ("low_mood", "routine")
+
+
+def test_an_ordinary_app_answer_shows_no_crisis_lines(app, db, create_user, clock):
+    ctx = ready(db, create_user)
+    client = login(app, ctx.patient)
+    sid = _run(app, client, clock)
+    r = client.post(f"/api/v1/me/sessions/{sid}/check-ins/post", json={"mood": 6, "side_effects": ["nausea"]})
+    assert r.status_code == 200 and r.get_json()["crisis_resources"] == []

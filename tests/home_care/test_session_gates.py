@@ -21,7 +21,7 @@ from tests import sessions_support
 from tests.sessions_support import START, deliver, encounter, login, ready
 
 GATES = ["prescription", "medication_delivered", "interval", "within_prescription", "consult", "consult_after_gap",
-         "adverse_event", "pause", "sitter", "blood_pressure"]
+         "adverse_event", "crisis_alert", "pause", "sitter", "blood_pressure"]
 
 
 clock = sessions_support.clock  # the shared fixture
@@ -91,8 +91,28 @@ def _break_pause(db, ctx, session):
     db.session.add(TreatmentPause(patient_id=ctx.patient.id, reason="Review labs", started_at=now()))
 
 
+def _break_crisis_alert(db, ctx, session):
+    db.session.add(ClinicalAlert(kind="crisis", urgency="urgent", recipient="on_call_physician",
+                                 patient_id=ctx.patient.id, summary="Crisis language in a text"))
+
+
 BREAKERS = {"prescription": _break_prescription, "medication_delivered": _break_delivery,
-            "interval": _break_interval, "adverse_event": _break_adverse, "pause": _break_pause}
+            "interval": _break_interval, "adverse_event": _break_adverse, "crisis_alert": _break_crisis_alert,
+            "pause": _break_pause}
+
+
+@pytest.mark.parametrize("kind, urgency, acknowledged, blocks", [
+    ("crisis", "urgent", False, True), ("unclear_reply", "urgent", False, True),
+    ("crisis", "urgent", True, False), ("unclear_reply", "routine", False, False),
+    ("side_effect", "routine", False, False)])
+def test_an_unacknowledged_urgent_crisis_or_unclear_alert_holds_the_session(app, db, create_user, clock, kind,
+                                                                            urgency, acknowledged, blocks):
+    ctx = ready(db, create_user)
+    session = _prepared(ctx, clock)
+    db.session.add(ClinicalAlert(kind=kind, urgency=urgency, recipient="on_call_physician", patient_id=ctx.patient.id,
+                                 summary="x", acknowledged_at=now() if acknowledged else None))
+    db.session.commit()
+    assert _failing(ctx, session) == (["crisis_alert"] if blocks else [])
 
 
 @pytest.mark.parametrize("gate", list(BREAKERS))

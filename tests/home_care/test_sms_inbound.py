@@ -271,15 +271,16 @@ def test_each_missed_kind_with_no_check_in_open_gets_988_and_911_and_pages_on_ca
 
 
 @pytest.mark.parametrize("words", ["idk feeling weird", "hmm", "who is this", "?"])
-def test_free_text_outside_any_session_gets_988_and_911_but_no_alert(client, app, db, subscribed, words):
-    """Outside a session's day nothing marks free text as risky: the reply names 988 and 911, and
-    no one is paged (a person is paged for unclear texts only around a session)."""
+def test_free_text_outside_any_session_gets_988_and_911_and_a_routine_alert(client, app, db, subscribed, words):
+    """Outside a session's day the reply names 988 and 911 and the care team reads the text in their
+    list (routine: nobody is paged; a person is paged for unclear texts only around a session)."""
     from telehealth.models import ClinicalAlert
 
     post_sms(client, app, "+12125550181", words)
     reply = texts_to(db, "+12125550181")[-1]
     assert reply.purpose == "reply_ack" and "988" in reply.body and "911" in reply.body
-    assert db.session.scalar(select(func.count()).select_from(ClinicalAlert)) == 0
+    [alert] = db.session.scalars(select(ClinicalAlert)).all()
+    assert (alert.kind, alert.urgency, alert.recipient) == ("unclear_reply", "routine", "care_team")
 
 
 def test_help_also_names_988_and_911_and_passes_the_content_rules(client, app, db, subscribed):

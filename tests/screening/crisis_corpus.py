@@ -139,5 +139,65 @@ ORDINARY: tuple[str, ...] = (
     "goodbye for now", "i dont know", "not sure", "mood 5, felt floaty and a bit sick", "cried a bit but felt good",
 )
 
+# Issue 12 §1, second review: the outside tester's misses (first in each intent) and new phrasings by
+# intent: overdose quantities, the rest of the bottle, pills with alcohol, stockpiling; means (a gun, a rope,
+# an edge); cutting too deep; blue lips, foaming, bleeding that will not stop; "not ok" inside a reply;
+# giving up, "this is goodbye"; command voices; spelled-apart or starred letters ("k.m.s", "k*ll"); emoji.
+SECOND_REVIEW: dict[str, tuple[str, ...]] = {
+    "suicidal_ideation": (
+        "im gonna off myself", "k.m.s", "wanna k*ll myself", "i found dads gun", "check out for good",
+        "want it over", "8 none. honestly thinking its time to check out for good", "3 2 i want it over",
+        "6 6 fine 🔫", "🔫💊", "s u i c i d e", "i want 2 dye", "128/82 yes i want to kill myself",
+        "128/82 sitter here. i found dads gun", "going to off myself tonight", "k-m-s", "su*cide",
+        "i bought a pistol today", "got my brothers rifle out", "loaded the gun", "holding a gun right now",
+        "i have a noose ready", "standing on the edge of the roof", "sitting at the edge of the bridge",
+        "ready to check out permanently", "i just want it all over", "wish this was all over", "🔪", "🪢", "⚰️",
+        "7 🔫", "w4nt t0 d1e", "thinking of checking out for good", "i could off myself",
+        "cleaning the gun thinking about it",
+    ),
+    "self_harm": (
+        "cut too deep, cant stop it", "i cut really deep this time", "cutting so deep", "sliced too deep",
+        "cut myself deep tonight", "i slashed deep", "i hurt my self with a blade", "been cutting again 5",
+    ),
+    "overdose": (
+        "i took 20 pills", "i took 30 of them", "mixed all my pills with alcohol",
+        "my sitter left and i took the rest of the bottle", "i stockpiled my pills",
+        "mood 6 sleep 5. i stockpiled my pills", "took like 15 tabs", "i swallowed 40 of my sleeping pills",
+        "popped twenty pills", "took a dozen of them", "i took 12 of my meds", "took the rest of my meds",
+        "finished the rest of them", "drank the rest of it with the pills", "pills and vodka",
+        "washed my meds down with whiskey", "took my sleeping pills with wine", "been saving up my pills",
+        "hoarding my meds for weeks", "i have a stash of tablets", "saved enough pills", "💊💊💊", "💊🔫", "💊 💀",
+        "gonna take 50 of them",
+    ),
+    "medical_emergency": (
+        "my lips are blue", "shes foaming at the mouth", "his lips look blue", "her face is turning grey",
+        "fingers going purple", "hes foaming from his mouth", "the bleeding wont stop", "blood wont stop",
+        "bleeding doesnt stop", "his skin is blue", "6 lips r blue",
+    ),
+    "distress_call": (
+        "7 but im not ok", "im really not okay tonight", "i feel not ok", "honestly im not alright",
+        "5 im still not ok", "feeling not okay after the session",
+    ),
+    "veiled_intent": (
+        "this is goodbye", "i give up", "no one cares whether im alive", "its goodbye", "here is my goodbye",
+        "i give up on everything", "ive given up", "i just give up", "im giving up for good", "i gave up on life",
+        "nobody cares if im dead", "no one would care if i died", "noone cares if i live",
+        "nobody cares whether i exist", "this is the end",
+    ),
+    "fear_of_acting": (
+        "voices say to jump", "the voices want me to die", "a voice keeps saying to hurt myself",
+        "voices tell me to cut", "voice commanding me to jump", "voices said to do it",
+    ),
+}
+CRISIS = {intent: texts + SECOND_REVIEW.get(intent, ()) for intent, texts in CRISIS.items()}
+ORDINARY = ORDINARY + (
+    "proud of myself today", "took 2 tablets as my doctor said", "i gave up coffee", "my lips are dry",
+    "want it over quickly so i can rest lol", "checked out of the hotel", "cut my finger cooking, its fine",
+    "took the rest of the day off", "the rest of it was fine", "voices in the hallway woke me",
+    "i saved my receipt", "i found my keys", "cleaning the kitchen", "7 👍", "8 none 🙂",
+    "the end of the movie was sad", "my blue shirt", "i give up on this puzzle",
+    "not ok with the new time, can we move it",
+)
+
 CORPUS: tuple[tuple[str, str | None], ...] = tuple(
     [(text, intent) for intent, texts in CRISIS.items() for text in texts] + [(text, None) for text in ORDINARY])

@@ -11,6 +11,7 @@ from telehealth.schemas.home_care.home_sessions import (
     check_in_out, pause_out, reading_out, session_detail_out, session_out,
 )
 from telehealth.services.home_care import home_sessions, treatment_oversight
+from telehealth.services.screening import crisis
 
 bp = Blueprint("home_sessions", __name__, url_prefix="/api/v1")
 PATIENT = (Role.PATIENT,)
@@ -86,7 +87,9 @@ def cancel(session_id: int, body: Empty):
 def check_in(session_id: int, kind: str, body: CheckInIn):
     row, grade, advice = home_sessions.record_check_in(current_user, body.model_dump(exclude_none=True),
                                                        session_id=session_id, kind=kind, source="app")
-    return CheckInResultOut(check_in=check_in_out(row), grade=grade.value if grade else None, advice=advice)
+    resources = list(crisis.RESOURCES) if home_sessions.shows_crisis_resources(advice) else []
+    return CheckInResultOut(check_in=check_in_out(row), grade=grade.value if grade else None, advice=advice,
+                            crisis_resources=resources)
 
 
 @bp.get("/patients/<int:patient_id>/sessions")

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from telehealth.api import Schema, Timestamp
+from telehealth.schemas.screening.assessments import CrisisResourceOut
 from telehealth.schemas.common import Moment, Phone, text
 
 Name = text(100)
@@ -110,6 +111,8 @@ class CheckInResultOut(Schema):
     check_in: CheckInOut
     grade: str | None
     advice: str
+    # 988, 741741, 911 (as the screening's crisis response): crisis language, words not understood, the lowest mood
+    crisis_resources: list[CrisisResourceOut]
 
 
 class AdverseEventOut(Schema):

@@ -15,17 +15,21 @@ a session's post check-in, routine the next day) and, by policy, the sitter (or 
 contact) is asked to check on the patient. The check-in before a session is not escalated: without
 its reading the session simply cannot start.
 
-Fail safe: a reply the check-in cannot read is never answered with the question alone; it carries
-CRISIS_LINE (988 and 911), and after a session (an open post-session or next-day check-in, or a
-session started or ended within `unclear_reply_alert_hours_after_session`) it raises an urgent
-`unclear_reply` alert paged to the on-call physician, who must acknowledge it. So does a text outside
-any check-in in that day whose words are neither a side effect nor filler ("thanks", "fine").
+Fail safe: a reply is confidently understood only when every word is accounted for (numbers, known
+side effects, the sitter's yes or no, filler like "ok", "thanks", "none"). One the check-in cannot
+read, or with any word left over ("7 but im not ok", "6 6 fine 🔫"), is never answered without
+CRISIS_LINE (988 and 911; what parses is still recorded, unless the text held crisis language); after
+a session (an open post-session or next-day check-in, or a session started or ended within
+`unclear_reply_alert_hours_after_session`) it raises an urgent `unclear_reply` alert paged to the
+on-call physician, who must acknowledge it (the next session waits for that: gate `crisis_alert`);
+otherwise a routine one for the care team. So does a text outside any check-in. See `route_reply`.
 
 Texts say nothing clinical (checked by `message_content` in the outbox): "reading", not the name of
 a measurement; "session", never a drug.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,7 +42,7 @@ from telehealth.models.accounts.accounts import User
 from telehealth.models.home_care.home_sessions import BpBand, CheckIn, CheckInKind, CheckInStatus, HomeSession, SessionStatus
 from telehealth.models.messaging.messaging import InboundMessage, MessagePriority
 from telehealth.policy import current_policy
-from telehealth.services.home_care import home_sessions, reply_parsing
+from telehealth.services.home_care import home_sessions, reply_parsing, side_effects
 from telehealth.services.messaging import notifications, outbox
 from telehealth.services.platform import audit
 from telehealth.services.platform.alerts import raise_once
@@ -203,47 +207,98 @@ class _Unclear:
     hint: str
 
 
+@dataclass(frozen=True)
+class _Unread:
+    """A check-in answer read and recorded, with words besides that no parser accounts for: the
+    reply to it, which still carries CRISIS_LINE (fail safe)."""
+    reply: str
+
+
+# Crisis language of these intents only names a physical emergency ("3 chest pain"): the text is still
+# an answer to a post-session or next-day check-in (grading it pauses treatment). Any other crisis
+# language (suicidal ideation, self-harm, an overdose...) is never recorded as an answer.
+_RECORDABLE_CRISIS = frozenset({"medical_emergency"})
+
+
 def route_reply(user: User, inbound: InboundMessage, *, answer: bool = True) -> None:
     """A patient's text that is not a carrier keyword: the answer to their open check-in (the
-    soonest one already asked), or an acknowledgement. `answer=False` records without replying
-    (the crisis reply has already gone)."""
+    soonest one already asked), or an acknowledgement. `answer=False`: the text held crisis language
+    and the crisis reply has already gone; nothing is replied, and it is recorded only as the answer
+    to a post-session or next-day check-in when all it names is a physical emergency ("3 chest
+    pain"): a reading or a sitter's yes is never taken from it, nor a mood from "7 i want to die".
+
+    Fail safe: a text not confidently understood (a parse error, or any word no parser accounts for)
+    always carries CRISIS_LINE; after a session (an open post-session or next-day check-in, or within
+    `unclear_reply_alert_hours_after_session` of one) it pages the on-call physician (urgent
+    `unclear_reply`); otherwise it raises a routine `unclear_reply` alert for the care team, so a
+    person reads every text not understood. A patient who texted STOP still gets the one line
+    CRISIS_LINE (a direct answer to their own text, sent as a crisis text) and nothing else."""
     check_in = _open_check_in(user)
-    if check_in is None:
-        reply = _unprompted(user, inbound, alert=answer)
-        if answer:
-            _reply(user, inbound, reply, "reply_ack")
+    if not answer:
+        if check_in is None:
+            _unprompted(user, inbound)
+        elif (check_in.kind is not CheckInKind.PRE
+              and set(crisis_language.crisis_intents(inbound.body or "")) <= _RECORDABLE_CRISIS):
+            _answer_after(user, check_in, inbound.body or "")
         return
-    text = inbound.body or ""
-    if check_in.kind is CheckInKind.PRE:
-        reply = _answer_pre(user, check_in, text)
+    if check_in is None:
+        reply = _unprompted(user, inbound)
+        purpose, context = "reply_ack", "A text outside any check-in"
     else:
-        reply = _answer_after(user, check_in, text)
+        text = inbound.body or ""
+        reply = _answer_pre(user, check_in, text) if check_in.kind is CheckInKind.PRE else \
+            _answer_after(user, check_in, text)
+        purpose, context = f"check_in_answer_{check_in.kind.value}", f"An answer to the {check_in.kind.value} check-in"
+    understood = not isinstance(reply, (_Unclear, _Unread))
     if isinstance(reply, _Unclear):
-        # Fail safe: never the question alone. After a session (or within a day of one) a person reads it.
-        if answer and (check_in.kind is not CheckInKind.PRE or in_session_day(user)):
-            alert_unclear(user, inbound, f"An unclear answer to the {check_in.kind.value} check-in")
+        garbled_reading = check_in is not None and check_in.kind is CheckInKind.PRE and not \
+            reply_parsing.unread_words(inbound.body or "")
+        if not garbled_reading or in_session_day(user):  # "12882": a reading mistyped, asked again
+            _alert_not_understood(user, inbound, check_in, context)
         reply = f"{reply.hint} {CRISIS_LINE}"
-    if answer:
-        _reply(user, inbound, reply, f"check_in_answer_{check_in.kind.value}")
+    elif isinstance(reply, _Unread):
+        _alert_not_understood(user, inbound, check_in, context)
+        reply = f"{reply.reply} {CRISIS_LINE}"
+    consent = outbox.consent_for(inbound.from_phone)
+    if not understood and consent is not None and consent.opted_out_at is not None:
+        # opted out: no texts (the answer below would be suppressed), except this one line answering
+        # their own text, which a person who may be in crisis must not go without
+        outbox.enqueue(inbound.from_phone, CRISIS_LINE, "crisis_line", priority=MessagePriority.CRISIS,
+                       patient_id=user.id, dedupe_key=f"reply:{inbound.message_sid}")
+        return
+    _reply(user, inbound, reply, purpose)
 
 
-def _unprompted(user: User, inbound: InboundMessage, *, alert: bool = True) -> str:
+def _alert_not_understood(user: User, inbound: InboundMessage, check_in: CheckIn | None, context: str) -> None:
+    """After a session (or an open check-in after one), page; otherwise the care team reads it."""
+    if (check_in is not None and check_in.kind is not CheckInKind.PRE) or in_session_day(user):
+        alert_unclear(user, inbound, f"{context}, not understood")
+    else:
+        raise_once(f"unclear:{inbound.message_sid}", kind="unclear_reply", urgency="routine", recipient="care_team",
+                   patient_id=user.id, summary=f"{context}, not understood; read it: {(inbound.body or '')[:200]}")
+
+
+def _unprompted(user: User, inbound: InboundMessage) -> str | _Unread:
     """A text outside any check-in is still read: a side effect it names (a tight chest, fainting,
     vomiting) reaches the care team like one reported in a check-in (serious: urgent). Words that
-    are neither an effect nor filler ("thanks", "fine") are not understood: within a day of a
-    session they page the on-call physician (fail safe); the acknowledgement names 988 and 911."""
+    are neither an effect nor filler ("thanks", "fine") are not understood: the answer carries 988
+    and 911 and a person reads it (`route_reply`)."""
     graded = reply_parsing.grade_side_effects(inbound.body or "")
     effects = [e for e in graded if e.name != "unrecognized"]
+    body = (inbound.body or "").strip()
+    # words nobody reads, or no word at all ("?", "...", an empty text): not understood
+    unread = len(effects) < len(graded) or not (re.search(r"[^\W_]", body)
+                                                or any(c in side_effects._BENIGN_SYMBOLS for c in body))
     worst = max((e.grade for e in effects), key=("mild", "moderate", "serious").index, default=None)
     if worst not in ("moderate", "serious"):
-        if alert and len(effects) < len(graded) and in_session_day(user):
-            alert_unclear(user, inbound, "An unclear text within a day of a session")
-        return _acknowledgement()
-    names = ", ".join(e.name.replace("_", " ") for e in effects if e.grade == worst)
-    raise_once(f"text_symptom:{inbound.message_sid}", kind="side_effect_text",
-               urgency="urgent" if worst == "serious" else "routine", recipient="care_team", patient_id=user.id,
-               summary=f"The patient texted about {names} outside a check-in.")
-    return SERIOUS if worst == "serious" else REVIEW
+        reply = _acknowledgement()
+    else:
+        names = ", ".join(e.name.replace("_", " ") for e in effects if e.grade == worst)
+        raise_once(f"text_symptom:{inbound.message_sid}", kind="side_effect_text",
+                   urgency="urgent" if worst == "serious" else "routine", recipient="care_team", patient_id=user.id,
+                   summary=f"The patient texted about {names} outside a check-in.")
+        reply = SERIOUS if worst == "serious" else REVIEW
+    return _Unread(reply.removesuffix(f" {CRISIS_LINE}")) if unread else reply
 
 
 def _acknowledgement() -> str:
@@ -269,7 +324,7 @@ def _open_check_in(user: User) -> CheckIn | None:
                  and c.session.status is SessionStatus.SCHEDULED and c.session.scheduled_for <= soon), None)
 
 
-def _answer_pre(user: User, check_in: CheckIn, text: str) -> str | _Unclear:
+def _answer_pre(user: User, check_in: CheckIn, text: str) -> str | _Unclear | _Unread:
     parsed = reply_parsing.parse_pre_session(text)
     session = check_in.session
     if session.status is not SessionStatus.SCHEDULED:
@@ -277,7 +332,8 @@ def _answer_pre(user: User, check_in: CheckIn, text: str) -> str | _Unclear:
     if isinstance(parsed, reply_parsing.ParseError):
         if parsed.code == "no_reading" and reply_parsing.parse_sitter(text) is True:
             _confirm_sitter(user, session)
-            return _go_or_not(user, session)
+            reply = _go_or_not(user, session)
+            return _Unread(reply) if reply_parsing.unread_words(text, reply_parsing.PRE_SESSION_WORDS) else reply
         return _Unclear(parsed.reply_hint)
     try:
         _, band, _ = home_sessions.record_blood_pressure(user, session.id, parsed.systolic, parsed.diastolic, "sms",
@@ -292,11 +348,8 @@ def _answer_pre(user: User, check_in: CheckIn, text: str) -> str | _Unclear:
                          "sitter_present": parsed.sitter_present, "source": "sms"}, now())
         home_sessions.withdraw_texts(check_in)
         audit.record(user, "update", "check_in", check_in.id, patient_id=user.id, fields=["status", "answers"])
-    if band is BpBand.URGENT:
-        return URGENT
-    if band is BpBand.NO_GO:
-        return NO_GO
-    return _go_or_not(user, session)
+    reply = URGENT if band is BpBand.URGENT else NO_GO if band is BpBand.NO_GO else _go_or_not(user, session)
+    return _Unread(reply) if parsed.unread else reply
 
 
 def _confirm_sitter(user: User, session: HomeSession) -> None:
@@ -315,7 +368,7 @@ def _go_or_not(user: User, session: HomeSession) -> str:
     return NOT_YET.format(missing="; ".join(asks))
 
 
-def _answer_after(user: User, check_in: CheckIn, text: str) -> str | _Unclear:
+def _answer_after(user: User, check_in: CheckIn, text: str) -> str | _Unclear | _Unread:
     parse = reply_parsing.parse_post_session if check_in.kind is CheckInKind.POST else reply_parsing.parse_next_day
     parsed = parse(text)
     if isinstance(parsed, reply_parsing.ParseError):
@@ -331,6 +384,9 @@ def _answer_after(user: User, check_in: CheckIn, text: str) -> str | _Unclear:
                                                      commit=False)
     except ServiceError:
         return "We could not record that. Please answer in your account."
-    if worst is None or worst.value == "mild":
-        return THANKS
-    return SERIOUS if worst.value == "serious" else REVIEW
+    reply = THANKS if worst is None or worst.value == "mild" else SERIOUS if worst.value == "serious" else REVIEW
+    if parsed.mood == reply_parsing.SCORE_RANGE[0]:  # the lowest mood: understood, the care team told (routine)
+        reply = f"{reply} {CRISIS_LINE}"
+    if len(named) > len([e for e in parsed.side_effects if e.name != "unrecognized"]):
+        return _Unread(reply.removesuffix(f" {CRISIS_LINE}"))
+    return reply

@@ -30,11 +30,12 @@ from telehealth.models.pharmacy.shipments import Shipment, ShipmentStatus
 from telehealth.policy import ClinicalPolicy, current_policy
 from telehealth.schemas.common import e164_phone
 from telehealth.services.home_care import reply_parsing
-from telehealth.services.messaging import outbox
+from telehealth.services.messaging import notifications, outbox
 from telehealth.services.platform import audit
 from telehealth.services.platform.authz import Scope, authorize_patient
 from telehealth.services.pharmacy.prescriptions import active_prescription, versions_of
 from telehealth.services.home_care.session_gates import Gate, bp_band, evaluate_gates
+from telehealth.services.screening import crisis, crisis_language
 
 _INSTRUCTIONS = (
     "Before: take your blood pressure {when} and record it; have your sitter with you, and "
@@ -71,6 +72,11 @@ SERIOUS_ADVICE = ("What you reported needs attention now. If it is happening now
                   "The on-call physician has been alerted, and your treatment is paused until they review it.")
 MODERATE_ADVICE = "Thank you. A physician will review what you reported; reply to our text if it gets worse."
 ANSWERED_ADVICE = "Thank you for checking in."
+# Crisis language in an answer, or words the table cannot read, or the lowest mood: the lines to call,
+# with the crisis resources the screening shows (`crisis.RESOURCES`, in the answer's crisis_resources).
+CRISIS_ADVICE = ("What you wrote worries us: a physician has been alerted and will contact you. If you are in "
+                 "danger call 911. Call or text 988 (Suicide & Crisis Lifeline) or text HOME to 741741.")
+CRISIS_LINE_ADVICE = " If you are in crisis, call or text 988; in an emergency call 911."
 
 # What each kind of check-in asks (the answers' keys); mood and sleep are 1 to 10.
 CHECK_IN_FIELDS = {
@@ -425,12 +431,37 @@ def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = N
             _alert("side_effect", "routine", session.patient_id,
                    f"Side effect needing review after session {session.number}: {names}.")
             advice = MODERATE_ADVICE
+    crisis_words = [t for t in clean.get("side_effects", []) if crisis_language.detect_crisis(t)]
+    if crisis_words:
+        # every free text is read for crisis language, as a text is: paged at once, the next session
+        # held until a physician acknowledges it (session gate "crisis_alert"); a serious side effect
+        # ("chest pain") has already paused treatment and raised its urgent alert
+        if worst is not AdverseGrade.SERIOUS:
+            intents = ", ".join(i.replace("_", " ") for t in crisis_words for i in crisis_language.crisis_intents(t))
+            alert = crisis.alert_on_call(f"Crisis language ({intents}) in the {check_in.kind.value} check-in of "
+                                         f"session {session.number}: {'; '.join(crisis_words)[:200]}",
+                                         patient_id=session.patient_id, kind="crisis")
+            notifications.page_on_call(alert)
+        advice = CRISIS_ADVICE
+    elif clean.get("mood") == reply_parsing.SCORE_RANGE[0] and check_in.kind is not CheckInKind.PRE:
+        # the lowest mood after a session is understood, not a crisis: the care team reads it, the lines shown
+        _alert("low_mood", "routine", session.patient_id,
+               f"The lowest mood ({clean['mood']}) in the {check_in.kind.value} check-in of session {session.number}.")
+        advice += CRISIS_LINE_ADVICE
+    elif any(not known for _, _, known in graded):
+        advice += CRISIS_LINE_ADVICE  # words the table cannot read: a physician reads them (above), lines shown
     if check_in.kind is CheckInKind.POST:
         _update_review_flags(session.prescription_id)
     audit.record(patient, "update", "check_in", check_in.id, patient_id=session.patient_id,
                  fields=["status", "answers"])
     finish(commit)
     return check_in, worst, advice
+
+
+def shows_crisis_resources(advice: str) -> bool:
+    """Whether the answer to a check-in shows the crisis resources: its advice names 988 (crisis
+    language, words the table cannot read, the lowest mood after a session)."""
+    return advice == CRISIS_ADVICE or advice.endswith(CRISIS_LINE_ADVICE)
 
 
 def _done(session: HomeSession) -> bool:

@@ -10,9 +10,12 @@ once, cancels its pending texts except crisis ones, and confirms once; START, UN
 a recorded opt-in; HELP answers with the program, message frequency, rates and the support
 contact, and 988 and 911 (HELP may be a cry for help: within a day of a patient's session it also
 pages the on-call physician). Crisis language in any other text (from anyone; by intent:
-`crisis_language.detect_crisis`) gets 988 and 911 at once and pages the on-call physician. Any other
+`crisis_language.detect_crisis`) gets 988 and 911 at once and pages the on-call physician; it is
+never recorded as a check-in answer (a reading, a sitter's yes), except that a physical emergency
+("3 chest pain") still answers a post-session check-in, so the side effect pauses treatment. Any other
 text from a patient's number goes to `check_in_messages.route_reply(user, inbound)` (their check-in
-answer; fail safe: what it cannot read gets 988 and 911 too); an unknown number gets a polite
+answer; fail safe: what it cannot read in full gets 988 and 911 too and reaches a person, even after
+STOP); an unknown number gets a polite
 generic answer that names 988 and 911. Every answer goes
 through the outbox with priority `reply`.
 """

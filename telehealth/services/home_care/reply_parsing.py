@@ -30,6 +30,15 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
         contradictory -> None; so is a reply with neither. Only True confirms a sitter; False and
         None mean ask again.
 
+        PreSessionReply.unread: the words left besides the reading, the sitter's words and filler
+        ("128/82 sitter here, feeling weird" -> ("weird",)): the reply is not understood in full.
+
+    unread_words(text: str, also=frozenset()) -> list[str]
+        The words no parser accounts for: not a number, a known side effect or filler; a reassuring
+        word under a negation ("not ok"); any emoji but a few friendly ones (👍 🙂 ❤️). [] means the
+        text is confidently understood. A number word ("one", "two") is a score only at the start,
+        after a label or after another number: "no one cares" is no mood 1; "want 2 die" reads "to".
+
     parse_mood(text: str) -> int | ParseError
         One whole number 1..10: "7", "mood 7", "7/10", "7 out of 10", "seven", "I'm a 6".
         0, 11, "7.5" and two numbers ("6 or 7") are refused.
@@ -44,7 +53,9 @@ Public interface (keep these signatures; the webhook and the outbox depend on th
         "mood 7 sleep 6 none", "7, 5, a bit nauseous", "Mood: 8. Slept 9. headache",
         "sleep 5 mood 7". A number after "mood" is the mood, after "sleep"/"slept" the sleep;
         unlabelled numbers fill what is left in the order mood, then sleep. Hours of sleep
-        ("slept 7 hours") are refused with a hint asking for a 1 to 10 rating.
+        ("slept 7 hours") are refused with a hint asking for a 1 to 10 rating. Sleep in words when
+        fewer than two numbers are given ("slept ok 7", "mood 7 slept fine") is read as a rating:
+        great 9, well / good 7, ok / fine / alright 6, bad / badly / poorly 3, terribly / awful 2.
         Numbers after the two scores stay in the side-effect text ("threw up 3 times").
 
     grade_side_effects(text: str) -> list[SideEffect]
@@ -82,10 +93,10 @@ one-edit misspellings). Side effects are graded in `side_effects.py` (re-exporte
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telehealth.services.home_care.side_effects import (  # noqa: F401  (part of this module's interface)
-    GRADES, SIDE_EFFECT_TABLE, SideEffect, grade_side_effects,
+    GRADES, SIDE_EFFECT_TABLE, SideEffect, grade_side_effects, unread_words,
 )
 from telehealth.services.platform.wording import collapse_repeats as _collapse
 from telehealth.services.platform.wording import find as _find
@@ -118,6 +129,8 @@ class PreSessionReply:
     systolic: int
     diastolic: int
     sitter_present: bool | None
+    # words neither the reading, the sitter nor filler: the reply is not understood in full
+    unread: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,26 @@ class NextDayReply:
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10}
 _NUMBER = r"\d+(?:\.\d+)?"
+# Sleep told in words the next day, read as a rating: "slept ok" 6, "slept well" 7, "slept badly" 3.
+_SLEEP_WORDS = {"great": 9, "amazing": 9, "well": 7, "good": 7, "ok": 6, "okay": 6, "fine": 6, "alright": 6,
+                "bad": 3, "badly": 3, "poorly": 3, "terrible": 2, "terribly": 2, "awful": 2, "horribly": 2}
+_SLEEP_IN_WORDS = re.compile(r"\b(?:sleep|slept)\s+(?:was\s+|is\s+|pretty\s+|really\s+)?("
+                             + "|".join(_SLEEP_WORDS) + r")\b")
+_TO_FOR = re.compile(r"(?<=[a-z])\s+([24])\s+(?=[a-z])(?<!mood\s[24]\s)(?<!sleep\s[24]\s)(?<!slept\s[24]\s)")
+_NUMBER_WORD_AFTER = frozenset(("mood", "sleep", "slept", "is", "was", "a", "an", "im", "am", "i", "feel", "feeling",
+                                 "or", "and", *_NUMBER_WORDS))
+
+
+def _number_words_read(folded: str) -> str:
+    """Number words as digits where they are a score: at the start, after a label or another number."""
+    parts = re.split(r"([a-z]+)", folded)
+    before = None
+    for i in range(1, len(parts), 2):
+        word = parts[i]
+        if word in _NUMBER_WORDS and (before is None or before in _NUMBER_WORD_AFTER or before.isdigit()):
+            parts[i] = str(_NUMBER_WORDS[word])
+        before = word
+    return "".join(parts)
 _OUT_OF_TEN = re.compile(rf"({_NUMBER})\s*(?:/\s*10|out\s+of\s+10|of\s+10)(?![\d.]*\d)")
 _HOURS = re.compile(r"\s*(?:h|hr|hrs|hour|hours)\b")
 _LABELS = {"mood": r"mood", "sleep": r"(?:sleep|slept|sleeping)"}
@@ -148,8 +181,12 @@ _LABEL_FILLER = r"(?:\s*[:=\-,]?\s*(?:(?:was|is|at|about|around|a|an|of|like|sco
 def _scores_text(text: str) -> str:
     """Folded text with number words turned into digits (when no digit is typed) and "/10" dropped."""
     folded = _fold(text or "").replace("'", "")
+    # "want 2 die", "talk 2 someone": a 2 or 4 between words is "to" / "for", never a score
+    folded = _TO_FOR.sub(lambda m: " to " if m.group(1) == "2" else " for ", folded)
     if not re.search(r"\d", folded):
-        folded = re.sub(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: str(_NUMBER_WORDS[m.group(1)]), folded)
+        # a number word is a number at the start, after a label or after another number ("seven, headache",
+        # "mood seven sleep six"), never inside a phrase ("no one cares", "one of those days")
+        folded = _number_words_read(folded)
     return _OUT_OF_TEN.sub(r"\1", folded)
 
 
@@ -157,6 +194,9 @@ def _extract_scores(text: str, names: tuple[str, ...], hint: str) -> tuple[dict[
     """Take the scores `names` (labelled first, then unlabelled in order) out of `text`; return them
     and the rest of the text, in which the side effects are."""
     folded = _scores_text(text)
+    if "sleep" in names and len(re.findall(rf"(?<![\d.]){_NUMBER}(?!\d)", folded)) < len(names):
+        # "slept ok 7", "mood 7 slept fine": the sleep in words, as a rating (unless both are numbers)
+        folded = _SLEEP_IN_WORDS.sub(lambda m: f" sleep {_SLEEP_WORDS[m.group(1)]} ", folded)
     taken: list[tuple[int, int]] = []
     raw: dict[str, re.Match] = {}
     for name in names:
@@ -318,6 +358,18 @@ def parse_sitter(text: str) -> bool | None:
     return None
 
 
+# The words a pre-session reply may hold besides its reading: the sitter's phrasings, who the sitter is,
+# what the reading is. Anything else is not understood in full ("128/82 sitter here, feeling off").
+PRE_SESSION_WORDS = frozenset(
+    {w for kind in (_SITTER_SELF, _SITTER_ABSENT, _SITTER_UNSURE, _SITTER_YES, _SITTER_HERE) for p in kind for w in p}
+    | set(_words("bp blood pressure reading readings pulse hr heart rate over sitter sister brother mom mum mother "
+                 "dad father husband wife partner boyfriend girlfriend bf gf friend son daughter roommate neighbor "
+                 "neighbour aunt uncle cousin grandma grandpa spouse fiance fiancee wifey hubby family caregiver "
+                 "carer nurse person with here home present arrived ready sat sitting beside next room house "
+                 "hi hey hello yes yeah yep sure ok okay thanks she'll he'll they'll i'll we'll shes hes theyre "
+                 "whos its im ive running any minute min mins minutes sec come over")) | set(_SITTER_SPELLED_OUT))
+
+
 def parse_pre_session(text: str) -> PreSessionReply | ParseError:
     """One blood-pressure reading and the sitter's presence ("128/82 yes"). See the module docstring."""
     folded = _fold(text or "")
@@ -340,7 +392,7 @@ def parse_pre_session(text: str) -> PreSessionReply | ParseError:
     if not (SYSTOLIC_RANGE[0] <= systolic <= SYSTOLIC_RANGE[1] and DIASTOLIC_RANGE[0] <= diastolic <= DIASTOLIC_RANGE[1]
             and systolic > diastolic):
         return ParseError("implausible_reading", HINT_CHECK_READING)
-    return PreSessionReply(systolic, diastolic, parse_sitter(rest))
+    return PreSessionReply(systolic, diastolic, parse_sitter(rest), tuple(unread_words(rest, PRE_SESSION_WORDS)))
 
 
 def detect_crisis(text: str) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import User
+from telehealth.models.platform.alerts import ClinicalAlert
 from telehealth.models.home_care.home_sessions import (
     TAKEN, AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, HomeSession, TreatmentPause,
 )
@@ -22,6 +23,11 @@ from telehealth.models.pharmacy.shipments import Shipment, ShipmentStatus
 from telehealth.policy import ClinicalPolicy, current_policy
 from telehealth.services.pharmacy.prescriptions import active_prescription, versions_of
 from telehealth.services.scheduling.scheduling import PHYSICIAN_TYPES
+
+
+# Urgent alerts that stop the next session until a physician acknowledges them: crisis language
+# (any text or in-app answer), and a text not understood around a session.
+CRISIS_ALERT_KINDS = ("crisis", "unclear_reply")
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,16 @@ def evaluate_gates(patient: User, session: HomeSession, at: datetime) -> list[Ga
                       "No serious side effect is waiting for your physician's review." if open_serious is None else
                       "A serious side effect you reported must be reviewed by your physician before the next "
                       "session."))
+
+    # Crisis language, or a text not understood around a session, paged to the on-call physician:
+    # no session starts until a physician has acknowledged it (read it and contacted the patient).
+    crisis_open = db.session.scalar(select(ClinicalAlert.id).where(
+        ClinicalAlert.patient_id == patient.id, ClinicalAlert.kind.in_(CRISIS_ALERT_KINDS),
+        ClinicalAlert.urgency == "urgent", ClinicalAlert.acknowledged_at.is_(None)).limit(1))
+    gates.append(Gate("crisis_alert", crisis_open is None,
+                      "No urgent message of yours is waiting for a physician." if crisis_open is None else
+                      "A physician must first talk with you about a message you sent us; they have been alerted "
+                      "and will contact you. If you are in crisis, call or text 988; in an emergency call 911."))
 
     paused = TreatmentPause.has_open_pause(patient.id)
     gates.append(Gate("pause", not paused,

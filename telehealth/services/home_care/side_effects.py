@@ -4,6 +4,7 @@ database. Negation removes mild and moderate effects but never a serious one; wo
 are neither an effect nor filler add one "unrecognized" (moderate), so a clinician reads them."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from telehealth.services.platform.wording import BREAKER_CHARS as _BREAKER_CHARS
@@ -111,7 +112,15 @@ _FILLER = frozenset(_words(
     "though except went go gone there times time once twice again back up down in on out to with by from "
     "mood sleep slept rest rested lasting lasted maybe think probably bad really wave waves right "
     "he she they his her him them we our us someone unusual "
-    "didnt dont doesnt wasnt werent isnt arent havent hasnt hadnt without zero never few"))
+    "didnt dont doesnt wasnt werent isnt arent havent hasnt hadnt without zero never few "
+    "see tomorrow soon bye later cheers appreciate appreciated received yes yeah yep sure cool awesome perfect "
+    "alright hi hey hello"))
+# Reassuring words: filler, unless negated ("not ok").
+_REASSURING = frozenset(_words("ok okay fine good great well better alright normal"))
+# Anything that is not a letter, a digit, a space or ordinary punctuation (an emoji: "🔫", "😭").
+_SYMBOLS = re.compile(r"[^\w\s.,!?;:'\"()/\\\-+=%&#*@$\ufe0f\u200d]", re.UNICODE)
+_BENIGN_SYMBOLS = frozenset("👍🙂😊😀😃😁☺❤🙏👌✅💯🥰♥")
+_SOFTENERS = frozenset(_words("really so very feeling feel doing that too at all quite"))
 # Ordinary words one edit away from a side-effect word: never taken for it.
 _SIDE_NEVER_FUZZY = frozenset(_words(
     "slept sleep sleeps fired tied tire tires hired tried paint saint painted sweets manic panicked "
@@ -143,11 +152,29 @@ def grade_side_effects(text: str) -> list[SideEffect]:
             best = grade_here if _grade_rank(grade_here) >= _grade_rank(before) else before
             found[name] = (min(position, start), best)
     effects = [SideEffect(name, grade) for name, (_, grade) in sorted(found.items(), key=lambda item: item[1][0])]
-    leftover = [w for w, used in zip(words, taken) if not used and w.isalpha() and w not in _FILLER
-                and w not in _INTENSIFIERS]
-    if leftover:
+    if unread_words(text):
         effects.append(SideEffect("unrecognized", "moderate"))
     return effects
+
+
+def unread_words(text: str, also: frozenset[str] = frozenset()) -> list[str]:
+    """The words of `text` no parser accounts for: neither a side effect, nor filler, nor a number
+    (nor a word of `also`). A word that is not a letter or a digit (an emoji) is unread too, and so
+    is a reassuring word under a negation ("not ok", "not fine"): "7 but im not ok" is not understood."""
+    folded = _fold(text or "")
+    words = _words(folded, breakers=True)
+    taken = [False] * len(words)
+    for phrase, _, _ in _SIDE_EFFECT_PHRASES:
+        for start, end in _find(words, phrase, _SIDE_NEVER_FUZZY):
+            if not any(taken[start:end]):
+                for i in range(start, end):
+                    taken[i] = True
+    leftover = [w for w, used in zip(words, taken) if not used and w.isalpha() and w not in _FILLER
+                and w not in _INTENSIFIERS and w not in also]
+    leftover += [w for i, w in enumerate(words) if w in _REASSURING and i and (
+        words[i - 1] in _NEGATORS or (i > 1 and words[i - 2] in _NEGATORS and words[i - 1] in _SOFTENERS))]
+    leftover += [c for c in _SYMBOLS.findall(folded) if c not in _BENIGN_SYMBOLS]
+    return leftover
 
 
 def _negated(words: list[str], start: int) -> bool:

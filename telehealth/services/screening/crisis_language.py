@@ -28,6 +28,10 @@ parts are words of the patterns ("killmyself", "notsafe", "helpme"), and a word 
 more one edit away from a pattern word read as that word ("sucide", "myslef", "unresponsve"),
 unless it is an ordinary word listed in NEVER_FUZZY ("putting", "changing", "joking"...).
 
+Letters spelled apart or starred ("k.m.s", "s u i c i d e", "k*ll") are joined first, and emoji of a
+means or of death become words the patterns know (🔫 emojigun, 💊 emojipil, 🪢 🔪 ⚰️ 💀): a weapon or
+rope alone fires, pills only beside another.
+
 There is no negation: "not suicidal" fires. A few ordinary senses are told apart inside the
 patterns by the exact words around them ("going to jump in the shower", "took too much time",
 "in the end things were fine", "help with my account", "scared of the dentist"). Everything else
@@ -82,6 +86,13 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?:wish|want) {GAP}(?:disappear|not exist|stop existing)",
         r"(?:want|wish|need) (?:it|this|everything|the pain|life|all of this) (?:all )?to (?:end|stop|be over)",
         r"dont want to exist",
+        r"(?:going to|want to|about to|ready to|should|could|will|might|just|gona) off (?:myself|my self)", r"(?:check|checking|checked) out (?:for good|permanently|of (?:life|this world))",
+        r"(?:want|wish|need) (?:it|this|everything|life|it all) (?:was |were |to be )?(?:all )?over(?! (?:with|quick\w*"
+        r"|soon|fast|already))",
+        r"(?:found|have|got|bought|buying|buy|get|getting|holding|hold|loaded|loading|grabbed|hid|hiding|took|cleaning)"
+        r" {GAP2}(?:gun|guns|pistol|rifle|shotgun|firearm|revolver|noose)s?(?! (?:show|range|safety|class|license))",
+        r"(?:standing|stood|sitting|sat|on) (?:on |at )?(?:the )?(?:edge|ledge) of",
+        r"(?:emojigun|emojiknife|emojirope|emojicofin|emojigrave)",
     ),
     "self_harm": (
         r"(?:hurt|harm|cut|burn|hit|punch|scratch|starve|punish|injure|stab|bruise)\w* {GAP1}(?:myself|my self)",
@@ -90,6 +101,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?:razor|razors|blade|blades) (?:[a-z0-9]+ ){0,8}(?:myself|skin|arm|arms|wrist|wrists|leg|legs|thigh|thighs)",
         r"cutting (?:again|myself)", r"(?:started|start|relapse\w*) {GAP1}(?:cutting|self harm\w*|burning)",
         r"(?:bleed|bleeding) {GAP1}on purpose",
+        r"(?:cut|cutting|sliced|slashed)\w* {GAP1}(?:too |really |so )?deep",
     ),
     "overdose": (
         r"overdos\w*", r"(?:too many|too much|a handful of|handfuls of|a bunch of) (?:pills|tablets|meds|of my meds)",
@@ -106,6 +118,16 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?<!food )poison\w*",
         r"(?:drank|drink|drinking|swallowed|ate) (?:some |a bottle of )?(?:bleach|antifreeze|poison|drain cleaner"
         r"|detergent)",
+        r"(?:took|taken|take|taking|swallowed|swallow|ate|popped|downed|had|gonna take|going to take) {GAP1}"
+        r"(?:[5-9]|[1-9][0-9]+|twenty|thirty|forty|fifty|a dozen|dozens|hundreds) {GAP1}(?:pills|tablets|tabs|meds"
+        r"|capsules|caps|of them|of those|of these|of my|sleeping)",
+        r"(?:took|taken|take|taking|swallowed|ate|downed|finished|drank) {GAP1}(?:the )?rest of (?:(?:the|my) (?:bottle"
+        r"|pills|tablets|meds|medication|medicine|pack|box|prescription)|them|those|it(?! (?:off|out|easy)))",
+        r"(?:pills|tablets|meds|medication|medicine|sleeping pils) {GAP2}(?:with|and|plus|washed down with) {GAP1}"
+        r"(?:alcohol|vodka|wine|whiskey|whisky|booze|liquor|beer|tequila|rum|gin)",
+        r"(?:stockpil|hoard|stash|sav|colect|stor)\w* {GAP1}(?:up )?(?:my |the |all my |enough )?(?:pills|tablets|meds"
+        r"|medication|doses|sleeping)",
+        r"emojipil {GAP1}emojipil", r"emojipil {GAP}(?:emojigun|emojiknife|emojirope|emojicofin|emojigrave|emojiskul)",
     ),
     "medical_emergency": (
         r"(?:cant|cannot|couldnt|hard to|trouble|struggl\w* to|difficulty|barely|not|stopped|isnt|wasnt|no longer"
@@ -132,6 +154,9 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?:lots of|a lot of|alot of|so much) blood", r"blood everywhere", r"losing blood",
         r"(?:coughing|vomiting|throwing|puking) (?:up )?blood", r"call 911", r"911", r"ambulance",
         r"emergency(?! contact)",
+        r"(?:lips|lip|face|skin|fingers|fingertips|nails) {GAP1}(?:are |is |look |looks |turning |went |gone |so |r )?"
+        r"(?:blue|grey|gray|purple)", r"foam\w* (?:at|from) (?:the|his|her|my|their) mouth",
+        r"(?:bleeding|blood) {GAP1}(?:wont|will not|doesnt|does not|isnt|not|cant) stop\w*",
     ),
     "feeling_unsafe": (
         r"unsafe", r"{NEG} {GAP2}safe(?! to (?:take|eat|drink|drive|use|mix|combine|shower|exercise|fly))",
@@ -156,6 +181,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?! (?:of|about) (?!what|myself|me|my self|my thoughts|my mind|dying|death|being alone))",
         r"(?:panic|panicking) (?:please|help|now|right now)",
         r"^(?:im |i am |i feel |feeling )?(?:really |so |very )?not (?:ok|okay|alright|al right)(?: at all| right now)?$",
+        r"(?:im|i am|i feel|feeling|feel|am|i m) (?:really |so |very |just |still |actually |honestly )?not (?:ok|okay"
+        r"|alright|al right)(?! with)",
         r"call me (?:right now|now|asap|urgently|immediately)",
         r"(?:need|want) to talk to (?:someone|somebody|anyone|a person|a human)(?: (?:now|right now|asap|please"
         r"|tonight))?$", r"(?:cant|cannot) stop (?:crying|shaking|panicking|screaming)", r"losing my mind", r"(?:freaking|freak) out (?:help|please|now)",
@@ -194,6 +221,12 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"ready to (?:die|leave (?:this world|everyone|for good)|be gone|end it|go for good)",
         r"see you on the other side", r"(?:wont|dont|not) (?:see|make it to) (?:tomorrow|the morning|morning)",
         r"(?:make|made|making|settle\w*|sort\w*) (?:my|out my) (?:will|affairs|final arrangements)",
+        r"(?:this is|its|it is|heres|here is) (?:my )?(?:goodbye|the end)$", r"this is goodbye",
+        r"(?:i|ive|im|i have|i just) (?:just |totally |completely |officially |finally )?(?:give|given|giving|gave) up"
+        r"(?: (?:on (?:life|everything|myself|living|it all|me|trying|getting better)|everything|trying|completely"
+        r"|for good))?$",
+        r"(?:nobody|no one|noone) (?:cares|would care|will care|care|gives a damn) (?:if|whether) (?:im|i) {GAP1}"
+        r"(?:alive|dead|live|die|here|gone|exist)",
     ),
     "fear_of_acting": (
         r"{FEAR} {GAP2}(?:of )?what (?:i|ill|id|im|i will|i would) {GAP2}do",
@@ -210,6 +243,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"(?:might|could|may|going to|gonna|will|about to) do something (?:stupid|bad|dumb|drastic|crazy|terrible"
         r"|dangerous|i regret|i ll regret|permanent)",
         r"(?:voice|voices) {GAP}(?:telling|tell|tells|told|saying) me to",
+        r"(?:voice|voices) {GAP1}(?:say|says|said|saying|tell|tells|want|wants|keep saying|command\w*|order\w*)"
+        r" (?:me )?to (?:jump|die|kil|hurt|cut|end|do it|stab|drown|burn|take)",
         r"thoughts? (?:of|about) (?:dying|death|ending|killing|hurting|not being here|being dead|self harm)",
         r"(?:dark|intrusive|scary|bad) thoughts", r"(?:keep|keeps|cant stop) (?:thinking|imagining) about (?:dying"
         r"|death|ending|killing|hurting|jumping)",
@@ -232,7 +267,7 @@ ABBREVIATIONS = {
     "tonite": "tonight", "tmrw": "tomorrow", "hlp": "help", "halp": "help", "hepl": "help", "hlep": "help",
     "lyf": "life", "idk": "i dont know", "idc": "i dont care", "wud": "would", "wld": "would", "cud": "could",
     "cld": "could", "shud": "should", "bc": "because", "cuz": "because", "coz": "because", "msg": "message",
-    "txt": "text", "gbye": "goodbye", "goodby": "goodbye",
+    "txt": "text", "gbye": "goodbye", "goodby": "goodbye", "dye": "die",
 }
 # Texting forms with digits in them, replaced in the folded text before it is split into words.
 _DIGIT_FORMS = {
@@ -240,6 +275,9 @@ _DIGIT_FORMS = {
     "no1": "no one", "2nite": "tonight", "2night": "tonight", "2day": "today", "2moro": "tomorrow",
     "bye4ever": "bye forever", "4ever": "forever", "b4": "before", "l8r": "later", "gr8": "great",
 }
+# Emoji of a means or of death, read as words the patterns know ("🔫💊", "6 6 fine 🔫").
+_EMOJI_WORDS = {"🔫": "emojigun", "🔪": "emojiknife", "🗡": "emojiknife", "🪢": "emojirope", "⚰": "emojicofin",
+                "🪦": "emojigrave", "💊": "emojipil", "💀": "emojiskul", "☠": "emojiskul"}
 _DIGIT_FORM = re.compile(r"(?<![a-z0-9])(" + "|".join(_DIGIT_FORMS) + r")(?![a-z0-9])")
 # Pairs of words read as one.
 _PAIRS = {("i", "am"): "im", ("i", "m"): "im", ("my", "self"): "myself", ("can", "not"): "cant",
@@ -265,7 +303,8 @@ NEVER_FUZZY = frozenset(_collapse(w) for w in (
     "ended bended tender sender lender vendor "
     "fainted painter panted "
     "scarred scared sacred scarce "
-    "goodbye godbye thats whats").split())
+    "goodbye godbye thats whats "
+    "saving saved saves stored storing hoarding stash stashed").split())
 
 
 def _vocabulary_of(sources: list[str]) -> frozenset[str]:
@@ -353,6 +392,14 @@ def normalise(text: str) -> str:
     leet = {"1": "i", "3": "e", "0": "o", "@": "a", "$": "s", "5": "s", "4": "a"}
     folded = _DIGIT_FORM.sub(lambda m: _DIGIT_FORMS[m.group()], folded)
     folded = re.sub(r"(?<=[a-z])[1305@$4](?=[a-z])", lambda m: leet[m.group()], folded)  # "d1e" -> "die"
+    for emoji, word in _EMOJI_WORDS.items():  # "🔫" -> "emojigun"
+        folded = folded.replace(emoji, f" {word} ")
+    folded = re.sub(r"(?<=[a-z])[*#]+(?=[a-z])", "i", folded)  # "k*ll" -> "kill", "su*cide" -> "suicide"
+    # letters spelled apart: "k.m.s", "k-m-s", "s u i c i d e" (four letters or more when spaced)
+    folded = re.sub(r"(?<![a-z0-9])[a-z](?:[.*_-]+[a-z](?![a-z0-9])){1,}\.?",
+                    lambda m: m.group().replace(".", "").replace("*", "").replace("_", "").replace("-", "")
+                    if m.group().rstrip(".") != "o.d" else m.group(), folded)
+    folded = re.sub(r"(?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){3,}", lambda m: m.group().replace(" ", ""), folded)
     folded = re.sub(r"\bo\s*\.\s*d\s*\.?", " od ", folded)  # "O.D." -> "od"
     folded = re.sub(r"\bod\s*'\s*(?:e?d)\b", " overdosed ", folded)  # "OD'd", "od'ed"
     folded = re.sub(r"\bs\s*\.\s*o\s*\.\s*s\b\.?", " sos ", folded)  # "S.O.S."
