@@ -470,11 +470,8 @@ def test_a_refund_made_in_stripe_is_recorded_and_cannot_be_paid_out_again(app, b
     committed.session.commit()
     intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
     refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 13266})  # the dashboard
-    charge = {"id": "ch_dashboard", "object": "charge", "payment_intent": intent_id,
-              "refunds": {"data": [{"id": refund.id, "amount": 13266}]}}
     for _ in range(3):  # delivered more than once
-        assert _deliver(app, {"id": "evt_charge_refunded", "type": "charge.refunded",
-                              "data": {"object": charge}}).status_code == 200
+        assert _deliver(app, _charge_refunded("evt_charge_refunded", intent_id, [refund])).status_code == 200
     body = _order(buyer, order["id"])
     assert body["status"] == "partially_refunded" and body["refunded_cents"] == 13266
     assert sum(_credits(buyer).values()) == 0  # the two unused credits left with the money
@@ -552,11 +549,21 @@ def test_an_event_for_a_customer_not_yet_known_is_refused_so_stripe_retries(app,
 # --------------------------------------------------------------------------- refunds, each keyed by its Stripe id
 
 
-def _charge_refunded(event_id: str, intent_id: str, refunds) -> dict:
-    """A `charge.refunded` event as Stripe sends it: the charge lists every refund so far, newest first."""
-    listed = [{"id": r.id, "object": "refund", "amount": r.amount, "created": r.created} for r in reversed(refunds)]
-    return {"id": event_id, "type": "charge.refunded", "data": {"object": {
-        "id": "ch_refunded", "object": "charge", "payment_intent": intent_id, "refunds": {"data": listed}}}}
+def _charge_of(app, intent_id: str) -> str:
+    return _stripe(app).v1.payment_intents.retrieve(intent_id).latest_charge
+
+
+def _charge_refunded(event_id: str, intent_id: str, refunds, *, charge_id: str | None = None,
+                     embedded: bool = False) -> dict:
+    """A `charge.refunded` event as Stripe sends it since API version 2022-11-15: the charge and its
+    refunded amount, its refunds not embedded (`embedded`: the old shape, listing every refund so far,
+    newest first; the app reads Stripe's list either way)."""
+    charge = {"id": charge_id or refunds[0].charge, "object": "charge", "payment_intent": intent_id,
+              "amount_refunded": sum(r.amount for r in refunds), "refunded": False}
+    if embedded:
+        charge["refunds"] = {"data": [{"id": r.id, "object": "refund", "amount": r.amount, "created": r.created}
+                                      for r in reversed(refunds)]}
+    return {"id": event_id, "type": "charge.refunded", "data": {"object": charge}}
 
 
 def _refund_entries(db, order_id: int) -> list[CreditEntry]:
@@ -572,7 +579,7 @@ def test_cumulative_refund_events_in_any_order_take_back_each_refunds_credits_on
     # three refunds made in Stripe's dashboard, each worth one credit (24900 / 9 = 2766.7)
     refunds = [_stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
                for _ in range(3)]
-    events = [_charge_refunded(f"evt_refunded_{n}", intent_id, refunds[:n + 1]) for n in range(3)]
+    events = [_charge_refunded(f"evt_refunded_{n}", intent_id, refunds[:n + 1], embedded=True) for n in range(3)]
     deliveries = [events[i] for i in arrival] + [events[i] for i in reversed(arrival)]  # each delivered twice
     outcomes = [_deliver(app, event) for event in deliveries]
     assert [r.status_code for r in outcomes] == [200] * 6, [r.get_json() for r in outcomes]
@@ -635,8 +642,64 @@ def test_a_known_refund_reported_with_another_amount_is_an_error_not_skipped(app
     intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
     refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
     assert _deliver(app, _charge_refunded("evt_first", intent_id, [refund])).status_code == 200
-    event = _charge_refunded("evt_other_amount", intent_id, [refund])
-    event["data"]["object"]["refunds"]["data"][0]["amount"] = 5532
-    assert _deliver(app, event).status_code == 500
+    recorded = committed.session.scalar(select(Refund).where(Refund.stripe_refund_id == refund.id))
+    recorded.amount_cents = 5532  # our record and Stripe's now disagree
+    committed.session.commit()
+    assert _deliver(app, _charge_refunded("evt_other_amount", intent_id, [refund])).status_code == 500
     assert committed.session.get(StripeEvent, "evt_other_amount") is None  # Stripe will deliver it again
     assert _order(buyer, order["id"])["refunded_cents"] == 2766 and _credits(buyer)["follow_up"] == 2
+
+
+def test_a_refund_event_without_embedded_refunds_takes_the_credits_back(app, buyer, stripe_webhooks, committed):
+    order = _paid(buyer, "three_month")
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
+    event = _charge_refunded("evt_today", intent_id, [refund])
+    assert "refunds" not in event["data"]["object"]
+    assert _deliver(app, event).get_json()["message"] == "applied"
+    assert _order(buyer, order["id"])["refunded_cents"] == 2766 and _credits(buyer)["follow_up"] == 2
+    quote = buyer.get(f"/api/v1/orders/{order['id']}/refund-quote").get_json()
+    assert quote["unused"] == {"medication_session": 6, "follow_up": 2}
+    assert quote["amount_cents"] == 24900 * 8 // 9  # the eight unused credits, no more
+
+
+def test_credits_are_counted_over_all_refunds_of_an_order_not_rounded_up_each(app, buyer, stripe_webhooks,
+                                                                             committed):
+    small, whole = _paid(buyer, "three_month"), _paid(buyer, "three_month")  # 9 credits each, $249
+    intent_id = committed.session.get(Order, small["id"]).stripe_payment_intent_id
+    dollars = [_stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 100})
+               for _ in range(12)]  # more than a page of Stripe's default list
+    assert _deliver(app, _charge_refunded("evt_dollars", intent_id, dollars)).status_code == 200
+    assert _order(buyer, small["id"])["refunded_cents"] == 1200
+    assert -sum(e.delta for e in _refund_entries(committed, small["id"])) == 1
+    whole_intent = committed.session.get(Order, whole["id"]).stripe_payment_intent_id
+    one_credit = _stripe(app).v1.refunds.create(params={"payment_intent": whole_intent, "amount": 2767})
+    assert _deliver(app, _charge_refunded("evt_one_credit", whole_intent, [one_credit])).status_code == 200
+    assert -sum(e.delta for e in _refund_entries(committed, whole["id"])) == 1
+
+
+def test_a_refund_that_fails_at_stripe_gives_its_money_and_credits_back(app, buyer, stripe_webhooks, committed):
+    order = _paid(buyer, "three_month")
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
+    _stripe(app).v1.refunds.update(refund.id, params={"status": "pending"})  # Stripe's refunds are often pending
+    assert _deliver(app, _charge_refunded("evt_pending", intent_id, [refund])).status_code == 200
+    assert _order(buyer, order["id"])["refunded_cents"] == 2766 and _credits(buyer)["follow_up"] == 2
+    _stripe(app).v1.refunds.update(refund.id, params={"status": "failed"})
+    updated = {"id": "evt_failed", "type": "refund.updated", "data": {"object": {
+        "id": refund.id, "object": "refund", "charge": refund.charge, "payment_intent": intent_id,
+        "status": "failed"}}}
+    for _ in range(2):
+        assert _deliver(app, {**updated}).status_code == 200
+    assert _deliver(app, {**updated, "id": "evt_failed_again"}).status_code == 200
+    body = _order(buyer, order["id"])
+    assert body["status"] == "paid" and body["refunded_cents"] == 0
+    assert _credits(buyer)["follow_up"] == 3
+    assert sorted(e.key for e in committed.session.scalars(select(CreditEntry).where(
+        CreditEntry.order_id == order["id"], CreditEntry.entry_type == EntryType.REFUND))) == [
+        f"refund:{refund.id}:follow_up", f"refund:{refund.id}:follow_up:restore"]
+    # a refund Stripe lists as failed from the start takes nothing
+    failed = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 5000})
+    _stripe(app).v1.refunds.update(failed.id, params={"status": "failed"})
+    assert _deliver(app, _charge_refunded("evt_failed_first", intent_id, [refund, failed])).status_code == 200
+    assert _order(buyer, order["id"])["refunded_cents"] == 0 and _credits(buyer)["follow_up"] == 3

@@ -181,6 +181,22 @@ def refund(*, payment_intent_id: str | None, charge_id: str | None = None, amoun
     return result.id
 
 
+@dataclass(frozen=True)
+class RefundState:
+    id: str
+    amount_cents: int
+    status: str  # pending, requires_action, succeeded, failed or canceled
+    created: int
+
+
+def charge_refunds(charge_id: str) -> list[RefundState]:
+    """Every refund of a charge, as Stripe holds them now (since API version 2022-11-15 a Charge no
+    longer embeds its refunds; the list is paged, so more than a page's worth are all read)."""
+    page = _call(_client().v1.refunds.list, params={"charge": charge_id, "limit": 100})
+    return [RefundState(r.id, int(r.amount), str(getattr(r, "status", None) or "succeeded"),
+                        int(getattr(r, "created", 0) or 0)) for r in page.auto_paging_iter()]
+
+
 def invoice_charge(invoice_id: str) -> str | None:
     invoice = _call(_client().v1.invoices.retrieve, invoice_id)
     charge = getattr(invoice, "charge", None)
