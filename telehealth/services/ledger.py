@@ -96,7 +96,7 @@ def hold(patient_id: int, counts: dict[CreditKind, int]) -> None:
         CreditBalance.patient_id == patient_id, CreditBalance.kind.in_(list(counts))).with_for_update()).all())
     for kind, count in counts.items():
         if found.get(kind, 0) < count:
-            raise InsufficientCredits(f"Fewer {kind.value.replace('_', ' ')} credits are left than this takes back.")
+            raise InsufficientCredits(f"Not enough {kind.value.replace('_', ' ')} credits are left for this.")
 
 
 def balances(patient_id: int) -> dict[CreditKind, int]:
