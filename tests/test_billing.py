@@ -117,6 +117,25 @@ def test_purchase_to_credits_through_stripe_and_its_webhook(app, buyer, stripe_w
     wait_until(lambda: _credits(buyer)["coaching_60"] == 1)
 
 
+def test_a_payment_intent_stripe_lost_is_not_the_patients_card_and_stripes_code_is_logged(
+        app, buyer, committed, caplog):
+    import logging
+    import urllib.request
+
+    r = buyer.post("/api/v1/orders", json={"product": "starter"})
+    order = r.get_json()["order"]
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    gone = urllib.request.Request(f"{app.config['STRIPE_API_BASE']}/v1/payment_intents/{intent_id}", method="DELETE",
+                                  headers={"Authorization": f"Bearer {app.config['STRIPE_SECRET_KEY']}"})
+    urllib.request.urlopen(gone, timeout=10).close()  # Stripe no longer knows the order's intent
+    with caplog.at_level(logging.WARNING, logger="telehealth.adapters.payments"):
+        r = buyer.post(f"/api/v1/orders/{order['id']}/confirm", json={"payment_method": "pm_card_visa"})
+    assert r.status_code == 503 and error_of(r)["code"] == "payment_provider_unavailable", r.get_json()
+    [warning] = [rec for rec in caplog.records if rec.name == "telehealth.adapters.payments"]
+    assert warning.levelname == "WARNING" and warning.http_status == 404 and warning.stripe_type
+    assert buyer.patient.email not in warning.getMessage() + str(vars(warning))
+
+
 def test_an_unknown_payment_method_is_the_patients_input_not_an_outage(app, buyer, stripe_webhooks):
     """Stripe answers 404 for a PaymentMethod id it does not know: a field error on payment_method
     (try another card), not a 503 "try again shortly"."""
