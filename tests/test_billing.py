@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from telehealth.clock import now
 from telehealth.models import (
-    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, EntryType, Order, OutboxMail, Product, Refund,
-    ReviewStatus, StripeEvent, Subscription,
+    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, CreditKind, EntryType, Order, OrderStatus,
+    OutboxMail, Product, Refund, ReviewStatus, StripeEvent, Subscription,
 )
 from telehealth.services import catalog
 from tests.conftest import PASSWORD, error_of, wait_until
@@ -426,6 +426,31 @@ def test_staff_refund_any_order_with_a_reason(app, buyer, stripe_webhooks, commi
     assert event.actor_id == ops.id and event.patient_id == buyer.patient.id
     r = buyer.post(f"/api/v1/admin/orders/{order['id']}/refund", json={"amount_cents": 1, "reason": "mine"})
     assert r.status_code == 403
+
+
+def test_an_order_paid_outside_stripe_is_not_refundable_here_a_clear_409(app, buyer, committed,
+                                                                       create_user_committed):
+    """A demo (seeded) order has no PaymentIntent: nothing at Stripe to refund, said plainly."""
+    from telehealth.services import ledger
+
+    product = committed.session.scalar(select(Product).where(Product.code == "starter"))
+    order = Order(patient_id=buyer.patient.id, product_id=product.id, amount_cents=product.price_cents,
+                  currency="usd", grants=dict(product.grants), status=OrderStatus.PENDING)
+    committed.session.add(order)
+    committed.session.flush()
+    order.mark_paid(now())
+    for kind, count in order.grants.items():
+        ledger.grant(buyer.patient.id, CreditKind(kind), count, key=f"seed:{order.id}:{kind}", order_id=order.id)
+    committed.session.commit()
+    quote = buyer.get(f"/api/v1/orders/{order.id}/refund-quote").get_json()
+    assert quote["refundable"] is False and "Stripe" in quote["reason"]
+    r = buyer.post(f"/api/v1/orders/{order.id}/refund", json={})
+    assert r.status_code == 409 and error_of(r)["code"] == "refund_not_allowed", r.get_json()
+    staff = app.test_client()
+    staff.post("/api/v1/auth/login", json={"email": create_user_committed("ops").email, "password": PASSWORD})
+    r = staff.post(f"/api/v1/admin/orders/{order.id}/refund", json={"amount_cents": 100, "reason": "goodwill"})
+    assert r.status_code == 409 and error_of(r)["code"] == "no_payment_to_refund", r.get_json()
+    assert _order(buyer, order.id)["refunded_cents"] == 0 and sum(_credits(buyer).values()) == 3
 
 
 def test_a_patient_sees_only_their_own_orders(app, buyer, stripe_webhooks, create_user_committed, committed):

@@ -64,6 +64,14 @@ def unused_credits(order: Order) -> dict[CreditKind, int]:
     return unused
 
 
+NOT_PAID_AT_STRIPE = "This order was not paid by card through Stripe, so there is no payment to refund here; contact support."
+
+
+def _paid_at_stripe(order: Order) -> bool:
+    """Whether Stripe holds a payment of this order to refund (a seeded demo order has none)."""
+    return bool(order.stripe_payment_intent_id or order.stripe_invoice_id)
+
+
 def quote(patient: User, order_id: int, *, lock: bool = False) -> RefundQuote:
     order = get_order(patient, order_id, lock=lock)
     granted = _net_granted(order)
@@ -74,6 +82,8 @@ def quote(patient: User, order_id: int, *, lock: bool = False) -> RefundQuote:
     window = timedelta(days=current_app.config["REFUND_WINDOW_DAYS"])
     if order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
         reason = "Only a paid order can be refunded."
+    elif not _paid_at_stripe(order):
+        reason = NOT_PAID_AT_STRIPE
     elif not order.product.refundable:
         reason = f"{order.product.name} is not refundable under our policy; contact support."
     elif now() - order.paid_at > window:
@@ -102,6 +112,8 @@ def staff_refund(actor: User, order_id: int, amount_cents: int, reason: str) -> 
     order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
     if order is None:
         raise NotFound("No such order.")
+    if not _paid_at_stripe(order):
+        raise Conflict(NOT_PAID_AT_STRIPE, code="no_payment_to_refund")
     if amount_cents > order.amount_cents - order.refunded_cents:
         raise ValidationFailed("More than what remains refundable.",
                                fields={"amount_cents": [f"At most {order.amount_cents - order.refunded_cents}."]})
@@ -183,6 +195,8 @@ def _execute(order: Order, amount_cents: int, take: dict[CreditKind, int], *, re
     charge = None
     if order.stripe_payment_intent_id is None and order.stripe_invoice_id:
         charge = gateway.invoice_charge(order.stripe_invoice_id)
+        if charge is None:  # an invoice Stripe settled without a charge (a credit balance, a $0 month)
+            raise Conflict(NOT_PAID_AT_STRIPE, code="no_payment_to_refund")
     stripe_refund_id = gateway.refund(payment_intent_id=order.stripe_payment_intent_id, charge_id=charge,
                                       amount_cents=amount_cents, idempotency_key=f"refund-{order.id}-{sequence}")
     for kind, count in take.items():
