@@ -711,11 +711,12 @@ def test_credits_are_counted_over_all_refunds_of_an_order_not_rounded_up_each(ap
                                                                              committed):
     small, whole = _paid(buyer, "three_month"), _paid(buyer, "three_month")  # 9 credits each, $249
     intent_id = committed.session.get(Order, small["id"]).stripe_payment_intent_id
-    dollars = [_stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 100})
-               for _ in range(12)]  # more than a page of Stripe's default list
-    assert _deliver(app, _charge_refunded("evt_dollars", intent_id, dollars)).status_code == 200
-    assert _order(buyer, small["id"])["refunded_cents"] == 1200
+    dimes = [_stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 10})
+             for _ in range(105)]  # more than a page of Stripe's list (100 at most)
+    assert _deliver(app, _charge_refunded("evt_dimes", intent_id, dimes)).status_code == 200
+    assert _order(buyer, small["id"])["refunded_cents"] == 1050
     assert -sum(e.delta for e in _refund_entries(committed, small["id"])) == 1
+    assert committed.session.scalar(select(func.count()).select_from(Refund)) == 105
     whole_intent = committed.session.get(Order, whole["id"]).stripe_payment_intent_id
     one_credit = _stripe(app).v1.refunds.create(params={"payment_intent": whole_intent, "amount": 2767})
     assert _deliver(app, _charge_refunded("evt_one_credit", whole_intent, [one_credit])).status_code == 200
