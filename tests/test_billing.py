@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from telehealth.clock import now
 from telehealth.models import (
-    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, CreditKind, EntryType, Order, OrderStatus,
+    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, ClinicalAlert, CreditEntry, CreditKind, EntryType, Order, OrderStatus,
     OutboxMail, Product, Refund, ReviewStatus, StripeEvent, Subscription,
 )
 from telehealth.services import catalog
@@ -528,6 +528,11 @@ def test_a_charge_without_an_intent_touches_no_order(app, committed):
                        "data": {"object": {"id": "ch_x", "refunds": {"data": [{"id": "re_x", "amount": 100}]}}}})
     assert r.status_code == 200
     assert committed.session.scalar(select(func.count()).select_from(Order)) == 0
+    # not skipped silently: ops are told once to check it by hand (no patient named)
+    assert _deliver(app, {"id": "evt_invoice_charge_again", "type": "charge.refunded",
+                          "data": {"object": {"id": "ch_x"}}}).status_code == 200
+    [alert] = committed.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "refund_unmatched")).all()
+    assert alert.recipient == "ops" and alert.patient_id is None and "ch_x" in alert.summary
 
 
 def _race(url: str, body: dict, cookie: str, count: int) -> list[int]:
