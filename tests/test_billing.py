@@ -753,3 +753,19 @@ def test_a_refund_that_fails_at_stripe_gives_its_money_and_credits_back(app, buy
     _stripe(app).v1.refunds.update(failed.id, params={"status": "failed"})
     assert _deliver(app, _charge_refunded("evt_failed_first", intent_id, [refund, failed])).status_code == 200
     assert _order(buyer, order["id"])["refunded_cents"] == 0 and _credits(buyer)["follow_up"] == 3
+
+
+def test_a_dashboard_refund_of_a_maintenance_month_takes_back_its_unused_credits(app, buyer, stripe_webhooks,
+                                                                                committed):
+    assert buyer.post("/api/v1/me/subscription", json={"payment_method": "pm_card_visa"}).status_code == 201
+    wait_until(lambda: _credits(buyer)["follow_up"] == 1)
+    month = committed.session.scalar(select(Order).where(Order.stripe_invoice_id.is_not(None)))
+    invoice = _stripe(app).v1.invoices.retrieve(month.stripe_invoice_id)
+    charge_id = invoice.charge if isinstance(invoice.charge, str) else invoice.charge.id
+    refund = _stripe(app).v1.refunds.create(params={"charge": charge_id})  # the whole month, in the dashboard
+    event = {"id": "evt_month_refunded", "type": "charge.refunded", "data": {"object": {
+        "id": charge_id, "object": "charge", "invoice": month.stripe_invoice_id, "amount_refunded": refund.amount}}}
+    assert _deliver(app, event).status_code == 200
+    assert _credits(buyer)["follow_up"] == 0 and _credits(buyer)["medication_session"] == 0
+    assert _order(buyer, month.id)["status"] == "refunded"
+
