@@ -769,3 +769,21 @@ def test_a_dashboard_refund_of_a_maintenance_month_takes_back_its_unused_credits
     assert _credits(buyer)["follow_up"] == 0 and _credits(buyer)["medication_session"] == 0
     assert _order(buyer, month.id)["status"] == "refunded"
 
+
+
+def test_stripes_event_about_a_staff_refund_of_a_month_finds_its_order_without_naming_the_invoice(
+        app, buyer, stripe_webhooks, committed, create_user_committed):
+    assert buyer.post("/api/v1/me/subscription", json={"payment_method": "pm_card_visa"}).status_code == 201
+    wait_until(lambda: _credits(buyer)["follow_up"] == 1)
+    month = committed.session.scalar(select(Order).where(Order.stripe_invoice_id.is_not(None)))
+    staff = app.test_client()
+    staff.post("/api/v1/auth/login", json={"email": create_user_committed("ops").email, "password": PASSWORD})
+    r = staff.post(f"/api/v1/admin/orders/{month.id}/refund", json={"amount_cents": 5000, "reason": "goodwill"})
+    assert r.status_code == 200, r.get_json()
+    refund = committed.session.scalar(select(Refund).where(Refund.order_id == month.id))
+    charge_id = _stripe(app).v1.refunds.retrieve(refund.stripe_refund_id).charge
+    event = {"id": "evt_staff_month", "type": "charge.refunded", "data": {"object": {
+        "id": charge_id, "object": "charge", "amount_refunded": 5000}}}  # today's shape: no invoice named
+    assert _deliver(app, event).status_code == 200
+    assert committed.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "refund_unmatched")) is None
+    assert _order(buyer, month.id)["refunded_cents"] == 5000

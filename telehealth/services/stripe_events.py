@@ -219,6 +219,16 @@ def _apply_refunds_of(charge_id: str, intent_id, invoice_id) -> None:
         order = db.session.scalar(select(Order).where(Order.stripe_payment_intent_id == intent_id).with_for_update())
     if order is None and isinstance(invoice_id, str):  # a maintenance month's charge
         order = db.session.scalar(select(Order).where(Order.stripe_invoice_id == invoice_id).with_for_update())
+    listed = None
+    if order is None:  # a charge whose refunds we made (a staff refund of a maintenance month)?
+        try:
+            listed = gateway.charge_refunds(charge_id)
+        except gateway.PaymentProviderUnavailable:
+            listed = []
+        ours = db.session.scalar(select(Refund.order_id).where(
+            Refund.stripe_refund_id.in_([r.id for r in listed])).limit(1)) if listed else None
+        if ours is not None:
+            order = db.session.scalar(select(Order).where(Order.id == ours).with_for_update())
     if order is None:
         # Not one we can place (e.g. an invoice's charge under an API version that no longer names
         # the invoice): never skipped silently, ops look at it by hand.
@@ -229,7 +239,9 @@ def _apply_refunds_of(charge_id: str, intent_id, invoice_id) -> None:
         return
     from telehealth.services import refunds  # refunds imports purchases, which imports this module's peers
 
-    for refund in sorted(gateway.charge_refunds(charge_id), key=lambda r: (r.created, r.id)):
+    if listed is None:
+        listed = gateway.charge_refunds(charge_id)
+    for refund in sorted(listed, key=lambda r: (r.created, r.id)):
         known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == refund.id))
         counts = refund.status not in _NOT_REFUNDED
         if known is None:
