@@ -8,7 +8,8 @@ the app uses, and delivers inbound texts to the app's webhook the way Twilio doe
   envelope (what the app's `find_sent` reads).
 - Control: `POST /_control/faults` {"mode": "500"|"429"|"timeout"|"400", "count": n} makes the next
   n creates fail that way ("timeout" keeps the message, then answers only after `timeout_sleep`
-  seconds, past the client's timeout: the ambiguous case); `GET /_control/messages` (every message
+  seconds, past the client's timeout: the ambiguous case); with `"on": "list"` ("500", "429" or
+  "400") the next n calls of the list endpoint (GET Messages.json) fail instead; `GET /_control/messages` (every message
   taken); `POST /_control/reset`; `POST /_control/config` {"auth_token", "webhook_url",
   "public_url", "timeout_sleep"}; `POST /_control/seed` {"to", "count"[, "body"]} adds `count`
   messages to `to` at once (as if sent by others: a busy number's long list);
@@ -39,6 +40,7 @@ DEFAULTS = {"auth_token": "development-twilio-auth-token", "webhook_url": None, 
 CONFIG: dict = dict(DEFAULTS)
 MESSAGES: list[dict] = []          # every message taken, in order
 FAULTS: dict = {"mode": None, "count": 0}
+LIST_FAULTS: dict = {"mode": None, "count": 0}  # faults of the list endpoint (GET Messages.json)
 _lock = threading.Lock()
 API = "/2010-04-01/Accounts/"
 
@@ -78,11 +80,11 @@ def _authorized(request: Request, account: str) -> bool:
     return user == account and secrets.compare_digest(password, CONFIG["auth_token"])
 
 
-def _take_fault() -> str | None:
+def _take_fault(faults: dict = FAULTS) -> str | None:
     with _lock:
-        if FAULTS["count"] > 0:
-            FAULTS["count"] -= 1
-            return FAULTS["mode"]
+        if faults["count"] > 0:
+            faults["count"] -= 1
+            return faults["mode"]
     return None
 
 
@@ -110,6 +112,13 @@ def _list(request: Request, account: str) -> Response:
     """Newest first, as Twilio pages it: `PageSize` (at most 1,000), and a `next_page_uri` that
     carries `Page` and a `PageToken` naming the last message of this page, so the next page starts
     after it however many messages arrived meanwhile."""
+    fault = _take_fault(LIST_FAULTS)
+    if fault == "429":
+        return _error(429, 20429, "Too Many Requests")
+    if fault == "400":
+        return _error(400, 20001, "Invalid parameter")
+    if fault == "500":
+        return _error(500, 20500, "Internal Server Error")
     to = request.args.get("To")
     with _lock:
         found = [m for m in reversed(MESSAGES) if to is None or m["to"] == to]
@@ -173,7 +182,8 @@ def app(request: Request) -> Response:
         if action == "faults" and request.method == "POST":
             data = request.get_json()
             with _lock:
-                FAULTS.update(mode=data["mode"], count=int(data.get("count", 1)))
+                (LIST_FAULTS if data.get("on") == "list" else FAULTS).update(mode=data["mode"],
+                                                                           count=int(data.get("count", 1)))
             return _json({"ok": True})
         if action == "messages" and request.method == "GET":
             with _lock:
@@ -182,6 +192,7 @@ def app(request: Request) -> Response:
             with _lock:
                 MESSAGES.clear()
                 FAULTS.update(mode=None, count=0)
+                LIST_FAULTS.update(mode=None, count=0)
             return _json({"ok": True})
         if action == "seed" and request.method == "POST":
             data = request.get_json()

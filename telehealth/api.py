@@ -10,12 +10,14 @@ what the app serves.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -60,6 +62,36 @@ class Schema(BaseModel):
         if _holds_nul(value):
             raise ValueError("Text may not contain NUL characters")
         return value
+
+
+def _whole_floats_as_ints(model: type[BaseModel], data):
+    """JSON Schema's "integer" is any number with a zero fractional part, so an int field takes 3.0
+    as 3 (strict parsing alone refuses it): such floats in the body's int fields (and lists of ints,
+    nested bodies) become ints; 3.5, "3", true and floats past 2**53 are left for the schema to refuse."""
+    if not isinstance(data, dict):
+        return data
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in data:
+            data[key] = _as_declared(field.annotation, data[key])
+    return data
+
+
+def _as_declared(annotation, value):
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if annotation is int:
+        if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+            return int(value)
+        return value
+    if get_origin(annotation) in (Union, UnionType):
+        choices = [a for a in get_args(annotation) if a is not type(None)]
+        return _as_declared(choices[0], value) if len(choices) == 1 else value
+    if get_origin(annotation) is list and get_args(annotation) and isinstance(value, list):
+        return [_as_declared(get_args(annotation)[0], item) for item in value]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _whole_floats_as_ints(annotation, value)
+    return value
 
 
 def _holds_nul(value) -> bool:
@@ -160,6 +192,16 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json.")
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if b"." in raw or b"e" in raw or b"E" in raw:  # a float may be there
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = None  # pydantic says what is wrong with it
+        if isinstance(parsed, dict):
+            before = json.dumps(parsed)
+            after = json.dumps(_whole_floats_as_ints(model, parsed))
+            if after != before:
+                raw = after.encode()
     try:
         return model.model_validate_json(raw or b"", strict=True)
     except ValidationError as exc:

@@ -458,8 +458,9 @@ class FakeTwilio:
     def reset(self) -> None:
         self._call("/_control/reset", {})
 
-    def fault(self, mode: str, count: int = 1) -> None:
-        self._call("/_control/faults", {"mode": mode, "count": count})
+    def fault(self, mode: str, count: int = 1, on: str = "create") -> None:
+        """The next `count` sends (`on="create"`) or lookups of sent texts (`on="list"`) fail as `mode`."""
+        self._call("/_control/faults", {"mode": mode, "count": count, "on": on})
 
     def configure(self, **settings) -> None:
         self._call("/_control/config", settings)

@@ -9,6 +9,7 @@ method the client sent: the patient's input, a field error) or `PaymentProviderU
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from telehealth.clock import UTC
 from telehealth.errors import ServiceError
 
 _CLIENT = "telehealth.stripe_client"
+log = logging.getLogger(__name__)
 
 
 class PaymentDeclined(ServiceError):
@@ -67,28 +69,53 @@ def _client() -> stripe.StripeClient:
     return app.extensions[_CLIENT]
 
 
-def _call(fn, *args, payment_method: str | None = None, **kwargs):
-    """`payment_method`: the client's PaymentMethod id that this call names. Every other id in such a
-    call is one we created, so Stripe not finding something there (a 404, or `resource_missing` on
-    the `payment_method` parameter) means the client's id is unknown."""
+def _call(fn, *args, payment_method: str | None = None, intent_id: str | None = None, **kwargs):
+    """`payment_method`: the client's PaymentMethod id that this call names; `intent_id`: our
+    PaymentIntent it names too. Stripe not finding the payment method means the client's id is
+    unknown (a field error); any other refusal is logged with Stripe's code and type (never PHI)."""
     try:
         return fn(*args, **kwargs)
     except stripe.CardError as exc:
         raise PaymentDeclined(exc.user_message or "The card was declined.") from None
     except stripe.InvalidRequestError as exc:
-        if payment_method is not None and (
-                exc.http_status == 404 or (exc.code == "resource_missing" and exc.param == "payment_method")):
+        if payment_method is not None and _names_payment_method(exc, intent_id):
             raise UnknownPaymentMethod(
                 "This card could not be found; nothing was charged. Enter your card details again.",
                 fields={"payment_method": ["Unknown payment method: enter the card again."]}) from None
+        _log_refusal(exc)
         raise PaymentProviderUnavailable(
             "The payment service did not complete the request; nothing was charged. Try again shortly.") from exc
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         raise PaymentProviderUnavailable(
             "The payment service did not answer in time. Check your orders before trying again.") from exc
     except stripe.StripeError as exc:
+        _log_refusal(exc)
         raise PaymentProviderUnavailable(
             "The payment service did not complete the request; nothing was charged. Try again shortly.") from exc
+
+
+def _names_payment_method(exc: stripe.InvalidRequestError, intent_id: str | None) -> bool:
+    """Whether Stripe's refusal is about the client's payment method: its `param` says so, or (a
+    Stripe that names no parameter, as localstripe does) a 404 while our intent is still there."""
+    if exc.param:
+        return exc.param == "payment_method" and (exc.code == "resource_missing" or exc.http_status == 404)
+    if exc.http_status != 404:
+        return False
+    if intent_id is None:
+        return True  # nothing else in the call can be missing
+    try:
+        _client().v1.payment_intents.retrieve(intent_id)
+    except stripe.StripeError:
+        return False  # the intent itself is gone (or Stripe cannot say): not the patient's card
+    return True
+
+
+def _log_refusal(exc: stripe.StripeError) -> None:
+    error = getattr(exc, "error", None)
+    log.warning("stripe refused a request", extra={
+        "stripe_code": exc.code, "stripe_type": getattr(error, "type", None) or type(exc).__name__,
+        "stripe_param": getattr(exc, "param", None), "http_status": exc.http_status,
+        "stripe_request_id": exc.request_id})
 
 
 def create_customer(email: str, patient_id: int) -> str:
@@ -114,10 +141,10 @@ def confirm_payment_intent(intent_id: str, payment_method: str) -> Intent:
     server" flow; the Payment Element confirms in the browser instead)."""
     client = _client()
     _call(client.v1.payment_intents.update, intent_id, params={"payment_method": payment_method},
-          payment_method=payment_method)
+          payment_method=payment_method, intent_id=intent_id)
     # Stripe refuses an unknown id at the update; a Stripe that only looks it up when confirming
     # (localstripe does) answers 404 here: either way it is the client's payment method.
-    intent = _call(client.v1.payment_intents.confirm, intent_id, payment_method=payment_method)
+    intent = _call(client.v1.payment_intents.confirm, intent_id, payment_method=payment_method, intent_id=intent_id)
     return Intent(intent.id, intent.client_secret, intent.status)
 
 
@@ -179,6 +206,22 @@ def refund(*, payment_intent_id: str | None, charge_id: str | None = None, amoun
         params["charge"] = charge_id
     result = _call(_client().v1.refunds.create, params=params, options={"idempotency_key": idempotency_key})
     return result.id
+
+
+@dataclass(frozen=True)
+class RefundState:
+    id: str
+    amount_cents: int
+    status: str  # pending, requires_action, succeeded, failed or canceled
+    created: int
+
+
+def charge_refunds(charge_id: str) -> list[RefundState]:
+    """Every refund of a charge, as Stripe holds them now (since API version 2022-11-15 a Charge no
+    longer embeds its refunds; the list is paged, so more than a page's worth are all read)."""
+    page = _call(_client().v1.refunds.list, params={"charge": charge_id, "limit": 100})
+    return [RefundState(r.id, int(r.amount), str(getattr(r, "status", None) or "succeeded"),
+                        int(getattr(r, "created", 0) or 0)) for r in page.auto_paging_iter()]
 
 
 def invoice_charge(invoice_id: str) -> str | None:

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from telehealth.clock import now
 from telehealth.models import (
-    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, CreditEntry, EntryType, Order, OutboxMail, Product, Refund,
-    ReviewStatus, StripeEvent, Subscription,
+    Assessment, AssessmentStatus, AuditEvent, BillingCustomer, ClinicalAlert, CreditEntry, CreditKind, EntryType, Order, OrderStatus,
+    OutboxMail, Product, Refund, ReviewStatus, StripeEvent, Subscription,
 )
 from telehealth.services.billing import catalog
 from tests.conftest import PASSWORD, error_of, wait_until
@@ -115,6 +115,25 @@ def test_purchase_to_credits_through_stripe_and_its_webhook(app, buyer, stripe_w
     _buy(buyer, "coaching_60")
     assert committed.session.scalar(select(func.count()).select_from(BillingCustomer)) == 1
     wait_until(lambda: _credits(buyer)["coaching_60"] == 1)
+
+
+def test_a_payment_intent_stripe_lost_is_not_the_patients_card_and_stripes_code_is_logged(
+        app, buyer, committed, caplog):
+    import logging
+    import urllib.request
+
+    r = buyer.post("/api/v1/orders", json={"product": "starter"})
+    order = r.get_json()["order"]
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    gone = urllib.request.Request(f"{app.config['STRIPE_API_BASE']}/v1/payment_intents/{intent_id}", method="DELETE",
+                                  headers={"Authorization": f"Bearer {app.config['STRIPE_SECRET_KEY']}"})
+    urllib.request.urlopen(gone, timeout=10).close()  # Stripe no longer knows the order's intent
+    with caplog.at_level(logging.WARNING, logger="telehealth.adapters.payments"):
+        r = buyer.post(f"/api/v1/orders/{order['id']}/confirm", json={"payment_method": "pm_card_visa"})
+    assert r.status_code == 503 and error_of(r)["code"] == "payment_provider_unavailable", r.get_json()
+    [warning] = [rec for rec in caplog.records if rec.name == "telehealth.adapters.payments"]
+    assert warning.levelname == "WARNING" and warning.http_status == 404 and warning.stripe_type
+    assert buyer.patient.email not in warning.getMessage() + str(vars(warning))
 
 
 def test_an_unknown_payment_method_is_the_patients_input_not_an_outage(app, buyer, stripe_webhooks):
@@ -409,6 +428,31 @@ def test_staff_refund_any_order_with_a_reason(app, buyer, stripe_webhooks, commi
     assert r.status_code == 403
 
 
+def test_an_order_paid_outside_stripe_is_not_refundable_here_a_clear_409(app, buyer, committed,
+                                                                       create_user_committed):
+    """A demo (seeded) order has no PaymentIntent: nothing at Stripe to refund, said plainly."""
+    from telehealth.services.billing import ledger
+
+    product = committed.session.scalar(select(Product).where(Product.code == "starter"))
+    order = Order(patient_id=buyer.patient.id, product_id=product.id, amount_cents=product.price_cents,
+                  currency="usd", grants=dict(product.grants), status=OrderStatus.PENDING)
+    committed.session.add(order)
+    committed.session.flush()
+    order.mark_paid(now())
+    for kind, count in order.grants.items():
+        ledger.grant(buyer.patient.id, CreditKind(kind), count, key=f"seed:{order.id}:{kind}", order_id=order.id)
+    committed.session.commit()
+    quote = buyer.get(f"/api/v1/orders/{order.id}/refund-quote").get_json()
+    assert quote["refundable"] is False and "Stripe" in quote["reason"]
+    r = buyer.post(f"/api/v1/orders/{order.id}/refund", json={})
+    assert r.status_code == 409 and error_of(r)["code"] == "refund_not_allowed", r.get_json()
+    staff = app.test_client()
+    staff.post("/api/v1/auth/login", json={"email": create_user_committed("ops").email, "password": PASSWORD})
+    r = staff.post(f"/api/v1/admin/orders/{order.id}/refund", json={"amount_cents": 100, "reason": "goodwill"})
+    assert r.status_code == 409 and error_of(r)["code"] == "no_payment_to_refund", r.get_json()
+    assert _order(buyer, order.id)["refunded_cents"] == 0 and sum(_credits(buyer).values()) == 3
+
+
 def test_a_patient_sees_only_their_own_orders(app, buyer, stripe_webhooks, create_user_committed, committed):
     order = _paid(buyer, "coaching_30")
     other = create_user_committed("patient")
@@ -470,11 +514,8 @@ def test_a_refund_made_in_stripe_is_recorded_and_cannot_be_paid_out_again(app, b
     committed.session.commit()
     intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
     refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 13266})  # the dashboard
-    charge = {"id": "ch_dashboard", "object": "charge", "payment_intent": intent_id,
-              "refunds": {"data": [{"id": refund.id, "amount": 13266}]}}
     for _ in range(3):  # delivered more than once
-        assert _deliver(app, {"id": "evt_charge_refunded", "type": "charge.refunded",
-                              "data": {"object": charge}}).status_code == 200
+        assert _deliver(app, _charge_refunded("evt_charge_refunded", intent_id, [refund])).status_code == 200
     body = _order(buyer, order["id"])
     assert body["status"] == "partially_refunded" and body["refunded_cents"] == 13266
     assert sum(_credits(buyer).values()) == 0  # the two unused credits left with the money
@@ -487,6 +528,11 @@ def test_a_charge_without_an_intent_touches_no_order(app, committed):
                        "data": {"object": {"id": "ch_x", "refunds": {"data": [{"id": "re_x", "amount": 100}]}}}})
     assert r.status_code == 200
     assert committed.session.scalar(select(func.count()).select_from(Order)) == 0
+    # not skipped silently: ops are told once to check it by hand (no patient named)
+    assert _deliver(app, {"id": "evt_invoice_charge_again", "type": "charge.refunded",
+                          "data": {"object": {"id": "ch_x"}}}).status_code == 200
+    [alert] = committed.session.scalars(select(ClinicalAlert).where(ClinicalAlert.kind == "refund_unmatched")).all()
+    assert alert.recipient == "ops" and alert.patient_id is None and "ch_x" in alert.summary
 
 
 def _race(url: str, body: dict, cookie: str, count: int) -> list[int]:
@@ -552,11 +598,21 @@ def test_an_event_for_a_customer_not_yet_known_is_refused_so_stripe_retries(app,
 # --------------------------------------------------------------------------- refunds, each keyed by its Stripe id
 
 
-def _charge_refunded(event_id: str, intent_id: str, refunds) -> dict:
-    """A `charge.refunded` event as Stripe sends it: the charge lists every refund so far, newest first."""
-    listed = [{"id": r.id, "object": "refund", "amount": r.amount, "created": r.created} for r in reversed(refunds)]
-    return {"id": event_id, "type": "charge.refunded", "data": {"object": {
-        "id": "ch_refunded", "object": "charge", "payment_intent": intent_id, "refunds": {"data": listed}}}}
+def _charge_of(app, intent_id: str) -> str:
+    return _stripe(app).v1.payment_intents.retrieve(intent_id).latest_charge
+
+
+def _charge_refunded(event_id: str, intent_id: str, refunds, *, charge_id: str | None = None,
+                     embedded: bool = False) -> dict:
+    """A `charge.refunded` event as Stripe sends it since API version 2022-11-15: the charge and its
+    refunded amount, its refunds not embedded (`embedded`: the old shape, listing every refund so far,
+    newest first; the app reads Stripe's list either way)."""
+    charge = {"id": charge_id or refunds[0].charge, "object": "charge", "payment_intent": intent_id,
+              "amount_refunded": sum(r.amount for r in refunds), "refunded": False}
+    if embedded:
+        charge["refunds"] = {"data": [{"id": r.id, "object": "refund", "amount": r.amount, "created": r.created}
+                                      for r in reversed(refunds)]}
+    return {"id": event_id, "type": "charge.refunded", "data": {"object": charge}}
 
 
 def _refund_entries(db, order_id: int) -> list[CreditEntry]:
@@ -572,7 +628,7 @@ def test_cumulative_refund_events_in_any_order_take_back_each_refunds_credits_on
     # three refunds made in Stripe's dashboard, each worth one credit (24900 / 9 = 2766.7)
     refunds = [_stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
                for _ in range(3)]
-    events = [_charge_refunded(f"evt_refunded_{n}", intent_id, refunds[:n + 1]) for n in range(3)]
+    events = [_charge_refunded(f"evt_refunded_{n}", intent_id, refunds[:n + 1], embedded=True) for n in range(3)]
     deliveries = [events[i] for i in arrival] + [events[i] for i in reversed(arrival)]  # each delivered twice
     outcomes = [_deliver(app, event) for event in deliveries]
     assert [r.status_code for r in outcomes] == [200] * 6, [r.get_json() for r in outcomes]
@@ -635,8 +691,99 @@ def test_a_known_refund_reported_with_another_amount_is_an_error_not_skipped(app
     intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
     refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
     assert _deliver(app, _charge_refunded("evt_first", intent_id, [refund])).status_code == 200
-    event = _charge_refunded("evt_other_amount", intent_id, [refund])
-    event["data"]["object"]["refunds"]["data"][0]["amount"] = 5532
-    assert _deliver(app, event).status_code == 500
+    recorded = committed.session.scalar(select(Refund).where(Refund.stripe_refund_id == refund.id))
+    recorded.amount_cents = 5532  # our record and Stripe's now disagree
+    committed.session.commit()
+    assert _deliver(app, _charge_refunded("evt_other_amount", intent_id, [refund])).status_code == 500
     assert committed.session.get(StripeEvent, "evt_other_amount") is None  # Stripe will deliver it again
     assert _order(buyer, order["id"])["refunded_cents"] == 2766 and _credits(buyer)["follow_up"] == 2
+
+
+def test_a_refund_event_without_embedded_refunds_takes_the_credits_back(app, buyer, stripe_webhooks, committed):
+    order = _paid(buyer, "three_month")
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
+    event = _charge_refunded("evt_today", intent_id, [refund])
+    assert "refunds" not in event["data"]["object"]
+    assert _deliver(app, event).get_json()["message"] == "applied"
+    assert _order(buyer, order["id"])["refunded_cents"] == 2766 and _credits(buyer)["follow_up"] == 2
+    quote = buyer.get(f"/api/v1/orders/{order['id']}/refund-quote").get_json()
+    assert quote["unused"] == {"medication_session": 6, "follow_up": 2}
+    assert quote["amount_cents"] == 24900 * 8 // 9  # the eight unused credits, no more
+
+
+def test_credits_are_counted_over_all_refunds_of_an_order_not_rounded_up_each(app, buyer, stripe_webhooks,
+                                                                             committed):
+    small, whole = _paid(buyer, "three_month"), _paid(buyer, "three_month")  # 9 credits each, $249
+    intent_id = committed.session.get(Order, small["id"]).stripe_payment_intent_id
+    dimes = [_stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 10})
+             for _ in range(105)]  # more than a page of Stripe's list (100 at most)
+    assert _deliver(app, _charge_refunded("evt_dimes", intent_id, dimes)).status_code == 200
+    assert _order(buyer, small["id"])["refunded_cents"] == 1050
+    assert -sum(e.delta for e in _refund_entries(committed, small["id"])) == 1
+    assert committed.session.scalar(select(func.count()).select_from(Refund)) == 105
+    whole_intent = committed.session.get(Order, whole["id"]).stripe_payment_intent_id
+    one_credit = _stripe(app).v1.refunds.create(params={"payment_intent": whole_intent, "amount": 2767})
+    assert _deliver(app, _charge_refunded("evt_one_credit", whole_intent, [one_credit])).status_code == 200
+    assert -sum(e.delta for e in _refund_entries(committed, whole["id"])) == 1
+
+
+def test_a_refund_that_fails_at_stripe_gives_its_money_and_credits_back(app, buyer, stripe_webhooks, committed):
+    order = _paid(buyer, "three_month")
+    intent_id = committed.session.get(Order, order["id"]).stripe_payment_intent_id
+    refund = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 2766})
+    _stripe(app).v1.refunds.update(refund.id, params={"status": "pending"})  # Stripe's refunds are often pending
+    assert _deliver(app, _charge_refunded("evt_pending", intent_id, [refund])).status_code == 200
+    assert _order(buyer, order["id"])["refunded_cents"] == 2766 and _credits(buyer)["follow_up"] == 2
+    _stripe(app).v1.refunds.update(refund.id, params={"status": "failed"})
+    updated = {"id": "evt_failed", "type": "refund.updated", "data": {"object": {
+        "id": refund.id, "object": "refund", "charge": refund.charge, "payment_intent": intent_id,
+        "status": "failed"}}}
+    for _ in range(2):
+        assert _deliver(app, {**updated}).status_code == 200
+    assert _deliver(app, {**updated, "id": "evt_failed_again"}).status_code == 200
+    body = _order(buyer, order["id"])
+    assert body["status"] == "paid" and body["refunded_cents"] == 0
+    assert _credits(buyer)["follow_up"] == 3
+    assert sorted(e.key for e in committed.session.scalars(select(CreditEntry).where(
+        CreditEntry.order_id == order["id"], CreditEntry.entry_type == EntryType.REFUND))) == [
+        f"refund:{refund.id}:follow_up", f"refund:{refund.id}:follow_up:restore"]
+    # a refund Stripe lists as failed from the start takes nothing
+    failed = _stripe(app).v1.refunds.create(params={"payment_intent": intent_id, "amount": 5000})
+    _stripe(app).v1.refunds.update(failed.id, params={"status": "failed"})
+    assert _deliver(app, _charge_refunded("evt_failed_first", intent_id, [refund, failed])).status_code == 200
+    assert _order(buyer, order["id"])["refunded_cents"] == 0 and _credits(buyer)["follow_up"] == 3
+
+
+def test_a_dashboard_refund_of_a_maintenance_month_takes_back_its_unused_credits(app, buyer, stripe_webhooks,
+                                                                                committed):
+    assert buyer.post("/api/v1/me/subscription", json={"payment_method": "pm_card_visa"}).status_code == 201
+    wait_until(lambda: _credits(buyer)["follow_up"] == 1)
+    month = committed.session.scalar(select(Order).where(Order.stripe_invoice_id.is_not(None)))
+    invoice = _stripe(app).v1.invoices.retrieve(month.stripe_invoice_id)
+    charge_id = invoice.charge if isinstance(invoice.charge, str) else invoice.charge.id
+    refund = _stripe(app).v1.refunds.create(params={"charge": charge_id})  # the whole month, in the dashboard
+    event = {"id": "evt_month_refunded", "type": "charge.refunded", "data": {"object": {
+        "id": charge_id, "object": "charge", "invoice": month.stripe_invoice_id, "amount_refunded": refund.amount}}}
+    assert _deliver(app, event).status_code == 200
+    assert _credits(buyer)["follow_up"] == 0 and _credits(buyer)["medication_session"] == 0
+    assert _order(buyer, month.id)["status"] == "refunded"
+
+
+
+def test_stripes_event_about_a_staff_refund_of_a_month_finds_its_order_without_naming_the_invoice(
+        app, buyer, stripe_webhooks, committed, create_user_committed):
+    assert buyer.post("/api/v1/me/subscription", json={"payment_method": "pm_card_visa"}).status_code == 201
+    wait_until(lambda: _credits(buyer)["follow_up"] == 1)
+    month = committed.session.scalar(select(Order).where(Order.stripe_invoice_id.is_not(None)))
+    staff = app.test_client()
+    staff.post("/api/v1/auth/login", json={"email": create_user_committed("ops").email, "password": PASSWORD})
+    r = staff.post(f"/api/v1/admin/orders/{month.id}/refund", json={"amount_cents": 5000, "reason": "goodwill"})
+    assert r.status_code == 200, r.get_json()
+    refund = committed.session.scalar(select(Refund).where(Refund.order_id == month.id))
+    charge_id = _stripe(app).v1.refunds.retrieve(refund.stripe_refund_id).charge
+    event = {"id": "evt_staff_month", "type": "charge.refunded", "data": {"object": {
+        "id": charge_id, "object": "charge", "amount_refunded": 5000}}}  # today's shape: no invoice named
+    assert _deliver(app, event).status_code == 200
+    assert committed.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "refund_unmatched")) is None
+    assert _order(buyer, month.id)["refunded_cents"] == 5000

@@ -108,6 +108,39 @@ def test_find_sent_pages_back_to_since_and_judges_creation_times_precisely(db, t
     assert sms.find_sent(ON_CALL, body, now() + timedelta(minutes=1)) is None  # made before `since`
 
 
+@pytest.mark.parametrize("lookup_fault", ["400", "429"])
+def test_a_failed_lookup_is_unknown_not_a_refusal_and_the_text_is_not_sent_again(db, twilio, fast_retries,
+                                                                                 create_user, lookup_fault):
+    message = _crisis_reply(db, create_user, "+15555550188")
+    twilio.fault("timeout", 1)  # Twilio takes the text, answers too late
+    assert outbox.dispatch_due("w1")["retried"] == 1
+    twilio.fault(lookup_fault, 2, on="list")  # then asking Twilio whether it has it fails, twice
+    for _ in range(2):
+        assert outbox.dispatch_due("w1")["retried"] == 1
+        row = reload(db, message)
+        assert row.status is MessageStatus.PENDING and row.uncertain and "lookup" in row.last_error
+    assert outbox.dispatch_due("w1")["sent"] == 1
+    received = twilio.messages(body=message.body)
+    assert len(received) == 1 and reload(db, message).provider_sid == received[0]["sid"]
+    assert db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "message_undeliverable")) is None
+
+
+def test_a_last_attempt_that_cannot_ask_twilio_is_not_resent_and_ops_are_told(app, db, twilio, fast_retries,
+                                                                              create_user, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 2)
+    message = _crisis_reply(db, create_user, "+15555550189")
+    twilio.fault("timeout", 1)
+    assert outbox.dispatch_due("w1")["retried"] == 1
+    twilio.fault("429", 1, on="list")
+    assert outbox.dispatch_due("w1")["failed"] == 1
+    row = reload(db, message)
+    assert row.status is MessageStatus.FAILED and row.uncertain and "unknown" in row.last_error
+    assert len(twilio.messages(body=message.body)) == 1  # never sent blindly
+    assert db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "message_undeliverable")) is None
+    alert = db.session.scalar(select(ClinicalAlert).where(ClinicalAlert.kind == "text_state_unknown"))
+    assert alert is not None and alert.recipient == "ops" and message.body not in alert.summary
+
+
 def _crisis_reply(db, create_user, phone: str) -> OutboundMessage:
     patient = create_user("patient")
     message = outbox.enqueue(phone, unique_body(), "crisis_reply", priority=MessagePriority.CRISIS,

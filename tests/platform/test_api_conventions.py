@@ -215,3 +215,29 @@ def test_bad_query_parameters_get_field_errors(client, auth):
     assert r.status_code == 422 and "role" in error_of(r)["fields"]
     r = client.get("/api/v1/admin/staff?colour=blue")
     assert r.status_code == 422 and error_of(r)["fields"]["colour"] == ["Unknown field."]
+
+
+@pytest.mark.parametrize("sent, accepted", [(3, 3), (3.0, 3), (-0.0, 0), (3.5, None), ("3", None), (True, None),
+                                            (1e30, None)])
+def test_an_integer_field_takes_a_whole_number_written_as_a_float_as_json_schema_does(app, sent, accepted):
+    """JSON Schema's "integer" is any number with a zero fractional part: 3.0 is one, 3.5 and "3" are not."""
+    from pydantic import Field
+
+    from telehealth.api import Schema, parse_body
+    from telehealth.errors import ValidationFailed
+
+    class Body(Schema):
+        count: int = Field(ge=-10, le=10)
+        maybe: int | None = None
+        many: list[int] = []
+
+    payload = json.dumps({"count": sent, "maybe": sent, "many": [sent]})
+    with app.test_request_context(data=payload, content_type="application/json"):
+        if accepted is None:
+            with pytest.raises(ValidationFailed) as refused:
+                parse_body(Body)
+            assert set(refused.value.fields) >= {"count", "maybe"}
+        else:
+            body = parse_body(Body)
+            assert (body.count, body.maybe, body.many) == (accepted, accepted, [accepted])
+            assert all(type(v) is int for v in (body.count, body.maybe, *body.many))

@@ -229,6 +229,51 @@ def test_overlapping_appointments_of_different_lengths_race(app, live_server, co
     assert len(booked) == 1
 
 
+def _race_of_patients(app, live_server, committed, credits: list[int]) -> list[tuple[int, dict]]:
+    """One booking of the same coaching slot by each of len(credits) patients at once (each holding
+    that many coaching credits)."""
+    import json
+
+    from tests.conftest import post_concurrently
+
+    coach = _make_user(committed, "coach")
+    scheduling.set_weekly_windows(coach, [(d, time(0), time(23, 30)) for d in range(7)])
+    cookies = []
+    for n, count in enumerate(credits):
+        patient = _make_user(committed, "patient")
+        _approve(committed, patient)
+        if count:
+            ledger.grant(patient.id, CreditKind.COACHING_30, count, key=f"race:{n}")
+        committed.session.commit()
+        login = app.test_client()
+        login.post("/api/v1/auth/login", json={"email": patient.email, "password": PASSWORD})
+        name = app.config["SESSION_COOKIE_NAME"]
+        cookies.append({"Cookie": f"{name}={login.get_cookie(name).value}"})
+    ten = (datetime.now(UTC) + timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
+    body = json.dumps({"type": "coaching_30", "provider_id": coach.id, "starts_at": ten.isoformat()}).encode()
+    return post_concurrently(f"{live_server}/api/v1/appointments", [body] * len(credits), cookies)
+
+
+def _codes(answers) -> list:
+    return sorted((code, (body.get("error") or {}).get("code")) for code, body in answers)
+
+
+def test_patients_without_credit_racing_for_a_slot_are_all_told_so_at_once(app, live_server, committed):
+    import time as clock_time
+
+    started = clock_time.monotonic()
+    answers = _race_of_patients(app, live_server, committed, [0] * 10)
+    assert _codes(answers) == [(409, "insufficient_credits")] * 10
+    assert clock_time.monotonic() - started < 8  # no deadlock waits (a second each) on the slot
+    assert committed.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def test_a_race_of_patients_with_and_without_credit_books_the_slot_once(app, live_server, committed):
+    answers = _race_of_patients(app, live_server, committed, [0, 1] * 5)
+    assert _codes(answers) == [(201, None)] + [(409, "insufficient_credits")] * 5 + [(409, "slot_taken")] * 4
+    assert committed.session.scalar(select(func.count()).select_from(Appointment)) == 1
+
+
 @pytest.fixture
 def booked(client, db, patient):
     """A consult booked with a NY physician for Monday 9 March 2026, 10:00 in New York."""

@@ -138,6 +138,11 @@ class Order(db.Model):
         self.move_to(OrderStatus.REFUNDED if self.refunded_cents == self.amount_cents
                      else OrderStatus.PARTIALLY_REFUNDED)
 
+    def reverse_refund(self, amount_cents: int) -> None:
+        """A refund failed at Stripe after it was recorded: the money is ours again."""
+        self.refunded_cents = max(self.refunded_cents - amount_cents, 0)
+        self.status = OrderStatus.PARTIALLY_REFUNDED if self.refunded_cents else OrderStatus.PAID
+
 
 class Refund(db.Model):
     __tablename__ = "refunds"

@@ -80,6 +80,12 @@ def take_back(patient_id: int, kind: CreditKind, count: int, *, key: str, order_
     return _entry(patient_id, kind, -count, EntryType.REFUND, key, order_id=order_id, note=note)
 
 
+def give_back(patient_id: int, kind: CreditKind, count: int, *, key: str, order_id: int,
+              note: str) -> CreditEntry | None:
+    """Return credits a refund took back, when that refund failed (the order stands behind them again)."""
+    return _entry(patient_id, kind, count, EntryType.REFUND, key, order_id=order_id, note=note)
+
+
 def hold(patient_id: int, counts: dict[CreditKind, int]) -> None:
     """Check the patient has `counts` credits of each kind and keep those balances from changing
     until this transaction ends (PostgreSQL: FOR UPDATE; SQLite runs one writer at a time), so a
@@ -90,7 +96,7 @@ def hold(patient_id: int, counts: dict[CreditKind, int]) -> None:
         CreditBalance.patient_id == patient_id, CreditBalance.kind.in_(list(counts))).with_for_update()).all())
     for kind, count in counts.items():
         if found.get(kind, 0) < count:
-            raise InsufficientCredits(f"Fewer {kind.value.replace('_', ' ')} credits are left than this takes back.")
+            raise InsufficientCredits(f"Not enough {kind.value.replace('_', ' ')} credits are left for this.")
 
 
 def balances(patient_id: int) -> dict[CreditKind, int]:

@@ -7,6 +7,7 @@ belong to the newest purchases. Staff may refund any paid order, any amount up t
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +23,8 @@ from telehealth.models.billing.billing import CreditEntry, CreditKind, EntryType
 from telehealth.services.billing import ledger
 from telehealth.services.platform import audit
 from telehealth.services.billing.purchases import get_order
+
+log = logging.getLogger(__name__)
 
 
 class RefundMismatch(RuntimeError):
@@ -62,6 +65,14 @@ def unused_credits(order: Order) -> dict[CreditKind, int]:
     return unused
 
 
+NOT_PAID_AT_STRIPE = "This order was not paid by card through Stripe, so there is no payment to refund here; contact support."
+
+
+def _paid_at_stripe(order: Order) -> bool:
+    """Whether Stripe holds a payment of this order to refund (a seeded demo order has none)."""
+    return bool(order.stripe_payment_intent_id or order.stripe_invoice_id)
+
+
 def quote(patient: User, order_id: int, *, lock: bool = False) -> RefundQuote:
     order = get_order(patient, order_id, lock=lock)
     granted = _net_granted(order)
@@ -72,6 +83,8 @@ def quote(patient: User, order_id: int, *, lock: bool = False) -> RefundQuote:
     window = timedelta(days=current_app.config["REFUND_WINDOW_DAYS"])
     if order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
         reason = "Only a paid order can be refunded."
+    elif not _paid_at_stripe(order):
+        reason = NOT_PAID_AT_STRIPE
     elif not order.product.refundable:
         reason = f"{order.product.name} is not refundable under our policy; contact support."
     elif now() - order.paid_at > window:
@@ -100,6 +113,8 @@ def staff_refund(actor: User, order_id: int, amount_cents: int, reason: str) -> 
     order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
     if order is None:
         raise NotFound("No such order.")
+    if not _paid_at_stripe(order):
+        raise Conflict(NOT_PAID_AT_STRIPE, code="no_payment_to_refund")
     if amount_cents > order.amount_cents - order.refunded_cents:
         raise ValidationFailed("More than what remains refundable.",
                                fields={"amount_cents": [f"At most {order.amount_cents - order.refunded_cents}."]})
@@ -117,12 +132,24 @@ def refund_key(stripe_refund_id: str, kind: CreditKind) -> str:
     return f"refund:{stripe_refund_id}:{kind.value}"
 
 
+def _taken_back(order: Order) -> int:
+    """Credits refunds have taken back from this order so far (net of any given back)."""
+    return -(db.session.scalar(select(func.sum(CreditEntry.delta)).where(
+        CreditEntry.order_id == order.id, CreditEntry.entry_type == EntryType.REFUND)) or 0)
+
+
 def record_outside_refund(order: Order, stripe_refund_id: str, amount_cents: int) -> Refund:
     """A refund Stripe made without this app asking (or whose answer was lost): its money, and the
-    unused credits it pays for (pro rata, rounded up), leave the order."""
+    unused credits it pays for, leave the order. Credits are counted over the order's whole refunded
+    amount, rounded up once: ceil(refunded / a credit's price in whole cents) less those refunds took
+    already (ten $1 refunds of a $249, 9-credit package take one credit, not ten; one credit's price,
+    $27.67, takes one, not two); those beyond what is unused stay (consumed credits are not taken
+    back). Keyed by this refund's id."""
     order.record_refund(min(amount_cents, order.amount_cents - order.refunded_cents))
     total = sum(order.grants.values())
-    to_take = -(-amount_cents * total // order.amount_cents) if order.amount_cents else 0
+    per_credit = -(-order.amount_cents // total) if total else 0  # a credit's price, whole cents rounded up
+    due = min(-(-order.refunded_cents // per_credit), total) if per_credit else 0
+    to_take = max(due - _taken_back(order), 0)
     for kind, unused in sorted(unused_credits(order).items()):
         take = min(unused, to_take)
         if take:
@@ -136,6 +163,29 @@ def record_outside_refund(order: Order, stripe_refund_id: str, amount_cents: int
     return refund
 
 
+def reverse_failed_refund(order: Order, refund: Refund, status: str) -> Refund | None:
+    """A recorded refund that Stripe then failed (or canceled): the money stays with us after all, so
+    the order counts it back and the credits it took return (keyed `<its key>:restore`). Recorded as
+    a reversal row (`<refund id>:reversed`, the amount negated) beside the refund, once."""
+    reversal_id = f"{refund.stripe_refund_id}:reversed"  # Stripe's ids have no colon: never a refund's own
+    if db.session.scalar(select(Refund.id).where(Refund.stripe_refund_id == reversal_id)) is not None:
+        return None
+    order.reverse_refund(refund.amount_cents)
+    taken = db.session.scalars(select(CreditEntry).where(
+        CreditEntry.order_id == order.id, CreditEntry.entry_type == EntryType.REFUND,
+        CreditEntry.key.like(f"refund:{refund.stripe_refund_id}:%"), CreditEntry.delta < 0)).all()
+    for entry in taken:
+        ledger.give_back(order.patient_id, entry.kind, -entry.delta, key=f"{entry.key}:restore", order_id=order.id,
+                         note=f"Refund {status} at Stripe")
+    reversal = Refund(order_id=order.id, amount_cents=-refund.amount_cents, stripe_refund_id=reversal_id,
+                      reason=f"Refund {status} at Stripe: the money was not returned")
+    db.session.add(reversal)
+    db.session.flush()
+    log.warning("a refund failed at Stripe; its money and credits are counted back",
+                extra={"order_id": order.id, "refund_status": status})
+    return reversal
+
+
 def _execute(order: Order, amount_cents: int, take: dict[CreditKind, int], *, reason: str, actor: User) -> Refund:
     # Numbers this order's refund requests to Stripe: a request repeated after a lost answer (the
     # order is locked, nothing committed) is the same refund at Stripe, not a second one.
@@ -146,6 +196,8 @@ def _execute(order: Order, amount_cents: int, take: dict[CreditKind, int], *, re
     charge = None
     if order.stripe_payment_intent_id is None and order.stripe_invoice_id:
         charge = gateway.invoice_charge(order.stripe_invoice_id)
+        if charge is None:  # an invoice Stripe settled without a charge (a credit balance, a $0 month)
+            raise Conflict(NOT_PAID_AT_STRIPE, code="no_payment_to_refund")
     stripe_refund_id = gateway.refund(payment_intent_id=order.stripe_payment_intent_id, charge_id=charge,
                                       amount_cents=amount_cents, idempotency_key=f"refund-{order.id}-{sequence}")
     for kind, count in take.items():

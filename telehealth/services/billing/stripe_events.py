@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from telehealth.adapters import payments as gateway
 from telehealth.adapters.mail import send_mail
 from telehealth.adapters.payments import timestamp
 from telehealth.clock import now
@@ -22,7 +23,9 @@ from telehealth.models.accounts.accounts import User
 from telehealth.models.billing.billing import (
     BillingCustomer, CreditKind, Order, OrderStatus, Refund, StripeEvent, Subscription, SubscriptionStatus,
 )
+from telehealth.models.platform.alerts import OPS
 from telehealth.services.billing import ledger, purchases, refunds
+from telehealth.services.platform import alerts
 
 log = logging.getLogger(__name__)
 
@@ -193,30 +196,62 @@ def charge_refunded(charge: dict, at) -> None:
     """Refunds made outside the app (Stripe's dashboard, or one of ours whose answer was lost):
     the money is recorded on the order and unused credits worth it are taken back, so a
     self-service refund cannot pay the same credits out twice."""
-    intent_id = charge.get("payment_intent")
-    if not isinstance(intent_id, str):
-        return  # an invoice's charge, or no intent: nothing of ours to match it to
-    order = db.session.scalar(select(Order).where(Order.stripe_payment_intent_id == intent_id).with_for_update())
-    if order is None:
-        return
-    listed = (charge.get("refunds") or {}).get("data") or []
-    for refund in listed:
-        if not (isinstance(refund, dict) and isinstance(refund.get("id"), str) and 0 < len(refund["id"]) <= 100
-                and isinstance(refund.get("amount"), int) and refund["amount"] > 0):
-            raise MalformedEvent("A refund in the charge lacks an id or an amount.")
-    # Each refund once, by its own id, oldest first (Stripe lists the newest first, and every
-    # event about the charge lists all its refunds so far): events arrive in any order, repeated.
-    def made(refund: dict) -> int:
-        return refund["created"] if isinstance(refund.get("created"), int) else 0
+    _apply_refunds_of(charge["id"], charge.get("payment_intent"), charge.get("invoice"))
 
-    for refund in sorted(reversed(listed), key=made):
-        known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == refund["id"]))
+
+def refund_changed(refund: dict, at) -> None:
+    """`refund.created`, `refund.updated`, `charge.refund.updated`: the refund's charge is read again
+    (a refund is often `pending` first and may then fail)."""
+    if isinstance(refund.get("charge"), str):
+        _apply_refunds_of(refund["charge"], refund.get("payment_intent"), None)
+
+
+# A refund that has not failed counts (pending ones too: credits are taken back at once, the safe
+# side); a refund that fails or is canceled later gives its money and credits back.
+_NOT_REFUNDED = frozenset({"failed", "canceled"})
+
+
+def _apply_refunds_of(charge_id: str, intent_id, invoice_id) -> None:
+    """Stripe is asked for the charge's refunds (a Charge no longer embeds them since API version
+    2022-11-15, and the list is paged); each refund is applied once, by its own id, oldest first:
+    events arrive in any order, repeated."""
+    order = None
+    if isinstance(intent_id, str):
+        order = db.session.scalar(select(Order).where(Order.stripe_payment_intent_id == intent_id).with_for_update())
+    if order is None and isinstance(invoice_id, str):  # a maintenance month's charge
+        order = db.session.scalar(select(Order).where(Order.stripe_invoice_id == invoice_id).with_for_update())
+    listed = None
+    if order is None:  # a charge whose refunds we made (a staff refund of a maintenance month)?
+        try:
+            listed = gateway.charge_refunds(charge_id)
+        except gateway.PaymentProviderUnavailable:
+            listed = []
+        ours = db.session.scalar(select(Refund.order_id).where(
+            Refund.stripe_refund_id.in_([r.id for r in listed])).limit(1)) if listed else None
+        if ours is not None:
+            order = db.session.scalar(select(Order).where(Order.id == ours).with_for_update())
+    if order is None:
+        # Not one we can place (e.g. an invoice's charge under an API version that no longer names
+        # the invoice): never skipped silently, ops look at it by hand.
+        log.warning("a refunded charge matches no order", extra={"charge_id": charge_id[:100]})
+        alerts.raise_once(f"refund_unmatched:{charge_id[:60]}", kind="refund_unmatched", urgency="routine",
+                          recipient=OPS, summary=f"Stripe refunded charge {charge_id[:100]}, which matches no "
+                          "order here: check whether credits must be taken back by hand.")
+        return
+    if listed is None:
+        listed = gateway.charge_refunds(charge_id)
+    for refund in sorted(listed, key=lambda r: (r.created, r.id)):
+        known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == refund.id))
+        counts = refund.status not in _NOT_REFUNDED
         if known is None:
-            refunds.record_outside_refund(order, refund["id"], refund["amount"])
-        elif (known.order_id, known.amount_cents) != (order.id, refund["amount"]):
+            if counts:
+                refunds.record_outside_refund(order, refund.id, refund.amount_cents)
+        elif (known.order_id, known.amount_cents) != (order.id, refund.amount_cents):
             # Never skipped quietly: our record and Stripe's disagree about money (a 500, logged;
             # Stripe delivers the event again while someone looks).
-            raise refunds.RefundMismatch(f"refund {refund['id']} is recorded with another order or amount")
+            raise refunds.RefundMismatch(f"refund {refund.id} is recorded with another order or amount")
+        elif not counts:
+            refunds.reverse_failed_refund(order, known, refund.status)
 
 
 HANDLERS = {
@@ -228,4 +263,8 @@ HANDLERS = {
     "customer.subscription.deleted": subscription_deleted,
     "customer.subscription.updated": subscription_updated,
     "charge.refunded": charge_refunded,
+    "refund.created": refund_changed,
+    "refund.updated": refund_changed,
+    "refund.failed": refund_changed,
+    "charge.refund.updated": refund_changed,
 }

@@ -19,7 +19,9 @@ inside one UPDATE ... RETURNING; SQLite: a compare-and-set UPDATE per row), comm
 re-checks consent and quiet hours, records the attempt, sends, and records Twilio's SID. A row
 whose attempt may have reached Twilio (a timeout, a 5xx, a dispatcher that died holding the lease:
 `uncertain`) is first looked up in Twilio's log (`find_sent`, every page back to the text's
-creation) and only sent if it is not there, so a message is never sent twice even when a
+creation) and only sent if it is not there (a lookup that fails leaves the state unknown: the
+row is retried later, never sent blindly nor failed as refused; a last attempt that still cannot ask
+fails as uncertain with an ops alert, `text_state_unknown`), so a message is never sent twice even when a
 dispatcher is killed between Twilio's 201 and our commit; a last attempt that may have reached
 Twilio is looked up the same way before the row fails. Transient errors retry with capped exponential backoff and jitter; after
 OUTBOX_MAX_ATTEMPTS, or at once on a permanent error, the row fails and a routine clinical alert
@@ -47,9 +49,10 @@ from telehealth.adapters import sms
 from telehealth.clock import UTC, now
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import User
-from telehealth.models.platform.alerts import ClinicalAlert
 from telehealth.models.messaging.messaging import MessagePriority, MessageStatus, OutboundMessage, SmsConsent
+from telehealth.models.platform.alerts import OPS, ClinicalAlert
 from telehealth.services.messaging.message_content import check_sms_body
+from telehealth.services.platform.alerts import raise_once
 
 log = logging.getLogger(__name__)
 
@@ -324,8 +327,17 @@ def _dispatch_one(message_id: int, worker: str) -> str | None:
     if started.rowcount != 1:
         return None
     attempts = message.attempts + 1
+    sid = None
+    if message.uncertain:
+        # Asked apart from the send: a lookup that fails (any error of Twilio's list endpoint, a 4xx
+        # or a 429 too) says nothing about the text, which Twilio may hold. Its state is unknown: never
+        # sent blindly, never failed as refused; asked again later (backoff), and at the last attempt
+        # the row fails as uncertain and ops are told to look in Twilio's log, no clinical alert.
+        try:
+            sid = _already_sent(message)
+        except sms.SmsError as exc:
+            return _lookup_failed(message, worker, attempts, exc)
     try:
-        sid = _already_sent(message) if message.uncertain else None
         if sid is None:
             sid = sms.send(message.to_phone, message.body)
     except sms.SmsPermanent as exc:
@@ -367,6 +379,24 @@ def _already_sent(message: OutboundMessage) -> str | None:
         OutboundMessage.to_phone == message.to_phone, OutboundMessage.provider_sid.is_not(None),
         OutboundMessage.sent_at >= since)))
     return sms.find_sent(message.to_phone, message.body, since, exclude=taken)
+
+
+def _lookup_failed(message: OutboundMessage, worker: str, attempts: int, exc: sms.SmsError) -> str:
+    reason = f"lookup failed, state unknown: {exc.reason}"[:200]
+    if attempts < current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        db.session.execute(_mine(message.id, worker).values(
+            status=MessageStatus.PENDING, not_before=now() + backoff(attempts), uncertain=True, last_error=reason,
+            **_RELEASE))
+        db.session.commit()
+        return "retried"
+    db.session.execute(_mine(message.id, worker).values(status=MessageStatus.FAILED, uncertain=True,
+                                                        last_error=reason, **_RELEASE))
+    raise_once(f"text_state_unknown:{message.id}", kind="text_state_unknown", urgency="routine", recipient=OPS,
+               summary=f"Outbound text #{message.id}: Twilio could not be asked whether it went out. "
+                       "Check Twilio's log before sending it again.")
+    log.error("the state of a text is unknown", extra={"message_id": message.id, "purpose": message.purpose})
+    db.session.commit()
+    return "failed"
 
 
 def _found_after_all(message: OutboundMessage) -> str | None:

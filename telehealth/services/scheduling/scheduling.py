@@ -196,7 +196,8 @@ def _has_approved_screening(patient: User) -> bool:
 
 def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *,
          replacing: Appointment | None = None) -> Appointment:
-    """Book one slot: re-checked, credit debited and appointment written in one transaction. When
+    """Book one slot: credit checked and held, slot re-checked, appointment written and credit debited
+    in one transaction. When
     `replacing` an appointment (a reschedule), its credit carries over instead of a new debit."""
     kind = appointment_type(type_code)
     if kind.needs_approved_screening and not _has_approved_screening(patient):
@@ -204,6 +205,8 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
     provider = db.session.get(User, provider_id)
     if provider is None or provider.role is not kind.provider_role or not provider.active:
         raise ValidationFailed("Choose a provider from the slot search.", fields={"provider_id": ["Not bookable."]})
+    if replacing is None:  # the credit first: a patient without one never takes a lock on the slot
+        ledger.hold(patient.id, {kind.credit: 1})
     offered = find_slots(patient, type_code, starts_at, starts_at + timedelta(seconds=1), provider_id=provider.id)
     if not any(s.starts_at == starts_at for s in offered):
         # Not licensed for the patient's state, outside availability, too soon, too far, or taken.
