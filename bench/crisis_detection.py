@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from telehealth.services.crisis_language import detect_crisis  # noqa: E402
-from tests.crisis_corpus import CORPUS, CRISIS  # noqa: E402
+from telehealth.services.screening.crisis_language import detect_crisis  # noqa: E402
+from tests.screening.crisis_corpus import CORPUS, CRISIS  # noqa: E402
 
 
 def measure() -> dict:

@@ -14,7 +14,8 @@ import json, sys
 from telehealth import create_app
 from telehealth.extensions import db
 from telehealth.models import CreditKind
-from telehealth.services import accounts, ledger
+from telehealth.services.accounts import accounts
+from telehealth.services.billing import ledger
 
 email, kind, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 app = create_app()
@@ -107,7 +108,7 @@ QUEUE_TEXTS = """
 import sys
 from telehealth import create_app
 from telehealth.extensions import db
-from telehealth.services import outbox
+from telehealth.services.messaging import outbox
 
 app = create_app()
 with app.app_context():

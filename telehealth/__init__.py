@@ -121,7 +121,7 @@ def _sqlite_begin(conn):
 def _validate_sms_program_name(name: str) -> None:
     """Every text starts with this name, so it must say nothing clinical (no drug, no diagnosis)."""
     from config import ConfigError
-    from telehealth.services.message_content import ClinicalContentError, check_sms_body
+    from telehealth.services.messaging.message_content import ClinicalContentError, check_sms_body
 
     try:
         check_sms_body(f"{name}: reply STOP to opt out.")

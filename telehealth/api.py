@@ -28,8 +28,8 @@ from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from telehealth.errors import ServiceError, Unauthenticated, ValidationFailed
-from telehealth.models.accounts import Role
-from telehealth.services import authz
+from telehealth.models.accounts.accounts import Role
+from telehealth.services.platform import authz
 
 PUBLIC = "public"          # no login needed
 AUTHENTICATED = "any"      # any logged-in user; otherwise a tuple of roles

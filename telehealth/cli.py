@@ -43,7 +43,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("purge-drafts")
     def purge_drafts():
         """Delete anonymous screening drafts older than ASSESSMENT_DRAFT_TTL_DAYS."""
-        from telehealth.services.assessments import purge_expired_drafts
+        from telehealth.services.screening.assessments import purge_expired_drafts
 
         click.echo(f"Deleted {purge_expired_drafts()} expired anonymous drafts.")
 
@@ -52,7 +52,7 @@ def register_cli(app: Flask) -> None:
     def pharmacy_reconcile(grace_seconds: int):
         """Send stages still waiting for the pharmacy and finish asked cancellations (the scheduler
         runs this every minute)."""
-        from telehealth.services.shipments import reconcile_pharmacy
+        from telehealth.services.pharmacy.shipments import reconcile_pharmacy
 
         counts = reconcile_pharmacy(grace_seconds=grace_seconds)
         click.echo(f"Sent {counts['sent']} waiting stages; finished {counts['cancelled']} cancellations.")
@@ -62,7 +62,7 @@ def register_cli(app: Flask) -> None:
     def mail_outbox(limit: int):
         """Print the newest mail kept by the outbox mail backend."""
         from telehealth.extensions import db
-        from telehealth.models.mail import OutboxMail
+        from telehealth.models.messaging.mail import OutboxMail
 
         for mail in db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(limit)):
             click.echo(f"--- #{mail.id} {mail.created_at:%Y-%m-%d %H:%M} UTC to {mail.to_address}: {mail.subject}")
@@ -74,7 +74,7 @@ def register_cli(app: Flask) -> None:
         """Print the newest texts of the SMS outbox (what the console backend "sent")."""
         from telehealth.clock import now
         from telehealth.extensions import db
-        from telehealth.models.messaging import OutboundMessage
+        from telehealth.models.messaging.messaging import OutboundMessage
 
         for m in db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)):
             waiting = (f" (held until {m.not_before:%Y-%m-%d %H:%M} UTC: quiet hours or a retry)"
@@ -96,7 +96,7 @@ def register_cli(app: Flask) -> None:
 
         from twilio.request_validator import RequestValidator
 
-        from telehealth.services.inbound import public_url
+        from telehealth.services.home_care.inbound import public_url
 
         cfg = current_app.config
         url = public_url()
@@ -140,7 +140,7 @@ def register_cli(app: Flask) -> None:
         """Send the texts due now, batch after batch (once, or in a loop)."""
         import time
 
-        from telehealth.services import outbox
+        from telehealth.services.messaging import outbox
 
         worker = outbox.worker_name()
         while True:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
+from sqlalchemy import and_
+
 UTC = timezone.utc
 
 
@@ -56,3 +58,11 @@ def is_valid_zone(zone: str) -> bool:
     if _ZONES is None:
         _ZONES = frozenset(available_timezones())
     return zone in _ZONES
+
+
+def overlaps(a_start, a_end, b_start, b_end):
+    """Half-open intervals [start, end) overlap: the one overlap test of the code base. Given
+    columns it builds the SQL condition, given datetimes it answers."""
+    if isinstance(a_start, datetime) and isinstance(b_start, datetime):
+        return a_start < b_end and b_start < a_end
+    return and_(a_start < b_end, b_start < a_end)

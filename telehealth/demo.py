@@ -35,25 +35,28 @@ from sqlalchemy import select
 
 from telehealth.clock import UTC, in_zone, now, today_in
 from telehealth.extensions import db
-from telehealth.models.accounts import Role, User
-from telehealth.models.assessments import Assessment, Decision, Measure
-from telehealth.models.billing import CreditKind, Order, OrderStatus
-from telehealth.models.care_notes import CoachingNote
-from telehealth.models.home_sessions import (
+from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.screening.assessments import Assessment, Decision, Measure
+from telehealth.models.billing.billing import CreditKind, Order, OrderStatus
+from telehealth.models.care.care_notes import CoachingNote
+from telehealth.models.home_care.home_sessions import (
     BloodPressureReading, BpSource, CheckIn, CheckInKind, CheckInStatus, HomeSession, SessionStatus,
 )
-from telehealth.models.prescriptions import DosageForm, Prescription
-from telehealth.models.scheduling import Appointment, AppointmentStatus, Reminder
-from telehealth.models.shipments import Shipment, ShipmentStatus
+from telehealth.models.pharmacy.prescriptions import DosageForm, Prescription
+from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus, Reminder
+from telehealth.models.pharmacy.shipments import Shipment, ShipmentStatus
 from telehealth.policy import current_policy
-from telehealth.schemas.accounts import PatientSignupIn, StaffCreateIn
+from telehealth.schemas.accounts.accounts import PatientSignupIn, StaffCreateIn
 from telehealth.schemas.common import luhn_ok
-from telehealth.services import (
-    accounts, assessments, audit, care_team, catalog, home_sessions, ledger, on_call, prescriptions, reviews, scheduling,
-    scoring, staff, stripe_events,
-)
-from telehealth.services.session_gates import bp_band, evaluate_gates
-from telehealth.services.shipping_sla import deadlines
+from telehealth.services.accounts import accounts, care_team, staff
+from telehealth.services.billing import catalog, ledger, stripe_events
+from telehealth.services.home_care import home_sessions
+from telehealth.services.pharmacy import prescriptions
+from telehealth.services.platform import audit, on_call
+from telehealth.services.scheduling import scheduling
+from telehealth.services.screening import assessments, reviews, scoring
+from telehealth.services.home_care.session_gates import bp_band, evaluate_gates
+from telehealth.services.pharmacy.shipping_sla import deadlines
 
 DEMO_PASSWORD = "demo-password-2026"
 DOMAIN = "demo.telehealth"

@@ -12,6 +12,8 @@ import traceback
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from telehealth.crisis_lines import HELP_NOW
+
 log = logging.getLogger(__name__)
 
 
@@ -90,8 +92,6 @@ def register_error_handlers(app: Flask) -> None:
         if status == 429:
             message = "Too many requests; wait a moment and try again."
             if request.path.startswith("/api/v1/assessments"):
-                from telehealth.services.crisis import HELP_NOW
-
                 message = f"{message} {HELP_NOW}"  # the screening's limit must never hide help
         headers = []
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]

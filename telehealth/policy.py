@@ -59,11 +59,11 @@ class ClinicalPolicy:
     check_in_reprompt_hours: int = 2         # the SMS side re-prompts, then escalates, after this long each
     # a text not understood this long after a session started or ended pages the on-call physician
     unclear_reply_alert_hours_after_session: int = 24
-    # Outcomes (PRODUCT.md "Outcomes"), judged from baseline to a later measure (services/outcomes.py):
+    # Outcomes (PRODUCT.md "Outcomes"), judged from baseline to a later measure (services/care/outcomes.py):
     response_drop_percent: int = 50          # a drop of this share of the baseline score or more: response
     remission_below: int = 5                 # a score below this: remission
     worsening_rise: int = 5                  # a rise of this many points or more: worsening
-    # The program report (services/program_report.py): the outcome cohort's PHQ-9 is the first one taken
+    # The program report (services/care/program_report.py): the outcome cohort's PHQ-9 is the first one taken
     # after this at-home session ("PHQ-9 after 4 sessions"), and a shipment counts as delivered as
     # promised ("shipped to the home in 3 to 5 days") within this many calendar days of going to the
     # pharmacy (the ops SLA of shipping_sla.py counts business days instead).
@@ -75,7 +75,7 @@ class ClinicalPolicy:
     coaching_note_edit_days: int = 7
     # A physician the patient booked (a consult, a follow-up) is on the care team while the booking is
     # upcoming and this long after it ends: time to record the encounter and prescribe. Recording a
-    # held consult or follow-up makes them the patient's physician for good (services/care_team.py).
+    # held consult or follow-up makes them the patient's physician for good (services/accounts/care_team.py).
     booked_physician_access_days: int = 7
     # The physician's work list: a patient with an unused follow-up credit is due for a follow-up this
     # long after their last physician encounter, or when a follow-up is booked within the next
@@ -84,7 +84,7 @@ class ClinicalPolicy:
     follow_up_upcoming_days: int = 7
     follow_up_due_days: int = 30
     # An urgent alert not acknowledged this long after a page is paged again, one rung further up
-    # the ladder (services/notifications.py): on call, then the care team and next shift, then everyone.
+    # the ladder (services/messaging/notifications.py): on call, then the care team and next shift, then everyone.
     urgent_alert_repage_minutes: int = 5
 
 

@@ -37,68 +37,68 @@ class Job:
 
 def _dispatch_outbox() -> dict[str, int]:
     """Drain due texts in batches (for at most a minute per run)."""
-    from telehealth.services import outbox
+    from telehealth.services.messaging import outbox
 
     return outbox.drain(limit=100, deadline_seconds=60)
 
 
 def _release_leases() -> int:
-    from telehealth.services import outbox
+    from telehealth.services.messaging import outbox
 
     return outbox.release_expired_leases()
 
 
 def _clinical_alerts() -> int:
-    from telehealth.services import notifications
+    from telehealth.services.messaging import notifications
 
     return notifications.deliver_clinical_alerts()
 
 
 def _alert_repages() -> int:
-    from telehealth.services import notifications
+    from telehealth.services.messaging import notifications
 
     return notifications.repage_unacknowledged()
 
 
 def _reminders() -> int:
-    from telehealth.services import notifications
+    from telehealth.services.messaging import notifications
 
     return notifications.enqueue_due_reminders()
 
 
 def _shipment_notices() -> int:
-    from telehealth.services import notifications
+    from telehealth.services.messaging import notifications
 
     return notifications.enqueue_shipment_notices()
 
 
 def _follow_up_retakes() -> int:
-    from telehealth.services import follow_ups
+    from telehealth.services.care import follow_ups
 
     return follow_ups.request_retakes()
 
 
 def _check_ins() -> dict[str, int]:
-    from telehealth.services import check_in_messages
+    from telehealth.services.home_care import check_in_messages
 
     return check_in_messages.sweep()
 
 
 def _sla_watch() -> dict[str, int]:
-    from telehealth.services import sla_watch
+    from telehealth.services.care import sla_watch
 
     return sla_watch.flag_breaches()
 
 
 def _pharmacy_reconcile() -> dict[str, int]:
-    from telehealth.services import shipments
+    from telehealth.services.pharmacy import shipments
 
     return shipments.reconcile_pharmacy()
 
 
 # In registry order: producers first, so `--once` sends what they enqueued.
 def _care_team_sweep() -> int:
-    from telehealth.services import care_team
+    from telehealth.services.accounts import care_team
 
     return care_team.end_lapsed_bookings()
 

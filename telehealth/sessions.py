@@ -2,7 +2,7 @@
 
 The cookie is signed (SECRET_KEY), HttpOnly and SameSite; what it proves is checked against the
 `login_sessions` table on every request, so logout, automatic logoff, a password change or a
-deactivation end a session for every copy of its cookie. See services/login_sessions.py.
+deactivation end a session for every copy of its cookie. See services/accounts/login_sessions.py.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from flask import g, session
 from flask_login import login_user, logout_user
 
 from telehealth.extensions import login_manager
-from telehealth.models.accounts import User
-from telehealth.services import login_sessions
+from telehealth.models.accounts.accounts import User
+from telehealth.services.accounts import login_sessions
 
 _TOKEN = "sid"
 

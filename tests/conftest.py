@@ -259,7 +259,7 @@ def _make_user(db, role: str = "patient", *, states=("NY",), time_zone="America/
                license_expires=None, **fields):
     """A committed user of `role` with password PASSWORD and the role's profile."""
     from telehealth.models import CoachProfile, PatientProfile, PhysicianLicense, PhysicianProfile, Role, User
-    from telehealth.services.passwords import hash_password
+    from telehealth.services.accounts.passwords import hash_password
 
     if "hash" not in _hashed:
         _hashed["hash"] = hash_password(PASSWORD)

@@ -13,7 +13,7 @@ from telehealth.models import (
     Appointment, AppointmentStatus, CareAssignment, CareRole, Prescription, Shipment, ShipmentStatus, User,
 )
 from tests.conftest import PASSWORD
-from tests.test_prescriptions import TERMS, _approve
+from tests.pharmacy.test_prescriptions import TERMS, _approve
 
 UTC = timezone.utc
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York

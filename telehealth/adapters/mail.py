@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from telehealth.extensions import db
-from telehealth.models.mail import OutboxMail
+from telehealth.models.messaging.mail import OutboxMail
 
 
 log = logging.getLogger(__name__)

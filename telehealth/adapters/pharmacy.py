@@ -3,6 +3,8 @@ like the pharmacy's webhooks (HMAC-SHA256 over "timestamp.body" with the shared 
 the demo point PHARMACY_API_BASE at scripts/pharmacy_server.py, which speaks the same protocol."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 import urllib.error
@@ -12,7 +14,11 @@ from urllib.parse import quote
 from flask import current_app
 
 from telehealth.errors import ServiceError
-from telehealth.services.pharmacy_events import signature
+
+
+def signature(secret: str, ts: str, body: bytes) -> str:
+    """HMAC-SHA256 over "timestamp.body": how our requests and the pharmacy's webhooks are signed."""
+    return hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 class PharmacyUnavailable(ServiceError):

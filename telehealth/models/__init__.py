@@ -1,34 +1,34 @@
 """Models grouped by domain; importing this package registers every table on the metadata."""
-from telehealth.models.accounts import (
+from telehealth.models.accounts.accounts import (
     CoachProfile, LoginSession, PatientProfile, PhysicianLicense, PhysicianProfile, Role, User,
 )
-from telehealth.models.alerts import AlertPage, AlertStatus, ClinicalAlert, OnCallShift
-from telehealth.models.assessments import (
+from telehealth.models.platform.alerts import AlertPage, AlertStatus, ClinicalAlert, OnCallShift
+from telehealth.models.screening.assessments import (
     Assessment, AssessmentStatus, Decision, Measure, ReviewDecision, ReviewStatus,
 )
-from telehealth.models.audit import AuditEvent
-from telehealth.models.billing import (
+from telehealth.models.platform.audit import AuditEvent
+from telehealth.models.billing.billing import (
     BillingCustomer, CreditBalance, CreditEntry, CreditKind, Diagnosis, EntryType, Order, OrderStatus, Product,
     ProductKind, Refund, StripeEvent, Subscription, SubscriptionStatus,
 )
-from telehealth.models.care import CareAssignment, CareRole
-from telehealth.models.care_notes import (
+from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.models.care.care_notes import (
     CoachingNote, DecisionKind, FollowUpDecision, PatientTreatmentPhase, RetakeRequest, TreatmentPhase,
 )
-from telehealth.models.prescriptions import DosageForm, Prescription, PrescriptionStatus
-from telehealth.models.shipments import Shipment, ShipmentEvent, ShipmentNotice, ShipmentStatus
-from telehealth.models.scheduling import (
+from telehealth.models.pharmacy.prescriptions import DosageForm, Prescription, PrescriptionStatus
+from telehealth.models.pharmacy.shipments import Shipment, ShipmentEvent, ShipmentNotice, ShipmentStatus
+from telehealth.models.scheduling.scheduling import (
     Appointment, AppointmentStatus, AvailabilityException, AvailabilityWindow, CalendarFeed, ExceptionKind, Reminder,
 )
-from telehealth.models.mail import OutboxMail
-from telehealth.models.home_sessions import (
+from telehealth.models.messaging.mail import OutboxMail
+from telehealth.models.home_care.home_sessions import (
     AdverseEvent, AdverseGrade, BloodPressureReading, BpBand, BpSource, CheckIn, CheckInKind, CheckInStatus,
     HomeSession, SessionStatus, TreatmentPause,
 )
-from telehealth.models.messaging import (
+from telehealth.models.messaging.messaging import (
     InboundMessage, MessagePriority, MessageStatus, OutboundMessage, SmsConsent,
 )
-from telehealth.models.releases import RecordRelease, ReleaseScope, ReleaseStatus
+from telehealth.models.records.releases import RecordRelease, ReleaseScope, ReleaseStatus
 
 __all__ = [
     "CoachingNote", "DecisionKind", "FollowUpDecision", "PatientTreatmentPhase", "RetakeRequest", "TreatmentPhase",

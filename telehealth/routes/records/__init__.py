@@ -1,0 +1,3 @@
+"""Records: releases of a patient's record, the progress report, the FHIR export, the full record.
+HTTP only, one service call per request: records.
+May call: records."""

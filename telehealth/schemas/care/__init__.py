@@ -1,0 +1,3 @@
+"""Care: the patient timeline, the work list, follow-ups, coaching, outcomes, the program report, SLA watch.
+Request and response schemas: care, coaching, follow_ups, outcomes.
+May use: care, pharmacy."""

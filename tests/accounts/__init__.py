@@ -1,0 +1,1 @@
+"""Tests of the accounts domain, in every layer: admin, auth."""

@@ -1,0 +1,1 @@
+"""Tests of the messaging domain, in every layer: mail, message_content, notifications, outbox."""

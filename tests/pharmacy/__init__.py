@@ -1,0 +1,1 @@
+"""Tests of the pharmacy domain, in every layer: prescriptions, shipments."""

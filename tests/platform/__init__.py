@@ -1,0 +1,1 @@
+"""Tests of the platform domain, in every layer: access, api_conventions, demo, input_contract, library_logs, on_call, openapi_contract, openapi_document, platform, scheduler, security_headers, transactions."""

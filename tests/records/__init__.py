@@ -1,0 +1,1 @@
+"""Tests of the records domain, in every layer: fhir_export, record_export, releases."""
