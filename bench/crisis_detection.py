@@ -1,6 +1,6 @@
 """`bench/run.py --only crisis`: recall and precision of crisis detection on the labelled corpus.
 
-No servers, no database: `crisis_language.detect_crisis` over every text of tests/crisis_corpus.py,
+No servers, no database: `crisis_language.detect_crisis` over every text of tests/screening/crisis_corpus.py,
 recall per intent and overall, precision overall, and the texts it got wrong. Recall must be 100%
 (a missed crisis is the failure that matters: exit 1); precision is reported, and every false
 positive is a page to the on-call physician.

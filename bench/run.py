@@ -18,7 +18,7 @@ report.py (ratios, validity, the table) and snippets.py (every snippet that impo
 
 `--only GROUP` (repeatable: scenarios, ops-board, care, outbox, crisis) runs only those groups; the
 baseline always runs, except for `--only crisis` alone, which needs no server: crisis detection's
-recall and precision on the labelled corpus tests/crisis_corpus.py (exit 1 when recall is below
+recall and precision on the labelled corpus tests/screening/crisis_corpus.py (exit 1 when recall is below
 100%).
 
 Environment: BENCH_DURATION (seconds per scenario, default 8), BENCH_WARMUP (seconds, default 2,
