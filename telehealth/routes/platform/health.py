@@ -3,15 +3,9 @@ from flask import Blueprint
 from pydantic import Field
 
 from telehealth.api import PUBLIC, Schema, endpoint
-from telehealth.errors import ServiceError
 from telehealth.services.platform import health
 
 bp = Blueprint("health", __name__)
-
-
-class Unavailable(ServiceError):
-    status = 503
-    code = "unavailable"
 
 
 class HealthOut(Schema):
@@ -36,8 +30,5 @@ def healthz():
 @endpoint("Ready to serve: the database answers (503 otherwise); `degraded` (still 200) when nobody is on call",
           tags=["health"], auth=PUBLIC, response=ReadyOut, errors=(503,))
 def readyz():
-    if not health.database_answers():
-        raise Unavailable("The database is not reachable.")
-    covered = health.someone_on_call()
-    return ReadyOut(status="ready" if covered else "degraded", on_call="covered" if covered else "nobody",
-                    physicians_without_phone=health.physicians_without_phone())
+    ready = health.readiness()
+    return ReadyOut(status=ready.status, on_call=ready.on_call, physicians_without_phone=ready.physicians_without_phone)

@@ -1,9 +1,33 @@
 """Readiness: whether the database answers, whether someone is on call now, and how many active
 physicians have no phone to be paged at."""
+from dataclasses import dataclass
+
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from telehealth.errors import ServiceError
 from telehealth.extensions import db
+
+
+class Unavailable(ServiceError):
+    status = 503
+    code = "unavailable"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    status: str                    # ready, or degraded: serving, but nobody is on call
+    on_call: str                   # covered or nobody
+    physicians_without_phone: int
+
+
+def readiness() -> Readiness:
+    """The readiness probe's answer; raises Unavailable (503) when the database does not answer."""
+    if not database_answers():
+        raise Unavailable("The database is not reachable.")
+    covered = someone_on_call()
+    return Readiness(status="ready" if covered else "degraded", on_call="covered" if covered else "nobody",
+                     physicians_without_phone=physicians_without_phone())
 
 
 def database_answers() -> bool:
