@@ -78,6 +78,10 @@ class Config:
     # Automatic logoff after inactivity (HIPAA): staff are logged off sooner than patients.
     STAFF_IDLE_TIMEOUT_MINUTES = _env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15)
     PATIENT_IDLE_TIMEOUT_MINUTES = _env_int("PATIENT_IDLE_TIMEOUT_MINUTES", 60)
+    # Where `make assets` installs the npm packages the portal serves (package.json).
+    ASSETS_DIR = _env("ASSETS_DIR", str(Path(__file__).resolve().parent.parent / "node_modules"))
+    # The portal warns this long before automatic logoff, with a button to stay signed in.
+    IDLE_WARNING_SECONDS = _env_int("IDLE_WARNING_SECONDS", 120)
 
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
     # Anonymous screening endpoints, per client address (a 10-minute form saves a few drafts).
@@ -196,7 +200,6 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     RATELIMIT_STORAGE_URI = "memory://"
-    WTF_CSRF_ENABLED = False
     SMS_BACKEND = _env("SMS_BACKEND", "twilio")
 
 

@@ -62,6 +62,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     init_request_logging(app)
     init_security_headers(app)
+    from telehealth.pages import init_pages
+
+    init_pages(app)
     register_error_handlers(app)
     register_routes(app)
     for blueprint in app.blueprints.values():

@@ -172,7 +172,7 @@ def endpoint(summary: str, *, tags: Iterable[str] = (), auth: str | Iterable[Rol
     return decorate
 
 
-def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
+def field_errors(exc: ValidationError) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err["loc"]) or "body"
@@ -207,14 +207,14 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise MalformedJson("The request body is not valid JSON.") from None
-        raise ValidationFailed("Some fields are missing or invalid.", fields=_field_errors(exc)) from None
+        raise ValidationFailed("Some fields are missing or invalid.", fields=field_errors(exc)) from None
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as exc:
-        raise ValidationFailed("Some query parameters are invalid.", fields=_field_errors(exc)) from None
+        raise ValidationFailed("Some query parameters are invalid.", fields=field_errors(exc)) from None
 
 
 def viewer_zone() -> str:
@@ -319,6 +319,8 @@ def route_specs(app: Flask):
         if rule.endpoint == "static":
             continue
         view = app.view_functions[rule.endpoint]
+        if getattr(view, "page_spec", None) is not None:
+            continue  # the portal's pages and assets (telehealth/pages.py) are not part of the API
         spec = getattr(view, "endpoint_spec", None)
         path = _CONVERTER.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):

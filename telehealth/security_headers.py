@@ -15,7 +15,7 @@ from flask import Flask, current_app, g, request
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 # Responses that hold no PHI and may be cached: the liveness probe and static assets.
-CACHEABLE_ENDPOINTS = frozenset({"health.healthz", "static"})
+CACHEABLE_ENDPOINTS = frozenset({"health.healthz", "static", "assets.vendor"})
 
 
 def csp_nonce() -> str:
@@ -25,10 +25,23 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def page_policy(nonce: str) -> str:
-    return (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
-            "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
-            "base-uri 'none'; frame-ancestors 'none'")
+def page_policy(nonce: str, extra: dict[str, list[str]] | None = None) -> str:
+    """A page's policy: its own origin and this request's nonce, plus the outside origins the page
+    named with `pages.allow_csp` (Stripe.js on the payment page, Twilio in the video room)."""
+    extra = extra or {}
+
+    def more(kind: str) -> str:
+        return "".join(f" {origin}" for origin in extra.get(kind, ()))
+
+    policy = (f"default-src 'none'; script-src 'nonce-{nonce}'{more('script')}; "
+              f"style-src 'self' 'nonce-{nonce}'; img-src 'self' data:{more('img')}; font-src 'self'; "
+              f"connect-src 'self'{more('connect')}; form-action 'self'; base-uri 'none'; "
+              "frame-ancestors 'none'")
+    if extra.get("frame"):
+        policy += f"; frame-src{more('frame')}"
+    if extra.get("media"):
+        policy += f"; media-src 'self'{more('media')}"
+    return policy
 
 
 def _policy_for(response) -> str:
@@ -36,7 +49,7 @@ def _policy_for(response) -> str:
     if own:
         return own if "frame-ancestors" in own else f"{own}; frame-ancestors 'none'"
     nonce = g.get("csp_nonce")
-    return page_policy(nonce) if nonce and response.mimetype == "text/html" else API_POLICY
+    return page_policy(nonce, g.get("csp_extra")) if nonce and response.mimetype == "text/html" else API_POLICY
 
 
 def _set_headers(response):

@@ -1,0 +1,177 @@
+"""The portal's page plumbing, shared by every domain's page blueprint (as `api.py` is by the API).
+
+A page view is a plain Flask view under `@page(...)`: it reads a form into the same pydantic schema
+the API uses (`form_body`), calls the same service, and renders a template. A `ServiceError` the
+view does not catch is shown by `errors.py` as a page in words, with the same message the API gives;
+a view that shows a form catches it and re-renders the form with `refusal(exc)`.
+
+- `page(roles=..., public=...)`: signs the visitor in first (redirect to /login?next=<path>), says
+  when they were signed out for inactivity, and refuses other roles with 403.
+- `form_body(Model)`: request.form -> Model, or ValidationFailed with the API's field messages.
+- `allow_csp(script=..., connect=..., frame=...)`: outside origins this one page may use (Stripe.js on
+  the payment page, Twilio in the video room); every other page loads from the app alone.
+- `safe_next(url)`: a same-site path to return to after signing in, never another site.
+"""
+from __future__ import annotations
+
+import types
+import typing
+from functools import wraps
+from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+
+from telehealth.errors import Forbidden, ServiceError, ValidationFailed
+
+LOGIN_ENDPOINT = "accounts_pages.login"
+
+
+def page(*, roles: Iterable[Any] | None = None, public: bool = False) -> Callable:
+    """A portal page. `public`: anyone may open it; otherwise the visitor must be signed in, and
+    with `roles` must hold one of them."""
+    allowed = tuple(roles) if roles else None
+
+    def decorate(fn: Callable) -> Callable:
+        @wraps(fn)
+        def view(*args, **kwargs):
+            if not public:
+                if not current_user.is_authenticated:
+                    if g.get("session_expired"):
+                        flash("You were signed out after a period of inactivity. Sign in again to go on.",
+                              "info")
+                    return redirect(url_for(LOGIN_ENDPOINT, next=request.path))
+                if allowed and current_user.role not in allowed:
+                    raise Forbidden("This page is not part of your account.")
+            return fn(*args, **kwargs)
+
+        view.page_spec = {"public": public, "roles": allowed}  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def _wants_list(annotation) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_wants_list(arg) for arg in typing.get_args(annotation))
+    return origin in (list, tuple, set, frozenset) or annotation in (list, tuple, set)
+
+
+def form_values(model: type[BaseModel], form=None) -> dict[str, Any]:
+    """The model's fields from a submitted form: empty inputs count as not given, and a field
+    declared as a list takes every value of its name (a group of checkboxes)."""
+    form = request.form if form is None else form
+    data: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if _wants_list(field.annotation):
+            values = [v for v in form.getlist(key) if v.strip() != ""]
+            if values or key in form:
+                data[key] = values
+        elif key in form and form[key].strip() != "":
+            data[key] = form[key]
+    return data
+
+
+def form_body(model: type[BaseModel], extra: dict[str, Any] | None = None, form=None) -> BaseModel:
+    """Validate a submitted form with the API's schema: the same rules and the same messages."""
+    from telehealth.api import field_errors
+
+    data = form_values(model, form)
+    data.update(extra or {})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("Some answers are missing or need a change; see the marked fields.",
+                               fields=field_errors(exc)) from None
+
+
+def refusal(exc: ServiceError) -> dict[str, Any]:
+    """What a form template shows for a refusal: the message, and each field's messages."""
+    fields = {key.split(".")[0]: messages for key, messages in exc.fields.items()}
+    return {"message": exc.message, "fields": fields, "code": exc.code}
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A path on this site to go to after signing in; anything else (another host, a scheme, a
+    protocol-relative URL, a backslash trick) falls back to `default`."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def allow_csp(*, script: Iterable[str] = (), connect: Iterable[str] = (), frame: Iterable[str] = (),
+              media: Iterable[str] = ()) -> None:
+    """Let this page's policy name outside origins (Stripe.js, Twilio Video); see security_headers."""
+    extra = g.setdefault("csp_extra", {})
+    for kind, origins in (("script", script), ("connect", connect), ("frame", frame), ("media", media)):
+        for origin in origins:
+            if origin and origin not in extra.setdefault(kind, []):
+                extra[kind].append(origin)
+
+
+def done(message: str, endpoint: str, **values) -> Any:
+    """After a form succeeds: say so on the next page (POST, redirect, GET)."""
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values))
+
+
+def not_found() -> None:
+    abort(404)
+
+
+__all__ = ["page", "form_body", "form_values", "refusal", "safe_next", "allow_csp", "done", "not_found",
+           "ServiceError"]
+
+
+# ----------------------------------------------------------------------------- layout context
+
+# The patient's main navigation, in order; an item shows once its page exists (issues add pages).
+PATIENT_NAV = (
+    ("home.index", "Home"),
+    ("scheduling_pages.appointments", "Appointments"),
+    ("home_care_pages.sessions", "Sessions"),
+    ("coaching_pages.index", "Coaching"),
+    ("screening_pages.progress", "Progress"),
+    ("billing_pages.orders", "Billing"),
+    ("accounts_pages.account", "Account"),
+)
+VISITOR_NAV = (
+    ("screening_pages.start", "Free screening"),
+    ("accounts_pages.login", "Sign in"),
+)
+
+
+def nav_items() -> list[dict[str, Any]]:
+    from flask import current_app
+
+    if current_user.is_authenticated:
+        entries = PATIENT_NAV if not current_user.is_staff else ()
+    else:
+        entries = VISITOR_NAV
+    here = request.endpoint
+    return [{"url": url_for(endpoint), "label": label, "current": endpoint == here}
+            for endpoint, label in entries if endpoint in current_app.view_functions]
+
+
+def _layout_context() -> dict[str, Any]:
+    from flask import current_app
+
+    idle = 0
+    if current_user.is_authenticated:
+        from telehealth.services.accounts.login_sessions import idle_limit
+
+        idle = int(idle_limit(current_user).total_seconds())
+    return {"clinic_name": current_app.config["CLINIC_NAME"], "nav_items": nav_items,
+            "view_names": current_app.view_functions, "idle_seconds": idle,
+            "idle_warning_seconds": current_app.config["IDLE_WARNING_SECONDS"]}
+
+
+def init_pages(app) -> None:
+    app.context_processor(_layout_context)
