@@ -173,5 +173,44 @@ def _layout_context() -> dict[str, Any]:
             "idle_warning_seconds": current_app.config["IDLE_WARNING_SECONDS"]}
 
 
+def viewer_zone() -> str:
+    """The zone times are shown in: the signed-in person's own, else the browser's US Eastern default."""
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.time_zone
+    return "America/New_York"
+
+
+def local_time(moment, style: str = "datetime") -> str:
+    """A UTC moment in the viewer's zone, in words a person reads: "Thu, Dec 3, 2:30 PM EST"
+    (style "datetime"), "Thursday, December 3" ("day"), "2:30 PM" ("time") or "Dec 3, 2026" ("date")."""
+    from datetime import date, datetime
+
+    from telehealth.clock import in_zone
+
+    if moment is None:
+        return ""
+    if isinstance(moment, date) and not isinstance(moment, datetime):
+        return f"{moment:%b} {moment.day}, {moment.year}"
+    local = in_zone(moment, viewer_zone())
+    clock = f"{local.hour % 12 or 12}:{local:%M} {local:%p}"
+    if style == "time":
+        return clock
+    if style == "day":
+        return f"{local:%A, %B} {local.day}"
+    if style == "date":
+        return f"{local:%b} {local.day}, {local.year}"
+    return f"{local:%a, %b} {local.day}, {clock} {local.tzname()}"
+
+
+def money(cents: int | None, currency: str = "usd") -> str:
+    """Integer cents as dollars: 19900 -> "$199.00"."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+
+
 def init_pages(app) -> None:
     app.context_processor(_layout_context)
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(money, "money")
