@@ -119,6 +119,12 @@ def test_a_patient_who_may_not_buy_is_told_why_in_words_and_nothing_is_ordered(c
     assert "You cannot start monthly maintenance now." in text_of(client.get("/maintenance"))
 
 
+def test_maintenance_is_not_bought_as_a_package_and_the_refusal_says_where_to_go(client, patient, db):
+    response = submit(client, "/packages", {"product": "maintenance"})
+    assert response.status_code == 409 and "start it on the monthly maintenance page" in text_of(response)
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+
+
 def test_a_product_not_in_the_catalog_is_refused_at_the_field(client, patient, db):
     response = submit(client, "/packages", {"product": "free-lunch"})
     assert response.status_code == 422 and "Choose a product from the catalog." in text_of(response)
@@ -346,3 +352,36 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/login?next={url}"
+
+
+# ----------------------------------------------------------------------------- the local Stripe.js
+
+
+def test_the_stand_in_stripe_js_creates_payment_methods_with_the_publishable_key(app, localstripe_url):
+    """scripts/localstripe_server.py serves localstripe's Stripe.js with createPaymentMethod working
+    (and its card inputs named), and lets the publishable key create a PaymentMethod, as Stripe does."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    script = urllib.request.urlopen(f"{localstripe_url}/js.stripe.com/v3/", timeout=5).read().decode()
+    assert "createPaymentMethod: async () => {}" not in script
+    assert "/v1/payment_methods" in script and "'aria-label'" in script
+
+    card = {"type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2034",
+            "card[cvc]": "123"}
+
+    def create(fields):
+        request = urllib.request.Request(f"{localstripe_url}/v1/payment_methods", method="POST",
+                                         data=urllib.parse.urlencode(fields).encode())
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    status, body = create({"key": app.config["STRIPE_PUBLISHABLE_KEY"], **card})
+    assert status == 200 and body["id"].startswith("pm_") and body["card"]["last4"] == "4242"
+    assert create(card)[0] == 401  # no key: still refused
+    assert create({"key": "sk_not_a_publishable_key", **card})[0] == 401
