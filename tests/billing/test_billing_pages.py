@@ -261,6 +261,8 @@ def test_a_refund_is_quoted_first_then_made_and_its_credits_leave(client, patien
     assert "1 × Physician consult" in words and "Refund $199.00" in words
     assert db.session.get(Order, order.id).refunded_cents == 0  # a quote changes nothing
 
+    api = client.post(f"/api/v1/orders/{order.id}/refund", json={"expected_amount_cents": 100})  # the same rule
+    assert api.status_code == 409 and api.get_json()["error"]["code"] == "refund_quote_changed"
     stale = submit(client, f"/orders/{order.id}/refund", {"expected_amount_cents": "100"})
     assert stale.status_code == 409 and "has changed since you looked" in text_of(stale)
     assert "We would refund $199.00" in text_of(stale)  # the current quote, to look at again
