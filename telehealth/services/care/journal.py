@@ -100,6 +100,11 @@ def _read_for_crisis(patient: User, entry: JournalEntry) -> Saved:
     return Saved(entry, crisis=True, advice=CRISIS_ADVICE, resources=tuple(crisis.RESOURCES))
 
 
+def crisis_help() -> dict:
+    """What the patient reads after saving an entry with crisis words: the advice and the help lines."""
+    return {"advice": CRISIS_ADVICE, "resources": crisis.RESOURCES}
+
+
 def write(patient: User, body: str, *, session_id: int | None = None) -> Saved:
     """A new entry, private until shared."""
     _patient(patient)
