@@ -3,7 +3,7 @@
 The same service as /api/v1/me/sms-consent (services/messaging/sms_consent.py): the words shown are the
 words the service records with the time and version when the patient agrees.
 """
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from telehealth.errors import ServiceError
@@ -26,7 +26,8 @@ def texts():
 @page(roles=PATIENT)
 def agree():
     try:
-        form_body(SmsConsentIn)
+        # a ticked box sends "true": the API's `agree: true`; anything else is refused by the schema
+        form_body(SmsConsentIn, extra={"agree": True} if request.form.get("agree") == "true" else None)
         sms_consent.agree(current_user)
     except ServiceError as exc:
         errors = refusal(exc)
