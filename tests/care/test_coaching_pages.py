@@ -191,3 +191,25 @@ def test_another_patients_entry_is_a_page_not_found(app, client, db, pair, creat
         assert r.status_code == 404, path
     row = _fresh(db, entry.id)
     assert row.body == "Mine alone." and row.shared_at is None
+
+
+def test_an_entry_can_be_about_a_session_that_took_place_and_unlinked_again(client, db, create_user):
+    from telehealth.models import HomeSession, SessionStatus
+    from tests.sessions_support import ready
+
+    ctx = ready(db, create_user)
+    held = HomeSession(patient_id=ctx.patient.id, prescription_id=ctx.prescription.id, number=1,
+                       scheduled_for=now() - timedelta(days=1), status=SessionStatus.COMPLETED, sitter_name="Sam",
+                       sitter_phone="+12125550123", started_at=now() - timedelta(days=1),
+                       completed_at=now() - timedelta(hours=20))
+    db.session.add(held)
+    db.session.commit()
+    _sign_in(client, ctx.patient)
+    assert "Session 1," in text_of(client.get("/journal/new"))  # the sessions to choose from
+    r = submit(client, "/journal/new", {"body": "After the first one.", "session_id": str(held.id)})
+    assert r.status_code == 302
+    entry = db.session.scalar(select(JournalEntry))
+    assert entry.session_id == held.id
+    assert "About session 1" in text_of(client.get("/journal"))
+    r = submit(client, f"/journal/{entry.id}", {"body": "After the first one.", "session_id": ""})
+    assert r.status_code == 302 and _fresh(db, entry.id).session_id is None
