@@ -1,3 +1,3 @@
 """Care: the patient timeline, the work list, follow-ups, coaching, outcomes, the program report, SLA watch.
-The rules, no HTTP: coaching, follow_ups, outcomes, program_report, sla_watch, timeline, timeline_pages, worklist.
+The rules, no HTTP: coaching, follow_ups, journal, outcomes, program_report, sla_watch, timeline, timeline_pages, worklist.
 May call: platform, accounts, screening, scheduling, pharmacy, messaging, home_care."""
