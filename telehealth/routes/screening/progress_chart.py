@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from telehealth.clock import in_zone
 
-WIDTH, HEIGHT = 400, 270
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 52  # room for the axis numbers and the axis titles
+WIDTH, HEIGHT = 340, 250
+LEFT, RIGHT, TOP, BOTTOM = 38, 80, 10, 46  # room for the axis numbers, the band names and the axis titles
 BAND_CLASSES = {"minimal": "band-minimal", "mild": "band-mild", "moderate": "band-moderate",
                 "moderately_severe": "band-moderately-severe", "severe": "band-severe"}
 
@@ -36,6 +36,12 @@ class Band:
     height: float
     css: str
     label_y: float
+
+    @property
+    def label_lines(self) -> list[str]:
+        """The band's name in words, on two lines when it is two words ("Moderately" / "severe")."""
+        words = self.name.replace("_", " ").capitalize().split(" ")
+        return [" ".join(words[:1]), " ".join(words[1:])] if len(words) > 1 else words
 
 
 @dataclass
@@ -84,14 +90,15 @@ def build(instrument: str, name: str, measures, bands: tuple[tuple[int, str], ..
         high = ascending[i + 1][0] - 1 if i + 1 < len(ascending) else top
         y_top, y_bottom = _y(high + 1 if i + 1 < len(ascending) else top, top), _y(low, top)
         chart.bands.append(Band(name=band, low=low, high=high, y=y_top, height=y_bottom - y_top,
-                                css=BAND_CLASSES.get(band, "band-minimal"), label_y=y_top + 13))
+                                css=BAND_CLASSES.get(band, "band-minimal"),
+                                label_y=(y_top + y_bottom) / 2 + 4 - (6 if " " in band.replace("_", " ") else 0)))
     chart.y_ticks = [(_y(b.low, top), b.low) for b in chart.bands] + [(_y(top, top), top)]
     if not measures:
         return chart
     moments = [m.taken_at for m in measures]
     start, end = min(moments), max(moments)
     span = (end - start).total_seconds()
-    plot_left, plot_width = LEFT + 14, WIDTH - RIGHT - LEFT - 28
+    plot_left, plot_width = LEFT + 16, WIDTH - RIGHT - LEFT - 32
     for m in measures:
         local = in_zone(m.taken_at, zone)
         x = plot_left + (plot_width * (m.taken_at - start).total_seconds() / span if span else plot_width / 2)
