@@ -273,6 +273,14 @@ def test_a_signed_in_patient_s_screening_is_theirs_and_its_result_shows(client, 
     assert _rows(db, Measure, Measure.patient_id == patient.id) == 2
 
 
+def test_the_wizards_rate_limit_still_names_988(client, db, app, monkeypatch):
+    monkeypatch.setitem(app.config, "ASSESSMENT_RATE_LIMIT", "1 per hour")
+    post_step(client, 1, step_forms()[0], action="save")
+    refused = post_step(client, 1, step_forms()[0], action="save")
+    assert refused.status_code == 429
+    assert "If you are thinking about ending your life, call or text 988 now" in text_of(refused)
+
+
 def test_no_result_in_this_browser_sends_to_the_screening(client, db):
     response = client.get("/screening/result", headers=BROWSER, follow_redirects=True)
     assert "There is no screening result to show" in text_of(response)
