@@ -64,6 +64,22 @@ class SlotTaken(Conflict):
     code = "slot_taken"
 
 
+# Said when another booking holds the time: the slot was offered a moment ago, and someone was quicker.
+JUST_TAKEN = "That time was just taken, pick another."
+NEEDS_APPROVAL = "A physician must approve your screening before you book a consult."
+
+
+class VideoNotOpen(Conflict):
+    """The video room is not open now: `too_early` (it opens at `opens_at`) or over (it closed at
+    `closes_at`); pages say which, with the time in the viewer's zone."""
+
+    code = "video_not_open"
+
+    def __init__(self, message: str, *, opens_at: datetime, closes_at: datetime, too_early: bool):
+        super().__init__(message)
+        self.opens_at, self.closes_at, self.too_early = opens_at, closes_at, too_early
+
+
 def _cfg(name: str) -> int:
     return current_app.config[name]
 
@@ -149,7 +165,8 @@ def _busy(provider_ids: list[int], start: datetime, end: datetime) -> dict[int, 
     return busy
 
 
-def _bounds() -> tuple[datetime, datetime]:
+def booking_bounds() -> tuple[datetime, datetime]:
+    """The earliest and latest start a patient may book now: the minimum notice and the horizon."""
     moment = now()
     return moment + timedelta(hours=_cfg("BOOKING_MIN_NOTICE_HOURS")), moment + timedelta(days=_cfg("BOOKING_HORIZON_DAYS"))
 
@@ -159,7 +176,7 @@ def find_slots(patient: User, type_code: str, start: datetime, end: datetime,
     """Free slots of every eligible provider between `start` and `end` (within notice and horizon):
     physicians licensed in the patient's state on the slot's date; coaches, the assigned one first."""
     kind = appointment_type(type_code)
-    earliest, latest = _bounds()
+    earliest, latest = booking_bounds()
     start, end = max(start, earliest), min(end, latest)
     if start >= end:
         return []
@@ -188,7 +205,7 @@ def find_slots(patient: User, type_code: str, start: datetime, end: datetime,
 # ------------------------------------------------------------------ booking
 
 
-def _has_approved_screening(patient: User) -> bool:
+def has_approved_screening(patient: User) -> bool:
     return db.session.scalar(select(Assessment.id).where(
         Assessment.patient_id == patient.id, Assessment.status == AssessmentStatus.SUBMITTED,
         Assessment.review_status == ReviewStatus.APPROVED).limit(1)) is not None
@@ -200,23 +217,25 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
     in one transaction. When
     `replacing` an appointment (a reschedule), its credit carries over instead of a new debit."""
     kind = appointment_type(type_code)
-    if kind.needs_approved_screening and not _has_approved_screening(patient):
-        raise Conflict("A physician must approve your screening before you book a consult.", code="not_approved")
+    if kind.needs_approved_screening and not has_approved_screening(patient):
+        raise Conflict(NEEDS_APPROVAL, code="not_approved")
     provider = db.session.get(User, provider_id)
     if provider is None or provider.role is not kind.provider_role or not provider.active:
         raise ValidationFailed("Choose a provider from the slot search.", fields={"provider_id": ["Not bookable."]})
     if replacing is None:  # the credit first: a patient without one never takes a lock on the slot
         ledger.hold(patient.id, {kind.credit: 1})
-    offered = find_slots(patient, type_code, starts_at, starts_at + timedelta(seconds=1), provider_id=provider.id)
-    if not any(s.starts_at == starts_at for s in offered):
-        # Not licensed for the patient's state, outside availability, too soon, too far, or taken.
-        raise SlotTaken("This time is not available with this provider; choose another slot.")
     buffer = timedelta(minutes=_cfg("APPOINTMENT_BUFFER_MINUTES"))
     ends_at = starts_at + timedelta(minutes=kind.minutes)
     appointment = Appointment(patient_id=patient.id, provider_id=provider.id, appointment_type=kind.code,
                               starts_at=starts_at, ends_at=ends_at, blocks_from=starts_at - buffer,
                               blocks_until=ends_at + buffer, credit_kind=kind.credit.value,
                               video_room=f"appt-{secrets.token_hex(12)}")
+    offered = find_slots(patient, type_code, starts_at, starts_at + timedelta(seconds=1), provider_id=provider.id)
+    if not any(s.starts_at == starts_at for s in offered):
+        if _overlapping(appointment):  # another booking holds it: offered a moment ago, taken since
+            raise SlotTaken(JUST_TAKEN)
+        # Not licensed for the patient's state, outside availability, too soon or too far.
+        raise SlotTaken("This time is not available with this provider; choose another slot.")
 
     def insert() -> None:
         if db.session.get_bind().dialect.name != "postgresql" and _overlapping(appointment):
@@ -231,7 +250,7 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
     except DBAPIError as exc:
         if not isinstance(exc, IntegrityError) and not is_retryable(exc):
             raise
-        raise SlotTaken("Someone booked this time a moment ago; choose another slot.") from None
+        raise SlotTaken(JUST_TAKEN) from None
     if replacing is None:
         ledger.debit(patient.id, kind.credit, key=f"appointment:{appointment.id}", note=kind.name)
     else:
@@ -245,15 +264,20 @@ def book(patient: User, type_code: str, provider_id: int, starts_at: datetime, *
     return appointment
 
 
+def moved_to(appointment: Appointment) -> int | None:
+    """The appointment a rescheduled one moved to (its credit went with it), else None."""
+    marker, _, target = appointment.credit_kind.partition(":")
+    return int(target) if marker == "moved" and target.isdigit() else None
+
+
 def reschedule(patient: User, appointment_id: int, starts_at: datetime, provider_id: int | None = None) -> Appointment:
     """Move a booking before the cutoff: the new time is booked (checked like any booking) and the
     old one released in the same transaction; the credit moves with it."""
     old = _locked(patient, appointment_id)
     if old.patient_id != patient.id or old.status is not AppointmentStatus.BOOKED:
-        raise Conflict("Only your own booked appointment can be moved.")
+        raise Conflict(NOT_MOVABLE)
     if is_late(old):
-        raise Conflict(f"Appointments can be moved until {_cfg('CANCELLATION_CUTOFF_HOURS')} hours before they "
-                       "start; cancel instead.", code="late_reschedule")
+        raise Conflict(LATE_RESCHEDULE.format(hours=_cfg("CANCELLATION_CUTOFF_HOURS")), code="late_reschedule")
     # Released first (uncommitted), so the new time may overlap the old one; if the new booking
     # fails, nothing is committed and the old appointment stands.
     old.cancel(patient.id, now(), late=False)
@@ -311,21 +335,60 @@ def list_for(actor: User) -> list[Appointment]:
     return rows
 
 
+LATE_RESCHEDULE = "Appointments can be moved until {hours} hours before they start; cancel instead."
+NOT_MOVABLE = "Only your own booked appointment can be moved."
+
+
+def cancellation_cutoff(appointment: Appointment) -> datetime:
+    """Until this moment the patient may cancel (the credit comes back) or move the appointment."""
+    return appointment.starts_at - timedelta(hours=_cfg("CANCELLATION_CUTOFF_HOURS"))
+
+
 def is_late(appointment: Appointment) -> bool:
-    return appointment.starts_at - now() < timedelta(hours=_cfg("CANCELLATION_CUTOFF_HOURS"))
+    return now() > cancellation_cutoff(appointment)
+
+
+def has_started(appointment: Appointment) -> bool:
+    return now() >= appointment.starts_at
+
+
+@dataclass(frozen=True)
+class CancellationTerms:
+    """What cancelling an appointment now means for the patient, stated before they confirm."""
+
+    late: bool              # inside the cutoff: the credit is used, and it can no longer be moved
+    cutoff_hours: int
+    cutoff_at: datetime     # the last moment to cancel with the credit back (or to move it)
+    can_cancel: bool        # booked and not started
+    move_refusal: str | None  # why it cannot be moved now (None: it can)
+
+    @property
+    def can_reschedule(self) -> bool:
+        return self.move_refusal is None
+
+
+def cancellation_terms(appointment: Appointment) -> CancellationTerms:
+    booked = appointment.status is AppointmentStatus.BOOKED
+    late = is_late(appointment)
+    move_refusal = (NOT_MOVABLE if not booked
+                    else LATE_RESCHEDULE.format(hours=_cfg("CANCELLATION_CUTOFF_HOURS")) if late else None)
+    return CancellationTerms(late=late, cutoff_hours=_cfg("CANCELLATION_CUTOFF_HOURS"),
+                             cutoff_at=cancellation_cutoff(appointment),
+                             can_cancel=booked and not has_started(appointment), move_refusal=move_refusal)
 
 
 def cancel(actor: User, appointment_id: int, *, accept_late: bool = False) -> Appointment:
     """The patient cancels until the cutoff and keeps the credit; after it, only by accepting that
     the credit is used (`accept_late`). The provider may cancel any time: the credit comes back."""
     appointment = _locked(actor, appointment_id)
-    if appointment.status is AppointmentStatus.BOOKED and now() >= appointment.starts_at:
+    if appointment.status is AppointmentStatus.BOOKED and has_started(appointment):
         raise Conflict("This appointment has started: mark it completed or as a no-show instead.")
     by_patient = actor.id == appointment.patient_id
     late = by_patient and is_late(appointment)
     if late and not accept_late:
-        raise Conflict(f"Cancelling less than {_cfg('CANCELLATION_CUTOFF_HOURS')} hours before keeps the credit "
-                       "used; confirm with accept_late to cancel anyway.", code="late_cancellation")
+        raise Conflict(f"It is now less than {_cfg('CANCELLATION_CUTOFF_HOURS')} hours before the start: cancelling "
+                       "uses the credit. Confirm that you accept this to cancel anyway.",
+                       code="late_cancellation")
     appointment.cancel(actor.id, now(), late=late)
     if not late:
         ledger.restore(appointment.patient_id, CreditKind(appointment.credit_kind),
@@ -375,8 +438,7 @@ def complete(provider: User, appointment_id: int, *, started_at: datetime, ended
     ended after the appointment began, and not in the future. The physician who held a consult or
     follow-up is the patient's physician from then on (`care_team.hold_encounter`)."""
     appointment = _as_provider(provider, appointment_id)
-    opens = appointment.starts_at - timedelta(minutes=_cfg("VIDEO_OPENS_MINUTES_BEFORE"))
-    closes = appointment.ends_at + timedelta(minutes=_cfg("VIDEO_CLOSES_MINUTES_AFTER"))
+    opens, closes = video_window(appointment)
     errors: dict[str, list[str]] = {}
     if not started_at < ended_at or ended_at > now():
         errors["ended_at"] = ["After started_at, and not in the future."]
@@ -399,20 +461,37 @@ def complete(provider: User, appointment_id: int, *, started_at: datetime, ended
     return appointment
 
 
+def video_window(appointment: Appointment) -> tuple[datetime, datetime]:
+    """When the appointment's video room is open: from VIDEO_OPENS_MINUTES_BEFORE before the start
+    until VIDEO_CLOSES_MINUTES_AFTER after the end."""
+    return (appointment.starts_at - timedelta(minutes=_cfg("VIDEO_OPENS_MINUTES_BEFORE")),
+            appointment.ends_at + timedelta(minutes=_cfg("VIDEO_CLOSES_MINUTES_AFTER")))
+
+
+def check_video_open(appointment: Appointment) -> datetime:
+    """When the room closes, if it is open now; else the refusal that says why: cancelled, too early
+    (and when it opens), or over (held, missed, or its time has passed)."""
+    opens, closes = video_window(appointment)
+    if appointment.status is AppointmentStatus.CANCELLED:
+        raise Conflict("This appointment was cancelled, so its video room will not open.")
+    moment = now()
+    if appointment.status is AppointmentStatus.BOOKED and moment < opens:
+        raise VideoNotOpen(f"Too early: the video room opens {_cfg('VIDEO_OPENS_MINUTES_BEFORE')} minutes before "
+                           "the appointment starts.", opens_at=opens, closes_at=closes, too_early=True)
+    if appointment.status is not AppointmentStatus.BOOKED or moment > closes:
+        raise VideoNotOpen(f"This appointment has ended: its video room closes {_cfg('VIDEO_CLOSES_MINUTES_AFTER')} "
+                           "minutes after the end.", opens_at=opens, closes_at=closes, too_early=False)
+    return closes
+
+
 def video_token(actor: User, appointment_id: int) -> tuple[str, str, datetime]:
-    """A Twilio Video token for the appointment's own room, for its patient or provider only, from
-    VIDEO_OPENS_MINUTES_BEFORE before the start until VIDEO_CLOSES_MINUTES_AFTER after the end."""
+    """A Twilio Video token for the appointment's own room, for its patient or provider only, while
+    its room is open (`check_video_open`)."""
     appointment = get_appointment(actor, appointment_id)
     if actor.id not in (appointment.patient_id, appointment.provider_id):
         raise Forbidden("Only the patient and the provider join the video.")
-    if appointment.status is not AppointmentStatus.BOOKED:
-        raise Conflict("This appointment is not taking place.")
-    opens = appointment.starts_at - timedelta(minutes=_cfg("VIDEO_OPENS_MINUTES_BEFORE"))
-    closes = appointment.ends_at + timedelta(minutes=_cfg("VIDEO_CLOSES_MINUTES_AFTER"))
+    closes = check_video_open(appointment)
     moment = now()
-    if not opens <= moment <= closes:
-        raise Conflict(f"The video room opens {_cfg('VIDEO_OPENS_MINUTES_BEFORE')} minutes before the appointment "
-                       f"and closes {_cfg('VIDEO_CLOSES_MINUTES_AFTER')} minutes after it.", code="video_not_open")
     token = video.access_token(identity=f"user-{actor.id}", room=appointment.video_room,
                                ttl_seconds=max(60, int((closes - moment).total_seconds())))
     audit.record(actor, "read", "video_token", appointment.id, patient_id=appointment.patient_id)
