@@ -139,6 +139,11 @@ def test_the_first_step_offers_what_the_patient_can_book_and_says_why_not_the_re
     assert "Integration coaching, 60 minutes: You have no credit left for this" in text
 
 
+def test_an_unknown_type_asks_again(browser):
+    r = browser.get("/appointments/book?type=massage")
+    assert r.status_code == 422 and "Choose the kind of appointment." in text_of(r) and "Step 1 of 2" in text_of(r)
+
+
 def test_slots_are_grouped_by_day_in_the_patients_own_zone(doctor, browser):
     r = browser.get("/appointments/book?type=consult&start=2026-03-09")
     assert r.status_code == 200
@@ -320,7 +325,7 @@ def test_the_room_is_too_early_then_open_then_over(app, db, doctor, patient, clo
     browser = _sign_in(app, patient)
     r = browser.get(url)
     html = r.get_data(as_text=True)
-    assert "Connecting to the video service" in text_of(r) and "/assets/vendor/twilio-video.min.js" in html
+    assert 'data-token-url="/appointments/' in html and "/assets/vendor/twilio-video.min.js" in html
     policy = r.headers["Content-Security-Policy"]
     assert "connect-src 'self' https://*.twilio.com wss://*.twilio.com" in policy and "media-src 'self' blob:" in policy
     assert "twilio" not in browser.get("/appointments").headers["Content-Security-Policy"]

@@ -7,7 +7,7 @@ Forms work without JavaScript; the room needs it (Twilio Video runs in the brows
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_login import current_user
@@ -20,7 +20,6 @@ from telehealth.services.scheduling import calendars, patient_views, scheduling
 
 bp = Blueprint("scheduling_pages", __name__)
 PATIENT = (Role.PATIENT,)
-DAYS_SHOWN = 7  # the slot picker shows a week at a time, one day's times at once: short on a phone
 # Twilio Video's signalling, media and insights servers (twilio-video 2.x: wss://global.vss.twilio.com,
 # wss://sdkgw.us1.twilio.com), and the blob: URLs a browser may give a media element.
 TWILIO_CONNECT = ("https://*.twilio.com", "wss://*.twilio.com")
@@ -34,17 +33,8 @@ def _date_arg(name: str) -> date | None:
 
 
 def _slot_picker(type_code: str) -> dict:
-    """The week of days the picker shows (from `start`, within notice and horizon) and the day whose
-    times are listed (`day`, else the first with a free time)."""
-    first, last = patient_views.bookable_days(current_user)
-    start = min(max(_date_arg("start") or first, first), last)
-    days = patient_views.slots_by_day(current_user, type_code, start, min(DAYS_SHOWN, (last - start).days + 1))
-    wanted = _date_arg("day")
-    selected = next((d for d in days if d.day == wanted), None) or next((d for d in days if d.slots), days[0])
-    earlier = max(start - timedelta(days=DAYS_SHOWN), first) if start > first else None
-    later = start + timedelta(days=DAYS_SHOWN) if start + timedelta(days=DAYS_SHOWN) <= last else None
-    return {"days": days, "selected": selected, "start": start, "earlier": earlier, "later": later,
-            "chosen": request.form.get("slot", "")}
+    week = patient_views.slot_week(current_user, type_code, _date_arg("start"), _date_arg("day"))
+    return {"week": week, "chosen": request.form.get("slot", "")}
 
 
 def _chosen_slot() -> dict:
@@ -60,10 +50,6 @@ def _slot_body(model):
         if {"provider_id", "starts_at"} & {key.split(".")[0] for key in exc.fields}:
             raise ValidationFailed("Choose one of the times to go on.", fields={"slot": ["Choose a time."]}) from None
         raise
-
-
-def _status(errors: dict | None) -> int:
-    return 200 if not errors else 422 if errors["code"] == "validation_error" else 409
 
 
 # ------------------------------------------------------------------ lists and one appointment
@@ -101,21 +87,22 @@ def book():
     type_code = request.values.get("type", "")
     choice = next((c for c in choices if c.kind.code == type_code), None)
     if choice is None:  # step 1: what kind of appointment
-        errors = refusal(ValidationFailed("Choose the kind of appointment.", fields={"type": ["Choose one."]})) \
-            if "type" in request.values else None
-        return render_template("scheduling/book_type.html", choices=choices, errors=errors), _status(errors)
-    errors = None
+        if "type" not in request.values:
+            return render_template("scheduling/book_type.html", choices=choices, errors=None)
+        errors = refusal(ValidationFailed("Choose the kind of appointment.", fields={"type": ["Choose one."]}))
+        return render_template("scheduling/book_type.html", choices=choices, errors=errors), 422
+    errors, status = None, 200
     if request.method == "POST":
         try:
             body = _slot_body(BookIn)
             booked = scheduling.book(current_user, body.type, body.provider_id, body.starts_at)
         except ServiceError as exc:
-            errors = refusal(exc)
+            errors, status = refusal(exc), exc.status
         else:
             return done("Your appointment is booked. The details are below.", "scheduling_pages.appointment",
                         appointment_id=booked.id)
     picker = _slot_picker(choice.kind.code) if choice.reason is None else None
-    return render_template("scheduling/book_slots.html", choice=choice, picker=picker, errors=errors), _status(errors)
+    return render_template("scheduling/book_slots.html", choice=choice, picker=picker, errors=errors), status
 
 
 # ------------------------------------------------------------------ cancelling and moving
@@ -125,13 +112,13 @@ def book():
 @page(roles=PATIENT)
 def cancel(appointment_id: int):
     view = patient_views.my_appointment(current_user, appointment_id)
-    errors = None
+    errors, status = None, 200
     if request.method == "POST":
         try:
             body = form_body(CancelIn)
             cancelled = scheduling.cancel(current_user, appointment_id, accept_late=body.accept_late)
         except ServiceError as exc:
-            errors = refusal(exc)
+            errors, status = refusal(exc), exc.status
             view = patient_views.my_appointment(current_user, appointment_id)  # the terms as they are now
         else:
             message = ("Your appointment is cancelled. As it was less than "
@@ -139,25 +126,25 @@ def cancel(appointment_id: int):
                        if cancelled.late_cancellation else
                        "Your appointment is cancelled. Its credit is back in your account for another time.")
             return done(message, "scheduling_pages.appointments")
-    return render_template("scheduling/cancel.html", view=view, errors=errors), _status(errors)
+    return render_template("scheduling/cancel.html", view=view, errors=errors), status
 
 
 @bp.route("/appointments/<int:appointment_id>/reschedule", methods=["GET", "POST"])
 @page(roles=PATIENT)
 def reschedule(appointment_id: int):
     view = patient_views.my_appointment(current_user, appointment_id)
-    errors = None
+    errors, status = None, 200
     if request.method == "POST":
         try:
             body = _slot_body(RescheduleIn)
             moved = scheduling.reschedule(current_user, appointment_id, body.starts_at, body.provider_id)
         except ServiceError as exc:
-            errors = refusal(exc)
+            errors, status = refusal(exc), exc.status
         else:
             return done("Your appointment has moved to the new time. The details are below.",
                         "scheduling_pages.appointment", appointment_id=moved.id)
     picker = _slot_picker(view.kind.code) if view.terms.can_reschedule else None
-    return render_template("scheduling/reschedule.html", view=view, picker=picker, errors=errors), _status(errors)
+    return render_template("scheduling/reschedule.html", view=view, picker=picker, errors=errors), status
 
 
 # ------------------------------------------------------------------ the video room

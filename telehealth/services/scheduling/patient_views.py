@@ -87,6 +87,33 @@ def slots_by_day(patient: User, type_code: str, first_day: date, days: int = 7) 
 
 
 @dataclass(frozen=True)
+class SlotWeek:
+    """What the slot picker shows: a week of days (a phone shows one day's times at a time)."""
+
+    days: list[SlotDay]
+    selected: SlotDay       # the day whose times are listed
+    start: date
+    earlier: date | None    # the start of the week before, if any of it can be booked
+    later: date | None
+
+
+DAYS_SHOWN = 7
+
+
+def slot_week(patient: User, type_code: str, start: date | None = None, day: date | None = None) -> SlotWeek:
+    """The week from `start` (kept within the bookable days; the first one by default) and its day
+    `day`, or else its first day with a free time."""
+    first, last = bookable_days(patient)
+    start = min(max(start or first, first), last)
+    days = slots_by_day(patient, type_code, start, min(DAYS_SHOWN, (last - start).days + 1))
+    selected = next((d for d in days if d.day == day), None) or next((d for d in days if d.slots), days[0])
+    week = timedelta(days=DAYS_SHOWN)
+    return SlotWeek(days=days, selected=selected, start=start,
+                    earlier=max(start - week, first) if start > first else None,
+                    later=start + week if start + week <= last else None)
+
+
+@dataclass(frozen=True)
 class AppointmentView:
     appointment: Appointment
     kind: AppointmentType

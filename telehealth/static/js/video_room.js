@@ -1,55 +1,52 @@
 // The video room (templates/scheduling/room.html). Fetches this appointment's Twilio Video token from
 // the page's own route (same origin, CSRF header), asks for the camera and microphone, joins the room
 // with twilio-video (served by the app: assets.vendor), shows both videos, and offers mute, camera and
-// leave. Whatever fails is said in words, never a spinner that spins forever. Before the room opens,
-// the page reloads itself at the opening time.
+// leave. Whatever fails is said in words, with a way to try again, never a spinner that spins
+// forever. Before the room opens, the page reloads itself at the opening time.
 (function () {
   "use strict";
 
   var CONNECT_TIMEOUT_MS = 20000;
+  var DEVICES_TIMEOUT_MS = 15000;
   var KEEPALIVE_MS = 5 * 60 * 1000;
 
   var waiting = document.getElementById("room-wait");
   if (waiting) {
-    var opensAt = Date.parse(waiting.getAttribute("data-reload-at"));
-    var delay = opensAt - Date.now() + 1500;
+    var delay = Date.parse(waiting.getAttribute("data-reload-at")) - Date.now() + 1500;
     if (delay > 0 && delay < 12 * 3600 * 1000) setTimeout(function () { window.location.reload(); }, delay);
     return;
   }
 
   var root = document.getElementById("video-room");
   if (!root) return;
-  var statusLine = document.getElementById("room-status");
-  var problem = document.getElementById("room-problem");
-  var remoteBox = document.getElementById("remote-video");
-  var localBox = document.getElementById("local-video");
-  var remotePlaceholder = document.getElementById("remote-placeholder");
-  var localPlaceholder = document.getElementById("local-placeholder");
-  var micButton = document.getElementById("toggle-mic");
-  var cameraButton = document.getElementById("toggle-camera");
-  var leaveButton = document.getElementById("leave-room");
-  var retryButton = document.getElementById("retry-room");
+  function $(id) { return document.getElementById(id); }
+  var statusLine = $("room-status"), problem = $("room-problem"), deviceProblem = $("device-problem");
+  var retry = $("room-retry"), retryButton = $("retry-room");
+  var videos = $("room-videos"), controls = $("room-controls");
+  var remoteBox = $("remote-video"), localBox = $("local-video");
+  var remotePlaceholder = $("remote-placeholder"), localPlaceholder = $("local-placeholder");
+  var micButton = $("toggle-mic"), cameraButton = $("toggle-camera"), leaveButton = $("leave-room");
   var providerName = root.getAttribute("data-provider-name") || "Your provider";
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  var COULD_NOT_CONNECT = "We could not connect to the video service. Check your internet connection, then " +
+    "choose Try again. If it still does not work, reload the page or try another browser; your appointment " +
+    "stays booked.";
 
   var room = null;
   var localTracks = [];
   var keepalive = null;
 
   function say(text) { statusLine.textContent = text; statusLine.hidden = false; }
+  function inCall(on) { videos.hidden = controls.hidden = !on; }
+  function offerRetry(label) { retryButton.textContent = label; retry.hidden = false; }
   function fail(text) {
     problem.textContent = text;
     problem.hidden = false;
     statusLine.hidden = true;
-    retryButton.hidden = false;
-    setControls(false);
+    inCall(false);
+    offerRetry("Try again");
   }
-  function setControls(on) {
-    micButton.disabled = cameraButton.disabled = leaveButton.disabled = !on;
-  }
-
-  var COULD_NOT_CONNECT = "We could not connect to the video service. Check your internet connection, then choose " +
-    "Try again. If it still does not work, reload the page or try another browser; your appointment stays booked.";
 
   function withTimeout(promise, ms, onTimeout) {
     return new Promise(function (resolve, reject) {
@@ -64,15 +61,13 @@
 
   function fetchToken() {
     return fetch(root.getAttribute("data-token-url"), {
-      method: "POST", credentials: "same-origin",
-      headers: {"X-CSRFToken": csrf, "Accept": "application/json"}
+      method: "POST", credentials: "same-origin", headers: {"X-CSRFToken": csrf, "Accept": "application/json"}
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok || !body.token) {
-          var message = (body.error && body.error.message) ||
-            "The room could not be opened just now. Reload the page to try again.";
-          var error = new Error(message);
-          error.shown = true;
+          var error = new Error((body.error && body.error.message) ||
+                                "The room could not be opened just now. Reload the page to try again.");
+          error.words = true;
           throw error;
         }
         return body;
@@ -96,6 +91,32 @@
     if (track.kind === "video" && placeholder) placeholder.hidden = false;
   }
 
+  function releaseDevices() {
+    localTracks.forEach(function (track) { track.stop(); detach(track, localPlaceholder); });
+    localTracks = [];
+  }
+
+  function localTrack(kind) {
+    return localTracks.filter(function (track) { return track.kind === kind; })[0];
+  }
+
+  function cameraAndMicrophone() {
+    deviceProblem.hidden = true;
+    return withTimeout(Twilio.Video.createLocalTracks({audio: true, video: {width: 640}}), DEVICES_TIMEOUT_MS)
+      .then(function (tracks) {
+        localTracks = tracks;
+        // the local preview plays video only: our own sound would echo back
+        tracks.forEach(function (track) { if (track.kind === "video") attach(track, localBox, localPlaceholder); });
+        return tracks;
+      })
+      .catch(function () {
+        deviceProblem.textContent = "We could not use your camera or microphone. Allow this site to use them in " +
+          "your browser's settings, then reload the page. You can still join to see and hear " + providerName + ".";
+        deviceProblem.hidden = false;
+        return [];
+      });
+  }
+
   function watchParticipant(participant) {
     participant.tracks.forEach(function (publication) {
       if (publication.track) attach(publication.track, remoteBox, remotePlaceholder);
@@ -105,40 +126,20 @@
     say(providerName + " is here.");
   }
 
-  function localTrack(kind) {
-    return localTracks.filter(function (track) { return track.kind === kind; })[0];
-  }
-
-  function cameraAndMicrophone() {
-    return withTimeout(Twilio.Video.createLocalTracks({audio: true, video: {width: 640}}), 15000)
-      .then(function (tracks) {
-        localTracks = tracks;
-        tracks.forEach(function (track) { attach(track, localBox, localPlaceholder); });
-        // our own sound would echo back: the local preview plays video only
-        localBox.querySelectorAll("audio").forEach(function (element) { element.remove(); });
-        return tracks;
-      })
-      .catch(function () {
-        problem.textContent = "We could not use your camera or microphone. Allow this site to use them in your " +
-          "browser's settings, then choose Try again. You can still join to see and hear " + providerName + ".";
-        problem.hidden = false;
-        return [];
-      });
-  }
-
   function keepSignedIn() {
     // A call has no clicks: press the layout's own "Stay signed in" (portal.js) every few minutes,
     // which tells the server and restarts the idle-logoff countdown, so a long session is never cut.
     var stay = document.querySelector("[data-idle-stay]");
-    keepalive = setInterval(function () { if (stay) stay.click(); }, KEEPALIVE_MS);
+    if (stay) keepalive = setInterval(function () { stay.click(); }, KEEPALIVE_MS);
   }
 
   function joined(connected) {
     room = connected;
-    say("You are in the room." + (room.participants.size ? "" : " " + providerName + " will join you here."));
-    setControls(true);
+    inCall(true);
     micButton.disabled = !localTrack("audio");
     cameraButton.disabled = !localTrack("video");
+    say(room.participants.size ? providerName + " is here." : "You are in the room. " + providerName +
+        " will join you here.");
     room.participants.forEach(watchParticipant);
     room.on("participantConnected", watchParticipant);
     room.on("participantDisconnected", function () {
@@ -148,14 +149,14 @@
     });
     room.on("disconnected", function (_room, error) {
       clearInterval(keepalive);
-      setControls(false);
-      localTracks.forEach(function (track) { track.stop(); detach(track, localPlaceholder); });
-      localTracks = [];
+      releaseDevices();
+      room = null;
       if (error) {
         fail("The connection to the video service was lost. Choose Try again to join again.");
       } else {
+        inCall(false);
         say("You left the room. You can join again while it is open.");
-        retryButton.hidden = false;
+        offerRetry("Join again");
       }
     });
     keepSignedIn();
@@ -163,7 +164,7 @@
 
   function join() {
     problem.hidden = true;
-    retryButton.hidden = true;
+    retry.hidden = true;
     say("Connecting to the video service…");
     if (!window.Twilio || !window.Twilio.Video) {
       fail(COULD_NOT_CONNECT);
@@ -172,16 +173,12 @@
     var pending = null;
     fetchToken().then(function (grant) {
       return cameraAndMicrophone().then(function (tracks) {
-        say("Connecting to the video service…");
         pending = Twilio.Video.connect(grant.token, {name: grant.room, tracks: tracks});
-        return withTimeout(pending, CONNECT_TIMEOUT_MS, function () {
-          if (pending && pending.cancel) pending.cancel();
-        });
+        return withTimeout(pending, CONNECT_TIMEOUT_MS, function () { if (pending.cancel) pending.cancel(); });
       });
     }).then(joined, function (error) {
-      localTracks.forEach(function (track) { track.stop(); detach(track, localPlaceholder); });
-      localTracks = [];
-      fail(error && error.shown ? error.message : COULD_NOT_CONNECT);
+      releaseDevices();
+      fail(error && error.words ? error.message : COULD_NOT_CONNECT);
     });
   }
 
