@@ -5,13 +5,14 @@ Digits are ASCII digits only: `\\d` and `str.isdigit()` also accept Arabic-Indic
 other Unicode digits, so patterns say `[0-9]` and checks say `_ascii_digits`."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
 import phonenumbers
 from datetime import datetime, time, timezone
 
-from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, WithJsonSchema
 
 from telehealth.api import Schema
 from telehealth.clock import is_valid_zone
@@ -175,7 +176,17 @@ Dea = Annotated[str, AfterValidator(_dea)]
 LicenseNumber = Annotated[PlainText, StringConstraints(min_length=1, max_length=40,
                                                        pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9./ -]*[A-Za-z0-9])?$")]
 Password = Annotated[str, StringConstraints(max_length=256, strip_whitespace=False)]
-PostalCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}(-[0-9]{4})?$")]
+_ZIP = r"^[0-9]{5}(-[0-9]{4})?$"
+
+
+def _postal_code(value: str) -> str:
+    # Python's [0-9] is ASCII only, like the documented pattern; the message is for the person typing
+    if not re.fullmatch(_ZIP, value):
+        raise ValueError("Enter a 5-digit ZIP code, such as 10016 (or ZIP+4, such as 10016-1234)")
+    return value
+
+
+PostalCode = Annotated[str, AfterValidator(_postal_code), WithJsonSchema({"type": "string", "pattern": _ZIP})]
 
 
 class Address(Schema):
