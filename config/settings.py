@@ -121,6 +121,11 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_localstripe_development")
     STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 0)
+    # Stripe.js, the one outside script (the payment pages only). Unset: localstripe's stand-in at
+    # f"{STRIPE_API_BASE}/js.stripe.com/v3/" when STRIPE_API_BASE is set, else Stripe's own
+    # https://js.stripe.com/v3/; worked out per request (adapters/payments.browser_script_url), so an
+    # app whose STRIPE_API_BASE is set after start-up (the tests' localstripe port) follows it.
+    STRIPE_JS_URL = _env("STRIPE_JS_URL")
     # Booking: how soon and how far ahead, slot grid, buffer around each appointment, and the
     # cancellation cutoff after which a patient's cancellation keeps the credit used.
     BOOKING_MIN_NOTICE_HOURS = _env_int("BOOKING_MIN_NOTICE_HOURS", 12)

@@ -80,8 +80,11 @@ def main() -> int:
                                                       headers={"Content-Type": "application/json"}), timeout=5)
         print(f"Local pharmacy at {pharmacy_url}: POST {pharmacy_url}/_drive/<order id> "
               '{"status": "shipped"} to make it report')
-    print(f"\ntelehealth is at http://{host}:{port}  (API: /api/v1, OpenAPI: /api/v1/openapi.json; "
-          f"links in mail and texts use {settings.PUBLIC_BASE_URL})")
+    print(f"\ntelehealth is at http://{host}:{port}  -- open it in a browser: the patient portal starts there "
+          f"(sign in at http://{host}:{port}/login as patient@demo.telehealth, password demo-password-2026, "
+          "or take the free screening as a new patient)")
+    print(f"API: http://{host}:{port}/api/v1, OpenAPI: /api/v1/openapi.json; links in mail and texts use "
+          f"{settings.PUBLIC_BASE_URL}")
     print(f"Mail (password resets, invitations, notices): {BIN / 'flask'} mail-outbox\n", flush=True)
     # the demo's fallback on-call phone (texts go to the console; `flask seed-demo` fills the rota);
     # the web workers and the scheduler build links with the same public address as this process

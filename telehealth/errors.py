@@ -141,7 +141,7 @@ def register_error_handlers(app: Flask) -> None:
         message = exc.description or exc.name
         if status == 429:
             message = "Too many requests; wait a moment and try again."
-            if request.path.startswith("/api/v1/assessments"):
+            if request.path.startswith(("/api/v1/assessments", "/screening")):
                 message = f"{message} {HELP_NOW}"  # the screening's limit must never hide help
         headers = []
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]

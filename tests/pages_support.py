@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 _TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
 def csrf_token(client, url: str = "/login") -> str:
-    response = client.get(url)
+    response = client.get(url, headers=BROWSER)
     match = _TOKEN.search(response.get_data(as_text=True))
     assert match, f"{url} carries no CSRF token (status {response.status_code})"
     return match.group(1)

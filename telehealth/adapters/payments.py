@@ -12,6 +12,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import stripe
 from flask import current_app
@@ -57,6 +58,33 @@ class StripeSubscription:
     status: str
     current_period_end: datetime | None
     cancel_at_period_end: bool
+
+
+STRIPE_JS = "https://js.stripe.com/v3/"
+STRIPE_API = "https://api.stripe.com"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def browser_script_url() -> str:
+    """Where the payment pages load Stripe.js from: STRIPE_JS_URL, else localstripe's stand-in beside
+    STRIPE_API_BASE, else Stripe's own. Read per request (the tests' localstripe port varies)."""
+    configured = current_app.config.get("STRIPE_JS_URL")
+    if configured:
+        return configured
+    base = current_app.config.get("STRIPE_API_BASE")
+    return f"{base.rstrip('/')}/js.stripe.com/v3/" if base else STRIPE_JS
+
+
+def browser_origins() -> dict[str, list[str]]:
+    """What a page running Stripe.js may reach (for `pages.allow_csp`): the script's origin (which
+    also frames the card field) and the API Stripe.js calls (localstripe's own origin here)."""
+    script = _origin(browser_script_url())
+    base = current_app.config.get("STRIPE_API_BASE")
+    return {"script": [script], "connect": [_origin(base) if base else STRIPE_API], "frame": [script]}
 
 
 def _client() -> stripe.StripeClient:

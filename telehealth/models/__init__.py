@@ -15,6 +15,7 @@ from telehealth.models.accounts.care import CareAssignment, CareRole
 from telehealth.models.care.care_notes import (
     CoachingNote, DecisionKind, FollowUpDecision, PatientTreatmentPhase, RetakeRequest, TreatmentPhase,
 )
+from telehealth.models.care.journal import JournalEntry
 from telehealth.models.pharmacy.prescriptions import DosageForm, Prescription, PrescriptionStatus
 from telehealth.models.pharmacy.shipments import Shipment, ShipmentEvent, ShipmentNotice, ShipmentStatus
 from telehealth.models.scheduling.scheduling import (
@@ -32,6 +33,7 @@ from telehealth.models.records.releases import RecordRelease, ReleaseScope, Rele
 
 __all__ = [
     "CoachingNote", "DecisionKind", "FollowUpDecision", "PatientTreatmentPhase", "RetakeRequest", "TreatmentPhase",
+    "JournalEntry",
     "AdverseEvent", "AdverseGrade", "BloodPressureReading", "BpBand", "BpSource", "CheckIn", "CheckInKind",
     "CheckInStatus", "HomeSession", "SessionStatus", "TreatmentPause",
     "RecordRelease", "ReleaseScope", "ReleaseStatus",

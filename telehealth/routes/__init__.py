@@ -24,7 +24,7 @@ def page_modules():
 def register_routes(app: Flask) -> None:
     from telehealth.routes.accounts import admin, auth, me, patients
     from telehealth.routes.billing import billing, billing_documents
-    from telehealth.routes.care import care, coaching, follow_ups, outcomes
+    from telehealth.routes.care import care, coaching, follow_ups, journal, outcomes
     from telehealth.routes.home_care import home_sessions
     from telehealth.routes.messaging import messaging
     from telehealth.routes.pharmacy import prescriptions, shipments
@@ -35,7 +35,7 @@ def register_routes(app: Flask) -> None:
 
     for module in (health, docs, assets, auth, me, admin, patients, assessments, reviews, measures, billing,
                    billing_documents, scheduling, prescriptions, shipments, home_sessions, messaging,
-                   outcomes, follow_ups, coaching, records, care):
+                   outcomes, follow_ups, coaching, journal, records, care):
         app.register_blueprint(module.bp)
     app.register_blueprint(billing.webhooks)
     app.register_blueprint(scheduling.feeds)

@@ -146,8 +146,10 @@ MULTILINE_FROM = 1000
 def text(max_length: int, *, min_length: int = 1) -> type[str]:
     """A `PlainText` field of `min_length` to `max_length` characters (after stripping); from
     `MULTILINE_FROM` characters on, a multi-line note (`PlainLines`)."""
-    kind = PlainLines if max_length >= MULTILINE_FROM else PlainText
-    return Annotated[kind, StringConstraints(min_length=min_length, max_length=max_length)]
+    check = _plain_lines if max_length >= MULTILINE_FROM else _plain_text
+    # the lengths first: a person reads "Use at most 2000 characters" (api.field_errors), not pydantic's
+    # "Value should have at most 2000 items after validation" of a constraint put after a validator
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(check)]
 
 
 # Row ids: positive and within a 32-bit INTEGER column, so a crafted id is a 4xx, never a database error.

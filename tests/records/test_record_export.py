@@ -25,13 +25,13 @@ clock = sessions_support.clock  # the shared fixture
 
 SECTIONS = {"exported_at", "profile", "assessments", "measures", "orders", "subscription", "credits",
             "appointments", "prescriptions", "shipments", "sessions", "check_ins", "readings", "adverse_events",
-            "pauses", "coaching_summaries", "follow_up_decisions", "treatment_status", "messages", "consents",
-            "releases"}
+            "pauses", "coaching_summaries", "follow_up_decisions", "treatment_status", "journal", "messages",
+            "consents", "releases"}
 
 
 def _patient_with_history(app, db, create_user):
     """`ready` (screening, consult, prescription, delivered stage), plus a measure, a reading, a
-    scheduled session (with its check-ins), a release and a text sent to the patient."""
+    scheduled session (with its check-ins), a release, a journal entry and a text sent to the patient."""
     r = ready(db, create_user)
     client = login(app, r.patient)
     res = client.post("/api/v1/me/measures", json={"instrument": "phq9", "version": 1,
@@ -42,6 +42,8 @@ def _patient_with_history(app, db, create_user):
                                                    "sitter_phone": "(212) 555-0123"})
     assert res.status_code == 201, res.get_json()
     res = client.post("/api/v1/me/releases", json={"recipient_name": "Dr. Lee"})
+    assert res.status_code == 201
+    res = client.post("/api/v1/me/journal", json={"body": f"A private entry of patient {r.patient.id}."})
     assert res.status_code == 201
     home_sessions.record_blood_pressure(r.patient, None, 124, 78)
     outbox.enqueue(r.patient.patient_profile.phone_e164, "Telehealth Care: your package has shipped.",
@@ -82,6 +84,8 @@ def test_the_record_holds_every_section(app, db, create_user, clock):
     assert [x["recipient_name"] for x in record["releases"]] == ["Dr. Lee"]
     assert record["coaching_summaries"] == [] and record["follow_up_decisions"] == []
     assert record["treatment_status"] == "active"
+    [entry] = record["journal"]                     # the journal, private entries included
+    assert entry["body"] == f"A private entry of patient {r.patient.id}." and entry["shared"] is False
     # times in the patient's zone
     assert record["exported_at"] == "2026-03-02T10:00:00-05:00"
 
@@ -94,6 +98,7 @@ def test_the_record_holds_nothing_of_anyone_else(app, db, create_user, clock):
     assert {p["patient_id"] for p in record["prescriptions"]} == {mine.patient.id}
     assert {s["patient_id"] for s in record["sessions"]} == {mine.patient.id}
     assert len(record["messages"]) == 1 and len(record["readings"]) == 1
+    assert [e["body"] for e in record["journal"]] == [f"A private entry of patient {mine.patient.id}."]
 
 
 def test_the_record_as_fhir(app, db, create_user, clock):

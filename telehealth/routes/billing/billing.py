@@ -7,7 +7,7 @@ from telehealth.api import PUBLIC, Empty, MessageOut, endpoint
 from telehealth.models.accounts.accounts import Role
 from telehealth.schemas.billing.billing import (
     CatalogOut, ConfirmIn, CreditsOut, OrderListOut, OrderOut, ProductOut, ProductUpdateIn, PurchaseIn, PurchaseOut,
-    RefundQuoteOut, StaffRefundIn, SubscribeIn, SubscriptionOut, credits_out, order_out, product_out,
+    RefundIn, RefundQuoteOut, StaffRefundIn, SubscribeIn, SubscriptionOut, credits_out, order_out, product_out,
     subscription_out,
 )
 from telehealth.services.billing import catalog, ledger, purchases, refunds, stripe_events
@@ -103,9 +103,10 @@ def refund_quote(order_id: int):
 
 @bp.post("/orders/<int:order_id>/refund")
 @endpoint("Refund this order's unused credits under the written policy", tags=["billing"], auth=PATIENT,
-          body=Empty, response=OrderOut, errors=(409, 503))
-def refund(order_id: int, body: Empty):
-    return order_out(refunds.request_refund(current_user, order_id).order)
+          body=RefundIn, response=OrderOut, errors=(409, 503))
+def refund(order_id: int, body: RefundIn):
+    """`{}` refunds what the quote says now; `{"expected_amount_cents": n}` only if that is still n."""
+    return order_out(refunds.request_refund(current_user, order_id, expected_cents=body.expected_amount_cents).order)
 
 
 @bp.post("/admin/orders/<int:order_id>/refund")

@@ -1,3 +1,3 @@
 """Care: the patient timeline, the work list, follow-ups, coaching, outcomes, the program report, SLA watch.
-HTTP only, one service call per request: care, coaching, follow_ups, outcomes.
+HTTP only, one service call per request: care, coaching, follow_ups, journal, outcomes; pages: coaching_pages.
 May call: care, pharmacy (prescriptions at a follow-up)."""

@@ -91,17 +91,26 @@ def _per_user() -> str:
     return f"record-export:{getattr(current_user, 'id', None) or 'anonymous'}"
 
 
+# One count per account for every download of the whole record, from the API or the portal's page.
+record_export_limit = limiter.shared_limit(_record_limit, scope="record-export", key_func=_per_user,
+                                           deduct_when=lambda response: response.status_code == 200)
+
+
+def record_download(format_: str, name: str) -> Response:
+    """The signed-in patient's whole record as an attachment `name`.json (or `name`.fhir.json for FHIR)."""
+    if format_ == "fhir":
+        return _fhir(fhir_export.export(current_user, current_user.id), f"{name}.fhir.json")
+    document = record_out(record_export.full_record(current_user))
+    body = document.model_dump_json(context={"tz": viewer_zone()}, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{name}.json"'})
+
+
 @bp.get("/me/record")
-@limiter.limit(_record_limit, key_func=_per_user, deduct_when=lambda response: response.status_code == 200)
+@record_export_limit
 @endpoint("Download my whole record (JSON, or `format=fhir` for a FHIR R4 Bundle)", tags=["records"],
           auth=PATIENT, query=RecordQuery, response=RecordOut, errors=(429,), alternatives=(FHIR_JSON,))
 def download_record(query: RecordQuery):
     """Everything the program holds about me, as an attachment. Audited; a few downloads an hour
     (`RECORD_EXPORT_RATE_LIMIT`)."""
-    day = today_in(current_user.time_zone).isoformat()
-    if query.format == "fhir":
-        return _fhir(fhir_export.export(current_user, current_user.id), f"my-record-{day}.fhir.json")
-    document = record_out(record_export.full_record(current_user))
-    body = document.model_dump_json(context={"tz": viewer_zone()}, indent=2)
-    return Response(body, mimetype="application/json",
-                    headers={**NO_STORE, "Content-Disposition": f'attachment; filename="my-record-{day}.json"'})
+    return record_download(query.format, f"my-record-{today_in(current_user.time_zone).isoformat()}")

@@ -27,6 +27,13 @@ class SubscribeIn(Schema):
     payment_method: PaymentMethodId
 
 
+class RefundIn(Schema):
+    """A self-service refund; `expected_amount_cents`, when given, is the quote the patient confirmed:
+    a refund of any other amount (the quote changed meanwhile) is refused, nothing is refunded."""
+
+    expected_amount_cents: int | None = Field(default=None, ge=0, le=10_000_000)
+
+
 class StaffRefundIn(Schema):
     amount_cents: int = Field(gt=0, le=10_000_000)
     reason: text(300, min_length=3)

@@ -137,6 +137,18 @@ class FollowUpDecisionRecordOut(Schema):
     prescription_id: int | None
 
 
+class JournalEntryRecordOut(Schema):
+    """An entry of my integration journal, as I wrote it, and whether my coach may read it."""
+
+    id: int
+    session_id: int | None
+    body: str
+    shared: bool
+    shared_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
 class RecordOut(Schema):
     """Everything the program holds about me."""
 
@@ -158,6 +170,7 @@ class RecordOut(Schema):
     coaching_summaries: list[CoachingSummaryOut]
     follow_up_decisions: list[FollowUpDecisionRecordOut]
     treatment_status: str = Field(description="active, paused, maintenance or discharged")
+    journal: list[JournalEntryRecordOut]
     messages: list[MessageRecordOut]
     consents: dict[str, SmsConsentOut | None]
     releases: list[ReleaseOut]
@@ -217,6 +230,9 @@ def record_out(rec) -> RecordOut:
                                                        prescription_id=d.prescription_id)
                              for d in rec.follow_up_decisions],
         treatment_status=rec.treatment_status,
+        journal=[JournalEntryRecordOut(id=e.id, session_id=e.session_id, body=e.body, shared=e.shared,
+                                       shared_at=e.shared_at, created_at=e.created_at, updated_at=e.updated_at)
+                 for e in rec.journal],
         messages=[MessageRecordOut(id=m.id, to=m.to_phone, body=m.body, purpose=m.purpose, status=m.status.value,
                                    created_at=m.created_at, sent_at=m.sent_at) for m in rec.messages],
         consents={"sms": SmsConsentOut(**rec.sms_consent) if rec.sms_consent is not None else None},

@@ -84,7 +84,7 @@ def start_purchase(patient: User, product_code: str) -> tuple[Order, str]:
     """An order for a one-time product and the PaymentIntent's client secret for the Payment Element."""
     product = catalog.get_product(product_code)
     if product.kind is not ProductKind.ONE_TIME:
-        raise PurchaseRefused("Monthly maintenance is a subscription: start it with /billing/subscription.")
+        raise PurchaseRefused("Monthly maintenance is a subscription: start it on the monthly maintenance page.")
     _ensure_allowed(patient)
     customer_id = customer_id_for(patient)
     order = Order(patient_id=patient.id, product_id=product.id, amount_cents=product.price_cents,

@@ -98,11 +98,16 @@ def quote(patient: User, order_id: int, *, lock: bool = False) -> RefundQuote:
                        {k.value: v for k, v in unused.items() if v}, {k.value: v for k, v in granted.items()})
 
 
-def request_refund(patient: User, order_id: int) -> Refund:
-    """Self-service: refund the order's unused credits as quoted; they leave the balance at once."""
+def request_refund(patient: User, order_id: int, *, expected_cents: int | None = None) -> Refund:
+    """Self-service: refund the order's unused credits as quoted; they leave the balance at once.
+    `expected_cents`: the amount the patient was shown and confirmed; if the quote has changed since
+    (a credit was used meanwhile), nothing is refunded and they are asked to look again."""
     offer = quote(patient, order_id, lock=True)  # the order stays locked until the refund commits
     if not offer.refundable:
         raise Conflict(offer.reason, code="refund_not_allowed")
+    if expected_cents is not None and expected_cents != offer.amount_cents:
+        raise Conflict("The refund amount has changed since you looked (a credit may have been used): "
+                       "nothing was refunded. Check the new amount before you confirm.", code="refund_quote_changed")
     order = get_order(patient, order_id, lock=True)
     return _execute(order, offer.amount_cents, {CreditKind(k): v for k, v in offer.unused.items() if v},
                     reason="Unused credits, self-service", actor=patient)

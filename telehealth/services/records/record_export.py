@@ -6,8 +6,8 @@ each part (so each keeps its own rules and audit): profile, screenings with answ
 symptom measures with answers, orders, credits, the subscription, appointments, prescriptions,
 shipments, at-home sessions with their check-ins, blood-pressure readings, adverse events, pauses,
 the summaries of their coaching sessions (never the coach's private note), the physician's follow-up
-decisions (what was decided and when, never the physician's note) and the treatment status, the
-texts sent to them, their SMS consent and their releases. Only the patient themself may export
+decisions (what was decided and when, never the physician's note) and the treatment status, their
+integration journal (every entry, shared or private), the texts sent to them, their SMS consent and their releases. Only the patient themself may export
 it; the export is audited as one event naming its sections.
 """
 from __future__ import annotations
@@ -31,8 +31,9 @@ from telehealth.models.records.releases import RecordRelease
 from telehealth.models.scheduling.scheduling import Appointment
 from telehealth.models.pharmacy.shipments import Shipment
 from telehealth.models.care.care_notes import FollowUpDecision
+from telehealth.models.care.journal import JournalEntry
 from telehealth.services.billing import ledger, purchases
-from telehealth.services.care import coaching, follow_ups
+from telehealth.services.care import coaching, follow_ups, journal
 from telehealth.services.home_care import treatment_oversight
 from telehealth.services.messaging import sms_consent
 from telehealth.services.pharmacy import prescriptions, shipments
@@ -44,7 +45,8 @@ from telehealth.services.platform.authz import require_role
 
 SECTIONS = ("profile", "assessments", "measures", "orders", "subscription", "credits", "appointments",
             "prescriptions", "shipments", "sessions", "check_ins", "readings", "adverse_events", "pauses",
-            "coaching_summaries", "follow_up_decisions", "treatment_status", "messages", "consents", "releases")
+            "coaching_summaries", "follow_up_decisions", "treatment_status", "journal", "messages", "consents",
+            "releases")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class PatientRecord:
     coaching_notes: list[coaching.NoteView]       # private_note is None: the patient's view
     follow_up_decisions: list[FollowUpDecision]   # presented without the physician's note
     treatment_status: str
+    journal: list[JournalEntry]                    # oldest first
     messages: list[OutboundMessage]
     sms_consent: dict | None
     releases: list[RecordRelease]
@@ -106,6 +109,7 @@ def full_record(patient: User) -> PatientRecord:
                               key=lambda v: (v.note.created_at, v.note.id)),
         follow_up_decisions=sorted(decisions, key=lambda d: (d.decided_at, d.id)),
         treatment_status=status,
+        journal=sorted(journal.my_entries(patient), key=lambda e: (e.created_at, e.id)),
         messages=_messages_to(patient),
         sms_consent=sms_consent.state(patient) if patient.patient_profile is not None else None,
         releases=releases.list_releases(patient),

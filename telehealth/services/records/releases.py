@@ -71,10 +71,11 @@ def _recipient(patient: User, name: str | None, organization: str | None, contac
             contact or saved or None)
 
 
-def grant(patient: User, *, recipient_name: str | None = None, recipient_organization: str | None = None,
+def draft(patient: User, *, recipient_name: str | None = None, recipient_organization: str | None = None,
           recipient_contact: dict | None = None, scope: str = ReleaseScope.PROGRESS_REPORT.value,
           valid_days: int = DEFAULT_VALID_DAYS) -> RecordRelease:
-    """Record the patient's release (the words agreed to, when, until when)."""
+    """The release as `grant` would record it now, with its exact words, saving nothing: what the
+    patient reads before agreeing (the portal's review step). Refuses what `grant` refuses."""
     require_role(patient, (Role.PATIENT,))
     if patient.patient_profile is None:
         raise Conflict("Only patients can share their record.")
@@ -90,6 +91,15 @@ def grant(patient: User, *, recipient_name: str | None = None, recipient_organiz
         recipient_contact=contact, scope=kind.value, wording_version=WORDING_VERSION, granted_at=at,
         expires_at=expires_at)
     release.wording = wording(release, patient.time_zone, clinic_name())
+    return release
+
+
+def grant(patient: User, *, recipient_name: str | None = None, recipient_organization: str | None = None,
+          recipient_contact: dict | None = None, scope: str = ReleaseScope.PROGRESS_REPORT.value,
+          valid_days: int = DEFAULT_VALID_DAYS) -> RecordRelease:
+    """Record the patient's release (the words agreed to, when, until when)."""
+    release = draft(patient, recipient_name=recipient_name, recipient_organization=recipient_organization,
+                    recipient_contact=recipient_contact, scope=scope, valid_days=valid_days)
     db.session.add(release)
     db.session.flush()
     audit.record(patient, "create", "record_release", release.id, patient_id=patient.id)

@@ -146,6 +146,39 @@ def resume_draft(token: str, *, reader: User | None = None, reading: bool = Fals
     return draft
 
 
+def save_section(actor: User | None, token: str | None, section_id: str, section_answers, *,
+                 complete: bool) -> tuple[Assessment, str]:
+    """One page of the screening wizard: this section's answers put into the draft (a new draft of
+    the current questionnaire without `token`), the others kept; returns the draft and its token.
+
+    `complete`: the person moves on, so the section must be answered in full, checked exactly as the
+    final submission will check it; nothing is saved when it is not. Without it (going back,
+    finishing later) the answers given are checked and kept, as any draft's are."""
+    if token:
+        draft = resume_draft(token)
+        qid, version, answers = draft.questionnaire_id, draft.questionnaire_version, dict(draft.answers or {})
+    else:
+        qid, version, answers = SCREENING, questionnaires.latest_version(SCREENING), {}
+    q = load_questionnaire(qid, version, allowed=(SCREENING,))
+    section = q.section(section_id)
+    if section is None:
+        raise ValidationFailed("Unknown section.", fields={"section": ["Not a section of this questionnaire."]})
+    if complete:
+        alone = questionnaires.Questionnaire(id=q.id, version=q.version, title=q.title, sections=(section,))
+        validated(alone, {section_id: section_answers})
+    answers[section_id] = section_answers
+    return save_draft(actor, qid, version, answers, token)
+
+
+def unfinished_sections(draft: Assessment) -> list[str]:
+    """Ids of the required sections not yet answered in full, as submission would find them, in
+    questionnaire order (the wizard carries on at the first)."""
+    q = questionnaires.get_questionnaire(draft.questionnaire_id, draft.questionnaire_version)
+    _, errors = questionnaires.validate_answers(q, draft.answers, today=now().date())
+    return [s.id for s in q.sections if any(key == f"answers.{s.id}" or key.startswith(f"answers.{s.id}.")
+                                            for key in errors)]
+
+
 def missing_sections(draft: Assessment) -> list[str]:
     q = questionnaires.get_questionnaire(draft.questionnaire_id, draft.questionnaire_version)
     return questionnaires.missing_sections(q, draft.answers)
@@ -305,5 +338,5 @@ def next_steps(outcome: str, *, anonymous: bool, cssrs_risk: str | None = None) 
         steps.insert(0, "If thoughts of suicide come back or get stronger, call or text 988 at any time, "
                         "or text HOME to 741741.")
     if anonymous:
-        steps.append("Create an account with your claim token to keep these results and see the review.")
+        steps.append("Create an account to keep these results and follow the review.")
     return steps
