@@ -5,13 +5,14 @@ Digits are ASCII digits only: `\\d` and `str.isdigit()` also accept Arabic-Indic
 other Unicode digits, so patterns say `[0-9]` and checks say `_ascii_digits`."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
 import phonenumbers
 from datetime import datetime, time, timezone
 
-from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, WithJsonSchema
 
 from telehealth.api import Schema
 from telehealth.clock import is_valid_zone
@@ -146,7 +147,7 @@ def text(max_length: int, *, min_length: int = 1) -> type[str]:
     """A `PlainText` field of `min_length` to `max_length` characters (after stripping); from
     `MULTILINE_FROM` characters on, a multi-line note (`PlainLines`)."""
     check = _plain_lines if max_length >= MULTILINE_FROM else _plain_text
-    # the lengths first: a person reads "String should have at most 2000 characters", not pydantic's
+    # the lengths first: a person reads "Use at most 2000 characters" (api.field_errors), not pydantic's
     # "Value should have at most 2000 items after validation" of a constraint put after a validator
     return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(check)]
 
@@ -177,7 +178,17 @@ Dea = Annotated[str, AfterValidator(_dea)]
 LicenseNumber = Annotated[PlainText, StringConstraints(min_length=1, max_length=40,
                                                        pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9./ -]*[A-Za-z0-9])?$")]
 Password = Annotated[str, StringConstraints(max_length=256, strip_whitespace=False)]
-PostalCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}(-[0-9]{4})?$")]
+_ZIP = r"^[0-9]{5}(-[0-9]{4})?$"
+
+
+def _postal_code(value: str) -> str:
+    # Python's [0-9] is ASCII only, like the documented pattern; the message is for the person typing
+    if not re.fullmatch(_ZIP, value):
+        raise ValueError("Enter a 5-digit ZIP code, such as 10016 (or ZIP+4, such as 10016-1234)")
+    return value
+
+
+PostalCode = Annotated[str, AfterValidator(_postal_code), WithJsonSchema({"type": "string", "pattern": _ZIP})]
 
 
 class Address(Schema):

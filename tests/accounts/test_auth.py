@@ -331,3 +331,27 @@ def test_an_authenticated_read_costs_one_select(client, auth, count_queries, rol
         assert client.get("/api/v1/me").status_code == 200
     selects = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1, selects  # session, user and profile in one statement
+
+
+def test_profile_update_refuses_to_clear_what_a_profile_keeps(client, auth, db):
+    user = auth.as_role("patient")
+    r = client.patch("/api/v1/me", json={"phone": None, "shipping_address": None, "time_zone": None,
+                                          "mental_health_provider": None})
+    assert r.status_code == 422
+    fields = error_of(r)["fields"]
+    assert fields == {name: ["This field is required."] for name in ("phone", "shipping_address", "time_zone")}
+    db.session.expire_all()
+    assert db.session.get(User, user.id).patient_profile.phone_e164 == "+12125550100"
+
+
+def test_refusals_of_common_fields_are_in_words(client, db):
+    r = client.post("/api/v1/auth/signup", json=signup_body(
+        date_of_birth="1990-13-45", legal_first_name="x" * 101, legal_last_name="",
+        shipping_address={**SIGNUP["shipping_address"], "postal_code": "1001"}, email="no-at-sign"))
+    fields = error_of(r)["fields"]
+    assert fields["date_of_birth"] == ["Enter a real date, such as 1988-04-12 (year, month, day)."]
+    assert fields["legal_first_name"] == ["Use at most 100 characters."]
+    assert fields["legal_last_name"] == ["This field is required."]
+    assert fields["shipping_address.postal_code"] == [
+        "Enter a 5-digit ZIP code, such as 10016 (or ZIP+4, such as 10016-1234)."]
+    assert fields["email"][0].startswith("An email address must have an @-sign")

@@ -52,7 +52,7 @@ def logout(body: Empty):
 def request_reset(body: PasswordResetRequestIn):
     """Always 202, whether or not the email has an account."""
     accounts.request_password_reset(body.email)
-    return MessageOut(message="If an account exists for this email, a link is on its way.")
+    return MessageOut(message=accounts.RESET_REQUESTED)
 
 
 @bp.post("/password-reset/confirm")

@@ -1,18 +1,64 @@
-"""The portal's account pages: sign in, sign out, and the idle-logoff keep-alive.
+"""The portal's account pages: sign in and out, the idle-logoff keep-alive, sign-up (claiming the
+anonymous screening), password reset (the emailed link's page), and the patient's account and profile.
 
-Each translates a form to the service the API's /auth endpoints call, and shows the same refusals.
+Each translates a form to the service the API calls (routes/accounts/auth.py and me.py) and shows
+the same refusals: sign-up `accounts.sign_up_patient` (PatientSignupIn), the reset
+`accounts.request_password_reset` / `accounts.reset_password`, the profile
+`accounts.update_own_profile` (ProfileUpdateIn) and `accounts.change_password`.
+
+Nested parts of a schema (an address, an emergency contact) are posted as `part.field` inputs.
 """
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for,
+)
 from flask_login import current_user
+from pydantic import BaseModel
 
 from telehealth.errors import ServiceError
 from telehealth.extensions import limiter
-from telehealth.pages import form_body, page, refusal, safe_next
-from telehealth.schemas.accounts.accounts import LoginIn
-from telehealth.services.accounts import accounts
+from telehealth.models.accounts.accounts import Role
+from telehealth.pages import done, form_body, form_values, page, refusal, safe_next
+from telehealth.schemas.accounts.accounts import (
+    LoginIn, PasswordChangeIn, PasswordResetConfirmIn, PasswordResetRequestIn, PatientSignupIn, ProfileUpdateIn,
+)
+from telehealth.schemas.common import Address, EmergencyContact, MentalHealthProvider
+from telehealth.services.accounts import accounts, passwords
+from telehealth.services.screening import assessments
 from telehealth.sessions import end_session, start_session
 
 bp = Blueprint("accounts_pages", __name__)
+
+# The session key the screening pages keep an anonymous screening's claim token under.
+SCREENING_CLAIM = "screening_claim"
+IDLE_MESSAGE = "You were signed out after a period of inactivity, to keep your information private."
+# The parts of the profile a patient fills in as groups of fields.
+PARTS: dict[str, type[BaseModel]] = {"shipping_address": Address, "emergency_contact": EmergencyContact,
+                                     "mental_health_provider": MentalHealthProvider}
+OPTIONAL_PARTS = ("mental_health_provider",)
+
+STATE_NAMES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
+    "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia", "FL": "Florida", "GA": "Georgia",
+    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
+    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan",
+    "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
+    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
+    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
+    "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
+    "WI": "Wisconsin", "WY": "Wyoming",
+}
+# The US zones offered (the schema takes any IANA zone: a zone already on file stays offered).
+TIME_ZONES = (
+    ("America/New_York", "Eastern time (New York)"), ("America/Chicago", "Central time (Chicago)"),
+    ("America/Denver", "Mountain time (Denver)"), ("America/Phoenix", "Arizona time (Phoenix, no daylight saving)"),
+    ("America/Los_Angeles", "Pacific time (Los Angeles)"), ("America/Anchorage", "Alaska time (Anchorage)"),
+    ("Pacific/Honolulu", "Hawaii time (Honolulu)"),
+)
 
 
 def _login_limit() -> str:
@@ -26,6 +72,33 @@ def home_url() -> str:
     return "/"
 
 
+def field_refusal(exc: ServiceError) -> dict[str, Any]:
+    """Like pages.refusal, but a nested field keeps its full name (`shipping_address.postal_code`),
+    so the message sits beside that one input."""
+    return {"message": exc.message, "fields": dict(exc.fields), "code": exc.code}
+
+
+def part_values(form=None, parts: dict[str, type[BaseModel]] = PARTS) -> dict[str, Any]:
+    """The nested parts of a form (`shipping_address.line1`...) as the schema's objects: empty inputs
+    count as not given (so a required one is "required"), and an optional part left wholly empty
+    is None (none at all)."""
+    form = request.form if form is None else form
+    values: dict[str, Any] = {}
+    for name, model in parts.items():
+        prefix = f"{name}."
+        inner = {key.removeprefix(prefix): form[key] for key in form if key.startswith(prefix)}
+        given = form_values(model, inner)
+        values[name] = None if (name in OPTIONAL_PARTS and not given) else given
+    return values
+
+
+def _choices() -> dict[str, Any]:
+    return {"state_names": STATE_NAMES, "time_zones": TIME_ZONES, "password_rules": passwords.policy_rules()}
+
+
+# ------------------------------------------------------------------ sign in and out
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @page(public=True)
@@ -36,7 +109,7 @@ def login():
     errors = None
     email = request.form.get("email", "")
     if request.args.get("signed_out") == "idle":
-        flash("You were signed out after a period of inactivity, to keep your information private.", "info")
+        flash(IDLE_MESSAGE, "info")
     if request.method == "POST":
         try:
             body = form_body(LoginIn)
@@ -53,9 +126,14 @@ def login():
 @bp.post("/logout")
 @page(public=True)
 def logout():
+    """Sign out; `reason=idle` when the idle-logoff warning ran out (portal.js), so the sign-in page
+    says why."""
     if current_user.is_authenticated:
         end_session()
-    flash("You are signed out.", "success")
+    if request.form.get("reason") == "idle":
+        flash(IDLE_MESSAGE, "info")
+    else:
+        flash("You are signed out.", "success")
     return redirect(url_for("accounts_pages.login"))
 
 
@@ -66,3 +144,150 @@ def keepalive():
     if not current_user.is_authenticated:
         return Response(status=401)
     return Response(status=204)
+
+
+# ------------------------------------------------------------------ sign-up
+
+
+def _claim_refused(exc: ServiceError) -> bool:
+    return "assessment_claim_token" in exc.fields or exc.code == "invalid_token"
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@page(public=True)
+def signup():
+    """Create the patient's account and attach the screening they just took (its claim token is in
+    the session, put there by the screening pages); without one, the screening comes first."""
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    claim = session.get(SCREENING_CLAIM)
+    if not claim:
+        return render_template("accounts/signup_first.html", lost=False), 200 if request.method == "GET" else 409
+    errors = None
+    status = 200
+    if request.method == "GET":
+        try:
+            assessments.find_claimable(claim, field="assessment_claim_token")
+        except ServiceError:
+            session.pop(SCREENING_CLAIM, None)
+            return render_template("accounts/signup_first.html", lost=True), 409
+    else:
+        try:
+            body = form_body(PatientSignupIn, extra={**part_values(), "assessment_claim_token": claim})
+            user = accounts.sign_up_patient(body)
+        except ServiceError as exc:
+            if _claim_refused(exc):
+                session.pop(SCREENING_CLAIM, None)
+                return render_template("accounts/signup_first.html", lost=True), 409
+            errors, status = field_refusal(exc), exc.status
+        else:
+            start_session(user)  # a fresh session: the claim token goes with the old one
+            flash("Welcome. Your account is ready and your screening is saved in it.", "success")
+            return redirect(home_url())
+    return render_template("accounts/signup.html", errors=errors, values=request.form, **_choices()), status
+
+
+# ------------------------------------------------------------------ password reset
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@page(public=True)
+def reset_password():
+    """Without a token: ask for the emailed link (always the same answer, as the API's). With the
+    link's token (`/reset-password?token=...`, then a hidden field): choose a new password."""
+    token = request.form.get("token") if request.method == "POST" else request.args.get("token")
+    if request.method == "POST" and token is None:
+        try:
+            body = form_body(PasswordResetRequestIn)
+        except ServiceError as exc:
+            return render_template("accounts/reset_request.html", errors=field_refusal(exc),
+                                   email=request.form.get("email", "")), exc.status
+        accounts.request_password_reset(body.email)
+        minutes = current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60
+        return done(f"{accounts.RESET_REQUESTED} The link works for {minutes} minutes; if it does not arrive, "
+                    "check your spam folder.", "accounts_pages.reset_password")
+    if not token:
+        return render_template("accounts/reset_request.html", errors=None, email="")
+    errors = None
+    try:
+        if request.method == "POST":
+            body = form_body(PasswordResetConfirmIn, extra={"token": token})
+            accounts.reset_password(body.token, body.new_password)
+            return done("Your new password is set. Sign in with it now.", "accounts_pages.login")
+        accounts.reset_token_user(token)
+    except ServiceError as exc:
+        if exc.code == "invalid_token" or "token" in exc.fields:
+            return render_template("accounts/reset_request.html", errors=None, email="", expired=True), exc.status
+        errors = field_refusal(exc)
+        return render_template("accounts/reset_confirm.html", errors=errors, token=token,
+                               password_rules=passwords.policy_rules()), exc.status
+    return render_template("accounts/reset_confirm.html", errors=None, token=token,
+                           password_rules=passwords.policy_rules())
+
+
+# ------------------------------------------------------------------ account and profile
+
+
+def _profile_values() -> dict[str, Any]:
+    """The form as it stands: what is on file, in the form's names."""
+    user = current_user
+    profile = user.patient_profile
+    values = {"display_name": user.display_name, "time_zone": user.time_zone,
+              "legal_first_name": profile.legal_first_name, "legal_last_name": profile.legal_last_name,
+              "state_of_residence": profile.state_of_residence, "phone": profile.phone_e164}
+    for name in PARTS:
+        for key, value in (getattr(profile, name) or {}).items():
+            values[f"{name}.{key}"] = value or ""
+    return values
+
+
+def _profile_changes() -> dict[str, Any]:
+    """The submitted profile for ProfileUpdateIn: a field of the form left empty is sent as empty
+    (None), so the service refuses to clear what a profile must keep instead of ignoring it."""
+    shown = ("display_name", "time_zone", "legal_first_name", "legal_last_name", "state_of_residence", "phone")
+    extra: dict[str, Any] = {name: None for name in shown if not request.form.get(name, "").strip()}
+    extra.update(part_values())
+    return extra
+
+
+def _render_account(*, profile_errors=None, password_errors=None, status=200):
+    values = request.form if profile_errors else _profile_values()
+    zones = list(TIME_ZONES)
+    if current_user.time_zone not in dict(zones):
+        zones.append((current_user.time_zone, current_user.time_zone))
+    links = [(endpoint, label) for endpoint, label in (
+        ("messaging_pages.texts", "Text messages"), ("records_pages.sharing", "Sharing and your records"),
+        ("billing_pages.orders", "Orders, receipts and refunds")) if endpoint in current_app.view_functions]
+    return render_template("accounts/account.html", values=values, profile_errors=profile_errors,
+                           password_errors=password_errors, links=links,
+                           **{**_choices(), "time_zones": zones}), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@page(roles=(Role.PATIENT,))
+def account():
+    """The patient's details (PATCH /api/v1/me's fields); the password has its own form below."""
+    if request.method == "POST":
+        try:
+            body = form_body(ProfileUpdateIn, extra=_profile_changes())
+            accounts.update_own_profile(current_user, body.model_dump(exclude_unset=True))
+        except ServiceError as exc:
+            return _render_account(profile_errors=field_refusal(exc), status=exc.status)
+        return done("Your details are saved.", "accounts_pages.account")
+    return _render_account()
+
+
+@bp.post("/account/password")
+@page(roles=(Role.PATIENT,))
+def change_password():
+    """POST /api/v1/me/password's service: the other sessions end, this one carries on."""
+    try:
+        body = form_body(PasswordChangeIn)
+        accounts.change_password(current_user, body.current_password, body.new_password)
+    except ServiceError as exc:
+        return _render_account(password_errors=field_refusal(exc), status=exc.status)
+    start_session(current_user)
+    return done("Your password is changed. Any other device you were signed in on is now signed out.",
+                "accounts_pages.account")

@@ -22,6 +22,10 @@ from telehealth.services.screening import assessments, eligibility
 RESET_SALT = "password-reset"
 PATIENT_FIELDS = ("legal_first_name", "legal_last_name", "state_of_residence", "shipping_address",
                   "emergency_contact", "mental_health_provider")
+# What a profile always keeps: sent empty (null), these are refused rather than ignored.
+KEPT_FIELDS = ("display_name", "time_zone")
+PATIENT_KEPT_FIELDS = ("legal_first_name", "legal_last_name", "state_of_residence", "phone", "shipping_address",
+                       "emergency_contact")
 
 
 def normalize_email(email: str) -> str:
@@ -135,6 +139,10 @@ def send_set_password_mail(user: User, *, invitation: bool) -> None:
     send_mail(user.email, subject, body, kind="invitation" if invitation else "password_reset")
 
 
+# What anyone asking for a reset link is told, whether or not the email has an account.
+RESET_REQUESTED = "If an account exists for this email, a link is on its way."
+
+
 def request_password_reset(email: str) -> None:
     """Mail a reset link if the account exists; the caller learns nothing either way."""
     user = find_by_email(email)
@@ -143,7 +151,9 @@ def request_password_reset(email: str) -> None:
         db.session.commit()
 
 
-def reset_password(token: str, new_password: str) -> User:
+def reset_token_user(token: str) -> User:
+    """The account a reset (or invitation) link sets the password of; refused in words when the
+    link is malformed, expired, already used (the password changed since) or the account inactive."""
     cfg = current_app.config
     invalid = ValidationFailed("This link is invalid or has expired; ask for a new one.",
                                fields={"token": ["Invalid or expired."]}, code="invalid_token")
@@ -154,6 +164,11 @@ def reset_password(token: str, new_password: str) -> User:
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or not user.active or data.get("f") != _fingerprint(user):
         raise invalid
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    user = reset_token_user(token)
     check_new_password(new_password, user.email, field="new_password")
     set_password(user, new_password)
     user.unlock()  # proving control of the mailbox lifts a lockout
@@ -181,6 +196,11 @@ def update_own_profile(user: User, changes: dict) -> User:
     if misplaced:
         raise ValidationFailed("Some fields do not apply to your account.",
                                fields={name: ["Not a field of your profile."] for name in misplaced})
+    kept = KEPT_FIELDS + (PATIENT_KEPT_FIELDS if user.role is Role.PATIENT else ())
+    cleared = [name for name in kept if name in changes and changes[name] is None]
+    if cleared:
+        raise ValidationFailed("Some fields are missing or invalid.",
+                               fields={name: ["This field is required."] for name in cleared})
     for name in ("display_name", "time_zone"):
         if changes.get(name) is not None:
             setattr(user, name, changes[name])

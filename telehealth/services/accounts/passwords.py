@@ -49,6 +49,12 @@ def burn_verify_time(password: str) -> None:
     verify_password(_DUMMY[key], password)
 
 
+def policy_rules() -> str:
+    """The password policy in words, for the hint beside a new-password field (`policy_problems` checks it)."""
+    return (f"Use at least {current_app.config['PASSWORD_MIN_LENGTH']} characters. A few words you will remember "
+            "work well; avoid repeating one character, and do not include your email address.")
+
+
 def policy_problems(password: str, *, email: str | None = None) -> list[str]:
     problems = []
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]

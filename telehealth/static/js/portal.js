@@ -27,7 +27,16 @@
     tickTimer = setInterval(tick, 1000);
   }
   function end() {
-    window.location.assign("/login?signed_out=idle");
+    // The server ends an idle session on its own, but this page's clock may run ahead of it: sign
+    // out here too, so the sign-in page never finds the session still open (and sends the person
+    // back in). If that fails, the sign-in page still says why they were signed out.
+    var body = new URLSearchParams({reason: "idle"});
+    fetch("/logout", {method: "POST", credentials: "same-origin", redirect: "manual", body: body,
+                      headers: {"X-CSRFToken": token}})
+      .then(function (response) {
+        window.location.assign(response.type === "opaqueredirect" ? "/login" : "/login?signed_out=idle");
+      })
+      .catch(function () { window.location.assign("/login?signed_out=idle"); });
   }
   function arm() {
     clearTimeout(warnTimer); clearTimeout(endTimer); clearInterval(tickTimer);
