@@ -80,6 +80,9 @@ class Config:
     PATIENT_IDLE_TIMEOUT_MINUTES = _env_int("PATIENT_IDLE_TIMEOUT_MINUTES", 60)
     # Where `make assets` installs the npm packages the portal serves (package.json).
     ASSETS_DIR = _env("ASSETS_DIR", str(Path(__file__).resolve().parent.parent / "node_modules"))
+    # A form's CSRF token lasts as long as the login session (which idle logoff ends): a patient
+    # who stays signed in past an hour must not find the form they filled "expired".
+    WTF_CSRF_TIME_LIMIT = None
     # The portal warns this long before automatic logoff, with a button to stay signed in.
     IDLE_WARNING_SECONDS = _env_int("IDLE_WARNING_SECONDS", 120)
 

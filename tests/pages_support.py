@@ -1,6 +1,7 @@
 """Page tests with Flask's test client: forms carry the CSRF token a browser would (CSRF is on in tests)."""
 from __future__ import annotations
 
+import html as html_module
 import re
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -24,4 +25,4 @@ def text_of(response) -> str:
     """The page's visible words, tags stripped and spaces collapsed (for asserting what a person reads)."""
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return html_module.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip())

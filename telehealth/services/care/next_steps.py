@@ -55,7 +55,9 @@ from telehealth.services.billing import ledger
 from telehealth.services.care.follow_ups import treatment_status
 from telehealth.services.pharmacy.prescriptions import active_prescription, versions_of
 from telehealth.services.platform import audit
-from telehealth.services.scheduling.scheduling import APPOINTMENT_TYPES, COACHING_TYPES, PHYSICIAN_TYPES
+from telehealth.services.scheduling.scheduling import (
+    APPOINTMENT_TYPES, COACHING_TYPES, PHYSICIAN_TYPES, video_window,
+)
 
 DONE, NEXT, LATER = "done", "next", "later"
 
@@ -173,13 +175,6 @@ class _State:
 
     def lineage_shipments(self) -> list[Shipment]:
         return [s for s in self.shipments if s.prescription_id in self.rx_versions]
-
-
-def video_window(appointment: Appointment) -> tuple[datetime, datetime]:
-    """When the appointment's video room is open (the times `scheduling.video_token` allows)."""
-    cfg = current_app.config
-    return (appointment.starts_at - timedelta(minutes=cfg["VIDEO_OPENS_MINUTES_BEFORE"]),
-            appointment.ends_at + timedelta(minutes=cfg["VIDEO_CLOSES_MINUTES_AFTER"]))
 
 
 def _load(patient: User, at: datetime) -> _State:
