@@ -1,0 +1,192 @@
+"""The whole journey of a new patient in the browser, as a newcomer to `make run` would take it: the
+landing page, the free screening, sign-up claiming it, the physician's approval, Starter paid by card
+through the stand-in Stripe.js, the consult booked (and its .ics), the consult held and medication
+delivered, a first session with its gates refused then passed and its check-ins, coaching booked,
+a PHQ-9/GAD-7 retake with the chart, and the whole record downloaded.
+
+What a person does, the browser does, by clicking and typing. The physician's side (approving the
+screening) goes through the API as the demo physician, since the care team's pages come next; the
+clinical steps between booking and the first session (the consult held, the prescription, the
+pharmacy's delivery) are written as stage data through the demo's own builders (services, at past
+times): the real clock never moves.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from playwright.sync_api import expect
+
+from telehealth.clock import in_zone, now
+from telehealth.extensions import db
+from tests.portal.conftest import DEMO_PASSWORD, check_page
+from tests.portal.test_billing_purchase import GOOD_CARD, fill_card
+from tests.portal.test_screening_wizard import run_to_result
+
+EMAIL = "river.journey@example.org"
+PHYSICIAN = "dr.adams@demo.telehealth"
+
+
+def sign_up(page) -> None:
+    page.get_by_label("Email", exact=True).fill(EMAIL)
+    page.get_by_label("Choose a password").fill(DEMO_PASSWORD)
+    page.get_by_label("First name").fill("River")
+    page.get_by_label("Last name").fill("Journey")
+    page.get_by_label("Date of birth").fill("1986-05-20")
+    page.get_by_label("State where you live").select_option("NY")
+    page.get_by_label("Your time zone").select_option("America/New_York")
+    page.get_by_label("Phone number", exact=True).fill("(212) 555-0142")
+    page.get_by_label("Address line 1").fill("12 Orchard Street")
+    page.get_by_label("City").fill("New York")
+    page.get_by_label("State", exact=True).select_option("NY")
+    page.get_by_label("ZIP code").fill("10002")
+    page.get_by_label("Their name").first.fill("Sam Journey")
+    page.get_by_label("How they are related to you").fill("sibling")
+    page.get_by_label("Their phone number").first.fill("(646) 555-0143")
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_url("**/home")
+
+
+def approve_as_physician(browser, live_server) -> None:
+    """Dr. Adams (licensed in NY) approves the newest screening in the queue, over the API."""
+    context = browser.new_context(base_url=live_server)
+    api = context.request
+    assert api.post("/api/v1/auth/login", data={"email": PHYSICIAN, "password": DEMO_PASSWORD}).ok
+    queue = api.get("/api/v1/reviews").json()["items"]
+    mine = [item for item in queue if item.get("patient", {}).get("email") == EMAIL] or queue
+    decided = api.post(f"/api/v1/reviews/{mine[0]['id']}/decision",
+                       data={"decision": "approve", "note": "Approved in the journey test."})
+    assert decided.ok, decided.text()
+    context.close()
+
+
+def hold_consult_and_deliver(app) -> None:
+    """Stage data: the consult just booked took place nine days ago and was recorded by its
+    physician, who prescribed; the pharmacy delivered medication for three sessions a week ago."""
+    from sqlalchemy import select
+
+    from telehealth import demo
+    from telehealth.models.accounts.accounts import User
+    from telehealth.models.scheduling.scheduling import Appointment
+    from telehealth.services.accounts import accounts
+    from telehealth.services.scheduling import scheduling
+
+    with app.app_context():
+        patient = accounts.find_by_email(EMAIL)
+        consult = db.session.scalar(select(Appointment).where(Appointment.patient_id == patient.id,
+                                                              Appointment.appointment_type == "consult"))
+        shift = consult.starts_at - demo._ago(9, hour=15)
+        for column in ("starts_at", "ends_at", "blocks_from", "blocks_until"):
+            setattr(consult, column, getattr(consult, column) - shift)
+        consult.created_at = consult.starts_at - timedelta(days=2)
+        db.session.commit()
+        physician = db.session.get(User, consult.provider_id)
+        scheduling.complete(physician, consult.id, started_at=consult.starts_at + timedelta(minutes=1),
+                            ended_at=consult.ends_at - timedelta(minutes=2), notes="Consult held; plan agreed.")
+        rx = demo._prescribed(physician, patient, demo._ago(9, hour=16))
+        demo._delivered(physician, rx, 3, demo._ago(7))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_new_patient_from_the_landing_page_to_the_record_download(page, browser, world, app, live_server):
+    # the landing page and the free screening, then the account that claims it
+    page.goto("/")
+    check_page(page, "journey-landing")
+    page.get_by_role("link", name="Start the free screening").first.click()
+    run_to_result(page)
+    assert "You may be a good fit for the program" in page.inner_text("main")
+    page.get_by_role("link", name=re.compile("Create your account")).first.click()
+    sign_up(page)
+    assert "Waiting for a physician" in page.inner_text("main")
+    check_page(page, "journey-home-review")
+
+    # the physician approves; the home's one next step is now a package
+    approve_as_physician(browser, live_server)
+    page.reload()
+    page.get_by_role("link", name=re.compile("packages", re.I)).first.click()
+    page.get_by_role("button", name="Buy Starter for $199.00").click()
+    fill_card(page, GOOD_CARD)
+    page.get_by_role("button", name="Pay $199.00").click()
+    expect(page.locator("main")).to_contain_text("Paid", timeout=15_000)  # Stripe's webhook reached the app
+
+    # the consult: the earliest time, in the patient's zone, with the physician's name; its .ics
+    page.goto("/home")
+    page.get_by_role("link", name=re.compile("Book", re.I)).first.click()
+    if page.get_by_role("button", name="Show free times").count():
+        page.get_by_label(re.compile("consult", re.I)).first.check()
+        page.get_by_role("button", name="Show free times").click()
+    page.locator("label.slot").first.click()
+    assert re.search(r"Dr\. ", page.inner_text("main"))
+    page.get_by_role("button", name="Book this time").click()
+    expect(page.locator("main")).to_contain_text("Consult")
+    check_page(page, "journey-appointments")
+    with page.expect_download() as ics:
+        page.get_by_role("link", name=re.compile("Add to calendar")).first.click()
+    assert ics.value.suggested_filename.endswith(".ics")
+    assert "BEGIN:VCALENDAR" in open(ics.value.path()).read()
+
+    # the consult held, the prescription signed, the medication delivered (stage data)
+    hold_consult_and_deliver(app)
+    page.goto("/medication")
+    assert "Delivered" in page.inner_text("main")
+
+    # a first session: planned, its gates refused, then passed; started, finished, checked in
+    page.goto("/sessions")
+    page.get_by_role("link", name="Plan a session").click()
+    when = in_zone(now() + timedelta(minutes=30), "America/New_York").strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Date and time").fill(when)
+    page.get_by_label("Their name").fill("Sam Journey")
+    page.get_by_label("Their phone number").fill("(646) 555-0143")
+    page.get_by_role("button", name="Plan this session").click()
+    page.get_by_role("button", name="Start my session").click()
+    refusal = page.locator("#start-errors").inner_text()
+    assert "The session cannot start yet" in refusal and "Blood pressure" in refusal
+    page.get_by_label("Top number (systolic)").fill("124")
+    page.get_by_label("Bottom number (diastolic)").fill("78")
+    page.get_by_role("button", name="Save my reading").click()
+    session_id = int(re.search(r"/sessions/(\d+)", page.url).group(1))
+    page.get_by_role("button", name=re.compile("Sam Journey is with me|Confirm", re.I)).first.click() \
+        if page.get_by_role("button", name=re.compile("Sam Journey is with me|Confirm", re.I)).count() else \
+        page.request.post(f"/api/v1/me/sessions/{session_id}/sitter", data={"confirmed": True})
+    page.goto(f"/sessions/{session_id}")
+    pre = page.locator("#check-in-pre")
+    pre.get_by_text("6", exact=True).click()
+    pre.get_by_role("button", name="Send my answer").click()
+    page.get_by_role("button", name="Start my session").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Your session is under way"
+    page.get_by_role("button", name="I'm done").click()
+    after = page.locator("#check-in-post")
+    after.get_by_text("7", exact=True).click()
+    after.get_by_role("button", name="Send my answers").click()
+    assert "7 out of 10" in after.inner_text()
+
+    # coaching: the Starter's 30 minutes
+    page.goto("/appointments/book")
+    page.get_by_label(re.compile("30 min", re.I)).first.check()
+    page.get_by_role("button", name="Show free times").click()
+    page.locator("label.slot").first.click()
+    page.get_by_role("button", name="Book this time").click()
+    page.goto("/coaching")
+    assert re.search(r"30[- ]minute|30 min", page.inner_text("main"))
+
+    # a retake, then the chart with both scores
+    page.goto("/measures/retake")
+    for number in range(1, 10):
+        page.get_by_role("group", name=re.compile(rf"^{number}\. ")).get_by_label("Several days", exact=True).check()
+    page.get_by_role("button", name=re.compile("Continue|Next", re.I)).first.click()
+    for number in range(1, 8):
+        page.get_by_role("group", name=re.compile(rf"^{number}\. ")).get_by_label("Several days", exact=True).check()
+    page.get_by_role("button", name=re.compile("Send|Save|Submit", re.I)).first.click()
+    page.goto("/progress")
+    assert page.locator("svg").count() >= 2
+    check_page(page, "journey-progress")
+
+    # the whole record, as a file named without PHI
+    page.goto("/sharing")
+    with page.expect_download() as record:
+        page.get_by_role("button", name=re.compile("JSON", re.I)).first.click()
+    assert record.value.suggested_filename == "telehealth-record.json"
+    exported = json.loads(open(record.value.path()).read())
+    assert EMAIL in json.dumps(exported)
