@@ -121,12 +121,12 @@ def test_planning_reads_the_time_in_the_patients_zone(client, db, patient):
 
 
 @pytest.mark.parametrize("change,field,message", [
-    ({"scheduled_for": "2026-03-02T09:00"}, "scheduled_for", "Must be in the future."),
+    ({"scheduled_for": "2026-03-02T09:00"}, "scheduled_for", "Date and time: Must be in the future."),
     ({"scheduled_for": "next tuesday"}, "scheduled_for", "Give a date and a time"),
     ({"scheduled_for": "2026-03-08T02:30"}, "scheduled_for", "a time that exists on that day"),  # clocks skip it
     ({"scheduled_for": ""}, "scheduled_for", "This field is required."),
     ({"sitter_phone": "12"}, "sitter_phone", "phone"),
-    ({"sitter_name": ""}, "sitter_name", "This field is required."),
+    ({"sitter_name": ""}, "sitter_name", "Their name: This field is required."),
 ])
 def test_planning_refusals_are_in_words_next_to_the_field_and_nothing_is_written(client, db, patient, change,
                                                                                field, message):
@@ -163,6 +163,7 @@ def test_the_checklist_lists_every_gate_with_the_services_reason(client, db, pat
         assert gate.reason in page, gate.id
     assert "Not yet Sitter with you Confirm that your sitter" in page
     assert "Not yet Blood pressure Take your blood pressure and record it" in page
+    assert page.index("Not yet Blood pressure") < page.index("Ready Prescription")  # what is to do comes first
     assert "Ready Medication delivered Your medication for this session has been delivered." in page
     assert f"{len(gates) - 2} of {len(gates)} checks are ready. Not yet: Sitter with you; Blood pressure." in page
     body = client.get(f"/sessions/{sid}").get_data(as_text=True)
@@ -298,7 +299,7 @@ def test_the_check_ins_after_and_the_next_day(client, db, patient, clock):
     assert submit(client, f"{url}/complete", {}, token_from=url).status_code == 302
     page = text_of(client.get(url))
     assert "Session 1 is done" in page and "No driving until tomorrow" in page
-    assert "Check-in after your session" in page and "Tomorrow, from Tue, Mar 3, 10:00 AM EST" in page
+    assert "Check-in after your session" in page and "From Tue, Mar 3, 10:00 AM EST , the day after your session" in page
     r = submit(client, f"{url}/check-ins/post", {"side_effects": ["nausea"]}, token_from=url)
     assert r.status_code == 422 and 'id="post-mood-error"' in r.get_data(as_text=True)
     assert 'value="nausea" checked' in r.get_data(as_text=True)  # what was ticked stays ticked

@@ -67,6 +67,11 @@ STATUS_WORDS = {
 CHECK_IN_TITLES = {CheckInKind.PRE: "Check-in before your session", CheckInKind.POST: "Check-in after your session",
                    CheckInKind.NEXT_DAY: "Next-day check-in"}
 KINDS = {k.value: k for k in CheckInKind}
+# The fields a refusal may name, as the forms label them (the summary says which field each message is about).
+FIELD_LABELS = {"scheduled_for": "Date and time", "sitter_name": "Their name", "sitter_phone": "Their phone number",
+                "systolic": "Top number", "diastolic": "Bottom number", "confirmed": "Your sitter",
+                "name": "Their name", "phone": "Their phone number", "mood": "Mood", "sleep_quality": "Sleep",
+                "side_effects": "Side effects"}
 # A refusal is summed up at the top of the page; its links lead to the fields of the form it concerns.
 ERROR_PREFIX = {"bp": "field", "sitter": "sitter", "pre": "pre", "post": "post", "next_day": "next_day"}
 BAND_NOTICE = {BpBand.GO: "success", BpBand.NO_GO: "warning", BpBand.URGENT: "error"}
@@ -134,6 +139,7 @@ def _checklist_version(session, gates) -> str:
 def _checklist_context(session, gates) -> dict:
     items = [{"id": g.id, "ok": g.ok, "reason": g.reason, "name": GATE_NAMES.get(g.id, g.id.replace("_", " ")),
               "form": YOURS.get(g.id)} for g in gates]
+    items.sort(key=lambda item: item["ok"])  # what is still to do first, on a phone's first screen
     return {"gates": items, "ready": all(g.ok for g in gates), "blocked": [i for i in items if not i["ok"]],
             "version": _checklist_version(session, gates), "poll_header": BACKGROUND_HEADER}
 
@@ -167,7 +173,7 @@ def _render_session(session_id: int, *, errors=None, failed: str | None = None, 
     session, gates, readings = home_sessions.session_detail(current_user, session_id)
     context = _session_context(session, gates, readings)
     return render_template("home_care/session.html", errors=errors, failed=failed,
-                           error_prefix=ERROR_PREFIX.get(failed or "", "field"),
+                           error_prefix=ERROR_PREFIX.get(failed or "", "field"), labels=FIELD_LABELS,
                            values=request.form if errors else {}, **context), status
 
 
@@ -245,7 +251,7 @@ def schedule():
         if previous:  # the sitter of the last session, to change if someone else comes
             values = {"sitter_name": previous[0].sitter_name, "sitter_phone": previous[0].sitter_phone}
     status = 200 if errors is None else (422 if errors["code"] == "validation_error" else 409)
-    return render_template("home_care/schedule.html", errors=errors, values=values,
+    return render_template("home_care/schedule.html", errors=errors, values=values, labels=FIELD_LABELS,
                            cannot_schedule=blocked.message if blocked else None,
                            earliest=_local_input(now() + timedelta(minutes=5)), policy=current_policy(),
                            zone=current_user.time_zone), status
