@@ -10,6 +10,7 @@ import pytest
 from telehealth.clock import now
 from telehealth.models import ShipmentStatus
 from tests.pages_support import text_of as _text_of
+from tests.pharmacy.test_prescriptions import TERMS
 from tests.sessions_support import deliver, ready
 
 UTC = timezone.utc
@@ -47,9 +48,19 @@ def test_staff_are_refused(client, db, auth):
     assert client.get("/medication").status_code == 403
 
 
-def test_nothing_sent_yet_says_what_happens_next(client, db, patient):
+def test_nothing_sent_yet_says_what_happens_next(client, db, auth):
+    auth.as_role("patient")
     page = text_of(client.get("/medication"))
     assert "Nothing has been sent yet" in page and "tracking number" in page
+    assert "Your prescription" not in page
+
+
+def test_the_current_prescription_says_what_to_take(client, db, patient):
+    page = text_of(client.get("/medication"))
+    assert "Medication Ketamine, 100 mg tablets to dissolve under the tongue" in page
+    assert "Each session 200 mg: 2 tablets" in page and "Sessions 6 in all" in page
+    assert f"How to take it: {TERMS['directions']}" in page
+    assert "Nothing has been sent yet" in page
 
 
 def test_a_shipment_on_its_way_in_words_with_tracking_and_dates_in_the_patients_zone(client, db, patient):

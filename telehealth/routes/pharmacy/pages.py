@@ -1,4 +1,5 @@
-"""The patient's medication page: each shipment of their prescription, where it is on its way, its
+"""The patient's medication page: their current prescription (what to take, as the API's
+GET /patients/<id>/prescriptions gives it) and each shipment of it, where it is on its way, its
 tracking and the dates to expect, from the service GET /api/v1/me/shipments reads
 (`shipments.for_patient`). The API gives the patient no delivery confirmation of their own: the
 pharmacy's carrier reports the delivery, so the page only shows it."""
@@ -8,9 +9,10 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from telehealth.models.accounts.accounts import Role
+from telehealth.models.pharmacy.prescriptions import DosageForm, PrescriptionStatus
 from telehealth.models.pharmacy.shipments import PATH, RANK, ShipmentStatus
 from telehealth.pages import page
-from telehealth.services.pharmacy import shipments
+from telehealth.services.pharmacy import prescriptions, shipments
 
 bp = Blueprint("pharmacy_pages", __name__)
 
@@ -34,6 +36,8 @@ STATUS_WORDS: dict[ShipmentStatus, tuple[str, str]] = {
 }
 # The steps shown as a progress list (created is folded into "sent to the pharmacy").
 STEPS = (S.SENT_TO_PHARMACY, S.FILLED, S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED)
+UNITS = {DosageForm.SUBLINGUAL_TABLET: ("tablet", "tablets", "tablets to dissolve under the tongue"),
+         DosageForm.TROCHE: ("troche", "troches", "troches (lozenges)")}
 STEP_NAMES = {S.SENT_TO_PHARMACY: "Sent to the pharmacy", S.FILLED: "Filled", S.SHIPPED: "Shipped",
               S.OUT_FOR_DELIVERY: "Out for delivery", S.DELIVERED: "Delivered"}
 
@@ -62,7 +66,10 @@ def _view(shipment) -> dict:
 @bp.get("/medication")
 @page(roles=(Role.PATIENT,))
 def medication():
+    current = next((rx for rx in prescriptions.for_patient(current_user, current_user.id)
+                    if rx.status is PrescriptionStatus.ACTIVE), None)
     rows = [_view(s) for s in shipments.for_patient(current_user)]
     on_the_way = [r for r in rows if r["open"]]
     done = [r for r in rows if not r["open"]]
-    return render_template("pharmacy/medication.html", on_the_way=on_the_way, done=done)
+    return render_template("pharmacy/medication.html", on_the_way=on_the_way, done=done, rx=current,
+                           units=UNITS[current.form] if current else None)
