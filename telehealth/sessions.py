@@ -6,7 +6,7 @@ deactivation end a session for every copy of its cookie. See services/accounts/l
 """
 from __future__ import annotations
 
-from flask import g, session
+from flask import g, request, session
 from flask_login import login_user, logout_user
 
 from telehealth.extensions import login_manager
@@ -18,13 +18,22 @@ _TOKEN = "sid"
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user, expired = login_sessions.resolve(session.get(_TOKEN))
+    user, expired = login_sessions.resolve(session.get(_TOKEN), activity=not background_request())
     if expired:
         g.session_expired = True
     if user is None or str(user.id) != user_id:
         session.clear()
         return None
     return user
+
+
+BACKGROUND_HEADER = "X-Background-Poll"
+
+
+def background_request() -> bool:
+    """A request a page makes by itself (htmx polling sends this header: `hx-headers`), not the
+    person: it does not count as activity for the automatic logoff."""
+    return request.headers.get(BACKGROUND_HEADER) == "1"
 
 
 def start_session(user: User) -> None:

@@ -33,8 +33,10 @@ def open_session(user: User) -> str:
     return token
 
 
-def resolve(token: str | None) -> tuple[User | None, bool]:
-    """The user of an open session, and whether the session just ended for inactivity."""
+def resolve(token: str | None, *, activity: bool = True) -> tuple[User | None, bool]:
+    """The user of an open session, and whether the session just ended for inactivity.
+    `activity=False`: a page polling in the background (a live checklist) reads with the session but
+    does not keep it alive, so automatic logoff still comes after the person stops using it."""
     if not token:
         return None, False
     # One statement for the session, its user and whichever profile the user has.
@@ -51,7 +53,7 @@ def resolve(token: str | None) -> tuple[User | None, bool]:
         row.end(moment, "idle")
         db.session.commit()
         return None, True
-    if moment - row.last_seen_at >= TOUCH_EVERY:
+    if activity and moment - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = moment
         db.session.commit()
     return row.user, False

@@ -139,6 +139,36 @@ def _check_in_times(anchor: datetime, *, started: bool) -> dict[CheckInKind, dat
 # ------------------------------------------------------------------ the patient's sessions
 
 
+def _schedulable(patient: User) -> tuple[Prescription, list[HomeSession]]:
+    """The prescription a new session would come under and its sessions so far, or the Conflict
+    saying why none can be scheduled (discharged, no active prescription, every session used)."""
+    if PatientTreatmentPhase.phase_of(patient.id) is TreatmentPhase.DISCHARGED:
+        raise Conflict("Your physician has ended this treatment, so no session can be scheduled; contact your "
+                       "care team to talk about starting again.", code="discharged")
+    rx = active_prescription(patient.id)
+    if rx is None:
+        raise Conflict("There is no active prescription to schedule a session under.", code="no_prescription")
+    versions = versions_of(rx.lineage)
+    live = list(db.session.scalars(select(HomeSession).where(HomeSession.prescription_id.in_(versions),
+                                                             HomeSession.status.in_(LIVE))))
+    allowed = rx.total_sessions
+    if len(live) >= allowed:
+        raise Conflict(f"Your prescription covers {allowed} sessions and all are used or scheduled.",
+                       code="no_sessions_left")
+    return rx, live
+
+
+def scheduling_refusal(patient: User) -> Conflict | None:
+    """Why the patient cannot schedule a session now (the refusal `schedule_session` would give
+    before looking at the time asked for), or None: the portal says so before showing the form."""
+    authorize_patient(patient, patient.id, Scope.CLINICAL)
+    try:
+        _schedulable(patient)
+    except Conflict as exc:
+        return exc
+    return None
+
+
 def schedule_session(patient: User, scheduled_for: datetime, sitter_name: str, sitter_phone: str) -> HomeSession:
     """A session within the active prescription, not in the past, at least the policy's interval
     from every other session; its pre, post and next-day check-ins are created with it."""
@@ -160,19 +190,7 @@ def schedule_session(patient: User, scheduled_for: datetime, sitter_name: str, s
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
     lock_patient(patient.id)
-    if PatientTreatmentPhase.phase_of(patient.id) is TreatmentPhase.DISCHARGED:
-        raise Conflict("Your physician has ended this treatment, so no session can be scheduled; contact your "
-                       "care team to talk about starting again.", code="discharged")
-    rx = active_prescription(patient.id)
-    if rx is None:
-        raise Conflict("There is no active prescription to schedule a session under.", code="no_prescription")
-    versions = versions_of(rx.lineage)
-    live = list(db.session.scalars(select(HomeSession).where(HomeSession.prescription_id.in_(versions),
-                                                             HomeSession.status.in_(LIVE))))
-    allowed = rx.total_sessions
-    if len(live) >= allowed:
-        raise Conflict(f"Your prescription covers {allowed} sessions and all are used or scheduled.",
-                       code="no_sessions_left")
+    rx, live = _schedulable(patient)
     gap = timedelta(hours=policy.min_hours_between_sessions)
     others = db.session.scalars(select(HomeSession).where(HomeSession.patient_id == patient.id,
                                                           HomeSession.status.in_(LIVE)))

@@ -50,6 +50,22 @@ def bp_band(systolic: int, diastolic: int, policy: ClinicalPolicy | None = None)
     return BpBand.GO
 
 
+def bp_bands_in_words(policy: ClinicalPolicy | None = None) -> list[tuple[BpBand, str]]:
+    """The bands of `bp_band` as a patient reads them before taking a reading (top number:
+    systolic; bottom: diastolic), from the same policy values."""
+    p = policy or current_policy()
+    return [
+        (BpBand.GO, f"Top number under {p.session_bp_no_go_systolic} and bottom number under "
+                    f"{p.session_bp_no_go_diastolic}: in range, the session can go ahead."),
+        (BpBand.NO_GO, f"Top number {p.session_bp_no_go_systolic} to {p.session_bp_urgent_systolic - 1}, or bottom "
+                       f"number {p.session_bp_no_go_diastolic} to {p.session_bp_urgent_diastolic - 1}: too high "
+                       "for a session today. Your physician is told and will be in touch."),
+        (BpBand.URGENT, f"Top number {p.session_bp_urgent_systolic} or more, or bottom number "
+                        f"{p.session_bp_urgent_diastolic} or more: very high. Do not take your medication, and "
+                        "seek urgent care."),
+    ]
+
+
 def _start_of_local_day(at: datetime, zone: str) -> datetime:
     tz = ZoneInfo(zone)
     return datetime.combine(at.astimezone(tz).date(), time(0), tz).astimezone(at.tzinfo)

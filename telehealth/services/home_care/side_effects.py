@@ -88,6 +88,20 @@ SIDE_EFFECT_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("poor_sleep", "mild", ("couldnt sleep", "cant sleep", "insomnia", "trouble sleeping")),
     ("low_mood", "mild", ("sad", "crying", "cried", "tearful", "emotional", "low mood")),
 )
+# The side effects the portal's check-in offers as tick boxes: (the words sent, which this table
+# reads as that effect; the label a person reads). Anything else is typed in words.
+COMMON_CHOICES: tuple[tuple[str, str], ...] = (
+    ("nausea", "Nausea or feeling sick"),
+    ("headache", "Headache"),
+    ("dizzy", "Dizziness or feeling unsteady"),
+    ("tired", "Tiredness"),
+    ("detached", "Feeling detached or dreamy"),
+    ("anxious", "Feeling anxious"),
+    ("vomiting", "Vomiting"),
+    ("racing heart", "A racing or pounding heart"),
+    ("chest pain", "Chest pain or pressure"),
+    ("trouble breathing", "Trouble breathing"),
+)
 _SIDE_EFFECT_PHRASES = sorted(
     ((_phrase(p), name, grade) for name, grade, phrasings in SIDE_EFFECT_TABLE for p in phrasings),
     key=lambda entry: -len("".join(entry[0])),
