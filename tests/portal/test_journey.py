@@ -22,10 +22,15 @@ from telehealth.clock import in_zone, now
 from telehealth.extensions import db
 from tests.portal.conftest import DEMO_PASSWORD, check_page
 from tests.portal.test_billing_purchase import GOOD_CARD, fill_card
-from tests.portal.test_screening_wizard import run_to_result
+from tests.portal.test_screening_wizard import FREQUENCY, run_to_result
 
 EMAIL = "river.journey@example.org"
 PHYSICIAN = "dr.adams@demo.telehealth"
+
+
+def answer_frequency(page, values: list[int]) -> None:
+    for number, value in enumerate(values, 1):
+        page.get_by_role("group", name=re.compile(rf"^{number}\. ")).get_by_label(FREQUENCY[value], exact=True).check()
 
 
 def sign_up(page) -> None:
@@ -48,14 +53,19 @@ def sign_up(page) -> None:
     page.wait_for_url("**/home")
 
 
-def approve_as_physician(browser, live_server) -> None:
-    """Dr. Adams (licensed in NY) approves the newest screening in the queue, over the API."""
+def approve_as_physician(browser, live_server, app) -> None:
+    """Dr. Adams (licensed in NY) approves the patient's screening from the review queue, over the API."""
+    from telehealth.services.accounts import accounts
+
+    with app.app_context():
+        patient_id = accounts.find_by_email(EMAIL).id
+        db.session.remove()
     context = browser.new_context(base_url=live_server)
     api = context.request
     assert api.post("/api/v1/auth/login", data={"email": PHYSICIAN, "password": DEMO_PASSWORD}).ok
     queue = api.get("/api/v1/reviews").json()["items"]
-    mine = [item for item in queue if item.get("patient", {}).get("email") == EMAIL] or queue
-    decided = api.post(f"/api/v1/reviews/{mine[0]['id']}/decision",
+    (mine,) = [item for item in queue if item["patient_id"] == patient_id]
+    decided = api.post(f"/api/v1/reviews/{mine['assessment_id']}/decision",
                        data={"decision": "approve", "note": "Approved in the journey test."})
     assert decided.ok, decided.text()
     context.close()
@@ -63,7 +73,7 @@ def approve_as_physician(browser, live_server) -> None:
 
 def hold_consult_and_deliver(app) -> None:
     """Stage data: the consult just booked took place nine days ago and was recorded by its
-    physician, who prescribed; the pharmacy delivered medication for three sessions a week ago."""
+    physician, who prescribed; the pharmacy delivered the first session's medication a week ago."""
     from sqlalchemy import select
 
     from telehealth import demo
@@ -85,7 +95,7 @@ def hold_consult_and_deliver(app) -> None:
         scheduling.complete(physician, consult.id, started_at=consult.starts_at + timedelta(minutes=1),
                             ended_at=consult.ends_at - timedelta(minutes=2), notes="Consult held; plan agreed.")
         rx = demo._prescribed(physician, patient, demo._ago(9, hour=16))
-        demo._delivered(physician, rx, 3, demo._ago(7))
+        demo._delivered(physician, rx, 1, demo._ago(7))  # the Starter pays for one session's medication
         db.session.commit()
         db.session.remove()
 
@@ -103,9 +113,9 @@ def test_a_new_patient_from_the_landing_page_to_the_record_download(page, browse
     check_page(page, "journey-home-review")
 
     # the physician approves; the home's one next step is now a package
-    approve_as_physician(browser, live_server)
+    approve_as_physician(browser, live_server, app)
     page.reload()
-    page.get_by_role("link", name=re.compile("packages", re.I)).first.click()
+    page.get_by_role("link", name="See the packages").click()
     page.get_by_role("button", name="Buy Starter for $199.00").click()
     fill_card(page, GOOD_CARD)
     page.get_by_role("button", name="Pay $199.00").click()
@@ -113,14 +123,12 @@ def test_a_new_patient_from_the_landing_page_to_the_record_download(page, browse
 
     # the consult: the earliest time, in the patient's zone, with the physician's name; its .ics
     page.goto("/home")
-    page.get_by_role("link", name=re.compile("Book", re.I)).first.click()
-    if page.get_by_role("button", name="Show free times").count():
-        page.get_by_label(re.compile("consult", re.I)).first.check()
-        page.get_by_role("button", name="Show free times").click()
+    check_page(page, "journey-home-book")
+    page.get_by_role("link", name="Book your consult").click()
     page.locator("label.slot").first.click()
     assert re.search(r"Dr\. ", page.inner_text("main"))
     page.get_by_role("button", name="Book this time").click()
-    expect(page.locator("main")).to_contain_text("Consult")
+    expect(page.locator("main")).to_contain_text("Your appointment is booked")
     check_page(page, "journey-appointments")
     with page.expect_download() as ics:
         page.get_by_role("link", name=re.compile("Add to calendar")).first.click()
@@ -146,14 +154,12 @@ def test_a_new_patient_from_the_landing_page_to_the_record_download(page, browse
     page.get_by_label("Top number (systolic)").fill("124")
     page.get_by_label("Bottom number (diastolic)").fill("78")
     page.get_by_role("button", name="Save my reading").click()
-    session_id = int(re.search(r"/sessions/(\d+)", page.url).group(1))
-    page.get_by_role("button", name=re.compile("Sam Journey is with me|Confirm", re.I)).first.click() \
-        if page.get_by_role("button", name=re.compile("Sam Journey is with me|Confirm", re.I)).count() else \
-        page.request.post(f"/api/v1/me/sessions/{session_id}/sitter", data={"confirmed": True})
-    page.goto(f"/sessions/{session_id}")
+    page.get_by_label("My sitter is here with me").check()
+    page.get_by_role("button", name="Confirm my sitter").click()
     pre = page.locator("#check-in-pre")
     pre.get_by_text("6", exact=True).click()
     pre.get_by_role("button", name="Send my answer").click()
+    check_page(page, "journey-session-ready")
     page.get_by_role("button", name="Start my session").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Your session is under way"
     page.get_by_role("button", name="I'm done").click()
@@ -171,22 +177,23 @@ def test_a_new_patient_from_the_landing_page_to_the_record_download(page, browse
     page.goto("/coaching")
     assert re.search(r"30[- ]minute|30 min", page.inner_text("main"))
 
-    # a retake, then the chart with both scores
-    page.goto("/measures/retake")
-    for number in range(1, 10):
-        page.get_by_role("group", name=re.compile(rf"^{number}\. ")).get_by_label("Several days", exact=True).check()
-    page.get_by_role("button", name=re.compile("Continue|Next", re.I)).first.click()
-    for number in range(1, 8):
-        page.get_by_role("group", name=re.compile(rf"^{number}\. ")).get_by_label("Several days", exact=True).check()
-    page.get_by_role("button", name=re.compile("Send|Save|Submit", re.I)).first.click()
+    # a retake, then the chart with both scores (the screening's and the retake's)
     page.goto("/progress")
-    assert page.locator("svg").count() >= 2
+    page.get_by_role("link", name="Answer the questions again").click()
+    answer_frequency(page, [1, 1, 1, 1, 1, 1, 1, 1, 0])
+    page.get_by_role("button", name="Save my answers").click()
+    assert "Part 2 of 2" in page.inner_text("main")
+    answer_frequency(page, [1, 1, 1, 0, 0, 0, 0])
+    page.get_by_role("button", name="Save my answers").click()
+    page.wait_for_url("**/progress")
+    phq9 = page.get_by_role("table", name="Depression (PHQ-9): every score").inner_text()
+    assert "8 of 27" in phq9
     check_page(page, "journey-progress")
 
     # the whole record, as a file named without PHI
     page.goto("/sharing")
     with page.expect_download() as record:
-        page.get_by_role("button", name=re.compile("JSON", re.I)).first.click()
+        page.get_by_role("link", name="Download (JSON)").click()
     assert record.value.suggested_filename == "telehealth-record.json"
     exported = json.loads(open(record.value.path()).read())
     assert EMAIL in json.dumps(exported)
