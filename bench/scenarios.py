@@ -1,7 +1,7 @@
 """The `scenarios` group: the app's request paths measured against the bare route, booking,
 and the racing step with its double-booking count.
 
-GET /readyz, GET /api/v1/me, an anonymous assessment, a signed Stripe event and a signed Twilio
+GET /readyz, GET /api/v1/me, an anonymous assessment, the portal's home and slot-picker pages, a signed Stripe event and a signed Twilio
 text sent again and again (duplicates and redeliveries), a week's slot search and booking. The
 set-up gives the demo patient coaching credits (`grant_credits`, always run: it also reads the
 booking settings) and the two demo coaches weekly availability (through the API); "booking" books
@@ -79,6 +79,11 @@ def build_scenarios(session_cookie: str, scheduling: SchedulingSetup) -> list[Sc
         # Free 30-minute coaching slots in the coming week across both demo coaches (08:00-20:00
         # every day in their own zones): eligibility, windows, bookings, stepping, in the patient's zone.
         Scenario("app slot search (a week)", "app", scheduling.slot_search_path, headers=auth),
+        # The portal: the patient's home (the next step from every domain's state, the checklist, the
+        # layout) and the slot picker page (this week's days and the first day's free coaching
+        # times, rendered): server time, the same session cookie.
+        Scenario("page /home (patient)", "app", "/home", headers=auth),
+        Scenario("page slot picker (coaching, a week)", "app", "/appointments/book?type=" + BOOKING_TYPE, headers=auth),
         # Every request books another free slot (credit debited, reminders, audit); see
         # book_slots.lua. 409s are valid (the list ran out, or a slot was taken) and counted apart.
         Scenario("app booking", "app", "/api/v1/appointments", headers=auth, method="POST",

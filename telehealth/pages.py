@@ -137,6 +137,7 @@ PATIENT_NAV = (
     ("home.index", "Home"),
     ("scheduling_pages.appointments", "Appointments"),
     ("home_care_pages.sessions", "Sessions"),
+    ("pharmacy_pages.medication", "Medication"),
     ("coaching_pages.index", "Coaching"),
     ("screening_pages.progress", "Progress"),
     ("billing_pages.orders", "Billing"),

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from telehealth.clock import in_zone, now
 from telehealth.extensions import db
 from tests.portal.conftest import DEMO_PASSWORD, check_page
+from tests.portal.test_accounts_signup import fill_sign_up
 from tests.portal.test_billing_purchase import GOOD_CARD, fill_card
 from tests.portal.test_screening_wizard import FREQUENCY, run_to_result
 
@@ -34,21 +35,8 @@ def answer_frequency(page, values: list[int]) -> None:
 
 
 def sign_up(page) -> None:
-    page.get_by_label("Email", exact=True).fill(EMAIL)
-    page.get_by_label("Choose a password").fill(DEMO_PASSWORD)
-    page.get_by_label("First name").fill("River")
-    page.get_by_label("Last name").fill("Journey")
-    page.get_by_label("Date of birth").fill("1986-05-20")
-    page.get_by_label("State where you live").select_option("NY")
-    page.get_by_label("Your time zone").select_option("America/New_York")
-    page.get_by_label("Phone number", exact=True).fill("(212) 555-0142")
-    page.get_by_label("Address line 1").fill("12 Orchard Street")
-    page.get_by_label("City").fill("New York")
-    page.get_by_label("State", exact=True).select_option("NY")
-    page.get_by_label("ZIP code").fill("10002")
-    page.get_by_label("Their name").first.fill("Sam Journey")
-    page.get_by_label("How they are related to you").fill("sibling")
-    page.get_by_label("Their phone number").first.fill("(646) 555-0143")
+    fill_sign_up(page, email=EMAIL, first="River", last="Journey", phone="(212) 555-0142", zip_code="11201",
+                 password=DEMO_PASSWORD)
     page.get_by_role("button", name="Create my account").click()
     page.wait_for_url("**/home")
 

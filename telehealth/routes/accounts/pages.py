@@ -25,6 +25,7 @@ from telehealth.pages import done, form_body, form_values, page, refusal, safe_n
 from telehealth.schemas.accounts.accounts import (
     LoginIn, PasswordChangeIn, PasswordResetConfirmIn, PasswordResetRequestIn, PatientSignupIn, ProfileUpdateIn,
 )
+from telehealth.schemas.common import US_STATE_NAMES as STATE_NAMES
 from telehealth.schemas.common import Address, EmergencyContact, MentalHealthProvider
 from telehealth.services.accounts import accounts, passwords
 from telehealth.services.screening import assessments
@@ -40,18 +41,6 @@ PARTS: dict[str, type[BaseModel]] = {"shipping_address": Address, "emergency_con
                                      "mental_health_provider": MentalHealthProvider}
 OPTIONAL_PARTS = ("mental_health_provider",)
 
-STATE_NAMES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
-    "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia", "FL": "Florida", "GA": "Georgia",
-    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
-    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan",
-    "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
-    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
-    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
-    "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
-    "WI": "Wisconsin", "WY": "Wyoming",
-}
 # The US zones offered (the schema takes any IANA zone: a zone already on file stays offered).
 TIME_ZONES = (
     ("America/New_York", "Eastern time (New York)"), ("America/Chicago", "Central time (Chicago)"),

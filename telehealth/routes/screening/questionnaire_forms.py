@@ -16,23 +16,11 @@ import re
 from typing import Any
 
 from telehealth.errors import ValidationFailed
-from telehealth.schemas.common import US_STATES
+from telehealth.schemas.common import US_STATE_NAMES, US_STATES
 
 NONE_OF_THESE = "__none__"
-_STATE_NAMES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
-    "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia", "FL": "Florida", "GA": "Georgia",
-    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
-    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan",
-    "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
-    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
-    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
-    "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
-    "WI": "Wisconsin", "WY": "Wyoming",
-}
 # The states a person can choose (the API's list), by name.
-STATES = tuple(sorted(((code, _STATE_NAMES.get(code, code)) for code in US_STATES), key=lambda s: s[1]))
+STATES = tuple(sorted(((code, US_STATE_NAMES.get(code, code)) for code in US_STATES), key=lambda s: s[1]))
 MIN_LIST_ROWS = 2
 _WHOLE = re.compile(r"^[+-]?[0-9]{1,9}$")
 
