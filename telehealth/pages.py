@@ -169,7 +169,10 @@ def _layout_context() -> dict[str, Any]:
         from telehealth.services.accounts.login_sessions import idle_limit
 
         idle = int(idle_limit(current_user).total_seconds())
-    return {"clinic_name": current_app.config["CLINIC_NAME"], "nav_items": nav_items,
+    # Titles end in the program's discreet name (the one texts use, checked to say nothing clinical):
+    # a browser's history, tabs and bookmarks are seen by others.
+    return {"clinic_name": current_app.config["CLINIC_NAME"], "title_name": current_app.config["SMS_PROGRAM_NAME"],
+            "nav_items": nav_items,
             "view_names": current_app.view_functions, "idle_seconds": idle,
             "idle_warning_seconds": current_app.config["IDLE_WARNING_SECONDS"]}
 

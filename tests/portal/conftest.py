@@ -99,6 +99,7 @@ def page(browser, world, live_server, app):
 
 
 _SERIOUS = {"serious", "critical"}
+CLINICAL_WORDS = re.compile(r"ketamine|depress|anxiety|ptsd|suicid|crisis|psych|prescri|medication", re.I)
 
 
 def axe_violations(page) -> list[str]:
@@ -127,6 +128,8 @@ def check_page(page, name: str) -> None:
     CSP error in the console; and the help control is on the page."""
     assert re.fullmatch(r"[a-z0-9-]+", name), name
     assert page.locator("#help-now").count() == 1, "every page offers 'Get help now'"
+    # tabs, history and bookmarks are seen by others: a title says nothing clinical, no one's name
+    assert not CLINICAL_WORDS.search(page.title()), page.title()
     violations = axe_violations(page)
     assert not violations, "\n".join(violations)
     _screenshot(page, name)
