@@ -268,13 +268,15 @@ def _redis_answers() -> bool:
 @pytest.mark.skipif(not _redis_answers() and not os.environ.get("CI"), reason="no Redis server answers")
 def test_login_rate_limit_counts_in_redis(tmp_path):
     """Several web workers must share one count: with RATELIMIT_STORAGE_URI the counts live in Redis.
-    Runs in a child process because the limiter's storage is process-wide."""
+    Runs in a child process because the limiter's storage is process-wide. CI runs its PostgreSQL and
+    SQLite passes side by side: each uses a Redis database of its own."""
+    index = 14 if os.environ.get("TEST_DATABASE_URL", "").startswith("sqlite") else 15
     script = textwrap.dedent(f"""
         import redis
         from flask_migrate import upgrade
         from tests.conftest import make_test_app
-        r = redis.Redis.from_url("redis://127.0.0.1:6379/15"); r.flushdb()
-        app = make_test_app("sqlite:///{tmp_path}/rl.db", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+        r = redis.Redis.from_url("redis://127.0.0.1:6379/{index}"); r.flushdb()
+        app = make_test_app("sqlite:///{tmp_path}/rl.db", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/{index}",
                             LOGIN_RATE_LIMIT="3 per minute")
         with app.app_context():
             upgrade()
