@@ -100,6 +100,8 @@ def safe_next(target: str | None, default: str) -> str:
     protocol-relative URL, a backslash trick) falls back to `default`."""
     if not target:
         return default
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return default  # a line break cannot go into a Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default

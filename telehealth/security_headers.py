@@ -59,7 +59,8 @@ def _set_headers(response):
     headers["X-Frame-Options"] = "DENY"
     headers.setdefault("Referrer-Policy", "no-referrer")
     endpoint = request.endpoint or ""
-    if endpoint not in CACHEABLE_ENDPOINTS and not endpoint.endswith(".static"):
+    cacheable = endpoint in CACHEABLE_ENDPOINTS or endpoint.endswith(".static")
+    if not cacheable or response.status_code >= 400:  # an error page may be a signed-in page
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"  # HTTP/1.0 caches
     max_age = current_app.config["HSTS_SECONDS"]

@@ -221,6 +221,8 @@ def test_orders_list_and_an_orders_page_with_its_receipt_and_superbill(client, p
     receipt = client.get(f"/orders/{order.id}/receipt")
     assert receipt.status_code == 200 and receipt.mimetype == "text/html"
     assert f"R-{order.id:06d}" in text_of(receipt) and "$199.00" in text_of(receipt)
+    title = receipt.get_data(as_text=True).split("<title>")[1].split("</title>")[0]
+    assert "Ketamine" not in title and title.endswith("Telehealth Care")  # tabs and history are seen by others
     assert "style-src 'unsafe-inline'" in _policy(receipt)  # the document's own policy
     pdf = client.get(f"/orders/{order.id}/receipt.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")

@@ -125,6 +125,7 @@ def test_planning_reads_the_time_in_the_patients_zone(client, db, patient):
     ({"scheduled_for": "next tuesday"}, "scheduled_for", "Give a date and a time"),
     ({"scheduled_for": "2026-03-08T02:30"}, "scheduled_for", "a time that exists on that day"),  # clocks skip it
     ({"scheduled_for": ""}, "scheduled_for", "This field is required."),
+    ({"scheduled_for": "9999-12-31T23:59"}, "scheduled_for", "Give a date and a time"),  # past UTC's last year
     ({"sitter_phone": "12"}, "sitter_phone", "phone"),
     ({"sitter_name": ""}, "sitter_name", "Their name: This field is required."),
 ])

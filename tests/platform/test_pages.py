@@ -34,6 +34,17 @@ def test_pages_run_scripts_only_with_their_nonce_and_name_no_outside_origin(clie
     assert 'href="http' not in html.replace('href="https://', "")
 
 
+def test_a_missing_static_file_is_an_uncached_page(client, create_user):
+    from tests.conftest import PASSWORD
+
+    create_user(email="static@example.com")
+    submit(client, "/login", {"email": "static@example.com", "password": PASSWORD})
+    for path in ("/static/nope.css", "/assets/vendor/nope.js"):
+        missing = client.get(path, headers=BROWSER)
+        assert missing.status_code == 404 and missing.headers["Cache-Control"] == "no-store", path
+    assert "no-store" not in client.get("/static/css/portal.css").headers.get("Cache-Control", "")
+
+
 def test_vendor_scripts_come_from_the_npm_packages_and_nothing_else_is_served(client, app):
     response = client.get("/assets/vendor/htmx.min.js")
     assert response.status_code == 200 and response.mimetype == "text/javascript"
@@ -46,7 +57,7 @@ def test_vendor_scripts_come_from_the_npm_packages_and_nothing_else_is_served(cl
 @pytest.mark.parametrize("target, expected", [
     ("/home", "/home"), ("/appointments/3/room", "/appointments/3/room"), ("https://evil.example/", "/d"),
     ("//evil.example/x", "/d"), ("/\\evil.example", "/d"), ("javascript:alert(1)", "/d"), ("", "/d"),
-    (None, "/d"), ("home", "/d"),
+    (None, "/d"), ("home", "/d"), ("/home\nX-Evil: 1", "/d"), ("/home\r", "/d"), ("/a\tb", "/d"),
 ])
 def test_after_sign_in_only_a_path_on_this_site_is_followed(target, expected):
     assert safe_next(target, "/d") == expected

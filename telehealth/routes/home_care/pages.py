@@ -99,9 +99,12 @@ def _moment_from_local(value: str) -> datetime | None:
     if naive.tzinfo is not None:
         return None
     local = naive.replace(tzinfo=_zone())
-    if local.astimezone(UTC).astimezone(_zone()).replace(tzinfo=None) != naive:
+    try:
+        if local.astimezone(UTC).astimezone(_zone()).replace(tzinfo=None) != naive:
+            return None
+        return local.astimezone(UTC)
+    except OverflowError:  # a year at the edge of the calendar (9999-12-31T23:59 in a zone west of UTC)
         return None
-    return local.astimezone(UTC)
 
 
 def _without(*names: str) -> ImmutableMultiDict:
