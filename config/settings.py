@@ -239,9 +239,6 @@ class ProductionConfig(Config):
             problems.append("TWILIO_AUTH_TOKEN must be set")
         if not settings.get("FIELD_ENCRYPTION_KEYS"):
             problems.append("FIELD_ENCRYPTION_KEYS must be set")
-        if str(settings.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
-            # each web worker would keep its own count: N workers let N times the limit through
-            problems.append("RATELIMIT_STORAGE_URI must name a store the workers share (redis://...)")
         fallback = settings.get("ON_CALL_FALLBACK_PHONE")
         if not fallback or fallback == DEMO_ON_CALL_FALLBACK_PHONE:
             problems.append("ON_CALL_FALLBACK_PHONE must be set (someone is always on call)")

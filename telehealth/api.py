@@ -185,7 +185,32 @@ def _length_words(err: dict) -> str:
 
 
 _DATE_WORDS = "Enter a real date, such as 1988-04-12 (year, month, day)."
+
+
+def _bound_words(err: dict) -> str:
+    """"Input should be greater than or equal to 50" -> "Enter 50 or more." (a date: "on or after ...")."""
+    ctx = err.get("ctx") or {}
+    kind, limit = next(((k, v) for k, v in ctx.items() if k in ("ge", "gt", "le", "lt")), (None, None))
+    if limit is None:
+        return err["msg"]
+    text = limit.isoformat() if hasattr(limit, "isoformat") else str(limit)
+    if re.match(r"\d{4}-\d{2}-\d{2}", text):  # a date or a moment: its day
+        shown = text[:10]
+        return {"ge": f"Choose a date on or after {shown}.", "gt": f"Choose a date after {shown}.",
+                "le": f"Choose a date before {shown}.", "lt": f"Choose a date before {shown}."}[kind]
+    return {"ge": f"Enter {limit} or more.", "gt": f"Enter more than {limit}.",
+            "le": f"Enter {limit} or less.", "lt": f"Enter less than {limit}."}[kind]
+
+
+def _number_words(err: dict) -> str:
+    return "Enter a whole number, in digits (such as 120)." if err["type"].startswith("int") else \
+        "Enter a number, in digits."
+
+
 _WORDS = {
+    "greater_than_equal": _bound_words, "greater_than": _bound_words, "less_than_equal": _bound_words,
+    "less_than": _bound_words, "int_parsing": _number_words, "int_from_float": _number_words,
+    "float_parsing": _number_words,
     "string_too_short": _length_words, "string_too_long": _length_words, "too_short": _length_words,
     "too_long": _length_words, "date_from_datetime_parsing": lambda err: _DATE_WORDS,
     "date_parsing": lambda err: _DATE_WORDS, "date_type": lambda err: _DATE_WORDS,

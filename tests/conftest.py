@@ -81,8 +81,7 @@ def production_settings(**overrides) -> dict:
                 "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
                 "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_real",
                 "TWILIO_API_KEY_SECRET": "real-video-secret", "PHARMACY_WEBHOOK_SECRET": "real-pharmacy-secret",
-                "TWILIO_AUTH_TOKEN": "real-twilio-auth-token", "ON_CALL_FALLBACK_PHONE": "+13125550190",
-                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/13"}
+                "TWILIO_AUTH_TOKEN": "real-twilio-auth-token", "ON_CALL_FALLBACK_PHONE": "+13125550190"}
     settings.update(overrides)
     return settings
 

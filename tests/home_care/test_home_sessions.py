@@ -85,6 +85,7 @@ def test_scheduling_refuses_the_past_and_more_than_prescribed(app, db, create_us
      "sitter_name"),
     ("/{id}/blood-pressure", {"systolic": 400, "diastolic": 80}, "systolic"),
     ("/{id}/blood-pressure", {"systolic": 120, "diastolic": "80"}, "diastolic"),
+    ("/{id}/blood-pressure", {"systolic": 80, "diastolic": 120}, "systolic"),  # swapped: no 911 advice, no alert
     ("/{id}/check-ins/pre", {"mood": 11}, "mood"),
     ("/{id}/check-ins/pre", {"mood": 5, "side_effects": ["x" * 201]}, "side_effects.0"),
     ("/{id}/check-ins/pre", {"mood": 5, "sleep_quality": 4}, "sleep_quality"),

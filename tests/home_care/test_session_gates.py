@@ -195,7 +195,7 @@ def test_within_prescription_alone(app, db, create_user, clock):
     (139, 90, "no_go", ("bp_no_go", "routine")),
     (179, 119, "no_go", ("bp_no_go", "routine")),
     (180, 80, "urgent", ("bp_urgent", "urgent")),
-    (120, 120, "urgent", ("bp_urgent", "urgent")),
+    (150, 120, "urgent", ("bp_urgent", "urgent")),  # the bottom number alone at the urgent line
 ])
 def test_blood_pressure_bands_at_each_boundary(app, db, create_user, clock, systolic, diastolic, band, alert):
     ctx = ready(db, create_user)

@@ -212,9 +212,10 @@ def test_the_checklists_poll_does_not_keep_the_sign_in_alive(app, client, db, pa
 
 
 @pytest.mark.parametrize("reading,field,message", [
-    ({"systolic": "400", "diastolic": "80"}, "systolic", "less than or equal to 300"),
+    ({"systolic": "400", "diastolic": "80"}, "systolic", "Enter 300 or less."),
+    ({"systolic": "80", "diastolic": "120"}, "systolic", "check the two are not swapped"),
     ({"systolic": "120", "diastolic": ""}, "diastolic", "This field is required."),
-    ({"systolic": "12o", "diastolic": "80"}, "systolic", "valid integer"),
+    ({"systolic": "12o", "diastolic": "80"}, "systolic", "Enter a whole number, in digits"),
 ])
 def test_a_reading_that_is_not_one_is_refused_in_words_and_nothing_is_stored(client, db, patient, reading, field,
                                                                             message):

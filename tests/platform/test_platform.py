@@ -48,7 +48,6 @@ def test_production_starts_with_real_settings():
     ({"ON_CALL_FALLBACK_PHONE": None}, "ON_CALL_FALLBACK_PHONE"),       # someone is always on call
     ({"ON_CALL_FALLBACK_PHONE": "+15005550100"}, "ON_CALL_FALLBACK_PHONE"),  # the demo number
     ({"ON_CALL_FALLBACK_PHONE": "555-0100"}, "ON_CALL_FALLBACK_PHONE"),
-    ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),  # each worker would count alone
 ])
 def test_production_refuses_unsafe_settings(overrides, complaint):
     with pytest.raises(ConfigError, match=complaint):

@@ -244,6 +244,10 @@ def record_blood_pressure(patient: User, session_id: int | None, systolic: int, 
         errors["systolic"] = ["A whole number from 50 to 300."]
     if isinstance(diastolic, bool) or not isinstance(diastolic, int) or not 30 <= diastolic <= 200:
         errors["diastolic"] = ["A whole number from 30 to 200."]
+    if not errors and systolic <= diastolic:
+        # 80/120 is almost surely 120/80 typed the other way round: judged as it stands it would be
+        # "urgent" (911 advice, no session today). Ask again, as the text reply's parser does.
+        errors["systolic"] = ["The top number (systolic) is always the higher one: check the two are not swapped."]
     if source not in {s.value for s in BpSource}:
         errors["source"] = ["app or sms."]
     if errors:

@@ -41,6 +41,12 @@
     // protocol word ("Bad request") is not, and becomes our sentence.
     var message = error && error.message ? String(error.message) : '';
     if (!message || /^(bad request|unauthorized|not found)\.?$/i.test(message)) { return INCOMPLETE; }
+    // The browser's own words when the payment service cannot be reached ("Failed to fetch",
+    // "NetworkError when attempting to fetch resource.", "Load failed") are not for people either.
+    if (error instanceof TypeError || /fetch|network|load failed/i.test(message)) {
+      return 'We could not reach the payment service. Check your connection and try again in a moment. ' +
+             'Nothing has been charged.';
+    }
     return message + ' Nothing has been charged.';
   }
 
