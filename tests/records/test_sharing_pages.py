@@ -96,9 +96,9 @@ def test_revoking_is_one_step(client, db, patient):
     assert release.revoked_at is not None
     page = text_of(client.get("/sharing"))
     assert "Revoked. Nothing more will be shared under it." in page and "Revoke sharing with" not in page
-    # revoking again is refused in words
+    # revoking again (a resubmitted form) says it is done already
     r = submit(client, f"/sharing/releases/{release.id}/revoke", {}, token_from="/sharing")
-    assert r.status_code == 409 and "cannot be revoked" in text_of(r)
+    assert r.status_code == 409 and "This release is already revoked" in text_of(r)
 
 
 def test_another_patients_release_cannot_be_revoked(app, client, db, patient, create_user):

@@ -75,5 +75,7 @@ class RecordRelease(db.Model):
     def revoke(self, at: datetime) -> None:
         current = self.status(at)
         if ReleaseStatus.REVOKED not in RELEASE_TRANSITIONS[current]:
-            raise Conflict(f"A release that is {current} cannot be revoked.", code=f"release_{current.value}")
+            words = ("This release is already revoked: nothing more is shared under it."
+                     if current is ReleaseStatus.REVOKED else f"A release that is {current} cannot be revoked.")
+            raise Conflict(words, code=f"release_{current.value}")
         self.revoked_at = at

@@ -102,6 +102,8 @@ class Appointment(db.Model):
 
     def move_to(self, status: AppointmentStatus) -> None:
         if status not in APPOINTMENT_TRANSITIONS[self.status]:
+            if status == self.status:  # sent twice (a resubmitted form, a retry): say so plainly
+                raise Conflict(f"This appointment is already {status}.")
             raise Conflict(f"An appointment that is {self.status} cannot become {status}.")
         self.status = status
 
