@@ -213,6 +213,7 @@ def list_sessions(actor: User, patient_id: int) -> list[HomeSession]:
     """Every session of the patient, newest first (the patient, their physicians; audited)."""
     authorize_patient(actor, patient_id, Scope.CLINICAL)
     rows = list(db.session.scalars(select(HomeSession).where(HomeSession.patient_id == patient_id)
+                                   .options(selectinload(HomeSession.check_ins))  # the list shows what waits
                                    .order_by(HomeSession.scheduled_for.desc(), HomeSession.id.desc())))
     audit.record(actor, "read", "home_sessions", patient_id, patient_id=patient_id)
     db.session.commit()
