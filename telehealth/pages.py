@@ -209,11 +209,10 @@ def local_time(moment, style: str = "datetime") -> str:
 
 
 def money(cents: int | None, currency: str = "usd") -> str:
-    """Integer cents as dollars: 19900 -> "$199.00"."""
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    """Integer cents as dollars (19900 -> "$199.00"), as on receipts; empty for none."""
+    from telehealth.services.platform.documents import format_cents
+
+    return "" if cents is None else format_cents(cents)
 
 
 def init_pages(app) -> None:
