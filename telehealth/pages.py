@@ -145,17 +145,50 @@ PATIENT_NAV = (
     ("billing_pages.orders", "Billing"),
     ("accounts_pages.account", "Account"),
 )
+# The care team's navigation by role (issue 15 adds these pages; ops and admin consoles follow).
+PHYSICIAN_NAV = (
+    ("today_pages.today", "Today"),
+    ("review_pages.queue", "Reviews"),
+    ("chart_pages.patients", "Patients"),
+    ("calendar_pages.calendar", "Calendar"),
+    ("calendar_pages.on_call", "On call"),
+    ("accounts_pages.account", "Account"),
+)
+COACH_NAV = (
+    ("coach_pages.day", "Today"),
+    ("coach_pages.patients", "Patients"),
+    ("calendar_pages.calendar", "Calendar"),
+    ("accounts_pages.account", "Account"),
+)
+STAFF_NAV = {"physician": PHYSICIAN_NAV, "coach": COACH_NAV}
+# Where each role starts after signing in (the first page of its navigation that exists).
+HOME_ENDPOINTS = {"patient": ("home.index",), "physician": ("today_pages.today",), "coach": ("coach_pages.day",)}
 VISITOR_NAV = (
     ("screening_pages.start", "Free screening"),
     ("accounts_pages.login", "Sign in"),
 )
 
 
+def _role_name(user) -> str:
+    role = getattr(user, "role", None)
+    return getattr(role, "value", str(role))
+
+
+def home_endpoint(user) -> str | None:
+    """The endpoint a signed-in person starts at, or None while their role has no page yet."""
+    from flask import current_app
+
+    for endpoint in HOME_ENDPOINTS.get(_role_name(user), ()):
+        if endpoint in current_app.view_functions:
+            return endpoint
+    return None
+
+
 def nav_items() -> list[dict[str, Any]]:
     from flask import current_app
 
     if current_user.is_authenticated:
-        entries = PATIENT_NAV if not current_user.is_staff else ()
+        entries = PATIENT_NAV if not current_user.is_staff else STAFF_NAV.get(_role_name(current_user), ())
     else:
         entries = VISITOR_NAV
     here = request.endpoint

@@ -55,10 +55,11 @@ def _login_limit() -> str:
 
 
 def home_url() -> str:
-    """Where a signed-in person starts: their own home page once it exists, else the start page."""
-    if "home.index" in current_app.view_functions and not current_user.is_staff:
-        return url_for("home.index")
-    return "/"
+    """Where a signed-in person starts: their role's own first page once it exists, else the start page."""
+    from telehealth.pages import home_endpoint
+
+    endpoint = home_endpoint(current_user)
+    return url_for(endpoint) if endpoint else "/"
 
 
 def field_refusal(exc: ServiceError) -> dict[str, Any]:
