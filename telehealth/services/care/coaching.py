@@ -41,6 +41,28 @@ def edit_deadline(appointment: Appointment) -> datetime:
     return appointment.ends_at + timedelta(days=current_policy().coaching_note_edit_days)
 
 
+_NOT_HELD = {AppointmentStatus.CANCELLED: "was cancelled", AppointmentStatus.NO_SHOW: "was missed"}
+
+
+def not_writable(appointment: Appointment) -> Conflict | None:
+    """Why no note can be written for this session yet or at all (None: it can): the refusal
+    `write_note` raises, which the note editor shows before anyone types."""
+    if appointment.status in _NOT_HELD:
+        return Conflict(f"This session {_NOT_HELD[appointment.status]}: there is nothing to note.",
+                        code="session_not_held")
+    if now() < appointment.starts_at:
+        return Conflict("Notes are written once the session has started.", code="session_not_started")
+    return None
+
+
+def not_editable(appointment: Appointment) -> Conflict | None:
+    """Why the session's note can no longer be edited (None: it can): `edit_note`'s refusal."""
+    if now() > edit_deadline(appointment):
+        return Conflict(f"A note can be edited until {current_policy().coaching_note_edit_days} days after the "
+                        "session.", code="edit_window_closed")
+    return None
+
+
 def _text(value: str | None, field: str, limit: int, errors: dict, *, required: bool) -> str | None:
     if value is None:
         if required:
@@ -71,11 +93,9 @@ def write_note(coach: User, appointment_id: int, private_note: str, patient_summ
     summary = _text(patient_summary, "patient_summary", MAX_SUMMARY, errors, required=True)
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
-    if appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
-        raise Conflict(f"This session is {appointment.status.value}: there is nothing to note.",
-                       code="session_not_held")
-    if now() < appointment.starts_at:
-        raise Conflict("Notes are written once the session has started.", code="session_not_started")
+    refused = not_writable(appointment)
+    if refused is not None:
+        raise refused
     if db.session.scalar(select(CoachingNote.id).where(CoachingNote.appointment_id == appointment.id)) is not None:
         raise Conflict("This session already has a note: edit it instead.", code="note_exists")
     moment = now()
@@ -108,13 +128,29 @@ def edit_note(coach: User, note_id: int, *, private_note: str | None = None,
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
     appointment = db.session.get(Appointment, note.appointment_id)
-    if now() > edit_deadline(appointment):
-        raise Conflict(f"A note can be edited until {current_policy().coaching_note_edit_days} days after the "
-                       "session.", code="edit_window_closed")
+    refused = not_editable(appointment)
+    if refused is not None:
+        raise refused
     changed = note.revise(now(), private_note=private, patient_summary=summary)
     audit.record(coach, "update", "coaching_note", note.id, patient_id=note.patient_id, fields=changed)
     db.session.commit()
     return note
+
+
+def session_note(coach: User, appointment_id: int) -> tuple[Appointment, CoachingNote | None]:
+    """A coaching session and its note (None before one is written), for the session's own coach
+    while assigned to the patient, as `write_note` and `edit_note` allow them: the note editor's
+    reading. Reading the note is audited."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.appointment_type not in COACHING_TYPES:
+        raise NotFound("No such coaching session.")
+    _coach_of(coach, appointment)
+    note = db.session.scalar(select(CoachingNote).where(CoachingNote.appointment_id == appointment.id))
+    if note is not None:
+        audit.record(coach, "read", "coaching_note", note.id, patient_id=note.patient_id,
+                     fields=["private_note", "patient_summary"])
+        db.session.commit()
+    return appointment, note
 
 
 @dataclass(frozen=True)
