@@ -33,12 +33,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from telehealth.clock import UTC, in_zone, now, today_in
+from telehealth.clock import UTC, day_bounds, in_zone, now, today_in
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import Role, User
 from telehealth.models.screening.assessments import Assessment, Decision, Measure
 from telehealth.models.billing.billing import CreditKind, Order, OrderStatus
 from telehealth.models.care.care_notes import CoachingNote
+from telehealth.models.care.journal import JournalEntry
 from telehealth.models.home_care.home_sessions import (
     BloodPressureReading, BpSource, CheckIn, CheckInKind, CheckInStatus, HomeSession, SessionStatus,
 )
@@ -50,6 +51,7 @@ from telehealth.schemas.accounts.accounts import PatientSignupIn, StaffCreateIn
 from telehealth.schemas.common import luhn_ok
 from telehealth.services.accounts import accounts, care_team, staff
 from telehealth.services.billing import catalog, ledger, stripe_events
+from telehealth.services.care import journal
 from telehealth.services.home_care import home_sessions
 from telehealth.services.pharmacy import prescriptions
 from telehealth.services.platform import audit, on_call
@@ -193,6 +195,7 @@ def seed_demo() -> list[Login]:
         elif stage == "consult":
             _book_consult_now_if_stale(patient)
         rows.append(Login("patient", spec["email"], DEMO_PASSWORD, f"{spec['state_of_residence']}: {note(patient)}"))
+    _coach_day()
     return rows
 
 
@@ -553,3 +556,60 @@ STAGES = (
     ("treatment", _in_treatment, lambda p: "5 sessions, PHQ-9 19 -> 7 (a response), a follow-up due with Dr. "
                                            "Priya Chen; coaching with Jordan Lee (a note to write)"),
 )
+
+
+# ------------------------------------------------------------------ the coach's day (issue 15)
+
+SHARED_ENTRY = ("After session 5 I sat in the garden for a long time and watched the light change. The next evening "
+                "the old tightness came back a little, but I could name it and breathe with it. I would like to talk "
+                "about that next time.")
+PRIVATE_ENTRY = "Just for me: I am not ready to share what came up about my father yet."
+
+
+def _coach_day() -> None:
+    """Jordan Lee (`coach.lee@`) has a day to work at every `make run`: with `patient.treatment@`, a
+    coaching session that ended earlier today (held, its note to write) and one later today, both
+    in the coach's zone; and the patient's journal holds an entry shared with the coach (and one
+    kept private). Checked at each seed: a run on another day books that day's sessions."""
+    coach = _by_email("coach.lee")
+    patient = accounts.find_by_email(PATIENTS["treatment"]["email"])
+    if coach is None or patient is None:
+        return
+    _journal_entries(patient)
+    zone = coach.time_zone
+    day_start, day_end = day_bounds(today_in(zone), today_in(zone), zone)
+    today = list(db.session.scalars(select(Appointment).where(
+        Appointment.provider_id == coach.id, Appointment.patient_id == patient.id,
+        Appointment.appointment_type.in_(scheduling.COACHING_TYPES), Appointment.status != AppointmentStatus.CANCELLED,
+        Appointment.starts_at >= day_start, Appointment.starts_at < day_end)))
+    moment = now()
+    boundary = (moment - timedelta(minutes=moment.minute % 5)).replace(second=0, microsecond=0)
+    if not any(a.ends_at <= moment for a in today):
+        # 30 minutes that ended 15 minutes ago (from midnight on, in the first minutes of a day)
+        earlier = max(boundary - timedelta(minutes=45), day_start)
+        _paid(patient, "coaching_30", moment - timedelta(minutes=1))
+        if earlier + timedelta(minutes=28) <= moment:
+            _held(patient, coach, "coaching_30", earlier, "Integration session.")
+        else:
+            _appointment(patient, coach, "coaching_30", earlier)
+    if not any(a.starts_at > moment for a in today):
+        # two hours on, or the day's last half hour when the evening is late (past midnight at 23:00+)
+        later = min(boundary + timedelta(hours=2), day_end - timedelta(minutes=35))
+        if later < moment + timedelta(minutes=40):
+            later = boundary + timedelta(minutes=45)
+        _paid(patient, "coaching_30", moment - timedelta(minutes=1))
+        _appointment(patient, coach, "coaching_30", later)
+
+
+def _journal_entries(patient: User) -> None:
+    """One entry shared with the coach (about the fifth session) and one kept private, once."""
+    if db.session.scalar(select(JournalEntry.id).where(JournalEntry.patient_id == patient.id).limit(1)):
+        return
+    fifth = db.session.scalar(select(HomeSession).where(HomeSession.patient_id == patient.id,
+                                                        HomeSession.number == 5))
+    shared = journal.write(patient, SHARED_ENTRY, session_id=fifth.id if fifth else None).entry
+    journal.share(patient, shared.id)
+    written = (fifth.scheduled_for if fifth else now()) + timedelta(days=1)
+    shared.created_at = shared.updated_at = min(written, now())
+    journal.write(patient, PRIVATE_ENTRY)
+    db.session.commit()

@@ -486,3 +486,51 @@ def test_ago_says_how_long_ago_in_words(app, clock):
     assert ago(START - timedelta(days=1, hours=3)) == "1 day ago"
     assert ago(START - timedelta(days=6)) == "6 days ago"
     assert ago(None) == ""
+
+
+# --------------------------------------------------------------------------- the demo's coach
+
+
+def _demo_day(runner):
+    from telehealth.services.accounts import accounts
+    from telehealth.services.care import coach_desk
+
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    coach = accounts.find_by_email("coach.lee@demo.telehealth")
+    return coach, coach_desk.coach_day(coach)
+
+
+def test_the_demo_coach_has_a_session_to_write_up_today_one_later_and_a_shared_entry(app, runner, db):
+    from telehealth.services.accounts import accounts
+
+    coach, day = _demo_day(runner)
+    held = [s for s in day.today if s.status == "Held"]
+    ahead = [s for s in day.today if s.status in ("Upcoming", "Room open")]
+    assert len(held) == 1 and held[0].note.code == "to_write" and held[0].appointment.ends_at <= now()
+    assert len(ahead) == 1 and ahead[0].appointment.starts_at > now()
+    patient = accounts.find_by_email("patient.treatment@demo.telehealth")
+    assert held[0].appointment.patient_id == ahead[0].appointment.patient_id == patient.id
+    client = app.test_client()
+    r = client.post("/api/v1/auth/login", json={"email": coach.email, "password": "demo-password-2026"})
+    assert r.status_code == 200
+    page = text_of(client.get(f"/coach/patients/{patient.id}", headers=BROWSER))
+    assert "I could name it and breathe with it" in page and "not ready to share" not in page
+    # a second seed the same day books nothing more
+    _, again = _demo_day(runner)
+    assert [s.appointment.id for s in again.today] == [s.appointment.id for s in day.today]
+
+
+@pytest.mark.parametrize("local", ["23:50", "00:10"])
+def test_the_demo_coach_day_late_at_night_and_just_after_midnight(app, runner, db, local):
+    """The sessions still fit the coach's day when the seed runs at the edges of it (no overlap)."""
+    import time_machine
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    hour, minute = map(int, local.split(":"))
+    moment = datetime.combine(datetime(2026, 3, 4).date(), time(hour, minute), ZoneInfo(CHICAGO))
+    with time_machine.travel(moment, tick=False):
+        _, day = _demo_day(runner)
+        assert any(s.appointment.starts_at > now() for s in day.today + day.ahead)
+        assert any(s.note.code == "to_write" for s in day.today + day.to_write)
