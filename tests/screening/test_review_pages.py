@@ -218,7 +218,7 @@ def test_approving_goes_on_to_the_next_screening(client, db, create_user, doctor
     second = _screen(create_user("patient", legal_first_name="Ben", legal_last_name="Second"))
     _sign_in(client, doctor)
     r = _decide(client, first.id, {"decision": "approve", "note": "Two adequate trials."}, seen=0)
-    assert r.status_code == 302 and r.headers["Location"].endswith(f"/reviews/{second.id}")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/reviews/{second.id}#main")
     page = client.get(r.headers["Location"], headers=BROWSER)
     assert "Approved for consult: Ann First can now book a consultation." in text_of(page)
     db.session.expire_all()
@@ -227,7 +227,7 @@ def test_approving_goes_on_to_the_next_screening(client, db, create_user, doctor
     assert stored.decisions[-1].private_note == "Two adequate trials."
     # the last one: back to the queue, which says it is empty
     r = _decide(client, second.id, {"decision": "approve"}, seen=0)
-    assert r.status_code == 302 and r.headers["Location"].endswith("/reviews")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/reviews#main")
     assert "The queue is empty." in text_of(client.get("/reviews", headers=BROWSER))
 
 

@@ -94,9 +94,12 @@ def decide(assessment_id: int):
     name = reviews.patient_names([decided.patient_id]).get(decided.patient_id, "the person screened")
     message = _DONE[Decision(body.decision)].format(name=name)
     next_id = reviews.next_in_queue(current_user, decided)
+    # The form posts to ...#decide (a refusal re-renders the page scrolled to the decision and its
+    # message); a redirect would carry that fragment on, so it names the top of the page instead.
     if next_id is None:
-        return done(message + " The queue is empty.", "review_pages.queue")
-    return done(message + " Here is the next screening in the queue.", "review_pages.review", assessment_id=next_id)
+        return done(message + " The queue is empty.", "review_pages.queue", _anchor="main")
+    return done(message + " Here is the next screening in the queue.", "review_pages.review", assessment_id=next_id,
+                _anchor="main")
 
 
 @bp.get("/reviews/next")

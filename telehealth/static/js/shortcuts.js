@@ -111,6 +111,7 @@
         help.scrollIntoView({ block: "start" });
         help.focus();
         help.classList.add("is-highlighted");
+        help.addEventListener("blur", function () { help.classList.remove("is-highlighted"); }, { once: true });
         event.preventDefault();
       }
       return;
