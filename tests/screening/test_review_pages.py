@@ -346,3 +346,16 @@ def test_start_with_the_first_opens_the_top_of_the_queue(client, db, create_user
     _sign_in(client, doctor)
     r = client.get("/reviews/next", headers=BROWSER)
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/reviews/{urgent.id}")
+
+
+def test_an_urgent_screening_says_so_first_with_its_crisis_findings(client, db, create_user, doctor):
+    current = _screen(create_user("patient"), _urgent_answers())
+    _sign_in(client, doctor)
+    text = text_of(client.get(f"/reviews/{current.id}", headers=BROWSER))
+    assert text.index("Urgent: this screening has crisis findings.") < text.index("Eligibility findings")
+    assert "Crisis: safety first" in text and "Crisis" in text
+    crisis = [r for r in current.reasons if r["outcome"] == "crisis"]
+    assert crisis and all(r["message"] in text for r in crisis)
+    # PHQ-9 item 9 as the patient answered it, with its points
+    assert re.search(r"9\. Thoughts that you would be better off dead or of hurting yourself in some way "
+                     r"(Several days|More than half the days|Nearly every day) [123]", text)
