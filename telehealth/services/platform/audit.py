@@ -40,6 +40,15 @@ def record_many(actor: User | None, action: str, resource_type: str, resource_id
         db.session.execute(insert(AuditEvent), rows)
 
 
+def record_each(actor: User | None, action: str, resource_type: str,
+                entries: Iterable[tuple[object, int | None]]) -> None:
+    """One row per (resource_id, patient_id) in one INSERT: a list of many records (a queue page)
+    is audited record by record at the cost of one statement."""
+    rows = [_row(actor, action, resource_type, resource_id, patient_id, ()) for resource_id, patient_id in entries]
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)
+
+
 def trail(*, patient_id: int | None = None, actor_id: int | None = None, before_id: int | None = None,
           limit: int = 100) -> list[AuditEvent]:
     """Newest first; `before_id` pages backwards through the trail."""
