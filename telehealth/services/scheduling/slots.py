@@ -51,6 +51,13 @@ def _intervals_for_day(day: date, windows: Iterable[Window], exceptions: Iterabl
     return [(s, e) for s, e in _subtract(intervals, offs) if s < e]
 
 
+def open_intervals(day: date, windows: Iterable[Window], exceptions: Iterable[DayException],
+                   zone: str) -> list[tuple[datetime, datetime]]:
+    """The provider's open hours on `day` (a date in their zone) as UTC instants: the weekday's
+    windows, less time off, plus extra hours, as slot search reads them."""
+    return sorted(_intervals_for_day(day, list(windows), list(exceptions), ZoneInfo(zone)))
+
+
 def _subtract(intervals, removals):
     result = list(intervals)
     for r_start, r_end in removals:
