@@ -133,6 +133,16 @@ def test_the_open_hours_keep_their_wall_clock_across_daylight_saving(app, db, co
     assert 'name="w2-0-start" value="13:00"' in grid
 
 
+def test_touching_windows_read_as_one_stretch_and_time_off_cuts_them(app, db, coach, browser):
+    scheduling.set_weekly_windows(coach, [(0, time(9), time(12)), (0, time(12), time(14)), (0, time(16), time(17))])
+    scheduling.add_exception(coach, date(2026, 3, 9), "off", time(10), time(11))
+    text = text_of(browser.get("/calendar?week=2026-03-02"))
+    assert "Monday Mar 2 Open 9:00 AM to 2:00 PM 4:00 PM to 5:00 PM No appointments" in text
+    text = text_of(browser.get("/calendar?week=2026-03-09"))
+    assert ("Monday Mar 9 Open 9:00 AM to 10:00 AM 11:00 AM to 2:00 PM 4:00 PM to 5:00 PM "
+            "Time off, 10:00 AM to 11:00 AM") in text
+
+
 def test_weeks_move_back_and_forth_and_a_bad_date_shows_this_week(app, db, coach, browser):
     html = browser.get("/calendar?week=2026-03-12").get_data(as_text=True)  # a Thursday: its Monday's week
     assert "Week of Monday, March 9, 2026" in text_of_html(html)
@@ -316,6 +326,7 @@ def test_the_feed_address_is_shown_once_replaced_and_revoked(app, db, coach, bro
     assert r.status_code == 200
     url, token = _FEED.search(r.get_data(as_text=True)).groups()
     assert "it is shown only once" in text_of(r) and 'readonly' in r.get_data(as_text=True)
+    assert "earlier address" not in text_of(r)
     assert db.session.get(CalendarFeed, coach.id).token_hash == token_hash(token)
     assert calendars.feed_ics(token).startswith(b"BEGIN:VCALENDAR")
     again = browser.get("/calendar/feed")
@@ -323,7 +334,7 @@ def test_the_feed_address_is_shown_once_replaced_and_revoked(app, db, coach, bro
 
     r = submit(browser, "/calendar/feed", {}, headers=BROWSER)  # a new address: the old one stops working
     _, new_token = _FEED.search(r.get_data(as_text=True)).groups()
-    assert new_token != token and "Any earlier address no longer works." in text_of(r)
+    assert new_token != token and "The earlier address no longer works." in text_of(r)
     assert app.test_client().get(f"/calendar/feeds/{token}.ics").status_code == 404
 
     r = submit(browser, "/calendar/feed/revoke", {}, token_from="/calendar/feed", headers=BROWSER)
@@ -345,7 +356,7 @@ def test_on_call_now_next_and_the_gaps_in_the_viewers_zone(app, db, clock):
     on_call.create_shift(None, other.id, NOW + timedelta(days=2), NOW + timedelta(days=3), phone="+12125550150")
     text = text_of(_sign_in(app, viewer).get("/on-call"))
     now_part = text[text.index("Now"):text.index("Next")]
-    assert "Dr. Ada Brooks +12125550150" in now_part and "Until Wed, Mar 4, 12:00 PM PST" in now_part
+    assert "Dr. Ada Brooks +1 212-555-0150" in now_part and "Until Wed, Mar 4, 12:00 PM PST" in now_part
     next_part = text[text.index("Next"):text.index("The next 14 days")]
     assert "Dr. Viewer (you)" in next_part and "From Wed, Mar 4, 12:00 PM PST" in next_part
     rota = text[text.index("The next 14 days"):]

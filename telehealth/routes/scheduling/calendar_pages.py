@@ -158,9 +158,9 @@ def remove_exception(exception_id: int):
 # ------------------------------------------------------------------ the private calendar feed
 
 
-def _feed_page(url: str | None = None, status: int = 200):
-    return render_template("scheduling/calendar/feed.html", url=url,
-                           created_at=provider_views.feed_created_at(current_user)), status
+def _feed_page(url: str | None = None, replaced: bool = False):
+    return render_template("scheduling/calendar/feed.html", url=url, replaced=replaced,
+                           created_at=provider_views.feed_created_at(current_user))
 
 
 @bp.get("/calendar/feed")
@@ -174,8 +174,9 @@ def feed():
 def create_feed():
     """A new feed address, shown on this response only (it is kept as a hash): no redirect that
     would carry it in a URL or a cookie."""
+    replaced = provider_views.feed_created_at(current_user) is not None
     token = calendars.create_feed(current_user)
-    return _feed_page(f"{current_app.config['PUBLIC_BASE_URL']}/calendar/feeds/{token}.ics")
+    return _feed_page(f"{current_app.config['PUBLIC_BASE_URL']}/calendar/feeds/{token}.ics", replaced)
 
 
 @bp.post("/calendar/feed/revoke")
