@@ -62,7 +62,7 @@ def is_valid_zone(zone: str) -> bool:
 
 def overlaps(a_start, a_end, b_start, b_end):
     """Half-open intervals [start, end) overlap: the one overlap test of the code base. Given
-    columns it builds the SQL condition, given datetimes it answers."""
-    if isinstance(a_start, datetime) and isinstance(b_start, datetime):
+    columns it builds the SQL condition, given datetimes (or wall-clock times) it answers."""
+    if isinstance(a_start, (datetime, time)) and isinstance(b_start, (datetime, time)):
         return a_start < b_end and b_start < a_end
     return and_(a_start < b_end, b_start < a_end)

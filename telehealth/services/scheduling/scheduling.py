@@ -96,10 +96,20 @@ def appointment_type(code: str) -> AppointmentType:
 
 
 def set_weekly_windows(provider: User, windows: list[tuple[int, time, time]]) -> list[AvailabilityWindow]:
-    """Replace the provider's weekly windows (wall-clock times in their own zone)."""
+    """Replace the provider's weekly windows (wall-clock times in their own zone). A window that
+    does not end after it starts, or that overlaps another of the same weekday, is refused (field
+    `windows.<index>`) and nothing is saved."""
     for i, (_weekday, start, end) in enumerate(windows):
         if not start < end:
             raise ValidationFailed("A window must end after it starts.", fields={f"windows.{i}": ["End after start."]})
+    clashes: dict[str, list[str]] = {}
+    for i, (weekday, start, end) in enumerate(windows):
+        for other_day, other_start, other_end in windows[:i]:
+            if weekday == other_day and overlaps(start, end, other_start, other_end):
+                clashes[f"windows.{i}"] = ["Overlaps another window of the same day."]
+                break
+    if clashes:
+        raise ValidationFailed("Windows of the same day must not overlap.", fields=clashes)
     db.session.execute(AvailabilityWindow.__table__.delete().where(AvailabilityWindow.provider_id == provider.id))
     rows = [AvailabilityWindow(provider_id=provider.id, weekday=w, start_time=s, end_time=e) for w, s, e in windows]
     db.session.add_all(rows)
@@ -120,6 +130,16 @@ def add_exception(provider: User, day: date, kind: str, start: time | None, end:
     audit.record(provider, "create", "availability_exception", provider.id)
     db.session.commit()
     return row
+
+
+def remove_exception(provider: User, exception_id: int) -> None:
+    """Take back one of the provider's own exceptions (another's, or none, is a 404)."""
+    row = db.session.get(AvailabilityException, exception_id)
+    if row is None or row.provider_id != provider.id:
+        raise NotFound("No such time off or extra hours.")
+    db.session.delete(row)
+    audit.record(provider, "delete", "availability_exception", provider.id)
+    db.session.commit()
 
 
 def windows_of(provider_id: int) -> list[AvailabilityWindow]:

@@ -51,6 +51,20 @@ def _intervals_for_day(day: date, windows: Iterable[Window], exceptions: Iterabl
     return [(s, e) for s, e in _subtract(intervals, offs) if s < e]
 
 
+def open_intervals(day: date, windows: Iterable[Window], exceptions: Iterable[DayException],
+                   zone: str) -> list[tuple[datetime, datetime]]:
+    """The provider's open hours on `day` (a date in their zone) as UTC instants: the weekday's
+    windows, less time off, plus extra hours, as slot search reads them; windows that touch or
+    overlap (9 to 5 and 5 to 8) read as one stretch (9 to 8)."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(_intervals_for_day(day, list(windows), list(exceptions), ZoneInfo(zone))):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _subtract(intervals, removals):
     result = list(intervals)
     for r_start, r_end in removals:
