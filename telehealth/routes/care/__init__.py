@@ -1,3 +1,4 @@
 """Care: the patient timeline, the work list, follow-ups, coaching, outcomes, the program report, SLA watch.
-HTTP only, one service call per request: care, coaching, follow_ups, journal, outcomes; pages: coaching_pages.
-May call: care, pharmacy (prescriptions at a follow-up)."""
+HTTP only, one service call per request: care, coaching, follow_ups, journal, outcomes; pages: coaching_pages,
+chart_pages (the physician's patients, the chart and the follow-up).
+May call: care, pharmacy (prescriptions at a follow-up), home_care (pauses and side effects at a follow-up), screening (the score chart and its bands)."""
