@@ -45,7 +45,10 @@ GATE_WORDS = {"prescription": "Prescription", "medication_delivered": "Medicatio
               "consult": "Consult every few sessions", "consult_after_gap": "Consult after a gap",
               "adverse_event": "No open serious side effect", "crisis_alert": "No open crisis alert",
               "pause": "Not paused", "sitter": "Sitter present", "blood_pressure": "Blood pressure"}
-TERMS_FIELDS = ("form", "strength_mg", "dose_per_session_mg", "sessions", "refills", "directions", "diagnosis_code")
+FIELD_LABELS = {"decision": "Decision", "note": "Note", "reason": "Reason", "appointment_id": "Follow-up visit",
+                "release_shipment_id": "Next stage", "form": "Dosage form", "strength_mg": "Strength",
+                "dose_per_session_mg": "Dose a session", "sessions": "Sessions", "refills": "Refills",
+                "directions": "Directions", "diagnosis_code": "Diagnosis code", "new_terms": "New terms"}
 
 
 def band_words(band: str | None) -> str:
@@ -144,7 +147,7 @@ def _render_follow_up(patient_id: int, *, errors: dict | None = None, form_name:
     summary = chart.follow_up_summary(current_user, patient_id)
     return render_template("care/follow_up.html", s=summary, errors=errors or {}, failed=form_name,
                            values=values or {}, decisions=DECISIONS, status_words=STATUS_WORDS,
-                           band_words=band_words, short=INSTRUMENT_SHORT, terms_fields=TERMS_FIELDS), status
+                           band_words=band_words, short=INSTRUMENT_SHORT, field_labels=FIELD_LABELS), status
 
 
 @bp.get("/patients/<int:patient_id>/follow-up")

@@ -43,6 +43,7 @@ from telehealth.services.care import timeline  # noqa: F401  (registers the time
 from telehealth.services.care.timeline_pages import Audience, Page, unaudited_page
 from telehealth.services.platform import audit
 from telehealth.services.platform.authz import Scope, authorize_patient, booking_continues, deny
+from telehealth.services.scheduling.scheduling import APPOINTMENT_TYPES
 from telehealth.services.screening.eligibility import age_on
 
 PER_PAGE = 25
@@ -175,6 +176,7 @@ class Header:
     status: str
     next_appointment: Appointment | None
     next_appointment_with: str | None
+    next_appointment_kind: str | None      # "Physician follow-up", "Integration coaching, 60 minutes"
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,13 @@ def _header(patient: User, physician: User) -> Header:
     return Header(patient.id, f"{profile.legal_first_name} {profile.legal_last_name}", patient.display_name,
                   profile.state_of_residence, age_on(profile.date_of_birth, today_in(physician.time_zone)),
                   patient.time_zone, follow_ups.treatment_status(patient.id),
-                  upcoming[0] if upcoming else None, upcoming[1] if upcoming else None)
+                  upcoming[0] if upcoming else None, upcoming[1] if upcoming else None,
+                  _kind_name(upcoming[0].appointment_type) if upcoming else None)
+
+
+def _kind_name(code: str) -> str:
+    kind = APPOINTMENT_TYPES.get(code)
+    return kind.name if kind else code.replace("_", " ").capitalize()
 
 
 def _outcomes(patient_id: int) -> tuple[list[outcomes.InstrumentOutcome], ClinicalPolicy, datetime | None]:
