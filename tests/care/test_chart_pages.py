@@ -402,3 +402,19 @@ def test_the_chart_links_to_the_video_room_of_my_next_appointment_only_when_that
     words = text_of(_chart(client, ctx.patient.id))
     assert "Next appointment Physician follow-up, " in words and "with Dr. Priya Chen" in words
     assert ("Open the video room" in words) == ("consult_pages.room" in app.view_functions)
+
+
+def test_an_adjust_decision_signs_a_new_version_from_the_form(client, db, ctx):
+    profile = ctx.physician.physician_profile
+    profile.dea_number, profile.dea_expires_on = "AB1234563", date(2030, 1, 1)
+    db.session.commit()
+    _sign_in(client, ctx.physician)
+    terms = {"form": "sublingual_tablet", "strength_mg": "100", "dose_per_session_mg": "300", "sessions": "6",
+             "refills": "0", "directions": "Dissolve under the tongue with your sitter present.",
+             "diagnosis_code": "F33.2"}
+    r = _decide(client, ctx, decision="adjust", note="Partial response: dose up to 300 mg.", **terms)
+    assert r.status_code == 302, text_of(r)
+    words = text_of(client.get(r.headers["Location"], headers=BROWSER))
+    assert "Decision recorded: Adjust." in words
+    assert re.search(r"2 Active Ketamine sublingual tablet 100 mg; 300 mg a session.*1 Superseded", words)
+    assert db.session.scalar(select(func.count()).select_from(Prescription)) == 2
