@@ -192,20 +192,28 @@ def _audience(actor: User, patient_id: int) -> Audience:
     return Audience.PATIENT if actor.role is Role.PATIENT else Audience.PHYSICIAN
 
 
-def patient_timeline(actor: User, patient_id: int, *, before: str | None = None, limit: int = 50) -> Page:
-    """One page of the patient's timeline as `actor` may see it, newest first; audited."""
-    audience = _audience(actor, patient_id)
+def unaudited_page(patient_id: int, audience: Audience, viewer_id: int, *, before: str | None = None,
+                   limit: int = 50) -> Page:
+    """One page of the timeline for an `audience` the caller has authorized, neither audited nor
+    committed: for a caller that shows it inside a larger read it audits once (the patient chart)."""
     cursor = Cursor.decode(before) if before else None
     limit = max(1, min(limit, MAX_LIMIT))
     candidates: list[Event] = []
     for src in SOURCES.values():
         if audience in src.audiences:
-            request = SourceRequest(src.kind, patient_id, audience, cursor, limit + 1, viewer_id=actor.id)
+            request = SourceRequest(src.kind, patient_id, audience, cursor, limit + 1, viewer_id=viewer_id)
             candidates.extend(src.fetch(request))
     candidates.sort(key=lambda e: e.sort_key, reverse=True)
     items = candidates[:limit]
     more = len(candidates) > limit
-    audit.record(actor, "read", "patient_timeline", patient_id, patient_id=patient_id,
-                 fields={e.kind for e in items})
-    db.session.commit()
     return Page(items, Cursor.after(items[-1]).encode() if more and items else None)
+
+
+def patient_timeline(actor: User, patient_id: int, *, before: str | None = None, limit: int = 50) -> Page:
+    """One page of the patient's timeline as `actor` may see it, newest first; audited."""
+    audience = _audience(actor, patient_id)
+    page = unaudited_page(patient_id, audience, actor.id, before=before, limit=limit)
+    audit.record(actor, "read", "patient_timeline", patient_id, patient_id=patient_id,
+                 fields={e.kind for e in page.items})
+    db.session.commit()
+    return page
