@@ -158,6 +158,7 @@ COACH_NAV = (
     ("coach_pages.day", "Today"),
     ("coach_pages.patients", "Patients"),
     ("calendar_pages.calendar", "Calendar"),
+    ("calendar_pages.on_call", "On call"),
     ("accounts_pages.account", "Account"),
 )
 STAFF_NAV = {"physician": PHYSICIAN_NAV, "coach": COACH_NAV}
