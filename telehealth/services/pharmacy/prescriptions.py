@@ -27,6 +27,7 @@ from telehealth.services.billing.billing_documents import normalize_icd10
 from telehealth.services.accounts.care_team import get_patient
 
 REFILL_WINDOW_MONTHS = 6
+MAX_REFILLS = 5  # Schedule III: at most 5 refills, within REFILL_WINDOW_MONTHS (the API's schema says so too)
 
 
 def add_months(day: date, months: int) -> date:
@@ -38,6 +39,11 @@ def add_months(day: date, months: int) -> date:
 
 class PrescribingRefused(Conflict):
     code = "prescribing_not_allowed"
+
+
+# Said when a second supply would start, and when an old version is changed (the checklist says it too).
+ALREADY_ACTIVE = "This patient already has an active prescription: change it with a new version."
+NOT_CURRENT = "Only the current version can be changed."
 
 
 @dataclass(frozen=True)
@@ -52,23 +58,45 @@ class PrescriptionTerms:
     diagnosis_code: str
 
 
-def refusals(physician: User, patient: User, today: date) -> tuple[list[str], Appointment | None]:
-    """Every unmet precondition, in plain words, and the consult encounter when there is one."""
-    problems = []
+@dataclass(frozen=True)
+class Precondition:
+    """One Schedule III precondition as a prescriber's checklist shows it: `label` says what must
+    hold, `reason` (None when it holds) is the signing refusal's own words for it."""
+
+    key: str
+    label: str
+    ok: bool
+    reason: str | None = None
+
+
+def preconditions(physician: User, patient: User, today: date) -> tuple[list[Precondition], Appointment | None]:
+    """Every precondition of signing, met or not (in the order a prescriber checks them), and the
+    consult encounter when there is one. `refusals` (what `sign` refuses with) is read from this,
+    so a checklist built on it and the refusal can never disagree."""
     approved = db.session.scalar(select(Assessment.id).where(
         Assessment.patient_id == patient.id, Assessment.status == AssessmentStatus.SUBMITTED,
         Assessment.review_status == ReviewStatus.APPROVED).limit(1))
-    if approved is None:
-        problems.append("The patient has no screening approved by a physician.")
     encounter = db.session.scalar(select(Appointment).where(
         Appointment.patient_id == patient.id, Appointment.provider_id == physician.id,
         Appointment.appointment_type == "consult", Appointment.status == AppointmentStatus.COMPLETED,
         Appointment.encounter_modality == "video", Appointment.encounter_ended_at.is_not(None))
         .order_by(Appointment.encounter_ended_at.desc()).limit(1))
-    if encounter is None:
-        problems.append("There is no completed, recorded video consult between you and this patient.")
-    problems += prescriber_refusals(physician, patient.patient_profile.state_of_residence, today)
-    return problems, encounter
+    items = [
+        Precondition("screening", "A screening approved by a physician", approved is not None,
+                     None if approved is not None else "The patient has no screening approved by a physician."),
+        Precondition("encounter", "A completed, recorded video consult between you and the patient",
+                     encounter is not None,
+                     None if encounter is not None else
+                     "There is no completed, recorded video consult between you and this patient."),
+    ]
+    items += prescriber_preconditions(physician, patient.patient_profile.state_of_residence, today)
+    return items, encounter
+
+
+def refusals(physician: User, patient: User, today: date) -> tuple[list[str], Appointment | None]:
+    """Every unmet precondition, in plain words, and the consult encounter when there is one."""
+    items, encounter = preconditions(physician, patient, today)
+    return [item.reason for item in items if not item.ok], encounter
 
 
 def active_prescription(patient_id: int) -> Prescription | None:
@@ -83,16 +111,25 @@ def versions_of(lineage: int):
     return select(Prescription.id).where(Prescription.lineage == lineage)
 
 
+def prescriber_preconditions(physician: User, state: str, today: date) -> list[Precondition]:
+    """What lets this physician prescribe (or send a controlled substance) into `state` today: a
+    license there valid today and an unexpired DEA registration, both recorded."""
+    profile = physician.physician_profile
+    licensed = profile is not None and profile.license_for(state, today) is not None
+    dea = (profile is not None and bool(profile.dea_number) and profile.dea_expires_on is not None
+           and profile.dea_expires_on >= today)
+    return [
+        Precondition("license", f"A license valid today in the patient's state ({state})", licensed,
+                     None if licensed else f"You hold no license valid today in the patient's state ({state})."),
+        Precondition("dea", "A recorded DEA registration, not expired", dea,
+                     None if dea else "Your DEA registration is not recorded, or has expired."),
+    ]
+
+
 def prescriber_refusals(physician: User, state: str, today: date) -> list[str]:
     """What keeps this physician from prescribing (or sending a controlled substance) into
-    `state` today: a license there valid today and an unexpired DEA registration, both recorded."""
-    problems = []
-    profile = physician.physician_profile
-    if profile is None or profile.license_for(state, today) is None:
-        problems.append(f"You hold no license valid today in the patient's state ({state}).")
-    if profile is None or not profile.dea_number or profile.dea_expires_on is None or profile.dea_expires_on < today:
-        problems.append("Your DEA registration is not recorded, or has expired.")
-    return problems
+    `state` today, in plain words (`prescriber_preconditions` not met)."""
+    return [item.reason for item in prescriber_preconditions(physician, state, today) if not item.ok]
 
 
 def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersedes: Prescription | None = None,
@@ -104,7 +141,7 @@ def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersed
     db.session.execute(select(User.id).where(User.id == patient.id).with_for_update())
     active = active_prescription(patient.id)
     if active is not None and (supersedes is None or active.id != supersedes.id):
-        raise Conflict("This patient already has an active prescription: change it with a new version.",
+        raise Conflict(ALREADY_ACTIVE,
                        code="prescription_exists")
     today = today_in(patient.time_zone)
     problems, encounter = refusals(physician, patient, today)
@@ -156,7 +193,7 @@ def supersede(physician: User, prescription_id: int, terms: PrescriptionTerms, *
         raise NotFound("No such prescription.")
     authorize_patient(physician, old.patient_id, Scope.CLINICAL)
     if old.status is not PrescriptionStatus.ACTIVE:
-        raise Conflict("Only the current version can be changed.")
+        raise Conflict(NOT_CURRENT)
     return sign(physician, old.patient_id, terms, supersedes=old, commit=commit)
 
 
