@@ -44,6 +44,15 @@ def _login(app, email: str):
     return client
 
 
+def demo_totp_code() -> str:
+    """A code from the authenticator of the demo staff who enrolled before the demo (the published secret)."""
+    import pyotp
+
+    from telehealth.demo import DEMO_TOTP_SECRET
+
+    return pyotp.TOTP(DEMO_TOTP_SECRET).at(now())
+
+
 def _seed(runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
@@ -134,7 +143,8 @@ def test_the_seeded_consult_is_held_and_its_physician_prescribes_without_an_admi
     assert r.status_code == 200, r.get_json()
     r = doctor.post(f"/api/v1/patients/{patient.id}/prescriptions", json={
         "form": "sublingual_tablet", "strength_mg": 100, "dose_per_session_mg": 200, "sessions": 6, "refills": 0,
-        "diagnosis_code": "F33.2", "directions": "Dissolve two 100 mg tablets under the tongue."})
+        "diagnosis_code": "F33.2", "directions": "Dissolve two 100 mg tablets under the tongue.",
+        "second_factor_code": demo_totp_code()})
     assert r.status_code == 201, r.get_json()
 
 
