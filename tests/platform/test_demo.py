@@ -269,3 +269,24 @@ def test_every_demo_physician_has_a_phone_to_be_paged_at(app, runner, db):
     assert physicians and all(u.physician_profile.phone_e164 for u in physicians)
     assert len({u.physician_profile.phone_e164 for u in physicians}) == len(physicians)
     assert app.test_client().get("/readyz").get_json()["physicians_without_phone"] == 0
+
+
+def test_demo_staff_second_factors_leave_dr_adams_to_enrol_from_the_page(runner, db):
+    from telehealth.services.accounts import two_factor
+
+    _seed(runner)
+    assert not two_factor.is_enrolled(_user("dr.adams")) and two_factor.needs_enrolment(_user("dr.adams"))
+    assert all(two_factor.is_enrolled(_user(local)) for local in ("dr.brooks", "dr.chen", "admin"))
+    assert two_factor.verify(_user("dr.chen"), demo_totp_code()) == "totp"
+    # scripts/demo_journey.py computes the same codes with the standard library alone
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import demo_journey
+    finally:
+        sys.path.pop(0)
+    import pyotp
+
+    from telehealth.demo import DEMO_TOTP_SECRET
+
+    assert demo_journey.DEMO_TOTP_SECRET == DEMO_TOTP_SECRET
+    assert demo_journey.totp_code(at=1_800_000_000) == pyotp.TOTP(DEMO_TOTP_SECRET).at(1_800_000_000)

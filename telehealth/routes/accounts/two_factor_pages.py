@@ -25,7 +25,7 @@ STAFF = (Role.PHYSICIAN, Role.COACH, Role.OPS, Role.ADMIN)
 
 def qr_svg(uri: str) -> str:
     """The otpauth URI as an inline SVG (attributes only, no style: the CSP allows it)."""
-    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, svgclass="qr-code", lineclass=None,
+    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, svgclass="qr-code", lineclass=None, omitsize=True,
                                                 light="#fff", title="QR code for your authenticator app")
     return svg.replace("<svg ", '<svg role="img" aria-label="QR code for your authenticator app" ', 1)
 
