@@ -24,6 +24,7 @@ from telehealth.models.scheduling.scheduling import Appointment, AppointmentStat
 from telehealth.services.platform import audit
 from telehealth.services.platform.authz import Scope, authorize_patient
 from telehealth.services.billing.billing_documents import normalize_icd10
+from telehealth.services.accounts import two_factor
 from telehealth.services.accounts.care_team import get_patient
 
 REFILL_WINDOW_MONTHS = 6
@@ -132,11 +133,21 @@ def prescriber_refusals(physician: User, state: str, today: date) -> list[str]:
     return [item.reason for item in prescriber_preconditions(physician, state, today) if not item.ok]
 
 
-def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersedes: Prescription | None = None,
+def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, second_factor_code: str | None,
          commit: bool = True) -> Prescription:
-    """Sign (commit=False: only flush, for a caller that writes more in the same transaction, such
-    as a follow-up decision, and commits it all at once)."""
-    patient = get_patient(patient_id)
+    """Sign, with a fresh second factor (commit=False: only flush, for a caller that writes more in
+    the same transaction, such as a follow-up decision, and commits it all at once).
+
+    The second factor is checked after every other precondition (so a refused precondition spends
+    no code) and before anything is written (21 CFR 1311.140: two factors at the signing of a
+    controlled-substance prescription); a missing, wrong or replayed code, or none enrolled, is
+    refused (services/accounts/two_factor.py) and nothing of the prescription is written."""
+    return _sign(physician, get_patient(patient_id), terms, supersedes=None, commit=commit,
+                 second_factor_code=second_factor_code)
+
+
+def _sign(physician: User, patient: User, terms: PrescriptionTerms, *, supersedes: Prescription | None,
+          commit: bool, second_factor_code: str | None) -> Prescription:
     # One active prescription per patient: two clicks (or two physicians) must not make two supplies.
     db.session.execute(select(User.id).where(User.id == patient.id).with_for_update())
     active = active_prescription(patient.id)
@@ -149,6 +160,7 @@ def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersed
         raise PrescribingRefused(" ".join(problems))
     validate_terms(terms)
     diagnosis = normalize_icd10(terms.diagnosis_code)
+    two_factor.verify(physician, second_factor_code)  # the last check, before the first write
     license_ = physician.physician_profile.license_for(patient.patient_profile.state_of_residence, today)
     prescription = Prescription(
         patient_id=patient.id, physician_id=physician.id, medication=terms.medication, form=DosageForm(terms.form),
@@ -184,17 +196,18 @@ def _ensure_on_care_team(physician: User, patient: User) -> None:
         db.session.add(CareAssignment(patient_id=patient.id, staff_id=physician.id, care_role=CareRole.PHYSICIAN))
 
 
-def supersede(physician: User, prescription_id: int, terms: PrescriptionTerms, *, commit: bool = True
-              ) -> Prescription:
-    """Change a prescription: a new signed version; the old one stays exactly as it was, superseded
-    (commit=False: the caller commits, see `sign`)."""
+def supersede(physician: User, prescription_id: int, terms: PrescriptionTerms, *, second_factor_code: str | None,
+              commit: bool = True) -> Prescription:
+    """Change a prescription: a new signed version, with a fresh second factor as at `sign`; the
+    old one stays exactly as it was, superseded (commit=False: the caller commits, see `sign`)."""
     old = db.session.get(Prescription, prescription_id, with_for_update=True)
     if old is None:
         raise NotFound("No such prescription.")
     authorize_patient(physician, old.patient_id, Scope.CLINICAL)
     if old.status is not PrescriptionStatus.ACTIVE:
         raise Conflict(NOT_CURRENT)
-    return sign(physician, old.patient_id, terms, supersedes=old, commit=commit)
+    return _sign(physician, get_patient(old.patient_id), terms, supersedes=old, commit=commit,
+                 second_factor_code=second_factor_code)
 
 
 def for_patient(actor: User, patient_id: int) -> list[Prescription]:
