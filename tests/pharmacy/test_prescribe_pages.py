@@ -120,6 +120,73 @@ def test_only_the_patients_physicians_open_the_prescribing_pages(app, db, team, 
     assert _sign_in(app, stranger).get("/patients/999999/prescribe", headers=BROWSER).status_code == 404
 
 
+# ------------------------------------------------------------------ signing
+
+
+FORM = {"medication": "ketamine", "form": "sublingual_tablet", "strength_mg": "100", "dose_per_session_mg": "200",
+        "sessions": "6", "refills": "1", "directions": "Dissolve under the tongue with your sitter present.",
+        "diagnosis_code": "F33.2"}
+
+
+def _prescriptions(db) -> int:
+    return db.session.scalar(select(func.count()).select_from(Prescription))
+
+
+def test_signing_with_a_code_writes_the_prescription_and_goes_to_its_stages(app, db, team, totp):
+    patient, physician = team
+    browser = _sign_in(app, physician)
+    url = f"/patients/{patient.id}/prescribe"
+    r = submit(browser, url, {**FORM, "second_factor_code": totp.code(physician)})
+    assert r.status_code == 302, text_of(r)
+    signed = db.session.scalar(select(Prescription))
+    assert r.headers["Location"].endswith(f"/prescriptions/{signed.id}/stages")
+    assert signed.physician_id == physician.id and signed.version == 1 and signed.sessions == 6
+    page = text_of(browser.get(r.headers["Location"]))
+    assert "Signed: version 1 of the prescription." in page and "Left to send 12" in page
+
+
+@pytest.mark.parametrize("code, status, words", [
+    ("", 403, "Enter the 6-digit code from your authenticator app."),
+    ("000000", 403, "That code is not right."),
+])
+def test_without_the_right_code_signing_is_refused_and_nothing_is_written(app, db, team, code, status, words):
+    patient, physician = team
+    browser = _sign_in(app, physician)
+    url = f"/patients/{patient.id}/prescribe"
+    r = submit(browser, url, {**FORM, "second_factor_code": code})
+    html, text = r.get_data(as_text=True), text_of(r)
+    assert r.status_code == status and words in text
+    assert 'href="#field-second_factor_code"' in html and 'id="field-second_factor_code-error"' in html
+    assert 'value="200"' in html and "Dissolve under the tongue" in html  # the terms stay as typed
+    assert 'name="second_factor_code" type="text" value=""' in html  # never the code
+    assert _prescriptions(db) == 0
+
+
+def test_a_failing_precondition_refuses_signing_with_the_checklists_reason(app, db, team, totp):
+    patient, physician = team
+    physician.physician_profile.dea_number = None
+    db.session.commit()
+    browser = _sign_in(app, physician)
+    r = submit(browser, f"/patients/{patient.id}/prescribe", {**FORM, "second_factor_code": totp.code(physician)})
+    html, text = r.get_data(as_text=True), text_of(r)
+    reason = "Your DEA registration is not recorded, or has expired."
+    alert = unescape(html.split('role="alert"')[1].split("</div>")[0])  # the error summary above the form
+    assert r.status_code == 409 and reason in alert and "Not in order: 1 of 6 not met." in text
+    assert reason in _check(html, "dea") and "check-failed" in _check(html, "dea")
+    assert _prescriptions(db) == 0
+
+
+def test_bad_terms_are_refused_beside_their_fields_and_refills_in_the_checklist(app, db, team, totp):
+    patient, physician = team
+    browser = _sign_in(app, physician)
+    r = submit(browser, f"/patients/{patient.id}/prescribe",
+               {**FORM, "refills": "6", "dose_per_session_mg": "", "second_factor_code": totp.code(physician)})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="field-dose_per_session_mg-error"' in html
+    assert "check-failed" in _check(html, "refills") and "Not met" in _check(html, "refills")
+    assert _prescriptions(db) == 0
+
+
 # ------------------------------------------------------------------ changing a version
 
 
@@ -139,6 +206,25 @@ def test_the_change_page_shows_the_current_version_and_the_same_checklist(app, d
     assert "check-ok" in _check(html, "current") and "All 6 in order." in text
     assert 'value="200"' in html and "F33.2" in html  # the form starts from the current terms
     assert "(kept from the first version)" in _check(html, "refills")
+
+
+def test_superseding_with_a_code_makes_version_2_and_keeps_version_1(app, db, treated, totp):
+    from telehealth.models import PrescriptionStatus
+
+    rx = treated.prescription
+    browser = _sign_in(app, treated.physician)
+    url = f"/prescriptions/{rx.id}/change"
+    refused = submit(browser, url, {**FORM, "second_factor_code": ""})
+    assert refused.status_code == 403 and _prescriptions(db) == 1
+    r = submit(browser, url, {**FORM, "dose_per_session_mg": "300", "second_factor_code": totp.code(treated.physician)})
+    assert r.status_code == 302, text_of(r)
+    db.session.expire_all()
+    new = db.session.scalar(select(Prescription).where(Prescription.supersedes_id == rx.id))
+    assert new.version == 2 and new.dose_per_session_mg == 300 and r.headers["Location"].endswith(f"/{new.id}/stages")
+    assert db.session.get(Prescription, rx.id).status is PrescriptionStatus.SUPERSEDED
+    assert "Signed: version 2 replaces version 1." in text_of(browser.get(r.headers["Location"]))
+    old_stages = text_of(browser.get(f"/prescriptions/{rx.id}/stages"))
+    assert "Version 1 was replaced by version 2" in old_stages
 
 
 def test_a_new_prescription_while_one_is_active_says_change_it_instead(app, treated):
