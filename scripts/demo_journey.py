@@ -64,6 +64,18 @@ def span(delta: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes else f"{delta.total_seconds():.0f} s"
 
 
+# The demo's published authenticator secret of the staff enrolled before the demo (telehealth/demo.py).
+DEMO_TOTP_SECRET = "DEMOTELEHEALTHDEMOTELEHEALTH2345"
+
+
+def totp_code(secret: str = DEMO_TOTP_SECRET, at: float | None = None) -> str:
+    """The authenticator app's 6-digit code now (RFC 6238: HMAC-SHA1 of the 30-second step)."""
+    step = int(time.time() if at is None else at) // 30
+    digest = hmac.new(base64.b32decode(secret), step.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(int.from_bytes(digest[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
 def check(ok: bool, message: str) -> None:
     if not ok:
         raise StepFailed(message)
@@ -291,7 +303,8 @@ def step_consult_and_prescribe(j: Journey) -> None:
         rx = doctor.call("POST", f"/patients/{pid}/prescriptions", {
             "form": "sublingual_tablet", "strength_mg": 100, "dose_per_session_mg": 200, "sessions": 6,
             "refills": 0, "diagnosis_code": "F33.2", "directions": "Dissolve two 100 mg tablets under the tongue "
-                                                                   "at the start of the session."})
+                                                                   "at the start of the session.",
+            "second_factor_code": totp_code()})  # Dr. Brooks's authenticator: a controlled substance
         say("prescription", f"Dr. Brooks signed prescription {rx['id']} ({rx['sessions']} sessions of "
                             f"{rx['dose_per_session_mg']} mg, {rx['form']}, {rx['diagnosis_code']})")
     else:

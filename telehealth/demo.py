@@ -36,6 +36,7 @@ from sqlalchemy import select
 from telehealth.clock import UTC, day_bounds, in_zone, now, today_in
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import Role, User
+from telehealth.models.accounts.two_factor import StaffTwoFactor
 from telehealth.models.screening.assessments import Assessment, Decision, Measure
 from telehealth.models.billing.billing import CreditKind, Order, OrderStatus
 from telehealth.models.care.care_notes import CoachingNote
@@ -61,6 +62,11 @@ from telehealth.services.home_care.session_gates import bp_band, evaluate_gates
 from telehealth.services.pharmacy.shipping_sla import deadlines
 
 DEMO_PASSWORD = "demo-password-2026"
+# The authenticator secret of the demo staff who enrolled a second factor before the demo began
+# (published like the password: it guards nothing real). Dr. Adams has not enrolled: a newcomer
+# signing in as her sets it up from the page, as a new physician would.
+DEMO_TOTP_SECRET = "DEMOTELEHEALTHDEMOTELEHEALTH2345"
+DEMO_ENROLLED = ("dr.brooks", "dr.chen", "admin")
 DOMAIN = "demo.telehealth"
 # Weekly hours, wall-clock in each provider's own zone (weekday 0 is Monday).
 WEEKDAYS = [(d, time(9), time(17)) for d in range(5)]
@@ -183,6 +189,8 @@ def seed_demo() -> list[Login]:
         hours = PHYSICIAN_HOURS if user.role is Role.PHYSICIAN else COACH_HOURS
         if user.role in (Role.PHYSICIAN, Role.COACH) and not scheduling.windows_of(user.id):
             scheduling.set_weekly_windows(user, hours)
+        if spec["email"].split("@")[0] in DEMO_ENROLLED:
+            _enrolled_before(user)
         rows.append(Login(spec["role"], spec["email"], DEMO_PASSWORD, _staff_note(user, hours)))
     catalog.seed_catalog()
     on_call.seed_on_call_rota(days=14)  # someone is always on call in the demo
@@ -197,6 +205,16 @@ def seed_demo() -> list[Login]:
         rows.append(Login("patient", spec["email"], DEMO_PASSWORD, f"{spec['state_of_residence']}: {note(patient)}"))
     _coach_day()
     return rows
+
+
+def _enrolled_before(user: User) -> None:
+    """Stage data: a second factor this person enrolled before the demo began, with the published
+    demo secret (enrolment itself, with its first code, is what Dr. Adams does on the page)."""
+    if db.session.get(StaffTwoFactor, user.id) is None:
+        db.session.add(StaffTwoFactor(user_id=user.id, secret=DEMO_TOTP_SECRET, confirmed_at=now(),
+                                      failed_attempts=0))
+        audit.record(user, "enrol", "second_factor", user.id)
+        db.session.commit()
 
 
 def _staff_note(user: User, hours: list[tuple[int, time, time]]) -> str:
@@ -318,7 +336,13 @@ def _on_care_team(patient: User, *providers: User) -> None:
 
 
 def _prescribed(physician: User, patient: User, at: datetime) -> Prescription:
-    """A prescription signed at `at`, as `prescriptions.sign` writes one, after the same checks."""
+    """A prescription signed at `at`, as `prescriptions.sign` writes one, after the same checks.
+
+    Stage data, not a signing: the history is written in the past, and a second factor cannot be
+    entered for a signing that happened days ago (a TOTP code is good for 30 seconds, the one moment
+    it was typed). So this writes the row the signing wrote, with the same precondition checks, and
+    no code; every signing made now, by the demo's people, goes through `prescriptions.sign` with a
+    fresh code."""
     problems, encounter = prescriptions.refusals(physician, patient, today_in(patient.time_zone))
     if problems:
         raise RuntimeError("the demo prescription would be refused: " + " ".join(problems))

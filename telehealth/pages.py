@@ -45,12 +45,32 @@ def page(*, roles: Iterable[Any] | None = None, public: bool = False) -> Callabl
                     return redirect(url_for(LOGIN_ENDPOINT, next=request.path))
                 if allowed and current_user.role not in allowed:
                     raise Forbidden("This page is not part of your account.")
+                if must_enrol_first():
+                    return redirect(url_for(ENROL_ENDPOINT))
             return fn(*args, **kwargs)
 
         view.page_spec = {"public": public, "roles": allowed}  # type: ignore[attr-defined]
         return view
 
     return decorate
+
+
+# A physician or admin without a second factor is sent to set one up from every staff page but these
+# (and the enrolment pages themselves): signing out, and their account.
+ENROL_ENDPOINT = "two_factor_pages.enrol"
+BEFORE_ENROLMENT = frozenset({"accounts_pages.logout", "accounts_pages.account", "accounts_pages.change_password"})
+
+
+def must_enrol_first() -> bool:
+    from flask import current_app
+
+    if not current_user.is_staff or request.blueprint == ENROL_ENDPOINT.split(".")[0]:
+        return False
+    if request.endpoint in BEFORE_ENROLMENT or ENROL_ENDPOINT not in current_app.view_functions:
+        return False
+    from telehealth.services.accounts import two_factor
+
+    return two_factor.needs_enrolment(current_user)
 
 
 def _wants_list(annotation) -> bool:

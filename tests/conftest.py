@@ -256,8 +256,10 @@ _hashed: dict[str, str] = {}
 
 
 def _make_user(db, role: str = "patient", *, states=("NY",), time_zone="America/New_York", email=None,
-               license_expires=None, **fields):
-    """A committed user of `role` with password PASSWORD and the role's profile."""
+               license_expires=None, second_factor: bool | None = None, **fields):
+    """A committed user of `role` with password PASSWORD and the role's profile; physicians and
+    admins (who must have one) with a second factor of secret TEST_TOTP_SECRET, unless
+    `second_factor=False` (True enrols another role)."""
     from telehealth.models import CoachProfile, PatientProfile, PhysicianLicense, PhysicianProfile, Role, User
     from telehealth.services.accounts.passwords import hash_password
 
@@ -288,7 +290,73 @@ def _make_user(db, role: str = "patient", *, states=("NY",), time_zone="America/
         setattr(user, key, value)
     db.session.add(user)
     db.session.commit()
+    if second_factor if second_factor is not None else role in ("physician", "admin"):
+        enrol_second_factor(db, user)
     return user
+
+
+# Every test physician's and admin's authenticator secret (create_user enrols them with it).
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def enrol_second_factor(db, user, secret: str = TEST_TOTP_SECRET):
+    """A confirmed TOTP factor for `user`, as enrolment leaves it (without recovery codes)."""
+    from telehealth.clock import now
+    from telehealth.models import StaffTwoFactor
+
+    db.session.add(StaffTwoFactor(user_id=user.id, secret=secret, confirmed_at=now(), failed_attempts=0))
+    db.session.commit()
+
+
+class SecondFactorCodes:
+    """Fresh second-factor codes for a test: `code(user)` is a code the app accepts now, never one
+    the user already used. The app accepts the current 30-second step and the next; when both were
+    used (a third signing within one step), the test clock moves to the next unused step (the
+    active time-machine travel is shifted, or a ticking one is started until the test ends)."""
+
+    def __init__(self, db):
+        self._db = db
+        self._started = []
+
+    def code(self, user, secret: str = TEST_TOTP_SECRET) -> str:
+        import pyotp
+        from sqlalchemy import select
+
+        from telehealth.clock import now
+        from telehealth.models import StaffTwoFactor
+
+        last = self._db.session.scalar(select(StaffTwoFactor.last_used_step)
+                                       .where(StaffTwoFactor.user_id == user.id))
+        step = int(now().timestamp()) // 30
+        for candidate in (step, step + 1):
+            if last is None or candidate > last:
+                return pyotp.TOTP(secret).at(candidate * 30)
+        self._advance((last + 1) * 30 - now().timestamp() + 1)  # one second into the first unused step
+        return pyotp.TOTP(secret).at((last + 1) * 30)
+
+    def _advance(self, seconds: float) -> None:
+        import time_machine
+
+        from telehealth.clock import now
+
+        if time_machine.traveller_stack:
+            time_machine.traveller_stack[-1].shift(seconds)
+        else:
+            travel = time_machine.travel(now() + timedelta(seconds=seconds), tick=True)
+            travel.start()
+            self._started.append(travel)
+
+    def stop(self) -> None:
+        while self._started:
+            self._started.pop().stop()
+
+
+@pytest.fixture
+def totp(db):
+    """totp.code(user): a fresh, valid second-factor code for an enrolled user (see SecondFactorCodes)."""
+    codes = SecondFactorCodes(db)
+    yield codes
+    codes.stop()
 
 
 @pytest.fixture

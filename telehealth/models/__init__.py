@@ -12,6 +12,7 @@ from telehealth.models.billing.billing import (
     ProductKind, Refund, StripeEvent, Subscription, SubscriptionStatus,
 )
 from telehealth.models.accounts.care import CareAssignment, CareRole
+from telehealth.models.accounts.two_factor import StaffRecoveryCode, StaffTwoFactor
 from telehealth.models.care.care_notes import (
     CoachingNote, DecisionKind, FollowUpDecision, PatientTreatmentPhase, RetakeRequest, TreatmentPhase,
 )
@@ -47,4 +48,5 @@ __all__ = [
     "AlertPage", "AlertStatus", "OnCallShift", "Assessment", "AssessmentStatus", "ClinicalAlert", "Decision", "Measure", "ReviewDecision",
     "ReviewStatus", "AuditEvent", "CareAssignment", "CareRole", "CoachProfile", "LoginSession", "OutboxMail", "PatientProfile",
     "PhysicianLicense", "PhysicianProfile", "Role", "User",
+    "StaffRecoveryCode", "StaffTwoFactor",
 ]

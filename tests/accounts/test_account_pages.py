@@ -309,11 +309,23 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_back(client, db, path):
 
 
 @pytest.mark.parametrize("role", ["physician", "coach", "ops", "admin"])
-@pytest.mark.parametrize("path", ["/account", "/home"])
+@pytest.mark.parametrize("path", ["/home"])
 def test_staff_cannot_open_a_patients_pages(client, auth, role, path):
     auth.as_role(role)
     r = client.get(path)
     assert r.status_code == 403 and "not part of your account" in text_of(r)
+
+
+@pytest.mark.parametrize("role", ["physician", "coach", "ops", "admin"])
+def test_staff_have_their_own_account_page_without_a_patients_details(client, auth, role):
+    user = auth.as_role(role)
+    r = client.get("/account")
+    assert r.status_code == 200
+    words = text_of(r)
+    assert user.email in words and "Two-step verification" in words and "Date of birth" not in words
+    assert 'href="/account/two-factor"' in r.get_data(as_text=True)
+    # a staff member's details are an admin's to change
+    assert submit(client, "/account", {"display_name": "Someone Else"}).status_code == 403
 
 
 # --------------------------------------------------------------------------- CSRF and the idle sign-out

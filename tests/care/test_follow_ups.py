@@ -98,10 +98,10 @@ def test_continue_at_a_recorded_follow_up_is_kept_encrypted_and_audited(app, db,
     assert login(app, ctx.patient).get(f"/api/v1/patients/{ctx.patient.id}/follow-up-decisions").status_code == 200
 
 
-def test_adjust_signs_a_new_version_in_the_same_call(app, db, ctx):
+def test_adjust_signs_a_new_version_in_the_same_call(app, db, ctx, totp):
     visit = _visit(db, ctx)
     r = _decide(login(app, ctx.physician), ctx, decision="adjust", note="Raise the dose.", appointment_id=visit.id,
-                new_terms=NEW_TERMS)
+                new_terms=NEW_TERMS, second_factor_code=totp.code(ctx.physician))
     assert r.status_code == 201, r.get_json()
     decision = r.get_json()["decision"]
     new = db.session.get(Prescription, decision["prescription_id"])
@@ -119,6 +119,13 @@ def test_adjust_refused_by_a_prescribing_precondition_writes_nothing(app, db, ct
     assert _count(db, FollowUpDecision) == 0 and _count(db, Prescription) == 1
     db.session.refresh(ctx.prescription)
     assert ctx.prescription.status is PrescriptionStatus.ACTIVE
+
+
+def test_adjust_without_a_second_factor_writes_nothing(app, db, ctx):
+    r = _decide(login(app, ctx.physician), ctx, decision="adjust", note="Raise the dose.", new_terms=NEW_TERMS)
+    assert r.status_code == 403 and error_of(r)["code"] == "second_factor_required"
+    assert "second_factor_code" in error_of(r)["fields"]
+    assert _count(db, FollowUpDecision) == 0 and _count(db, Prescription) == 1
 
 
 def test_adjust_needs_terms_and_only_adjust_takes_them(app, db, ctx):
@@ -236,10 +243,10 @@ def test_release_of_the_next_stage_in_the_same_call(app, db, ctx):
     assert stage.next_stage_released_at == now() and stage.next_stage_released_by == ctx.physician.id
 
 
-def test_a_refused_release_undoes_the_whole_decision(app, db, ctx):
+def test_a_refused_release_undoes_the_whole_decision(app, db, ctx, totp):
     # the stage's sessions are not done: the release is refused, and the adjustment before it with it
     r = _decide(login(app, ctx.physician), ctx, decision="adjust", note="Change and release",
-                new_terms=NEW_TERMS, release_shipment_id=ctx.stages[0].id)
+                new_terms=NEW_TERMS, release_shipment_id=ctx.stages[0].id, second_factor_code=totp.code(ctx.physician))
     assert r.status_code == 409 and error_of(r)["code"] == "sessions_not_done"
     assert _count(db, FollowUpDecision) == 0 and _count(db, Prescription) == 1
     db.session.refresh(ctx.prescription)

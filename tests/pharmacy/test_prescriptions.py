@@ -55,9 +55,10 @@ def _login(app, user):
     return client
 
 
-def test_signing_records_the_legal_facts(app, db, ready):
+def test_signing_records_the_legal_facts(app, db, ready, totp):
     patient, physician = ready
-    r = _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions", json=TERMS)
+    r = _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions",
+                                    json={**TERMS, "second_factor_code": totp.code(physician)})
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert body["diagnosis_code"] == "F33.2" and body["version"] == 1 and body["status"] == "active"
@@ -80,22 +81,24 @@ def test_signing_records_the_legal_facts(app, db, ready):
     (lambda db, p, d: setattr(d.physician_profile, "dea_number", None), "DEA"),
     (lambda db, p, d: setattr(d.physician_profile, "dea_expires_on", date.today() - timedelta(days=1)), "DEA"),
 ])
-def test_each_missing_precondition_refuses_and_writes_nothing(app, db, ready, break_it, words):
+def test_each_missing_precondition_refuses_and_writes_nothing(app, db, ready, break_it, words, totp):
     patient, physician = ready
     break_it(db, patient, physician)
     db.session.commit()
-    r = _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions", json=TERMS)
+    r = _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions",
+                                    json={**TERMS, "second_factor_code": totp.code(physician)})
     assert r.status_code == 409 and error_of(r)["code"] == "prescribing_not_allowed"
     assert words in error_of(r)["message"]
     assert db.session.scalar(select(Prescription)) is None
 
 
-def test_another_physicians_consult_does_not_count(app, db, ready, create_user):
+def test_another_physicians_consult_does_not_count(app, db, ready, create_user, totp):
     patient, _ = ready
     other = create_user("physician", states=["NY"])
     other.physician_profile.dea_number, other.physician_profile.dea_expires_on = "AB1234563", date(2099, 1, 1)
     db.session.commit()
-    r = _login(app, other).post(f"/api/v1/patients/{patient.id}/prescriptions", json=TERMS)
+    r = _login(app, other).post(f"/api/v1/patients/{patient.id}/prescriptions",
+                                json={**TERMS, "second_factor_code": totp.code(other)})
     assert r.status_code == 409 and "video consult" in error_of(r)["message"]
 
 
@@ -104,35 +107,40 @@ def test_another_physicians_consult_does_not_count(app, db, ready, create_user):
     ({"diagnosis_code": "depressed"}, "code"), ({"dose_per_session_mg": 150}, "dose_per_session_mg"),
     ({"medication": "esketamine"}, "medication"),
 ])
-def test_bad_terms_are_refused(app, db, ready, changes, field):
+def test_bad_terms_are_refused(app, db, ready, changes, field, totp):
     patient, physician = ready
-    r = _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions", json={**TERMS, **changes})
+    r = _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions",
+                                    json={**TERMS, **changes, "second_factor_code": totp.code(physician)})
     assert r.status_code == 422 and field in error_of(r)["fields"], error_of(r)
     assert db.session.scalar(select(Prescription)) is None
 
 
-def test_a_signed_prescription_is_never_edited_only_superseded(app, db, ready):
+def test_a_signed_prescription_is_never_edited_only_superseded(app, db, ready, totp):
     patient, physician = ready
     doc = _login(app, physician)
-    first = doc.post(f"/api/v1/patients/{patient.id}/prescriptions", json=TERMS).get_json()
+    first = doc.post(f"/api/v1/patients/{patient.id}/prescriptions",
+                     json={**TERMS, "second_factor_code": totp.code(physician)}).get_json()
     stored = db.session.get(Prescription, first["id"])
     with pytest.raises(ValueError, match="never edited"), db.session.begin_nested():
         stored.refills = 5
         db.session.flush()
     assert db.session.get(Prescription, first["id"]).refills == 1
-    r = doc.post(f"/api/v1/prescriptions/{first['id']}/versions", json={**TERMS, "dose_per_session_mg": 300})
+    r = doc.post(f"/api/v1/prescriptions/{first['id']}/versions",
+                 json={**TERMS, "dose_per_session_mg": 300, "second_factor_code": totp.code(physician)})
     assert r.status_code == 201
     second = r.get_json()
     assert second["version"] == 2 and second["supersedes_id"] == first["id"]
     history = doc.get(f"/api/v1/patients/{patient.id}/prescriptions").get_json()["items"]
     assert [(p["version"], p["status"], p["dose_per_session_mg"]) for p in history] == [
         (2, "active", 300), (1, "superseded", 200)]
-    assert doc.post(f"/api/v1/prescriptions/{first['id']}/versions", json=TERMS).status_code == 409
+    assert doc.post(f"/api/v1/prescriptions/{first['id']}/versions",
+                    json={**TERMS, "second_factor_code": totp.code(physician)}).status_code == 409
 
 
-def test_who_may_read_prescriptions(app, db, ready, create_user):
+def test_who_may_read_prescriptions(app, db, ready, create_user, totp):
     patient, physician = ready
-    _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions", json=TERMS)
+    _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions",
+                                json={**TERMS, "second_factor_code": totp.code(physician)})
     assert len(_login(app, patient).get(f"/api/v1/patients/{patient.id}/prescriptions").get_json()["items"]) == 1
     for role in ("ops", "coach", "admin"):
         r = _login(app, create_user(role)).get(f"/api/v1/patients/{patient.id}/prescriptions")
@@ -149,9 +157,10 @@ def test_refill_window_months(day, months, expected):
     assert add_months(day, months) == expected
 
 
-def test_the_refill_window_is_six_months_from_signing(app, db, ready):
+def test_the_refill_window_is_six_months_from_signing(app, db, ready, totp):
     patient, physician = ready
-    body = _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions", json=TERMS).get_json()
+    body = _login(app, physician).post(f"/api/v1/patients/{patient.id}/prescriptions",
+                                       json={**TERMS, "second_factor_code": totp.code(physician)}).get_json()
     signed = datetime.fromisoformat(body["signed_at"]).astimezone(UTC)
     assert date.fromisoformat(body["refills_until"]) in {add_months(signed.date() + timedelta(days=d), 6)
                                                          for d in (-1, 0, 1)}

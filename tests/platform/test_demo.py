@@ -44,6 +44,15 @@ def _login(app, email: str):
     return client
 
 
+def demo_totp_code() -> str:
+    """A code from the authenticator of the demo staff who enrolled before the demo (the published secret)."""
+    import pyotp
+
+    from telehealth.demo import DEMO_TOTP_SECRET
+
+    return pyotp.TOTP(DEMO_TOTP_SECRET).at(now())
+
+
 def _seed(runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
@@ -134,7 +143,8 @@ def test_the_seeded_consult_is_held_and_its_physician_prescribes_without_an_admi
     assert r.status_code == 200, r.get_json()
     r = doctor.post(f"/api/v1/patients/{patient.id}/prescriptions", json={
         "form": "sublingual_tablet", "strength_mg": 100, "dose_per_session_mg": 200, "sessions": 6, "refills": 0,
-        "diagnosis_code": "F33.2", "directions": "Dissolve two 100 mg tablets under the tongue."})
+        "diagnosis_code": "F33.2", "directions": "Dissolve two 100 mg tablets under the tongue.",
+        "second_factor_code": demo_totp_code()})
     assert r.status_code == 201, r.get_json()
 
 
@@ -259,3 +269,24 @@ def test_every_demo_physician_has_a_phone_to_be_paged_at(app, runner, db):
     assert physicians and all(u.physician_profile.phone_e164 for u in physicians)
     assert len({u.physician_profile.phone_e164 for u in physicians}) == len(physicians)
     assert app.test_client().get("/readyz").get_json()["physicians_without_phone"] == 0
+
+
+def test_demo_staff_second_factors_leave_dr_adams_to_enrol_from_the_page(runner, db):
+    from telehealth.services.accounts import two_factor
+
+    _seed(runner)
+    assert not two_factor.is_enrolled(_user("dr.adams")) and two_factor.needs_enrolment(_user("dr.adams"))
+    assert all(two_factor.is_enrolled(_user(local)) for local in ("dr.brooks", "dr.chen", "admin"))
+    assert two_factor.verify(_user("dr.chen"), demo_totp_code()) == "totp"
+    # scripts/demo_journey.py computes the same codes with the standard library alone
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import demo_journey
+    finally:
+        sys.path.pop(0)
+    import pyotp
+
+    from telehealth.demo import DEMO_TOTP_SECRET
+
+    assert demo_journey.DEMO_TOTP_SECRET == DEMO_TOTP_SECRET
+    assert demo_journey.totp_code(at=1_800_000_000) == pyotp.TOTP(DEMO_TOTP_SECRET).at(1_800_000_000)

@@ -577,7 +577,7 @@ def _physician_assignments(db, doctor, patient):
 
 
 def test_the_booked_physician_reads_the_patient_and_after_the_consult_prescribes(client, app, db, patient, booked,
-                                                                                 clock):
+                                                                                 clock, totp):
     """No admin assignment: booking the consult puts its physician on the care team; holding it makes
     them the patient's physician for good (the prescription and what follows)."""
     from tests.pharmacy.test_prescriptions import TERMS
@@ -596,7 +596,8 @@ def test_the_booked_physician_reads_the_patient_and_after_the_consult_prescribes
         "started_at": "2026-03-09T14:01:00+00:00", "ended_at": "2026-03-09T14:28:00+00:00", "notes": "Held."})
     assert r.status_code == 200, r.get_json()
     assert _physician_assignments(db, doctor, patient) == [(False, True)]  # permanent now
-    r = doc.post(f"/api/v1/patients/{patient.id}/prescriptions", json=TERMS)
+    r = doc.post(f"/api/v1/patients/{patient.id}/prescriptions",
+                 json={**TERMS, "second_factor_code": totp.code(doctor)})
     assert r.status_code == 201, r.get_json()
     # months later the sweep leaves the physician who held the consult where they are
     from telehealth.services.accounts import care_team

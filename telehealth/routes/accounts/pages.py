@@ -18,9 +18,8 @@ from flask import (
 from flask_login import current_user
 from pydantic import BaseModel
 
-from telehealth.errors import ServiceError
+from telehealth.errors import Forbidden, ServiceError
 from telehealth.extensions import limiter
-from telehealth.models.accounts.accounts import Role
 from telehealth.pages import done, form_body, form_values, page, refusal, safe_next
 from telehealth.schemas.accounts.accounts import (
     LoginIn, PasswordChangeIn, PasswordResetConfirmIn, PasswordResetRequestIn, PatientSignupIn, ProfileUpdateIn,
@@ -255,10 +254,25 @@ def _render_account(*, profile_errors=None, password_errors=None, status=200):
                            **{**_choices(), "time_zones": zones}), status
 
 
+def _render_staff_account(*, password_errors=None, status=200):
+    """A staff member's account: who they are, two-step verification, the password (details are
+    changed by an admin)."""
+    from telehealth.services.accounts import two_factor
+
+    return render_template("accounts/staff_account.html", password_errors=password_errors,
+                           second_factor=two_factor.status(current_user),
+                           password_rules=passwords.policy_rules()), status
+
+
 @bp.route("/account", methods=["GET", "POST"])
-@page(roles=(Role.PATIENT,))
+@page()
 def account():
-    """The patient's details (PATCH /api/v1/me's fields); the password has its own form below."""
+    """The patient's details (PATCH /api/v1/me's fields); the password has its own form below.
+    Staff see their own account page (no details form: an admin changes those)."""
+    if current_user.is_staff:
+        if request.method == "POST":
+            raise Forbidden("Your details are changed by an admin.")
+        return _render_staff_account()
     if request.method == "POST":
         try:
             body = form_body(ProfileUpdateIn, extra=_profile_changes())
@@ -270,13 +284,15 @@ def account():
 
 
 @bp.post("/account/password")
-@page(roles=(Role.PATIENT,))
+@page()
 def change_password():
     """POST /api/v1/me/password's service: the other sessions end, this one carries on."""
     try:
         body = form_body(PasswordChangeIn)
         accounts.change_password(current_user, body.current_password, body.new_password)
     except ServiceError as exc:
+        if current_user.is_staff:
+            return _render_staff_account(password_errors=field_refusal(exc), status=exc.status)
         return _render_account(password_errors=field_refusal(exc), status=exc.status)
     start_session(current_user)
     return done("Your password is changed. Any other device you were signed in on is now signed out.",

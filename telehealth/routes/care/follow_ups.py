@@ -17,12 +17,13 @@ TAGS = ["follow-ups"]
 @bp.post("/patients/<int:patient_id>/follow-up-decisions")
 @endpoint("Record a follow-up decision (continue, adjust, pause, resume, discharge, maintenance) and carry it out, "
           "optionally releasing the next medication stage, in one transaction", tags=TAGS, auth=(Role.PHYSICIAN,),
-          body=FollowUpDecisionIn, response=FollowUpDecisionResultOut, status=201, errors=(409,))
+          body=FollowUpDecisionIn, response=FollowUpDecisionResultOut, status=201, errors=(409, 423))
 def record(patient_id: int, body: FollowUpDecisionIn):
     terms = prescriptions.PrescriptionTerms(**body.new_terms.model_dump()) if body.new_terms else None
     row, status = follow_ups.record_decision(current_user, patient_id, body.decision, body.note,
                                              appointment_id=body.appointment_id, new_terms=terms,
-                                             release_shipment_id=body.release_shipment_id)
+                                             release_shipment_id=body.release_shipment_id,
+                                             second_factor_code=body.second_factor_code)
     # the physician who decided reads their own note
     return FollowUpDecisionResultOut(decision=decision_out(row), treatment_status=status)
 

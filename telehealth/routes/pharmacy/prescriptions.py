@@ -4,30 +4,35 @@ from flask_login import current_user
 
 from telehealth.api import endpoint
 from telehealth.models.accounts.accounts import Role
-from telehealth.schemas.pharmacy.prescriptions import PrescriptionIn, PrescriptionListOut, PrescriptionOut, prescription_out
+from telehealth.schemas.pharmacy.prescriptions import (
+    PrescriptionListOut, PrescriptionOut, SignPrescriptionIn, prescription_out,
+)
 from telehealth.services.pharmacy import prescriptions
 
 bp = Blueprint("prescriptions", __name__, url_prefix="/api/v1")
 PHYSICIAN = (Role.PHYSICIAN,)
 
 
-def _terms(body: PrescriptionIn) -> prescriptions.PrescriptionTerms:
-    return prescriptions.PrescriptionTerms(**body.model_dump())
+def _terms(body: SignPrescriptionIn) -> prescriptions.PrescriptionTerms:
+    return prescriptions.PrescriptionTerms(**body.terms())
 
 
 @bp.post("/patients/<int:patient_id>/prescriptions")
-@endpoint("Sign a prescription (every Schedule III precondition is checked)", tags=["prescriptions"],
-          auth=PHYSICIAN, body=PrescriptionIn, response=PrescriptionOut, status=201, errors=(409,))
-def sign(patient_id: int, body: PrescriptionIn):
-    return prescription_out(prescriptions.sign(current_user, patient_id, _terms(body)))
+@endpoint("Sign a prescription (every Schedule III precondition is checked; a fresh second factor is required)",
+          tags=["prescriptions"], auth=PHYSICIAN, body=SignPrescriptionIn, response=PrescriptionOut, status=201,
+          errors=(409, 423))
+def sign(patient_id: int, body: SignPrescriptionIn):
+    return prescription_out(prescriptions.sign(current_user, patient_id, _terms(body),
+                                               second_factor_code=body.second_factor_code))
 
 
 @bp.post("/prescriptions/<int:prescription_id>/versions")
 @endpoint("Change a prescription: a new signed version supersedes it (a signed one is never edited)",
-          tags=["prescriptions"], auth=PHYSICIAN, body=PrescriptionIn, response=PrescriptionOut, status=201,
-          errors=(409,))
-def supersede(prescription_id: int, body: PrescriptionIn):
-    return prescription_out(prescriptions.supersede(current_user, prescription_id, _terms(body)))
+          tags=["prescriptions"], auth=PHYSICIAN, body=SignPrescriptionIn, response=PrescriptionOut, status=201,
+          errors=(409, 423))
+def supersede(prescription_id: int, body: SignPrescriptionIn):
+    return prescription_out(prescriptions.supersede(current_user, prescription_id, _terms(body),
+                                                    second_factor_code=body.second_factor_code))
 
 
 @bp.get("/patients/<int:patient_id>/prescriptions")

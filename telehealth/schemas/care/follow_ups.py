@@ -6,7 +6,7 @@ from typing import Literal
 
 from telehealth.api import Schema, Timestamp
 from telehealth.schemas.common import DbId, text
-from telehealth.schemas.pharmacy.prescriptions import PrescriptionIn
+from telehealth.schemas.pharmacy.prescriptions import PrescriptionIn, SecondFactorCode
 
 Decision = Literal["continue", "adjust", "pause", "resume", "discharge", "maintenance"]
 TreatmentStatus = Literal["active", "paused", "maintenance", "discharged"]
@@ -18,6 +18,8 @@ class FollowUpDecisionIn(Schema):
     appointment_id: DbId | None = None
     new_terms: PrescriptionIn | None = None
     release_shipment_id: DbId | None = None
+    # an adjustment signs a new version: it needs the physician's second factor
+    second_factor_code: SecondFactorCode | None = None
 
 
 class FollowUpDecisionOut(Schema):

@@ -21,6 +21,20 @@ class PrescriptionIn(Schema):
     diagnosis_code: Annotated[str, StringConstraints(min_length=3, max_length=10)]
 
 
+# The second factor at signing: a 6-digit code from the authenticator app, or a recovery code.
+SecondFactorCode = Annotated[str, StringConstraints(max_length=20), Field(
+    description="A fresh 6-digit code from the signer's authenticator app, or one of their recovery codes "
+                "(required to sign or supersede: a controlled substance)")]
+
+
+class SignPrescriptionIn(PrescriptionIn):
+    """The terms, and the signer's second factor (not a term of the prescription)."""
+    second_factor_code: SecondFactorCode | None = None
+
+    def terms(self) -> dict:
+        return self.model_dump(exclude={"second_factor_code"})
+
+
 class PrescriptionOut(Schema):
     id: int
     patient_id: int

@@ -140,10 +140,12 @@ def _check_phase(kind: DecisionKind, patient_id: int) -> TreatmentPhase:
 
 def record_decision(physician: User, patient_id: int, decision: str, note: str, *,
                     appointment_id: int | None = None, new_terms: prescriptions.PrescriptionTerms | None = None,
-                    release_shipment_id: int | None = None) -> tuple[FollowUpDecision, str]:
+                    release_shipment_id: int | None = None, second_factor_code: str | None = None
+                    ) -> tuple[FollowUpDecision, str]:
     """Record a physician's follow-up decision and carry it out, all in one transaction: nothing is
     written when any part is refused (bad input 422, a refused precondition 409, not on the care
-    team 403). Returns the decision and the treatment status it leaves (`treatment_status`)."""
+    team 403, an adjustment without a valid second factor 403/423: a new version is a signing).
+    Returns the decision and the treatment status it leaves (`treatment_status`)."""
     get_patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
     if physician.role is not Role.PHYSICIAN:  # CLINICAL scope is the patient's own, or a physician's
@@ -160,7 +162,8 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
             current = prescriptions.active_prescription(patient_id)
             if current is None:
                 raise Conflict("There is no active prescription to adjust.", code="no_prescription")
-            new_version = prescriptions.supersede(physician, current.id, new_terms, commit=False)
+            new_version = prescriptions.supersede(physician, current.id, new_terms, commit=False,
+                                                  second_factor_code=second_factor_code)
         elif kind is DecisionKind.PAUSE:
             # the pause says only where it came from: the physician's note stays on the decision
             treatment_oversight.pause_treatment(physician, patient_id, FOLLOW_UP_PAUSE, commit=False)

@@ -24,9 +24,11 @@ from telehealth.models.scheduling.scheduling import Appointment, AppointmentStat
 from telehealth.services.platform import audit
 from telehealth.services.platform.authz import Scope, authorize_patient
 from telehealth.services.billing.billing_documents import normalize_icd10
+from telehealth.services.accounts import two_factor
 from telehealth.services.accounts.care_team import get_patient
 
 REFILL_WINDOW_MONTHS = 6
+MAX_REFILLS = 5  # Schedule III: at most 5 refills, within REFILL_WINDOW_MONTHS (the API's schema says so too)
 
 
 def add_months(day: date, months: int) -> date:
@@ -38,6 +40,11 @@ def add_months(day: date, months: int) -> date:
 
 class PrescribingRefused(Conflict):
     code = "prescribing_not_allowed"
+
+
+# Said when a second supply would start, and when an old version is changed (the checklist says it too).
+ALREADY_ACTIVE = "This patient already has an active prescription: change it with a new version."
+NOT_CURRENT = "Only the current version can be changed."
 
 
 @dataclass(frozen=True)
@@ -52,23 +59,45 @@ class PrescriptionTerms:
     diagnosis_code: str
 
 
-def refusals(physician: User, patient: User, today: date) -> tuple[list[str], Appointment | None]:
-    """Every unmet precondition, in plain words, and the consult encounter when there is one."""
-    problems = []
+@dataclass(frozen=True)
+class Precondition:
+    """One Schedule III precondition as a prescriber's checklist shows it: `label` says what must
+    hold, `reason` (None when it holds) is the signing refusal's own words for it."""
+
+    key: str
+    label: str
+    ok: bool
+    reason: str | None = None
+
+
+def preconditions(physician: User, patient: User, today: date) -> tuple[list[Precondition], Appointment | None]:
+    """Every precondition of signing, met or not (in the order a prescriber checks them), and the
+    consult encounter when there is one. `refusals` (what `sign` refuses with) is read from this,
+    so a checklist built on it and the refusal can never disagree."""
     approved = db.session.scalar(select(Assessment.id).where(
         Assessment.patient_id == patient.id, Assessment.status == AssessmentStatus.SUBMITTED,
         Assessment.review_status == ReviewStatus.APPROVED).limit(1))
-    if approved is None:
-        problems.append("The patient has no screening approved by a physician.")
     encounter = db.session.scalar(select(Appointment).where(
         Appointment.patient_id == patient.id, Appointment.provider_id == physician.id,
         Appointment.appointment_type == "consult", Appointment.status == AppointmentStatus.COMPLETED,
         Appointment.encounter_modality == "video", Appointment.encounter_ended_at.is_not(None))
         .order_by(Appointment.encounter_ended_at.desc()).limit(1))
-    if encounter is None:
-        problems.append("There is no completed, recorded video consult between you and this patient.")
-    problems += prescriber_refusals(physician, patient.patient_profile.state_of_residence, today)
-    return problems, encounter
+    items = [
+        Precondition("screening", "A screening approved by a physician", approved is not None,
+                     None if approved is not None else "The patient has no screening approved by a physician."),
+        Precondition("encounter", "A completed, recorded video consult between you and the patient",
+                     encounter is not None,
+                     None if encounter is not None else
+                     "There is no completed, recorded video consult between you and this patient."),
+    ]
+    items += prescriber_preconditions(physician, patient.patient_profile.state_of_residence, today)
+    return items, encounter
+
+
+def refusals(physician: User, patient: User, today: date) -> tuple[list[str], Appointment | None]:
+    """Every unmet precondition, in plain words, and the consult encounter when there is one."""
+    items, encounter = preconditions(physician, patient, today)
+    return [item.reason for item in items if not item.ok], encounter
 
 
 def active_prescription(patient_id: int) -> Prescription | None:
@@ -83,28 +112,47 @@ def versions_of(lineage: int):
     return select(Prescription.id).where(Prescription.lineage == lineage)
 
 
+def prescriber_preconditions(physician: User, state: str, today: date) -> list[Precondition]:
+    """What lets this physician prescribe (or send a controlled substance) into `state` today: a
+    license there valid today and an unexpired DEA registration, both recorded."""
+    profile = physician.physician_profile
+    licensed = profile is not None and profile.license_for(state, today) is not None
+    dea = (profile is not None and bool(profile.dea_number) and profile.dea_expires_on is not None
+           and profile.dea_expires_on >= today)
+    return [
+        Precondition("license", f"A license valid today in the patient's state ({state})", licensed,
+                     None if licensed else f"You hold no license valid today in the patient's state ({state})."),
+        Precondition("dea", "A recorded DEA registration, not expired", dea,
+                     None if dea else "Your DEA registration is not recorded, or has expired."),
+    ]
+
+
 def prescriber_refusals(physician: User, state: str, today: date) -> list[str]:
     """What keeps this physician from prescribing (or sending a controlled substance) into
-    `state` today: a license there valid today and an unexpired DEA registration, both recorded."""
-    problems = []
-    profile = physician.physician_profile
-    if profile is None or profile.license_for(state, today) is None:
-        problems.append(f"You hold no license valid today in the patient's state ({state}).")
-    if profile is None or not profile.dea_number or profile.dea_expires_on is None or profile.dea_expires_on < today:
-        problems.append("Your DEA registration is not recorded, or has expired.")
-    return problems
+    `state` today, in plain words (`prescriber_preconditions` not met)."""
+    return [item.reason for item in prescriber_preconditions(physician, state, today) if not item.ok]
 
 
-def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersedes: Prescription | None = None,
+def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, second_factor_code: str | None,
          commit: bool = True) -> Prescription:
-    """Sign (commit=False: only flush, for a caller that writes more in the same transaction, such
-    as a follow-up decision, and commits it all at once)."""
-    patient = get_patient(patient_id)
+    """Sign, with a fresh second factor (commit=False: only flush, for a caller that writes more in
+    the same transaction, such as a follow-up decision, and commits it all at once).
+
+    The second factor is checked after every other precondition (so a refused precondition spends
+    no code) and before anything is written (21 CFR 1311.140: two factors at the signing of a
+    controlled-substance prescription); a missing, wrong or replayed code, or none enrolled, is
+    refused (services/accounts/two_factor.py) and nothing of the prescription is written."""
+    return _sign(physician, get_patient(patient_id), terms, supersedes=None, commit=commit,
+                 second_factor_code=second_factor_code)
+
+
+def _sign(physician: User, patient: User, terms: PrescriptionTerms, *, supersedes: Prescription | None,
+          commit: bool, second_factor_code: str | None) -> Prescription:
     # One active prescription per patient: two clicks (or two physicians) must not make two supplies.
     db.session.execute(select(User.id).where(User.id == patient.id).with_for_update())
     active = active_prescription(patient.id)
     if active is not None and (supersedes is None or active.id != supersedes.id):
-        raise Conflict("This patient already has an active prescription: change it with a new version.",
+        raise Conflict(ALREADY_ACTIVE,
                        code="prescription_exists")
     today = today_in(patient.time_zone)
     problems, encounter = refusals(physician, patient, today)
@@ -112,6 +160,7 @@ def sign(physician: User, patient_id: int, terms: PrescriptionTerms, *, supersed
         raise PrescribingRefused(" ".join(problems))
     validate_terms(terms)
     diagnosis = normalize_icd10(terms.diagnosis_code)
+    two_factor.verify(physician, second_factor_code)  # the last check, before the first write
     license_ = physician.physician_profile.license_for(patient.patient_profile.state_of_residence, today)
     prescription = Prescription(
         patient_id=patient.id, physician_id=physician.id, medication=terms.medication, form=DosageForm(terms.form),
@@ -147,17 +196,18 @@ def _ensure_on_care_team(physician: User, patient: User) -> None:
         db.session.add(CareAssignment(patient_id=patient.id, staff_id=physician.id, care_role=CareRole.PHYSICIAN))
 
 
-def supersede(physician: User, prescription_id: int, terms: PrescriptionTerms, *, commit: bool = True
-              ) -> Prescription:
-    """Change a prescription: a new signed version; the old one stays exactly as it was, superseded
-    (commit=False: the caller commits, see `sign`)."""
+def supersede(physician: User, prescription_id: int, terms: PrescriptionTerms, *, second_factor_code: str | None,
+              commit: bool = True) -> Prescription:
+    """Change a prescription: a new signed version, with a fresh second factor as at `sign`; the
+    old one stays exactly as it was, superseded (commit=False: the caller commits, see `sign`)."""
     old = db.session.get(Prescription, prescription_id, with_for_update=True)
     if old is None:
         raise NotFound("No such prescription.")
     authorize_patient(physician, old.patient_id, Scope.CLINICAL)
     if old.status is not PrescriptionStatus.ACTIVE:
-        raise Conflict("Only the current version can be changed.")
-    return sign(physician, old.patient_id, terms, supersedes=old, commit=commit)
+        raise Conflict(NOT_CURRENT)
+    return _sign(physician, get_patient(old.patient_id), terms, supersedes=old, commit=commit,
+                 second_factor_code=second_factor_code)
 
 
 def for_patient(actor: User, patient_id: int) -> list[Prescription]:

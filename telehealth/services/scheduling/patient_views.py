@@ -182,3 +182,7 @@ def my_appointment(patient: User, appointment_id: int) -> AppointmentView:
     """One of the patient's appointments (another's is a 404; the read is audited)."""
     appointment = scheduling.read_appointment(patient, appointment_id)
     return _view(appointment, _names({appointment.provider_id}).get(appointment.provider_id, ""))
+
+
+# The provider's visit page (visit_views) reads the room and the outcome the same way.
+room_state, outcome_of = _room, _outcome
