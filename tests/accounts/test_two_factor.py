@@ -328,3 +328,52 @@ def test_a_physician_who_has_not_enrolled_is_sent_to_enrol_from_staff_pages(app,
             client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD})
             r = client.get("/probe/staff", headers=BROWSER)
             assert r.status_code == 200 and r.get_data(as_text=True) == "the staff page"
+
+
+
+def test_one_code_sent_twice_at_once_signs_once(app, committed, live_server):
+    """Two signings for two patients (no lock in common but the factor's row) with one code, sent
+    together: one is signed, the other is told the code was used."""
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import _make_user
+
+    physician = _make_user(committed, "physician", states=["NY"])
+    physician.physician_profile.dea_number = "AB1234563"
+    physician.physician_profile.dea_expires_on = now().date() + timedelta(days=365)
+    patients = [_make_user(committed, "patient") for _ in range(2)]
+    for patient in patients:
+        _approve(committed, patient)
+        _consult(committed, patient, physician)
+    committed.session.commit()
+    client = _login(app, physician)
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = f"{name}={client.get_cookie(name).value}"
+    step = int(now().timestamp()) // 30 + 1  # the next step's code: still good if a step ends meanwhile
+    body = json.dumps({**TERMS, "second_factor_code": pyotp.TOTP(TEST_TOTP_SECRET).at(step * 30)}).encode()
+    results: list[tuple[int, dict]] = []
+    start = threading.Barrier(len(patients))
+
+    def send(patient_id: int) -> None:
+        request = urllib.request.Request(f"{live_server}/api/v1/patients/{patient_id}/prescriptions", data=body,
+                                         method="POST", headers={"Content-Type": "application/json", "Cookie": cookie})
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                results.append((response.status, json.loads(response.read())))
+        except urllib.error.HTTPError as exc:
+            results.append((exc.code, json.loads(exc.read())))
+
+    threads = [threading.Thread(target=send, args=(p.id,)) for p in patients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(status for status, _ in results) == [201, 403], results
+    refused = next(answer for status, answer in results if status == 403)
+    assert refused["error"]["message"] == "That code was already used; wait for the next one."
+    committed.session.expire_all()
+    assert _count(committed, Prescription) == 1
