@@ -150,3 +150,31 @@ def _fresh_screenshots():
     if SCREENSHOTS.exists():
         shutil.rmtree(SCREENSHOTS)
     yield
+
+
+@pytest.fixture
+def adams_secret(app, world):
+    """Dr. Adams enrolled in a second factor (the demo leaves him to enrol on the page, as a newcomer
+    does); his factor is removed afterwards so the next test finds the demo as it was. Yields his secret."""
+    import pyotp
+    from sqlalchemy import delete, select
+
+    from telehealth.extensions import db as _db
+    from telehealth.models import User
+    from telehealth.models.accounts.two_factor import StaffRecoveryCode, StaffTwoFactor
+    from telehealth.services.accounts import two_factor
+
+    with app.app_context():
+        adams = _db.session.scalar(select(User).where(User.email == "dr.adams@demo.telehealth"))
+        enrolment = two_factor.begin_enrolment(adams)
+        two_factor.confirm_enrolment(adams, pyotp.TOTP(enrolment.secret).now())
+        _db.session.commit()
+        adams_id = adams.id
+        _db.session.remove()
+    yield enrolment.secret
+    with app.app_context():
+        _db.session.execute(delete(StaffRecoveryCode).where(StaffRecoveryCode.user_id == adams_id))
+        _db.session.execute(delete(StaffTwoFactor).where(StaffTwoFactor.user_id == adams_id))
+        _db.session.commit()
+        _db.session.remove()
+

@@ -61,7 +61,7 @@ def test_a_physician_finds_a_patient_opens_the_chart_decides_pauses_and_resumes(
     assert "Readings reviewed: in range." in page.inner_text("main")
 
 
-def test_a_physician_not_on_the_care_team_does_not_find_the_patient(page, world):
+def test_a_physician_not_on_the_care_team_does_not_find_the_patient(page, world, adams_secret):
     sign_in(page, "dr.adams@demo.telehealth")
     page.goto("/patients?q=quinn")
     assert "No patient on your care team matches" in page.inner_text("main")

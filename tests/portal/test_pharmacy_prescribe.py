@@ -10,14 +10,11 @@ import re
 from datetime import timedelta
 
 import pyotp
-import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from telehealth.clock import now
 from telehealth.extensions import db as _db
 from telehealth.models import Appointment, Shipment, ShipmentStatus, User
-from telehealth.models.accounts.two_factor import StaffRecoveryCode, StaffTwoFactor
-from telehealth.services.accounts import two_factor
 from tests.portal.conftest import check_page, sign_in
 
 PHYSICIAN = "dr.adams@demo.telehealth"
@@ -32,24 +29,6 @@ def _consult_of(patient_email: str) -> Appointment:
     return _db.session.scalar(select(Appointment).where(Appointment.patient_id == _user(patient_email).id,
                                                        Appointment.appointment_type == "consult")
                               .order_by(Appointment.id.desc()).limit(1))
-
-
-@pytest.fixture
-def adams_secret(app, world):
-    """Dr. Adams enrolled (the demo leaves him to enrol on the page); his factor removed afterwards."""
-    with app.app_context():
-        adams = _user(PHYSICIAN)
-        enrolment = two_factor.begin_enrolment(adams)
-        two_factor.confirm_enrolment(adams, pyotp.TOTP(enrolment.secret).now())
-        _db.session.commit()
-        adams_id = adams.id
-        _db.session.remove()
-    yield enrolment.secret
-    with app.app_context():
-        _db.session.execute(delete(StaffRecoveryCode).where(StaffRecoveryCode.user_id == adams_id))
-        _db.session.execute(delete(StaffTwoFactor).where(StaffTwoFactor.user_id == adams_id))
-        _db.session.commit()
-        _db.session.remove()
 
 
 def _deliver_and_complete(app, shipment_id: int) -> None:

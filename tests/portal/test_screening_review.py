@@ -52,7 +52,7 @@ def _riley(app) -> int:
     return assessment_id
 
 
-def test_a_physician_reviews_with_the_keyboard_and_approves_then_declines_one(page, world, app):
+def test_a_physician_reviews_with_the_keyboard_and_approves_then_declines_one(page, world, app, adams_secret):
     riley = _riley(app)
     own = _own_screening(app, "Dana")
     sign_in(page, DOCTOR)
@@ -124,7 +124,7 @@ def test_a_physician_reviews_with_the_keyboard_and_approves_then_declines_one(pa
     check_page(page, "reviews-after-decline")
 
 
-def test_a_decision_taken_first_by_someone_else_is_refused_in_words(page, world, app):
+def test_a_decision_taken_first_by_someone_else_is_refused_in_words(page, world, app, adams_secret):
     own = _own_screening(app, "Eli")
     sign_in(page, DOCTOR)
     page.goto(f"/reviews/{own}")
