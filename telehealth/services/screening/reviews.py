@@ -39,8 +39,7 @@ def queue(viewer: User, status: str = "open", limit: int = 100) -> list[Assessme
     items = list(db.session.scalars(
         select(Assessment).where(Assessment.review_status.in_(statuses)).order_by(*order).limit(limit)))
     if viewer.role is Role.PHYSICIAN:
-        for item in items:
-            audit.record(viewer, "read", "review_queue_item", item.id, patient_id=item.patient_id)
+        audit.record_each(viewer, "read", "review_queue_item", [(item.id, item.patient_id) for item in items])
         db.session.commit()
     return items
 
