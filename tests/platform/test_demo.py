@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import time_machine
@@ -278,8 +279,12 @@ def test_dr_adams_has_an_alert_answered_since_a_follow_up_now_and_a_review_on_he
     assert card.patient_name == "Jesse Prescribe"
     assert [a.kind for a in card.activity if a.kind == "text"] == ["text"] and card.heard_from_patient
     assert any(a.kind == "paged" for a in card.activity)
-    [row] = day.appointments.rows
-    assert row.appointment.patient_id == patient.id and row.joinable
+    follow_up = db.session.scalar(select(Appointment).where(Appointment.patient_id == patient.id,
+                                                           Appointment.appointment_type == "follow_up"))
+    assert follow_up.status is AppointmentStatus.BOOKED and now() < follow_up.starts_at <= now() + timedelta(minutes=10)
+    if follow_up.starts_at.astimezone(ZoneInfo(adams.time_zone)).date() == today_in(adams.time_zone):
+        [row] = day.appointments.rows  # (seeded in the last minutes of her day, it is tomorrow's)
+        assert row.appointment.id == follow_up.id and row.joinable
     [item] = day.work.items
     assert {r.code for r in item.reasons} == {"escalation", "follow_up_due"}
     assert [r.assessment.patient_id for r in day.reviews.rows] == [_user("patient.review").id]
