@@ -41,6 +41,8 @@ from telehealth.models.screening.assessments import Assessment, Decision, Measur
 from telehealth.models.billing.billing import CreditKind, Order, OrderStatus
 from telehealth.models.care.care_notes import CoachingNote
 from telehealth.models.care.journal import JournalEntry
+from telehealth.models.messaging.messaging import InboundMessage, MessagePriority, MessageStatus, OutboundMessage
+from telehealth.models.platform.alerts import AlertPage, AlertStatus, ClinicalAlert
 from telehealth.models.home_care.home_sessions import (
     BloodPressureReading, BpSource, CheckIn, CheckInKind, CheckInStatus, HomeSession, SessionStatus,
 )
@@ -54,6 +56,9 @@ from telehealth.services.accounts import accounts, care_team, staff
 from telehealth.services.billing import catalog, ledger, stripe_events
 from telehealth.services.care import journal
 from telehealth.services.home_care import home_sessions
+from telehealth.services.home_care.check_in_messages import CRISIS_REPLY
+from telehealth.services.messaging import notifications
+from telehealth.services.screening import crisis_language
 from telehealth.services.pharmacy import prescriptions
 from telehealth.services.platform import audit, on_call
 from telehealth.services.scheduling import scheduling
@@ -202,6 +207,8 @@ def seed_demo() -> list[Login]:
             make(patient)
         elif stage == "consult":
             _book_consult_now_if_stale(patient)
+        elif stage == "prescribe":
+            _follow_up_now_if_stale(patient)
         rows.append(Login("patient", spec["email"], DEMO_PASSWORD, f"{spec['state_of_residence']}: {note(patient)}"))
     _coach_day()
     return rows
@@ -497,6 +504,7 @@ def _consulted(patient: User) -> None:
     _on_care_team(patient, physician)
     _held(patient, physician, "consult", _ago(1, hour=17), "Video consult held: candidate for treatment; "
                                                                "discussed risks, sitter and blood-pressure plan.")
+    _adams_day(patient)
 
 
 def _prescribed_and_delivered(patient: User) -> None:
@@ -553,6 +561,84 @@ def _in_treatment(patient: User) -> None:
     _appointment(patient, coach, "coaching_60", _next_weekday_at(coach.time_zone, 10, after=now() + timedelta(hours=20)))
 
 
+# ------------------------------------------------------------------ Dr. Adams's day (her Today page)
+
+CRISIS_TEXT = "I can't do this anymore. I keep thinking I'd be better off not waking up."
+SAFE_TEXT = "I'm safe. My sister is here with me now and I'll stay at hers tonight."
+
+
+def _adams_day(patient: User) -> None:
+    """Something real on Dr. Adams's Today page (patient.prescribe@ is her patient): the 3-month
+    program bought after the consult; a follow-up booked for now (its video open at once: "Join",
+    and "Follow-up booked soon" on her work list); 25 minutes ago a text with crisis language and
+    the urgent alert it raised (paged as the ladder pages, the 988 reply sent), not acknowledged;
+    and 11 minutes ago the patient's reply saying they are safe, which the alert shows as what
+    happened since it was raised. (patient.review@'s screening waits in her review queue.)"""
+    _paid(patient, "three_month", _ago(1, hour=18))
+    _book_follow_up_now(patient)
+    _crisis_text_and_reply(patient, now() - timedelta(minutes=25), now() - timedelta(minutes=11))
+
+
+def _book_follow_up_now(patient: User) -> Appointment:
+    """A 20-minute follow-up with Dr. Adams starting 5 to 10 minutes from now (the next 5-minute
+    boundary after 5 minutes): its room is open already (it opens 10 minutes before)."""
+    moment = (now() + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    starts_at = moment - timedelta(minutes=moment.minute % 5)
+    return _appointment(patient, _by_email("dr.adams"), "follow_up", starts_at)
+
+
+def _follow_up_now_if_stale(patient: User) -> None:
+    """A later `make run`: the follow-up seeded "for now" went unheld; release it with its credit and
+    book it again for now (as the consult is), unless one was held (the story moved on)."""
+    mine = list(db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id,
+                                                             Appointment.appointment_type == "follow_up")))
+    if not mine:
+        return
+    closes = timedelta(minutes=current_app.config["VIDEO_CLOSES_MINUTES_AFTER"])
+    if any(a.status is AppointmentStatus.COMPLETED or (a.status is AppointmentStatus.BOOKED
+                                                       and a.ends_at + closes > now()) for a in mine):
+        return
+    for stale in (a for a in mine if a.status is AppointmentStatus.BOOKED):
+        stale.cancel(stale.provider_id, now(), late=False)
+        ledger.restore(patient.id, CreditKind(stale.credit_kind), key=f"appointment:{stale.id}:restore",
+                       note="Demo follow-up moved to now")
+    if ledger.balances(patient.id)[CreditKind.FOLLOW_UP] > 0:
+        _book_follow_up_now(patient)
+
+
+def _crisis_text_and_reply(patient: User, at: datetime, replied_at: datetime) -> ClinicalAlert:
+    """A text with crisis language at `at`, as the SMS webhook records it (check_in_messages.answer_crisis):
+    the 988 reply sent, an urgent alert paged to round 0 of the ladder (`notifications.page_targets`:
+    whoever was on call, else every physician), not acknowledged; then the patient's own reply."""
+    phone = patient.patient_profile.phone_e164
+    sid = f"SMdemo{uuid.uuid4().hex}"
+    db.session.add(InboundMessage(message_sid=sid, from_phone=phone, body=CRISIS_TEXT, received_at=at,
+                                  user_id=patient.id, handled_as="crisis"))
+    db.session.add(OutboundMessage(to_phone=phone, body=CRISIS_REPLY, purpose="crisis_reply",
+                                   priority=MessagePriority.CRISIS, patient_id=patient.id, not_before=at,
+                                   status=MessageStatus.SENT, attempts=1, dedupe_key=f"crisis_reply:{sid}",
+                                   created_at=at, sent_at=at + timedelta(seconds=2)))
+    intents = ", ".join(i.replace("_", " ") for i in crisis_language.crisis_intents(CRISIS_TEXT)) or "unclear"
+    alert = ClinicalAlert(kind="crisis", urgency="urgent", recipient="on_call_physician", patient_id=patient.id,
+                          summary=f"Crisis language ({intents}) in a text from a patient: {CRISIS_TEXT}",
+                          created_at=at, status=AlertStatus.DELIVERED, delivered_at=at, page_rounds=1,
+                          last_paged_at=at)
+    db.session.add(alert)
+    db.session.flush()
+    for target in notifications.page_targets(alert, 0, at):
+        db.session.add(AlertPage(alert_id=alert.id, round=0, user_id=target.user_id, phone_e164=target.phone,
+                                 reason=target.reason, paged_at=at))
+        db.session.add(OutboundMessage(to_phone=target.phone, body=notifications.alert_text(alert), purpose="alert",
+                                       priority=MessagePriority.STAFF, not_before=at, status=MessageStatus.SENT,
+                                       attempts=1, dedupe_key=f"alert:{alert.id}:page:0:{target.phone}",
+                                       created_at=at, sent_at=at + timedelta(seconds=3)))
+    db.session.add(InboundMessage(message_sid=f"SMdemo{uuid.uuid4().hex}", from_phone=phone, body=SAFE_TEXT,
+                                  received_at=replied_at, user_id=patient.id, handled_as="reply"))
+    audit.record(None, "create", "clinical_alert", alert.id, patient_id=patient.id)
+    db.session.commit()
+    return alert
+
+
 def _consult_note(patient: User) -> str:
     consult = db.session.scalar(select(Appointment).where(
         Appointment.patient_id == patient.id, Appointment.appointment_type == "consult")
@@ -574,7 +660,8 @@ STAGES = (
     ("approved", _approved, lambda p: "screening approved, nothing bought: buy a package, book a consult"),
     ("consult", _consult_soon, _consult_note),
     ("prescribe", _consulted, lambda p: "consult held (recorded video) with Dr. Maya Adams: awaiting a "
-                                        "prescription"),
+                                        "prescription; a follow-up with her now, and an urgent alert from a "
+                                        "text, answered since, for her to acknowledge (her Today page)"),
     ("ready", _prescribed_and_delivered, lambda p: "prescribed, medication delivered: schedule a first session "
                                                    "(sitter, blood pressure); coaching booked with Alex Rivera"),
     ("treatment", _in_treatment, lambda p: "5 sessions, PHQ-9 19 -> 7 (a response), a follow-up due with Dr. "

@@ -78,7 +78,11 @@ def test_demo_consult_now_is_open_to_join(demo):
 
 
 def test_demo_consult_held_waits_for_the_prescription(demo):
+    # the follow-up with Dr. Adams booked for now (her Today page's appointment) is open to join, so
+    # it comes first; an hour after it, the prescription is the next step again
     result = plan_of(demo["prescribe"])
+    assert result.next.code == "follow_up_booked" and result.next.joinable
+    result = plan_of(demo["prescribe"], now() + timedelta(hours=1))
     assert result.next.code == "await_prescription"
     assert states(result)["consult"] == "done" and states(result)["await_prescription"] == "next"
 

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import time_machine
@@ -115,7 +116,8 @@ def test_the_paid_patient_has_a_consult_starting_now_that_the_physician_can_join
     patient = _user("patient.consult")
     [order] = db.session.scalars(select(Order).where(Order.patient_id == patient.id)).all()
     assert order.paid_at is not None and order.paid_at <= now()
-    [consult] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()
+    [consult] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id,
+                                                             Appointment.appointment_type == "consult")).all()
     assert consult.status is AppointmentStatus.BOOKED and consult.appointment_type == "consult"
     # begun already (so an encounter can be recorded at once), most of it still ahead
     assert now() - timedelta(minutes=5) <= consult.starts_at <= now() < consult.ends_at - timedelta(minutes=20)
@@ -132,7 +134,8 @@ def test_the_seeded_consult_is_held_and_its_physician_prescribes_without_an_admi
     patient, records the encounter (begun at the consult's start, ended now) and prescribes."""
     _seed(runner)
     patient = _user("patient.consult")
-    [consult] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()
+    [consult] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id,
+                                                             Appointment.appointment_type == "consult")).all()
     physician = db.session.get(User, consult.provider_id)
     doctor = _login(app, physician.email)
     assert doctor.get(f"/api/v1/patients/{patient.id}").status_code == 200
@@ -151,7 +154,8 @@ def test_the_seeded_consult_is_held_and_its_physician_prescribes_without_an_admi
 def test_the_consulted_patient_awaits_a_prescription_the_physician_may_sign(runner, db):
     _seed(runner)
     patient = _user("patient.prescribe")
-    [consult] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()
+    [consult] = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id,
+                                                             Appointment.appointment_type == "consult")).all()
     assert consult.status is AppointmentStatus.COMPLETED and consult.encounter_modality == "video"
     assert consult.encounter_ended_at < now()
     physician = db.session.get(User, consult.provider_id)
@@ -290,3 +294,40 @@ def test_demo_staff_second_factors_leave_dr_adams_to_enrol_from_the_page(runner,
 
     assert demo_journey.DEMO_TOTP_SECRET == DEMO_TOTP_SECRET
     assert demo_journey.totp_code(at=1_800_000_000) == pyotp.TOTP(DEMO_TOTP_SECRET).at(1_800_000_000)
+
+
+def test_dr_adams_has_an_alert_answered_since_a_follow_up_now_and_a_review_on_her_today_page(app, runner, db):
+    """Her Today page has something real: the crisis alert of her patient, not acknowledged, with the
+    patient's later reply; the follow-up booked for now, its room open; on her work list for both;
+    and the screening waiting in the review queue."""
+    from telehealth.services.care import today
+
+    _seed(runner)
+    adams, patient = _user("dr.adams"), _user("patient.prescribe")
+    day = today.today(adams)
+    [card] = [c for c in day.alerts if c.alert.patient_id == patient.id]
+    assert card.alert.kind == "crisis" and card.alert.urgency == "urgent" and card.alert.acknowledged_at is None
+    assert card.patient_name == "Jesse Prescribe"
+    assert [a.kind for a in card.activity if a.kind == "text"] == ["text"] and card.heard_from_patient
+    assert any(a.kind == "paged" for a in card.activity)
+    follow_up = db.session.scalar(select(Appointment).where(Appointment.patient_id == patient.id,
+                                                           Appointment.appointment_type == "follow_up"))
+    assert follow_up.status is AppointmentStatus.BOOKED and now() < follow_up.starts_at <= now() + timedelta(minutes=10)
+    if follow_up.starts_at.astimezone(ZoneInfo(adams.time_zone)).date() == today_in(adams.time_zone):
+        [row] = day.appointments.rows  # (seeded in the last minutes of her day, it is tomorrow's)
+        assert row.appointment.id == follow_up.id and row.joinable
+    [item] = day.work.items
+    assert {r.code for r in item.reasons} == {"escalation", "follow_up_due"}
+    assert [r.assessment.patient_id for r in day.reviews.rows] == [_user("patient.review").id]
+
+
+def test_a_later_seed_books_the_stale_follow_up_again_for_now(runner, db):
+    _seed(runner)
+    patient = _user("patient.prescribe")
+    with time_machine.travel(now() + timedelta(days=1), tick=False):
+        _seed(runner)
+        follow_ups = db.session.scalars(select(Appointment).where(
+            Appointment.patient_id == patient.id, Appointment.appointment_type == "follow_up")
+            .order_by(Appointment.id)).all()
+        assert [a.status for a in follow_ups] == [AppointmentStatus.CANCELLED, AppointmentStatus.BOOKED]
+        assert now() < follow_ups[1].starts_at <= now() + timedelta(minutes=10)

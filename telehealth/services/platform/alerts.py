@@ -2,10 +2,10 @@
 one while on call; ops the logistics ones), acknowledging one, and raising one exactly once from a sweep."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from telehealth.clock import now
+from telehealth.clock import in_zone, now
 from telehealth.errors import Conflict, NotFound
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import Role, User
@@ -56,11 +56,13 @@ def _visible(viewer: User, at):
 
 
 def open_alerts(viewer: User, *, before_id: int | None = None, limit: int = 100,
-                status: str = "open") -> list[ClinicalAlert]:
+                status: str = "open", urgent_first: bool = False) -> list[ClinicalAlert]:
     """Alerts the viewer may see (physicians: clinical ones, by `_physician_sees`; ops and admin:
     logistics ones), `open` (not acknowledged, the default), `acknowledged` or `all`, newest first
-    (so a new crisis is never below the fold); each is an audited read of the patient's record."""
-    query = _visible(viewer, now()).order_by(ClinicalAlert.id.desc()).limit(limit)
+    (so a new crisis is never below the fold); `urgent_first`: the urgent ones before the routine
+    ones (a first page only: `before_id` follows ids); each is an audited read of the patient's record."""
+    order = (case((ClinicalAlert.urgency == "urgent", 0), else_=1),) if urgent_first else ()
+    query = _visible(viewer, now()).order_by(*order, ClinicalAlert.id.desc()).limit(limit)
     if status == "open":
         query = query.where(ClinicalAlert.status != AlertStatus.ACKNOWLEDGED)
     elif status == "acknowledged":
@@ -68,8 +70,7 @@ def open_alerts(viewer: User, *, before_id: int | None = None, limit: int = 100,
     if before_id is not None:
         query = query.where(ClinicalAlert.id < before_id)
     items = list(db.session.scalars(query))
-    for alert in items:
-        audit.record(viewer, "read", "clinical_alert", alert.id, patient_id=alert.patient_id)
+    audit.record_each(viewer, "read", "clinical_alert", [(alert.id, alert.patient_id) for alert in items])
     db.session.commit()
     return items
 
@@ -82,7 +83,9 @@ def acknowledge(viewer: User, alert_id: int) -> ClinicalAlert:
     if db.session.scalar(_visible(viewer, now()).where(ClinicalAlert.id == alert_id)) is None:
         deny(viewer, "clinical_alert", alert_id, patient_id=alert.patient_id,
              message="This alert is for the patient's care team and whoever is on call.")
-    alert.acknowledge(viewer.id, now())  # refuses an alert already seen acknowledged (409)
+    if alert.status is AlertStatus.ACKNOWLEDGED:
+        raise already_acknowledged(viewer, alert.id)
+    alert.acknowledge(viewer.id, now())
     # Claimed with a conditional UPDATE: of two acknowledgements at once, the one that finds the
     # row still unacknowledged wins; the other updates nothing and gets the same 409 as a second
     # acknowledgement, so who and when are never overwritten. (No autoflush: the object's own
@@ -96,7 +99,21 @@ def acknowledge(viewer: User, alert_id: int) -> ClinicalAlert:
             .execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         db.session.rollback()
-        raise Conflict("This alert was already acknowledged.")
+        raise already_acknowledged(viewer, alert.id)
     audit.record(viewer, "update", "clinical_alert", alert.id, patient_id=alert.patient_id, fields=["status"])
     db.session.commit()
     return alert
+
+
+def already_acknowledged(viewer: User, alert_id: int) -> Conflict:
+    """The refusal of a second acknowledgement, saying who acknowledged first and when (in the
+    viewer's zone), so the second physician knows whom to ask before calling the patient too."""
+    row = db.session.execute(select(ClinicalAlert.acknowledged_at, ClinicalAlert.acknowledged_by, User.display_name)
+                             .outerjoin(User, User.id == ClinicalAlert.acknowledged_by)
+                             .where(ClinicalAlert.id == alert_id)).first()
+    if row is None or row.acknowledged_at is None:
+        return Conflict("This alert was already acknowledged.")
+    who = "you" if row.acknowledged_by == viewer.id else (row.display_name or "a former staff member")
+    local = in_zone(row.acknowledged_at, viewer.time_zone)
+    when = f"{local:%b} {local.day}, {local.hour % 12 or 12}:{local:%M} {local:%p} {local.tzname()}"
+    return Conflict(f"This alert was already acknowledged by {who} at {when}.")
