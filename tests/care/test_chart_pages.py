@@ -190,8 +190,8 @@ def test_each_section_of_the_chart_shows_the_patients_data(client, db, ctx):
     assert "F33.2 Major depressive disorder" in words
     assert "Dr. Outside, Lake Clinic : progress report Active" in words
     assert "Timeline" in words and "Blood-pressure reading" in words
-    # links to other helpers' pages appear only when those pages exist
-    assert "Prescribe" not in re.findall(r"<a [^>]*>([^<]*)</a>", html)
+    # the chart leads to prescribing for this patient
+    assert f'href="/patients/{ctx.patient.id}/prescribe"' in html
 
 
 def test_an_adjusted_prescription_shows_every_version(client, db, ctx):
@@ -404,7 +404,7 @@ def test_the_chart_links_to_the_video_room_of_my_next_appointment_only_when_that
     assert ("Open the video room" in words) == ("consult_pages.room" in app.view_functions)
 
 
-def test_an_adjust_decision_signs_a_new_version_from_the_form(client, db, ctx):
+def test_an_adjust_decision_signs_a_new_version_from_the_form(client, db, ctx, totp):
     profile = ctx.physician.physician_profile
     profile.dea_number, profile.dea_expires_on = "AB1234563", date(2030, 1, 1)
     db.session.commit()
@@ -412,7 +412,13 @@ def test_an_adjust_decision_signs_a_new_version_from_the_form(client, db, ctx):
     terms = {"form": "sublingual_tablet", "strength_mg": "100", "dose_per_session_mg": "300", "sessions": "6",
              "refills": "0", "directions": "Dissolve under the tongue with your sitter present.",
              "diagnosis_code": "F33.2"}
+    # without the second factor the adjustment is refused beside the code's input, and nothing is signed
     r = _decide(client, ctx, decision="adjust", note="Partial response: dose up to 300 mg.", **terms)
+    assert r.status_code == 403, text_of(r)
+    assert "authenticator" in text_of(r) and 'id="decision-second_factor_code-error"' in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Prescription)) == 1
+    r = _decide(client, ctx, decision="adjust", note="Partial response: dose up to 300 mg.",
+                second_factor_code=totp.code(ctx.physician), **terms)
     assert r.status_code == 302, text_of(r)
     words = text_of(client.get(r.headers["Location"], headers=BROWSER))
     assert "Decision recorded: Adjust." in words

@@ -185,10 +185,11 @@ def record_decision(patient_id: int):
         terms = prescriptions.PrescriptionTerms(**body.new_terms.model_dump()) if body.new_terms else None
         _row, status = follow_ups.record_decision(current_user, patient_id, body.decision, body.note,
                                                   appointment_id=body.appointment_id, new_terms=terms,
-                                                  release_shipment_id=body.release_shipment_id)
+                                                  release_shipment_id=body.release_shipment_id,
+                                                  second_factor_code=body.second_factor_code)
     except ServiceError as exc:
-        if exc.status in (403, 404):
-            raise
+        if exc.status in (403, 404) and "second_factor_code" not in exc.fields:
+            raise  # not this physician's patient (a missing or wrong code is the form's refusal)
         errors = _refused(exc)
         return _render_follow_up(patient_id, errors=errors, form_name="decision", values=request.form,
                                  status=_status_code(errors))
