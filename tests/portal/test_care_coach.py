@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from telehealth.extensions import db as _db
 from telehealth.services.accounts import accounts
-from tests.care.test_coach_pages import _physician_page
 from tests.portal.conftest import check_page, sign_in
 
 COACH = "coach.lee@demo.telehealth"
@@ -66,10 +65,8 @@ def test_a_coach_works_through_the_day(page, world, app):
     page.get_by_role("link", name="Today", exact=True).first.click()
     assert page.locator("table.sessions").get_by_text("Note: revision 2").first.is_visible()
 
-    # a physician's page (the prescription page once it exists) is the 403 page, not a JSON error
-    with app.app_context():
-        path = _physician_page(app, patient_id) or "/coaching"
-    response = page.goto(path)
+    # a physician's page (prescribing for this patient) is the 403 page, not a JSON error
+    response = page.goto(f"/patients/{patient_id}/prescribe")
     assert response.status == 403 and "text/html" in response.headers["content-type"]
     assert "not part of your account" in page.get_by_role("main").inner_text()
     check_page(page, "care-coach-refused")
