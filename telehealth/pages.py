@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import types
 import typing
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
+from telehealth.clock import now
 from telehealth.errors import Forbidden, ServiceError, ValidationFailed
 
 LOGIN_ENDPOINT = "accounts_pages.login"
@@ -273,3 +275,45 @@ def init_pages(app) -> None:
     app.context_processor(_layout_context)
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(money, "money")
+
+
+# ----------------------------------------------------------------------------- time in words (staff pages)
+# One wording for ages, SLA time left and due times (the Today page, the review queue; the scripts
+# static/js/today_clock.js and sla_countdown.js count on in the same words while a page stays open).
+
+def _minutes_words(minutes: int) -> str:
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def ago(moment: datetime | None, at: datetime | None = None) -> str:
+    """How long ago, in words: "just now", "12 min ago", "3 h 5 min ago", "4 days ago"
+    (static/js/today_clock.js says the same as the page stays open)."""
+    if moment is None:
+        return ""
+    minutes = int(((at or now()) - moment).total_seconds() // 60)
+    return "just now" if minutes < 1 else f"{_minutes_words(minutes)} ago"
+
+
+def sla_words(seconds: int | None) -> str:
+    """A review's time left: "5 h 12 min left", "overdue by 20 min" (the script counts down the same)."""
+    if seconds is None:
+        return "no deadline"
+    if seconds < 0:
+        return f"overdue by {_minutes_words(int(-seconds // 60))}"
+    return f"{_minutes_words(int(seconds // 60))} left"
+
+
+def due_words(moment: datetime, at: datetime) -> str:
+    """When a work-list reason became due: "due 3 days ago", "due in 2 h", "due now"."""
+    delta = moment - at
+    minutes = int(abs(delta.total_seconds()) // 60)
+    if minutes < 1:
+        return "due now"
+    return f"due in {_minutes_words(minutes)}" if delta > timedelta(0) else f"due {_minutes_words(minutes)} ago"

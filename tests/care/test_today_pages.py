@@ -20,7 +20,7 @@ from telehealth.models.home_care.home_sessions import (
 from telehealth.models.messaging.messaging import InboundMessage
 from telehealth.models.platform.alerts import AlertPage
 from telehealth.models.screening.assessments import Assessment, AssessmentStatus, ReviewStatus
-from telehealth.routes.care.today_pages import ago, due_words, sla_words
+from telehealth.pages import ago, due_words, sla_words
 from tests import sessions_support
 from tests.pages_support import BROWSER, csrf_token, text_of
 from tests.sessions_support import encounter, login, ready

@@ -8,7 +8,6 @@ calls the services the API calls); a link to another area's page shows once that
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,7 +16,7 @@ from werkzeug.routing import BuildError
 from telehealth.clock import now
 from telehealth.errors import Conflict
 from telehealth.models.accounts.accounts import Role
-from telehealth.pages import page, safe_next
+from telehealth.pages import ago, due_words, sla_words, page, safe_next
 from telehealth.services.care import today as today_service
 
 bp = Blueprint("today_pages", __name__)
@@ -33,44 +32,6 @@ def link(endpoint: str, **values) -> str | None:
         return url_for(endpoint, **values)
     except BuildError:
         return None
-
-
-def _minutes_words(minutes: int) -> str:
-    if minutes < 1:
-        return "less than a minute"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
-
-
-def ago(moment: datetime | None, at: datetime | None = None) -> str:
-    """How long ago, in words: "just now", "12 min ago", "3 h 5 min ago", "4 days ago"
-    (static/js/today_clock.js says the same as the page stays open)."""
-    if moment is None:
-        return ""
-    minutes = int(((at or now()) - moment).total_seconds() // 60)
-    return "just now" if minutes < 1 else f"{_minutes_words(minutes)} ago"
-
-
-def sla_words(seconds: int | None) -> str:
-    """A review's time left: "5 h 12 min left", "overdue by 20 min" (the script counts down the same)."""
-    if seconds is None:
-        return "no deadline"
-    if seconds < 0:
-        return f"overdue by {_minutes_words(int(-seconds // 60))}"
-    return f"{_minutes_words(int(seconds // 60))} left"
-
-
-def due_words(moment: datetime, at: datetime) -> str:
-    """When a work-list reason became due: "due 3 days ago", "due in 2 h", "due now"."""
-    delta = moment - at
-    minutes = int(abs(delta.total_seconds()) // 60)
-    if minutes < 1:
-        return "due now"
-    return f"due in {_minutes_words(minutes)}" if delta > timedelta(0) else f"due {_minutes_words(minutes)} ago"
 
 
 def _page_arg(name: str) -> int:

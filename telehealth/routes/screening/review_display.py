@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from telehealth import questionnaires
+from telehealth.pages import sla_words
 from telehealth.routes.screening.questionnaire_forms import STATES
 from telehealth.services.screening import scoring
 
@@ -72,14 +73,6 @@ def short_scores(a) -> str:
     if a.gad7_total is not None:
         parts.append(f"GAD-7 {a.gad7_total}")
     return ", ".join(parts)
-
-
-def sla_words(seconds: int) -> str:
-    """ "5 h 12 min left", "overdue by 20 min" (static/js/sla_countdown.js counts on in the same words)."""
-    minutes = abs(int(seconds)) // 60
-    hours, rest = divmod(minutes, 60)
-    span = f"{hours} h {rest} min" if hours else f"{rest} min"
-    return f"overdue by {span}" if seconds < 0 else f"{span} left"
 
 
 def time_left(a, at: datetime) -> dict:
