@@ -695,21 +695,41 @@ def _coach_day() -> None:
         Appointment.starts_at >= day_start, Appointment.starts_at < day_end)))
     moment = now()
     boundary = (moment - timedelta(minutes=moment.minute % 5)).replace(second=0, microsecond=0)
+    busy = [(a.blocks_from, a.blocks_until) for a in db.session.scalars(select(Appointment).where(
+        Appointment.provider_id == coach.id, Appointment.status != AppointmentStatus.CANCELLED,
+        Appointment.blocks_until > day_start - timedelta(hours=2), Appointment.blocks_from < day_end + timedelta(hours=2)))]
+
+    def free(start: datetime) -> bool:
+        # the coach's other appointments (the stage patients' own coaching) keep their times: a run
+        # on a later day moves these two around them, as the database's exclusion constraint requires
+        return not any(start - timedelta(minutes=15) < until and frm < start + timedelta(minutes=45)
+                       for frm, until in busy)
+
     if not any(a.ends_at <= moment for a in today):
-        # 30 minutes that ended 15 minutes ago (from midnight on, in the first minutes of a day)
+        # 30 minutes that ended 15 minutes ago (from midnight on, in the first minutes of a day),
+        # or earlier that day when the coach was busy then
         earlier = max(boundary - timedelta(minutes=45), day_start)
-        _paid(patient, "coaching_30", moment - timedelta(minutes=1))
-        if earlier + timedelta(minutes=28) <= moment:
-            _held(patient, coach, "coaching_30", earlier, "Integration session.")
-        else:
-            _appointment(patient, coach, "coaching_30", earlier)
+        while not free(earlier) and earlier - timedelta(minutes=30) >= day_start:
+            earlier -= timedelta(minutes=30)
+        if free(earlier):
+            _paid(patient, "coaching_30", moment - timedelta(minutes=1))
+            if earlier + timedelta(minutes=28) <= moment:
+                _held(patient, coach, "coaching_30", earlier, "Integration session.")
+            else:
+                _appointment(patient, coach, "coaching_30", earlier)
+            busy.append((earlier - timedelta(minutes=15), earlier + timedelta(minutes=45)))
     if not any(a.starts_at > moment for a in today):
-        # two hours on, or the day's last half hour when the evening is late (past midnight at 23:00+)
+        # two hours on, or the day's last half hour when the evening is late (past midnight at 23:00+),
+        # or the next free half hour after it
         later = min(boundary + timedelta(hours=2), day_end - timedelta(minutes=35))
         if later < moment + timedelta(minutes=40):
             later = boundary + timedelta(minutes=45)
-        _paid(patient, "coaching_30", moment - timedelta(minutes=1))
-        _appointment(patient, coach, "coaching_30", later)
+        for _ in range(12):
+            if free(later):
+                _paid(patient, "coaching_30", moment - timedelta(minutes=1))
+                _appointment(patient, coach, "coaching_30", later)
+                break
+            later += timedelta(minutes=30)
 
 
 def _journal_entries(patient: User) -> None:
