@@ -1,5 +1,6 @@
-"""The `care` group: the care team's work list and a patient's timeline, with CARE_PATIENTS patients
-on one physician's care team.
+"""The `care` group: the care team's work list and a patient's timeline, and the physician's Today
+page and that patient's chart (the portal's pages), with CARE_PATIENTS patients on one physician's
+care team.
 
 The patients, each with a few months of history (CARE_SQL; encrypted columns get ciphertext made
 once by snippets.CARE_CIPHERTEXTS), are bulk-inserted with SQL; the physician's work list and one
@@ -25,6 +26,7 @@ from runner import (
     Runner,
     Scenario,
     check_items,
+    check_scenario,
     cookie_header,
     log_in,
     python_snippet,
@@ -35,7 +37,10 @@ CARE_PHYSICIAN = "dr.brooks@demo.telehealth"
 CARE_PATIENTS = 10_000
 CARE_SESSIONS = 4             # sessions (each with a reading and a check-in), measures and texts per patient
 CARE_TIMELINE_LIMIT = 20      # the timeline scenarios' page size (a patient has about 23 events)
-CARE_SCENARIOS = ("worklist", "timeline", "timeline page 2")
+CARE_SCENARIOS = ("worklist", "timeline", "timeline page 2", "page /today", "page chart")
+# The portal's pages for the same physician: the Today page (alerts, review queue, appointments, work
+# list) and the bench patient's chart; they answer HTML, so they are checked by status alone.
+CARE_PAGES = ("page /today", "page chart")
 
 
 def run(runner: Runner, env: dict[str, str]) -> dict[str, Any]:
@@ -56,7 +61,10 @@ def run(runner: Runner, env: dict[str, str]) -> dict[str, Any]:
     care["queries"] = python_snippet(snippets.CARE_QUERY_COUNT, env, "bench-queries", json.dumps(paths),
                                      CARE_PHYSICIAN, DEMO_PASSWORD)
     for name, scenario in zip(CARE_SCENARIOS, care_scenarios(physician_cookie, paths), strict=True):
-        check_items(scenario, runner.app.base_url)
+        if name in CARE_PAGES:
+            check_scenario(scenario, runner.app.base_url)
+        else:
+            check_items(scenario, runner.app.base_url)
         figures = runner.measure(scenario)
         figures["queries_per_request"] = care["queries"][name]["queries"]
         care["p95_ms"][name] = figures["latency_ms"]["p95"]
@@ -214,7 +222,8 @@ def fill_care(env: dict[str, str]) -> tuple[dict[str, int], float]:
 def care_paths(patient_id: int, before: str | None = None) -> dict[str, str]:
     timeline = f"/api/v1/patients/{patient_id}/timeline"
     paths = {"worklist": "/api/v1/me/worklist", "timeline": f"{timeline}?limit={CARE_TIMELINE_LIMIT}",
-             "timeline limit=5": f"{timeline}?limit=5", "timeline limit=50": f"{timeline}?limit=50"}
+             "timeline limit=5": f"{timeline}?limit=5", "timeline limit=50": f"{timeline}?limit=50",
+             "page /today": "/today", "page chart": f"/patients/{patient_id}"}
     if before:
         paths["timeline page 2"] = f"{timeline}?limit={CARE_TIMELINE_LIMIT}&before={urllib.parse.quote(before)}"
     return paths
