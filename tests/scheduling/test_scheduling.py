@@ -370,11 +370,17 @@ def test_calendar_file_and_revocable_provider_feed(client, app, db, patient, boo
     [event] = Calendar.from_ical(r.data).walk("VEVENT")
     assert event["dtstart"].dt == datetime(2026, 3, 9, 14, tzinfo=UTC)
     assert "ketamine" not in r.get_data(as_text=True).lower()
+    # each person's link opens their own page: the patient's appointment, the provider's visit
+    assert str(event["description"]).endswith(f"/appointments/{appointment['id']}")
     doc = _as(app, doctor)
+    [held] = Calendar.from_ical(doc.get(f"/api/v1/appointments/{appointment['id']}/calendar.ics").data).walk("VEVENT")
+    assert str(held["description"]).endswith(f"/visits/{appointment['id']}")
     url = doc.post("/api/v1/me/calendar-feed", json={}).get_json()["url"]
     path = url.removeprefix(app.config["PUBLIC_BASE_URL"])
     feed = app.test_client().get(path)  # no login: the token is the secret
     assert feed.status_code == 200 and len(Calendar.from_ical(feed.data).walk("VEVENT")) == 1
+    [fed] = Calendar.from_ical(feed.data).walk("VEVENT")
+    assert str(fed["description"]).endswith(f"/visits/{appointment['id']}")  # not the patient's page (a 403)
     assert patient.patient_profile.legal_last_name not in feed.get_data(as_text=True)
     new_url = doc.post("/api/v1/me/calendar-feed", json={}).get_json()["url"]
     assert app.test_client().get(path).status_code == 404  # the old one stopped working

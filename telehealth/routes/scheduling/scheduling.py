@@ -124,7 +124,8 @@ def video_token(appointment_id: int, body: Empty):
           content_type="text/calendar")
 def appointment_ics(appointment_id: int):
     appointment = scheduling.read_appointment(current_user, appointment_id, as_file=True)
-    return Response(calendars.appointment_ics(appointment), mimetype="text/calendar",
+    return Response(calendars.appointment_ics(appointment, for_provider=appointment.provider_id == current_user.id),
+                    mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="appointment-{appointment.id}.ics"'})
 
 

@@ -27,22 +27,24 @@ def _calendar() -> Calendar:
     return cal
 
 
-def _event(appointment: Appointment) -> Event:
+def _event(appointment: Appointment, *, for_provider: bool = False) -> Event:
+    """One appointment; its link opens the patient's appointment page, or for the provider (their
+    private feed) the visit page, where they hold it."""
     event = Event()
     event.add("uid", f"appointment-{appointment.id}@telehealth")
     event.add("dtstamp", now())
     event.add("dtstart", appointment.starts_at)
     event.add("dtend", appointment.ends_at)
     event.add("summary", "Video appointment")  # not the clinic's name either: it may name the treatment
-    event.add("description", f"Join from your account: {current_app.config['PUBLIC_BASE_URL']}/appointments/"
-                             f"{appointment.id}")
+    path = f"/visits/{appointment.id}" if for_provider else f"/appointments/{appointment.id}"
+    event.add("description", f"Join from your account: {current_app.config['PUBLIC_BASE_URL']}{path}")
     event.add("status", "CANCELLED" if appointment.status is AppointmentStatus.CANCELLED else "CONFIRMED")
     return event
 
 
-def appointment_ics(appointment: Appointment) -> bytes:
+def appointment_ics(appointment: Appointment, *, for_provider: bool = False) -> bytes:
     cal = _calendar()
-    cal.add_component(_event(appointment))
+    cal.add_component(_event(appointment, for_provider=for_provider))
     return cal.to_ical()
 
 
@@ -78,5 +80,5 @@ def feed_ics(token: str) -> bytes:
             Appointment.provider_id == feed.provider_id, Appointment.status == AppointmentStatus.BOOKED,
             Appointment.starts_at >= moment - timedelta(days=FEED_PAST_DAYS),
             Appointment.starts_at <= moment + timedelta(days=FEED_FUTURE_DAYS)).order_by(Appointment.starts_at)):
-        cal.add_component(_event(appointment))
+        cal.add_component(_event(appointment, for_provider=True))
     return cal.to_ical()
