@@ -117,3 +117,19 @@ def test_a_physician_left_idle_is_warned_then_signed_out(page, world, app):
     assert "signed out after a period of inactivity" in page.get_by_role("status").first.inner_text()
     page.goto("/today")  # the server ended the session too
     assert "/login?next=" in page.url
+
+
+def test_a_tab_left_open_does_not_sign_out_a_physician_working_in_another(page, world, app):
+    """Tab A idles while the physician works in tab B: A's timer counts from B's last page, so it
+    neither warns nor signs out until the whole session has been idle (outside tester's finding)."""
+    idle_ms = app.config["STAFF_IDLE_TIMEOUT_MINUTES"] * 60_000
+    page.clock.install()
+    sign_in(page, "dr.brooks@demo.telehealth")
+    page.goto("/today")
+    page.clock.fast_forward(10 * 60_000)
+    other = page.context.new_page()
+    other.goto("/calendar")  # working in another tab
+    page.clock.fast_forward(idle_ms - 10 * 60_000 + 30_000)  # tab A's own 15 minutes have passed
+    assert "/today" in page.url and not page.get_by_role("dialog", name="Are you still there?").is_visible()
+    assert other.goto("/today").status == 200 and "/login" not in other.url  # still signed in
+    other.close()
