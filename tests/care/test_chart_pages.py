@@ -122,9 +122,14 @@ def test_the_list_shows_my_patients_with_status_and_latest_phq9_and_searches_by_
     assert re.search(r"Ada Zed \d+ NY Paused None yet", words)
     assert re.search(r"Quinn Treatment \d+ NY Active treatment 8", words)
     assert f'href="/patients/{ctx.patient.id}"' in r.get_data(as_text=True)
-    found = text_of(client.get("/patients?q=zed", headers=BROWSER))
-    assert "Ada Zed" in found and "Quinn Treatment" not in found and "1 patient matches" in found
-    assert "No patient on your care team matches" in text_of(client.get("/patients?q=nobody", headers=BROWSER))
+    # a search goes by POST: a patient's name never sits in the address (history, logs)
+    found = submit(client, "/patients", {"q": "zed"}, headers=BROWSER)
+    assert "Ada Zed" in text_of(found) and "Quinn Treatment" not in text_of(found)
+    assert "1 patient matches" in text_of(found) and 'method="get"' not in found.get_data(as_text=True)
+    assert "No patient on your care team matches" in text_of(submit(client, "/patients", {"q": "nobody"},
+                                                                      headers=BROWSER))
+    everyone = text_of(client.get("/patients?q=zed", headers=BROWSER))  # words in the address: ignored
+    assert "Ada Zed" in everyone and "Quinn Treatment" in everyone
     assert stranger.id  # on no care team of this physician's
     assert client.get("/patients?page=abc", headers=BROWSER).status_code == 422
 

@@ -63,6 +63,9 @@ def test_a_physician_finds_a_patient_opens_the_chart_decides_pauses_and_resumes(
 
 def test_a_physician_not_on_the_care_team_does_not_find_the_patient(page, world, adams_secret):
     sign_in(page, "dr.adams@demo.telehealth")
-    page.goto("/patients?q=quinn")
+    page.goto("/patients")
+    page.get_by_label("Search by name").fill("quinn")
+    page.get_by_role("button", name="Search").click()
+    assert "quinn" not in page.url.lower()
     assert "No patient on your care team matches" in page.inner_text("main")
     check_page(page, "care-chart-patients-none")

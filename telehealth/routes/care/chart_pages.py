@@ -71,10 +71,13 @@ def _page_number(raw: str | None) -> int:
                                fields={"page": ["Use a page number from the links."]}) from None
 
 
-@bp.get("/patients")
+@bp.route("/patients", methods=["GET", "POST"])
 @page(roles=PHYSICIAN)
 def patients():
-    listing = chart.my_patients(current_user, search=request.args.get("q"), page=_page_number(request.args.get("page")))
+    """The list; a search comes by POST (its words never in the address, see macros page_link)."""
+    source = request.form if request.method == "POST" else request.args
+    listing = chart.my_patients(current_user, search=request.form.get("q") if request.method == "POST" else None,
+                                page=_page_number(source.get("page")))
     return render_template("care/patients.html", listing=listing, status_words=STATUS_WORDS, band_words=band_words)
 
 

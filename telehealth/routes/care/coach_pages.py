@@ -55,13 +55,15 @@ def _page_number(raw: str | None) -> int:
         return 1
 
 
-@bp.get("/coach/patients")
+@bp.route("/coach/patients", methods=["GET", "POST"])
 @page(roles=COACH)
 def patients():
-    query = request.args.get("q", "")
+    """The list; a search comes by POST (its words never in the address, see macros page_link)."""
+    source = request.form if request.method == "POST" else request.args
+    query = request.form.get("q", "") if request.method == "POST" else ""
     errors = None
     try:
-        listing = coach_desk.my_patients(current_user, query=query, page=_page_number(request.args.get("page")))
+        listing = coach_desk.my_patients(current_user, query=query, page=_page_number(source.get("page")))
     except ServiceError as exc:
         errors = refusal(exc)
         listing = coach_desk.my_patients(current_user)
