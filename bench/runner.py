@@ -397,13 +397,14 @@ def run_wrk(url: str, *, duration: int, connections: int, threads: int,
 
 
 def request(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
-            body: str | None = None, content_type: str = "application/json") -> tuple[int, Any, bytes]:
+            body: str | None = None, content_type: str = "application/json",
+            timeout: float = 10) -> tuple[int, Any, bytes]:
     data = body.encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     if data is not None:
         req.add_header("Content-Type", content_type)
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers, exc.read()
@@ -444,8 +445,10 @@ def answers_text(counts: dict[str, int]) -> str:
 
 
 def check_scenario(scenario: Scenario, base_url: str) -> None:
+    # the previous scenario's last requests may still be queued at the workers (wrk has gone): wait them out
     status, _, content = request(base_url + scenario.path, method=scenario.method,
-                                 headers=scenario.headers, body=scenario.body, content_type=scenario.content_type)
+                                 headers=scenario.headers, body=scenario.body, content_type=scenario.content_type,
+                                 timeout=60)
     if status not in scenario.expect_status:
         raise BenchError(f"scenario {scenario.name!r}: {scenario.method} {scenario.path} answered HTTP {status}, "
                          f"expected {'/'.join(map(str, scenario.expect_status))}: {content[:300]!r}")

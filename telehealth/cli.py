@@ -39,6 +39,12 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo logins (all share one password), with each physician's states and each patient's stage:")
         for row in rows:
             click.echo(f"  {row.role:<10} {row.email:<34} {row.password}  {row.note}".rstrip())
+        from telehealth.demo import DEMO_TOTP_SECRET
+
+        click.echo("Second factor (signing prescriptions; physicians and admins must have one): Dr. Adams enrols on "
+                   "his first sign-in; Dr. Brooks, Dr. Chen and admin@ use the demo key "
+                   f"{DEMO_TOTP_SECRET} (any authenticator app, or: python3 -c \"import pyotp; "
+                   f"print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\").")
 
     @app.cli.command("purge-drafts")
     def purge_drafts():

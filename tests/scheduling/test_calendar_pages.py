@@ -293,6 +293,11 @@ def test_an_exception_form_with_a_mistake_is_shown_again_with_the_reason(app, db
     assert r.status_code == 422 and "End after start, or leave both empty." in text_of(r)
     r = submit(browser, "/calendar/exceptions", {"kind": "off"}, headers=BROWSER)
     assert r.status_code == 422 and "Date: This field is required." in text_of(r)
+    # a day gone by is refused in words, not saved unseen; nor a slip to the year 9999
+    r = submit(browser, "/calendar/exceptions", {"day": "2020-01-01", "kind": "off"}, headers=BROWSER)
+    assert r.status_code == 422 and "That day has passed" in text_of(r)
+    r = submit(browser, "/calendar/exceptions", {"day": "9999-12-31", "kind": "off"}, headers=BROWSER)
+    assert r.status_code == 422 and "more than two years ahead" in text_of(r)
     assert db.session.scalars(select(AvailabilityException).where(
         AvailabilityException.provider_id == coach.id)).all() == []
 

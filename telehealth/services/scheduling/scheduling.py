@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 
-from telehealth.clock import now, overlaps
+from telehealth.clock import now, overlaps, today_in
 from telehealth.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import PhysicianProfile, Role, User
@@ -118,7 +118,18 @@ def set_weekly_windows(provider: User, windows: list[tuple[int, time, time]]) ->
     return rows
 
 
+# How far ahead an exception may be given (a year-9999 day is a typing slip, not a plan).
+EXCEPTION_HORIZON_DAYS = 730
+
+
 def add_exception(provider: User, day: date, kind: str, start: time | None, end: time | None) -> AvailabilityException:
+    today = today_in(provider.time_zone)
+    if day < today:
+        raise ValidationFailed("That day has passed: time off and extra hours are for today or later.",
+                               fields={"day": ["Today or a later day."]})
+    if day > today + timedelta(days=EXCEPTION_HORIZON_DAYS):
+        raise ValidationFailed("That day is more than two years ahead.",
+                               fields={"day": ["Within two years from today."]})
     if (start is None) != (end is None) or (start and end and not start < end):
         raise ValidationFailed("Give both times, in order, or neither (the whole day).",
                                fields={"end_time": ["End after start, or leave both empty."]})
