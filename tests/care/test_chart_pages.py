@@ -203,7 +203,7 @@ def test_an_adjusted_prescription_shows_every_version(client, db, ctx):
     old = ctx.prescription
     old.status, old.superseded_at = "superseded", now()
     db.session.add(Prescription(patient_id=ctx.patient.id, physician_id=ctx.physician.id, medication="ketamine",
-                                form="troche", strength_mg=100, dose_per_session_mg=300, sessions=6, refills=0,
+                                form="troche", strength_mg=100, dose_per_session_mg=300, sessions=6, refills=1,
                                 directions="Hold under the tongue.", diagnosis_code="F33.2", version=2,
                                 supersedes_id=old.id, lineage_id=old.id,
                                 refills_until=now().date() + timedelta(days=180),
@@ -211,9 +211,16 @@ def test_an_adjusted_prescription_shows_every_version(client, db, ctx):
                                 license_number="NY1", dea_number="AB1234563", signed_at=now()))
     db.session.commit()
     _sign_in(client, ctx.physician)
-    words = text_of(_chart(client, ctx.patient.id))
-    assert re.search(r"2 Active Ketamine troche 100 mg; 300 mg a session.*1 Superseded Ketamine sublingual tablet",
+    r = _chart(client, ctx.patient.id)
+    words, html = text_of(r), r.get_data(as_text=True)
+    assert re.search(r"2 Active Ketamine troche 100 mg; 300 mg a session, 6 sessions, 1 refill \(until .*"
+                     r"Medication stages Change \(new version\) 1 Superseded Ketamine sublingual tablet.*Not current",
                      words)
+    # the active version only leads to its stages and to a new version
+    new = db.session.scalar(select(Prescription).where(Prescription.version == 2, Prescription.lineage_id == old.id))
+    for path in (f"/prescriptions/{new.id}/stages", f"/prescriptions/{new.id}/change"):
+        assert f'href="{path}"' in html
+    assert f'href="/prescriptions/{old.id}/stages"' not in html and f'href="/prescriptions/{old.id}/change"' not in html
 
 
 def test_every_opening_writes_one_audit_row_and_no_other_read(client, db, ctx):

@@ -187,6 +187,15 @@ def test_bad_terms_are_refused_beside_their_fields_and_refills_in_the_checklist(
     assert _prescriptions(db) == 0
 
 
+def test_a_dose_not_in_whole_units_is_refused_in_words_without_field_names(app, db, team, totp):
+    patient, physician = team
+    r = submit(_sign_in(app, physician), f"/patients/{patient.id}/prescribe",
+               {**FORM, "dose_per_session_mg": "250", "second_factor_code": totp.code(physician)})
+    text = text_of(r)
+    assert r.status_code == 422 and "A whole number of units of the strength (e.g. 200 with 100 mg units)." in text
+    assert "strength_mg" not in text and _prescriptions(db) == 0
+
+
 # ------------------------------------------------------------------ changing a version
 
 
@@ -256,20 +265,29 @@ def test_the_next_stage_is_refused_until_the_last_is_released_then_sent(app, db,
     db.session.commit()
     browser = _sign_in(app, treated.physician)
     url = f"/prescriptions/{rx.id}/stages"
-    page = text_of(browser.get(url))
+    got = browser.get(url)
+    page, html = text_of(got), got.get_data(as_text=True)
     assert "Stages for Pat" in page and "Left to send 3" in page and "Delivered" in page
+    # neither action is offered while the service would refuse it: its reason is shown instead
+    waiting = "waits until stage 1's sessions are completed with their check-ins answered"
+    assert f"The next stage {waiting} and a physician releases it." in page
+    assert "Release waits until stage 1's sessions are completed with their check-ins answered." in page
+    assert "Send to the pharmacy</button>" not in html and "Release after stage 1</button>" not in html
 
-    r = submit(browser, f"{url}/send", {"sessions": "2"}, token_from=url)
-    assert r.status_code == 409
-    assert "The next stage needs the last one delivered and its sessions reviewed by a physician." in text_of(r)
+    r = submit(browser, f"{url}/send", {"sessions": "2"}, token_from=url)  # the server still refuses
+    assert r.status_code == 409 and f"The next stage {waiting}" in text_of(r)
     assert _shipments(db) == 1
 
     r = submit(browser, f"{url}/{stage1.id}/release", {}, token_from=url)
-    assert r.status_code == 409 and "not all completed with their check-ins answered yet" in text_of(r)
+    assert r.status_code == 409 and "Release waits until stage 1's sessions are completed" in text_of(r)
 
     stage1 = db.session.get(Shipment, stage1.id)
     stage1.sessions_completed_at = now()
     db.session.commit()
+    got = browser.get(url)
+    page, html = text_of(got), got.get_data(as_text=True)
+    assert "The next stage waits until a physician reviews stage 1's sessions and releases it." in page
+    assert "Release after stage 1</button>" in html and "Send to the pharmacy</button>" not in html
     r = submit(browser, f"{url}/{stage1.id}/release", {}, token_from=url)
     assert r.status_code == 302
     assert "Stage 1 is reviewed: the next stage may be sent." in text_of(browser.get(url))
@@ -294,9 +312,28 @@ def test_sending_beyond_the_prescription_is_refused_in_words(app, db, create_use
     db.session.commit()
     browser = _sign_in(app, world.physician)
     url = f"/prescriptions/{world.prescription.id}/stages"
+    got = browser.get(url)
+    assert "has 0 sessions left to ship" in text_of(got) and "Send to the pharmacy</button>" not in got.get_data(
+        as_text=True)
     r = submit(browser, f"{url}/send", {"sessions": "1"}, token_from=url)
     assert r.status_code == 409 and "has 0 sessions left to ship" in text_of(r)
     assert _shipments(db) == 1
+
+
+def test_a_stage_only_sent_offers_no_release_and_says_it_waits_for_delivery(app, db, treated):
+    from telehealth.models.pharmacy.shipments import ShipmentStatus
+
+    stage1 = db.session.get(Shipment, treated.stages[0].id)
+    stage1.status, stage1.delivered_at = ShipmentStatus.SENT_TO_PHARMACY, None
+    db.session.commit()
+    browser = _sign_in(app, treated.physician)
+    url = f"/prescriptions/{treated.prescription.id}/stages"
+    got = browser.get(url)
+    page, html = text_of(got), got.get_data(as_text=True)
+    assert "Release waits until stage 1 is delivered" in page and "Release after stage 1</button>" not in html
+    assert "The next stage waits until stage 1 is delivered" in page
+    r = submit(browser, f"{url}/{stage1.id}/release", {}, token_from=url)
+    assert r.status_code == 409 and "Release waits until stage 1 is delivered" in text_of(r)
 
 
 def test_a_coach_is_refused_the_stages_page(app, treated, create_user):

@@ -103,15 +103,18 @@ def test_a_physician_prescribes_through_the_checklist_and_sends_and_releases_a_s
     assert "Sent to the pharmacy" in page.get_by_role("region", name="Stages sent").inner_text()
     check_page(page, "pharmacy-stage-sent")
 
-    page.get_by_role("button", name="Release after stage 1").click()
-    assert "A stage is reviewed after its medication was delivered." in page.locator("#release-errors").inner_text()
-    check_page(page, "pharmacy-release-refused")
+    # neither action would succeed yet: each says why in place of its button
+    assert page.get_by_role("button", name="Release after stage 1").count() == 0
+    assert page.get_by_role("button", name="Send to the pharmacy").count() == 0
+    assert "Release waits until stage 1 is delivered" in page.locator("#release-refusal").inner_text()
+    assert "The next stage waits until stage 1 is delivered" in page.locator("#send-refusal").inner_text()
+    check_page(page, "pharmacy-release-not-yet")
 
     with app.app_context():
         shipment_id = _db.session.scalar(select(Shipment.id).where(Shipment.patient_id == _user(PATIENT).id))
         _db.session.remove()
     _deliver_and_complete(app, shipment_id)
-    page.goto(stages_url)  # not a reload: that would post the refused release again
+    page.goto(stages_url)
     page.get_by_role("button", name="Release after stage 1").click()
     assert "Stage 1 is reviewed: the next stage may be sent." in page.locator(".flashes").inner_text()
     assert "Released" in page.get_by_role("region", name="Stages sent").inner_text()

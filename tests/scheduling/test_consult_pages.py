@@ -70,6 +70,8 @@ def test_the_room_is_for_the_appointments_provider_only(app, db, clock, doctor, 
     assert f'data-token-url="/visits/{consult.id}/token"' in html and "/assets/vendor/twilio-video.min.js" in html
     assert "https://*.twilio.com" in r.headers["Content-Security-Policy"]
     assert "Jesse" not in html.split("<title>")[1].split("</title>")[0]  # no name in the title
+    # the physician reaches the patient's chart from the visit, before the encounter is recorded too
+    assert 'id="chart-link"' in html and f'href="/patients/{patient.id}"' in html
     browser = _sign_in(app, doctor)
     token = submit(browser, f"{url}/token", {}, token_from=url)
     assert token.status_code == 200 and token.get_json()["room"] == consult.video_room
@@ -116,8 +118,8 @@ def test_recording_the_encounter_from_local_times_then_links_to_prescribe(app, d
 
 
 @pytest.mark.parametrize("fields, field, words", [
-    ({"started_at": "2026-03-09T10:20", "ended_at": "2026-03-09T10:10"}, "ended_at", "After started_at"),
-    ({"started_at": "2026-03-09T09:00", "ended_at": "2026-03-09T10:10"}, "started_at", "Not before the video room"),
+    ({"started_at": "2026-03-09T10:20", "ended_at": "2026-03-09T10:10"}, "ended_at", "After the start, and not in the future"),
+    ({"started_at": "2026-03-09T09:00", "ended_at": "2026-03-09T10:10"}, "started_at", "Not before the video room opened (9:"),
     ({"started_at": "2026-03-09T10:01", "ended_at": "2026-03-09T11:30"}, "ended_at", "not in the future"),
     ({"started_at": "yesterday", "ended_at": "2026-03-09T10:10"}, "started_at", ""),
     ({"started_at": "", "ended_at": ""}, "started_at", ""),
@@ -158,7 +160,12 @@ def test_a_coachs_room_records_the_session_and_offers_no_prescribing(app, db, cl
     clock.move_to(MONDAY_10_NY + timedelta(minutes=40))
     browser = _sign_in(app, coach)
     url = f"/visits/{session.id}"
-    assert "Record the session" in text_of(browser.get(url))
+    opened = browser.get(url)
+    text = text_of(opened)
+    assert "Record the session" in text
+    # a coach reads the display name, as on every other coach page, never the legal name; no chart link
+    assert f"Video visit with {patient.display_name}" in text and "Jesse" not in text
+    assert 'id="chart-link"' not in opened.get_data(as_text=True)
     r = submit(browser, f"{url}/encounter", {"started_at": "2026-03-09T10:00", "ended_at": "2026-03-09T10:30"})
     assert r.status_code == 302
     page = browser.get(url)

@@ -124,7 +124,7 @@ def edit_note(coach: User, note_id: int, *, private_note: str | None = None,
     private = _text(private_note, "private_note", MAX_PRIVATE, errors, required=False)
     summary = _text(patient_summary, "patient_summary", MAX_SUMMARY, errors, required=False)
     if private is None and summary is None and not errors:
-        errors["body"] = ["Give private_note, patient_summary or both."]
+        errors["body"] = ["Write a private note, a summary for the patient, or both."]
     if errors:
         raise ValidationFailed("Some fields are missing or invalid.", fields=errors)
     appointment = db.session.get(Appointment, note.appointment_id)

@@ -437,7 +437,7 @@ def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = N
     advice = ANSWERED_ADVICE
     if worst in (AdverseGrade.SERIOUS, AdverseGrade.MODERATE):
         event = AdverseEvent(patient_id=session.patient_id, session_id=session.id, grade=worst, source=source,
-                             description=f"Reported in the {check_in.kind.value} check-in of session "
+                             description=f"Reported in the {check_in.kind.value.replace('_', '-')} check-in of session "
                                          f"{session.number}: {names}.", opened_at=moment)
         db.session.add(event)
         if worst is AdverseGrade.SERIOUS:
@@ -469,7 +469,7 @@ def record_check_in(patient: User, answers: dict, *, check_in_id: int | None = N
     elif clean.get("mood") == reply_parsing.SCORE_RANGE[0] and check_in.kind is not CheckInKind.PRE:
         # the lowest mood after a session is understood, not a crisis: the care team reads it, the lines shown
         _alert("low_mood", "routine", session.patient_id,
-               f"The lowest mood ({clean['mood']}) in the {check_in.kind.value} check-in of session {session.number}.")
+               f"The lowest mood ({clean['mood']}) in the {check_in.kind.value.replace('_', '-')} check-in of session {session.number}.")
         advice += CRISIS_LINE_ADVICE
     elif any(not known for _, _, known in graded):
         advice += CRISIS_LINE_ADVICE  # words the table cannot read: a physician reads them (above), lines shown
@@ -580,4 +580,4 @@ def escalate_check_in(check_in: CheckIn, at: datetime) -> ClinicalAlert:
     session = check_in.session
     urgency = "urgent" if check_in.kind is CheckInKind.POST else "routine"
     return _alert("check_in_unanswered", urgency, session.patient_id,
-                  f"No answer to the {check_in.kind.value} check-in of session {session.number}.")
+                  f"No answer to the {check_in.kind.value.replace('_', '-')} check-in of session {session.number}.")

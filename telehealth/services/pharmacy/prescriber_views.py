@@ -20,7 +20,7 @@ from telehealth.models.pharmacy.prescriptions import Prescription, PrescriptionS
 from telehealth.models.pharmacy.shipments import Shipment, ShipmentStatus
 from telehealth.models.scheduling.scheduling import Appointment
 from telehealth.services.accounts.care_team import get_patient
-from telehealth.services.pharmacy import prescriptions
+from telehealth.services.pharmacy import prescriptions, shipments
 from telehealth.services.pharmacy.prescriptions import Precondition
 from telehealth.services.platform import audit
 from telehealth.services.platform.authz import Scope, authorize_patient
@@ -117,6 +117,8 @@ class StageList:
     sessions_sent: int               # live stages (not cancelled or returned), across every version
     sessions_allowed: int            # the current version's sessions with its refills
     latest: Shipment | None          # the last live stage: the one a physician releases the next from
+    send_refusal: str | None = None     # why no stage can be sent now (`shipments.next_stage_refusal`)
+    release_refusal: str | None = None  # why `latest` cannot be released now (`shipments.release_refusal`)
 
     @property
     def sessions_left(self) -> int:
@@ -141,8 +143,13 @@ def stage_list(physician: User, prescription_id: int, page: int = 1) -> StageLis
     latest = db.session.scalar(select(Shipment).where(Shipment.prescription_id.in_(versions), live)
                                .order_by(Shipment.stage.desc(), Shipment.id.desc()).limit(1))
     patient = db.session.get(User, prescription.patient_id)
+    # The very refusals sending and releasing raise, so the page offers only what would succeed.
+    send_refused = shipments.next_stage_refusal(physician, current) if current else None
+    release_refused = shipments.release_refusal(latest) if latest is not None else None
     audit.record(physician, "read", "shipments", prescription.id, patient_id=patient.id)
     db.session.commit()
     return StageList(prescription=prescription, current=current, patient_name=patient_name(patient), shipments=rows,
                      page=page, pages=pages, sessions_sent=sent,
-                     sessions_allowed=current.total_sessions if current else 0, latest=latest)
+                     sessions_allowed=current.total_sessions if current else 0, latest=latest,
+                     send_refusal=send_refused.message if send_refused else None,
+                     release_refusal=release_refused.message if release_refused else None)

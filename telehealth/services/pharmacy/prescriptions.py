@@ -222,5 +222,5 @@ def for_patient(actor: User, patient_id: int) -> list[Prescription]:
 
 def validate_terms(terms: PrescriptionTerms) -> None:
     if terms.dose_per_session_mg % terms.strength_mg:
-        raise ValidationFailed("A session's dose must be whole units of the strength.",
-                               fields={"dose_per_session_mg": ["A multiple of strength_mg."]})
+        raise ValidationFailed("A session's dose must be whole units of the strength.", fields={
+            "dose_per_session_mg": ["A whole number of units of the strength (e.g. 200 with 100 mg units)."]})

@@ -45,37 +45,13 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
     if prescription is None:
         raise NotFound("No such prescription.")
     authorize_patient(physician, prescription.patient_id, Scope.CLINICAL)
-    if prescription.status is not PrescriptionStatus.ACTIVE:
-        raise Conflict("Only the current version of a prescription is filled.")
     if not 1 <= sessions <= MAX_SESSIONS_PER_SHIPMENT:
         raise ValidationFailed("A shipment holds 1 to 3 sessions.", fields={"sessions": ["From 1 to 3."]})
+    refused = next_stage_refusal(physician, prescription, sessions)
+    if refused is not None:
+        raise refused
     patient = db.session.get(User, prescription.patient_id)
-    stopped = treatment_stopped(patient.id, pause_counts=True)
-    if stopped:
-        raise Conflict(stopped, code="treatment_stopped")
-    problems = prescriber_refusals(physician, prescription.license_state, today_in(patient.time_zone))
-    if problems:
-        raise Conflict(" ".join(problems), code="prescriber_not_allowed")
-    # Stages count across every version of the prescription (a new version does not start over),
-    # and a cancelled or returned stage neither counts nor blocks the next.
-    versions = versions_of(prescription.lineage)
-    live = Shipment.status.not_in((ShipmentStatus.CANCELLED, ShipmentStatus.RETURNED))
-    previous = db.session.scalar(select(Shipment).where(Shipment.prescription_id.in_(versions), live)
-                                 .order_by(Shipment.stage.desc(), Shipment.id.desc()).limit(1))
-    if previous is not None and (previous.status is not ShipmentStatus.DELIVERED
-                                 or previous.next_stage_released_at is None):
-        raise Conflict("The next stage needs the last one delivered and its sessions reviewed by a physician.",
-                       code="stage_not_released")
-    sent = db.session.scalar(select(func.coalesce(func.sum(Shipment.sessions), 0)).where(
-        Shipment.prescription_id.in_(versions), live))
-    # The first fill, then up to `refills` more, each of `sessions`; refills only within 6 months.
-    allowed = prescription.total_sessions
-    if sent + sessions > prescription.sessions and today_in(physician.time_zone) > prescription.refills_until:
-        raise Conflict("The prescription's refills ended six months after it was signed; a new one is needed.",
-                       code="refills_expired")
-    if sent + sessions > allowed:
-        raise Conflict(f"The prescription, with its refills, has {allowed - sent} sessions left to ship.",
-                       code="beyond_prescription")
+    previous, _ = stages_so_far(prescription)
     ship_by, deliver_by = deadlines(prescription.signed_at if previous is None else now())
     shipment = Shipment(prescription_id=prescription.id, patient_id=patient.id, stage=(previous.stage + 1)
                         if previous else 1, sessions=sessions, status=ShipmentStatus.CREATED,
@@ -89,6 +65,54 @@ def create_next_stage(physician: User, prescription_id: int, sessions: int) -> S
     audit.record(physician, "create", "shipment", shipment.id, patient_id=patient.id)
     db.session.commit()
     return send_stage(shipment.id)
+
+
+def stages_so_far(prescription: Prescription) -> tuple[Shipment | None, int]:
+    """The last live stage of the prescription's lineage and the sessions sent in live stages.
+    Stages count across every version (a new version does not start over), and a cancelled or
+    returned stage neither counts nor blocks the next."""
+    versions = versions_of(prescription.lineage)
+    live = Shipment.status.not_in((ShipmentStatus.CANCELLED, ShipmentStatus.RETURNED))
+    previous = db.session.scalar(select(Shipment).where(Shipment.prescription_id.in_(versions), live)
+                                 .order_by(Shipment.stage.desc(), Shipment.id.desc()).limit(1))
+    sent = db.session.scalar(select(func.coalesce(func.sum(Shipment.sessions), 0)).where(
+        Shipment.prescription_id.in_(versions), live))
+    return previous, sent
+
+
+def next_stage_refusal(physician: User, prescription: Prescription, sessions: int = 1) -> Conflict | None:
+    """Why the next stage of `sessions` sessions cannot be sent now, as the refusal `create_next_stage`
+    raises (the stage page shows its words in place of the Send button); None when it may be sent.
+    The caller has authorized the physician for the patient."""
+    if prescription.status is not PrescriptionStatus.ACTIVE:
+        return Conflict("Only the current version of a prescription is filled.")
+    patient = db.session.get(User, prescription.patient_id)
+    stopped = treatment_stopped(patient.id, pause_counts=True)
+    if stopped:
+        return Conflict(stopped, code="treatment_stopped")
+    problems = prescriber_refusals(physician, prescription.license_state, today_in(patient.time_zone))
+    if problems:
+        return Conflict(" ".join(problems), code="prescriber_not_allowed")
+    previous, sent = stages_so_far(prescription)
+    if previous is not None and previous.next_stage_released_at is None:
+        n = previous.stage
+        if previous.status is not ShipmentStatus.DELIVERED:
+            why = f"The next stage waits until stage {n} is delivered and released after its sessions."
+        elif previous.sessions_completed_at is None:
+            why = (f"The next stage waits until stage {n}'s sessions are completed with their check-ins answered "
+                   "and a physician releases it.")
+        else:
+            why = f"The next stage waits until a physician reviews stage {n}'s sessions and releases it."
+        return Conflict(why, code="stage_not_released")
+    # The first fill, then up to `refills` more, each of `sessions`; refills only within 6 months.
+    allowed = prescription.total_sessions
+    if sent + sessions > prescription.sessions and today_in(physician.time_zone) > prescription.refills_until:
+        return Conflict("The prescription's refills ended six months after it was signed; a new one is needed.",
+                        code="refills_expired")
+    if sent + sessions > allowed:
+        return Conflict(f"The prescription, with its refills, has {allowed - sent} sessions left to ship.",
+                        code="beyond_prescription")
+    return None
 
 
 def _locked(shipment_id: int) -> Shipment:
@@ -233,6 +257,24 @@ def give_back_credits(shipment: Shipment) -> None:
                        note="Shipment cancelled")
 
 
+def release_refusal(shipment: Shipment) -> Conflict | None:
+    """Why the next stage cannot be released after this one now, as the refusal `release_next_stage`
+    raises (the stage page shows its words in place of the Release button); None when it may."""
+    n = shipment.stage
+    if shipment.status is not ShipmentStatus.DELIVERED:
+        return Conflict(f"Release waits until stage {n} is delivered: a stage is reviewed after its medication "
+                        "arrived.")
+    if shipment.next_stage_released_at is not None:
+        return Conflict(f"Stage {n} was already reviewed and released.")
+    if shipment.sessions_completed_at is None:
+        return Conflict(f"Release waits until stage {n}'s sessions are completed with their check-ins answered.",
+                        code="sessions_not_done")
+    stopped = treatment_stopped(shipment.patient_id, pause_counts=False)
+    if stopped:
+        return Conflict(stopped, code="treatment_stopped")
+    return None
+
+
 def release_next_stage(physician: User, shipment_id: int, *, commit: bool = True) -> Shipment:
     """The physician has reviewed this stage's sessions: the next stage may ship (commit=False:
     only flush, for a follow-up decision that commits the release with its record)."""
@@ -240,16 +282,9 @@ def release_next_stage(physician: User, shipment_id: int, *, commit: bool = True
     if shipment is None:
         raise NotFound("No such shipment.")
     authorize_patient(physician, shipment.patient_id, Scope.CLINICAL)
-    if shipment.status is not ShipmentStatus.DELIVERED:
-        raise Conflict("A stage is reviewed after its medication was delivered.")
-    if shipment.next_stage_released_at is not None:
-        raise Conflict("This stage was already reviewed and released.")
-    if shipment.sessions_completed_at is None:
-        raise Conflict("The sessions of this stage are not all completed with their check-ins answered yet.",
-                       code="sessions_not_done")
-    stopped = treatment_stopped(shipment.patient_id, pause_counts=False)
-    if stopped:
-        raise Conflict(stopped, code="treatment_stopped")
+    refused = release_refusal(shipment)
+    if refused is not None:
+        raise refused
     shipment.next_stage_released_at, shipment.next_stage_released_by = now(), physician.id
     audit.record(physician, "update", "shipment", shipment.id, patient_id=shipment.patient_id,
                  fields=["next_stage_released_at"])

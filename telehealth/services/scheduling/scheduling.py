@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 
-from telehealth.clock import now, overlaps, today_in
+from telehealth.clock import in_zone, now, overlaps, today_in
 from telehealth.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from telehealth.extensions import db
 from telehealth.models.accounts.accounts import PhysicianProfile, Role, User
@@ -461,6 +461,12 @@ def mark_no_show(provider: User, appointment_id: int) -> Appointment:
     return appointment
 
 
+def _clock(moment: datetime, viewer: User) -> str:
+    """A moment as the viewer reads it in a message: "2:30 PM EST" in their zone (never an ISO string)."""
+    local = in_zone(moment, viewer.time_zone)
+    return f"{local.hour % 12 or 12}:{local:%M} {local:%p} {local.tzname()}"
+
+
 def complete(provider: User, appointment_id: int, *, started_at: datetime, ended_at: datetime,
              notes: str) -> Appointment:
     """Record the video encounter: for a physician's consult, the telemedicine encounter that must
@@ -472,13 +478,13 @@ def complete(provider: User, appointment_id: int, *, started_at: datetime, ended
     opens, closes = video_window(appointment)
     errors: dict[str, list[str]] = {}
     if not started_at < ended_at or ended_at > now():
-        errors["ended_at"] = ["After started_at, and not in the future."]
+        errors["ended_at"] = ["After the start, and not in the future."]
     elif ended_at <= appointment.starts_at:
-        errors["ended_at"] = [f"After the appointment began ({appointment.starts_at.isoformat()})."]
+        errors["ended_at"] = [f"After the appointment began ({_clock(appointment.starts_at, provider)})."]
     if started_at < opens:
-        errors["started_at"] = [f"Not before the video room opened ({opens.isoformat()})."]
+        errors["started_at"] = [f"Not before the video room opened ({_clock(opens, provider)})."]
     elif started_at >= closes:
-        errors["started_at"] = [f"Before the video room closed ({closes.isoformat()})."]
+        errors["started_at"] = [f"Before the video room closed ({_clock(closes, provider)})."]
     if errors:
         raise ValidationFailed("The encounter must overlap the appointment's booked time, within its video room's "
                                "opening hours, and not be in the future.", fields=errors)

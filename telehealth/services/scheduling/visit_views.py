@@ -55,9 +55,13 @@ def my_visit(provider: User, appointment_id: int) -> VisitView:
         raise Forbidden("Only the appointment's provider holds this visit.")
     patient = db.session.get(User, appointment.patient_id)
     profile = patient.patient_profile
-    name = f"{profile.legal_first_name} {profile.legal_last_name}" if profile else patient.display_name
+    # A physician reads the legal name (the one on a prescription); a coach the display name, as on
+    # every other coach page (`coach_desk`).
+    by_physician = provider.role is Role.PHYSICIAN
+    name = (f"{profile.legal_first_name} {profile.legal_last_name}" if profile and by_physician
+            else patient.display_name)
     opens, closes = scheduling.video_window(appointment)
     room, message = room_state(appointment)
     return VisitView(appointment=appointment, kind=scheduling.appointment_type(appointment.appointment_type),
                      patient_name=name, opens_at=opens, closes_at=closes, room=room, room_message=message,
-                     outcome=outcome_of(appointment, room), by_physician=provider.role is Role.PHYSICIAN)
+                     outcome=outcome_of(appointment, room), by_physician=by_physician)

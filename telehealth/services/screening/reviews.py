@@ -63,7 +63,7 @@ def decide(physician: User, assessment_id: int, decision: Decision, *, message: 
     if decision in (Decision.DECLINE, Decision.REQUEST_INFO) and not message:
         raise ValidationFailed("Tell the patient why.", fields={"message_to_patient": ["Required for this decision."]})
     if decision is Decision.PATIENT_REPLY:
-        raise ValidationFailed("Not a physician's decision.", fields={"decision": ["Choose approve, decline or request_info."]})
+        raise ValidationFailed("Not a physician's decision.", fields={"decision": ["Choose approve, decline or ask for more information."]})
     assessment = _get_submitted(assessment_id)
     if seen_decisions is not None and len(assessment.decisions) != seen_decisions:
         raise Conflict(_changed_since(physician, assessment))
