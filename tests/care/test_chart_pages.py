@@ -334,6 +334,47 @@ def test_decision_refusals_are_in_words_and_write_nothing(client, db, ctx):
     assert _decisions(db) == 0
 
 
+def _seen(client, ctx) -> str:
+    """The newest decision the follow-up form says it saw, as a browser would send it back."""
+    html = client.get(f"/patients/{ctx.patient.id}/follow-up", headers=BROWSER).get_data(as_text=True)
+    return re.search(r'name="seen_latest_id" value="(\d+)"', html).group(1)
+
+
+def test_the_same_form_posted_twice_records_one_decision_and_says_why_not_the_second(client, db, ctx):
+    _sign_in(client, ctx.physician)
+    seen = _seen(client, ctx)
+    assert seen == "0"
+    form = {"decision": "continue", "note": "Same plan.", "seen_latest_id": seen}
+    assert _decide(client, ctx, **form).status_code == 302
+    r = _decide(client, ctx, **form)  # a second click, or the same form in another tab
+    assert r.status_code == 409
+    assert ("You recorded a decision for this patient since you opened this page; yours was not recorded. "
+            "Review it first.") in text_of(r)
+    assert _decisions(db) == 1
+    # the page now names the decision it shows: a deliberate second decision goes through
+    seen = _seen(client, ctx)
+    assert seen == str(db.session.scalar(select(FollowUpDecision.id)))
+    assert _decide(client, ctx, **{**form, "seen_latest_id": seen}).status_code == 302
+    assert _decisions(db) == 2
+
+
+def test_a_colleagues_decision_since_the_page_was_opened_is_named_and_nothing_is_recorded(client, db, ctx,
+                                                                                          create_user):
+    colleague = create_user("physician", states=["NY"], display_name="Dr. Sam Other")
+    db.session.add(CareAssignment(patient_id=ctx.patient.id, staff_id=colleague.id, care_role=CareRole.PHYSICIAN))
+    db.session.commit()
+    _sign_in(client, ctx.physician)
+    seen = _seen(client, ctx)
+    db.session.add(FollowUpDecision(patient_id=ctx.patient.id, physician_id=colleague.id,
+                                    decision=DecisionKind.PAUSE, note="BP", decided_at=now()))
+    db.session.commit()
+    r = _decide(client, ctx, decision="continue", note="Same plan.", seen_latest_id=seen)
+    assert r.status_code == 409
+    assert "Dr. Sam Other recorded a decision for this patient since you opened this page" in text_of(r)
+    assert "Same plan." in text_of(r)  # what was typed is kept
+    assert _decisions(db) == 1
+
+
 def test_a_pause_decision_pauses_and_a_resume_decision_lifts_it(client, db, ctx):
     _sign_in(client, ctx.physician)
     assert _decide(client, ctx, decision="pause", note="Blood pressure trend").status_code == 302

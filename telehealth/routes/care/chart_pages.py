@@ -186,7 +186,8 @@ def record_decision(patient_id: int):
         _row, status = follow_ups.record_decision(current_user, patient_id, body.decision, body.note,
                                                   appointment_id=body.appointment_id, new_terms=terms,
                                                   release_shipment_id=body.release_shipment_id,
-                                                  second_factor_code=body.second_factor_code)
+                                                  second_factor_code=body.second_factor_code,
+                                                  seen_latest_id=body.seen_latest_id)
     except ServiceError as exc:
         if exc.status in (403, 404) and "second_factor_code" not in exc.fields:
             raise  # not this physician's patient (a missing or wrong code is the form's refusal)

@@ -377,8 +377,7 @@ def follow_up_summary(physician: User, patient_id: int) -> FollowUpSummary:
         Appointment.patient_id == patient_id, Appointment.provider_id == physician.id,
         Appointment.appointment_type == "follow_up", Appointment.status == AppointmentStatus.COMPLETED,
         Appointment.encounter_ended_at.is_not(None)).order_by(Appointment.starts_at.desc()).limit(5)))
-    last = db.session.scalar(select(FollowUpDecision).where(FollowUpDecision.patient_id == patient_id)
-                             .order_by(FollowUpDecision.decided_at.desc(), FollowUpDecision.id.desc()).limit(1))
+    last = follow_ups.latest_decision(patient_id)  # the form says it saw this one (seen_latest_id)
     audit.record(physician, "read", "follow_up_summary", patient_id, patient_id=patient_id,
                  fields=("header", "outcomes", "blood_pressure", "adverse_events", "pauses", "prescription",
                          "shipments", "follow_up_decisions"))
