@@ -17,6 +17,7 @@ from telehealth.models import (
     Prescription, TreatmentPause,
 )
 from telehealth.models.care.care_notes import CoachingNote, DecisionKind, PatientTreatmentPhase, TreatmentPhase
+from telehealth.models.platform.alerts import AlertStatus, ClinicalAlert
 from telehealth.models.home_care.home_sessions import AdverseGrade, BpBand, BpSource, HomeSession, SessionStatus
 from telehealth.models.records.releases import RecordRelease
 from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
@@ -60,6 +61,9 @@ def _history(db, ctx, size: int):
                                             taken_at=at - timedelta(minutes=30), source=BpSource.APP
                                             if hasattr(BpSource, "APP") else list(BpSource)[0], band=BpBand.GO))
         _measure(db, p, "phq9", max(3, 19 - 2 * i), "moderate", at + timedelta(days=1))
+        db.session.add(ClinicalAlert(kind="side_effect", urgency="routine", patient_id=p.id, summary=f"Nausea {i}",
+                                     created_at=at + timedelta(hours=3), status=AlertStatus.ACKNOWLEDGED,
+                                     acknowledged_at=at + timedelta(hours=4), acknowledged_by=doc.id))
     db.session.add(AdverseEvent(patient_id=p.id, grade=AdverseGrade.MODERATE, description="Nausea after session",
                                 source="check_in", opened_at=now() - timedelta(days=2)))
     db.session.add(TreatmentPause(patient_id=p.id, reason="Waiting on a lab result", started_at=now() - timedelta(days=9),
@@ -192,6 +196,29 @@ def test_each_section_of_the_chart_shows_the_patients_data(client, db, ctx):
     assert "Timeline" in words and "Blood-pressure reading" in words
     # the chart leads to prescribing for this patient
     assert f'href="/patients/{ctx.patient.id}/prescribe"' in html
+
+
+def test_a_crisis_alert_and_who_acknowledged_it_stay_in_the_chart(app, client, db, ctx, create_user):
+    from telehealth.services.screening import crisis
+
+    colleague = create_user("physician", states=["NY"], display_name="Dr. Sam Other")
+    crisis.alert_on_call("Answered 'yes' to thoughts of self-harm in a check-in.", patient_id=ctx.patient.id)
+    db.session.commit()
+    _sign_in(client, ctx.physician)
+    words = text_of(_chart(client, ctx.patient.id))
+    safety = words.split("Timeline Safety")[1].split("Outcomes Outcomes from baseline")[0]
+    assert "1 open alert" in safety
+    assert re.search(r"Latest alert: Crisis , raised .{5,40}: Answered 'yes' to thoughts of self-harm in a "
+                     r"check-in\. Open not yet acknowledged", safety), safety
+    assert "Crisis alert raised · Answered 'yes' to thoughts of self-harm in a check-in. (urgent; still open)" in words
+    alert_id = db.session.scalar(select(ClinicalAlert.id))
+    other = sessions_support.login(app, colleague)
+    assert other.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={}).status_code == 200
+    words = text_of(_chart(client, ctx.patient.id))
+    safety = words.split("Timeline Safety")[1].split("Outcomes Outcomes from baseline")[0]
+    assert "No open alert" in safety and "Acknowledged by Dr. Sam Other" in safety
+    assert "Crisis alert acknowledged · By Dr. Sam Other" in words
+    assert "(urgent; acknowledged by Dr. Sam Other)" in words
 
 
 def test_an_adjusted_prescription_shows_every_version(client, db, ctx):
