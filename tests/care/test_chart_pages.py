@@ -17,6 +17,7 @@ from telehealth.models import (
     Prescription, TreatmentPause,
 )
 from telehealth.models.care.care_notes import CoachingNote, DecisionKind, PatientTreatmentPhase, TreatmentPhase
+from telehealth.models.platform.alerts import AlertStatus, ClinicalAlert
 from telehealth.models.home_care.home_sessions import AdverseGrade, BpBand, BpSource, HomeSession, SessionStatus
 from telehealth.models.records.releases import RecordRelease
 from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
@@ -60,6 +61,9 @@ def _history(db, ctx, size: int):
                                             taken_at=at - timedelta(minutes=30), source=BpSource.APP
                                             if hasattr(BpSource, "APP") else list(BpSource)[0], band=BpBand.GO))
         _measure(db, p, "phq9", max(3, 19 - 2 * i), "moderate", at + timedelta(days=1))
+        db.session.add(ClinicalAlert(kind="side_effect", urgency="routine", patient_id=p.id, summary=f"Nausea {i}",
+                                     created_at=at + timedelta(hours=3), status=AlertStatus.ACKNOWLEDGED,
+                                     acknowledged_at=at + timedelta(hours=4), acknowledged_by=doc.id))
     db.session.add(AdverseEvent(patient_id=p.id, grade=AdverseGrade.MODERATE, description="Nausea after session",
                                 source="check_in", opened_at=now() - timedelta(days=2)))
     db.session.add(TreatmentPause(patient_id=p.id, reason="Waiting on a lab result", started_at=now() - timedelta(days=9),
@@ -197,6 +201,29 @@ def test_each_section_of_the_chart_shows_the_patients_data(client, db, ctx):
     assert "Timeline" in words and "Blood-pressure reading" in words
     # the chart leads to prescribing for this patient
     assert f'href="/patients/{ctx.patient.id}/prescribe"' in html
+
+
+def test_a_crisis_alert_and_who_acknowledged_it_stay_in_the_chart(app, client, db, ctx, create_user):
+    from telehealth.services.screening import crisis
+
+    colleague = create_user("physician", states=["NY"], display_name="Dr. Sam Other")
+    crisis.alert_on_call("Answered 'yes' to thoughts of self-harm in a check-in.", patient_id=ctx.patient.id)
+    db.session.commit()
+    _sign_in(client, ctx.physician)
+    words = text_of(_chart(client, ctx.patient.id))
+    safety = words.split("Timeline Safety")[1].split("Outcomes Outcomes from baseline")[0]
+    assert "1 open alert" in safety
+    assert re.search(r"Latest alert: Crisis , raised .{5,40}: Answered 'yes' to thoughts of self-harm in a "
+                     r"check-in\. Open not yet acknowledged", safety), safety
+    assert "Crisis alert raised · Answered 'yes' to thoughts of self-harm in a check-in. (urgent; still open)" in words
+    alert_id = db.session.scalar(select(ClinicalAlert.id))
+    other = sessions_support.login(app, colleague)
+    assert other.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={}).status_code == 200
+    words = text_of(_chart(client, ctx.patient.id))
+    safety = words.split("Timeline Safety")[1].split("Outcomes Outcomes from baseline")[0]
+    assert "No open alert" in safety and "Acknowledged by Dr. Sam Other" in safety
+    assert "Crisis alert acknowledged · By Dr. Sam Other" in words
+    assert "(urgent; acknowledged by Dr. Sam Other)" in words
 
 
 def test_an_adjusted_prescription_shows_every_version(client, db, ctx):
@@ -344,6 +371,47 @@ def test_decision_refusals_are_in_words_and_write_nothing(client, db, ctx):
     assert "This patient was discharged: record a resume decision to treat them again." in text_of(r)
     assert 'value="continue" checked' in r.get_data(as_text=True) and "Keep going" in text_of(r)
     assert _decisions(db) == 0
+
+
+def _seen(client, ctx) -> str:
+    """The newest decision the follow-up form says it saw, as a browser would send it back."""
+    html = client.get(f"/patients/{ctx.patient.id}/follow-up", headers=BROWSER).get_data(as_text=True)
+    return re.search(r'name="seen_latest_id" value="(\d+)"', html).group(1)
+
+
+def test_the_same_form_posted_twice_records_one_decision_and_says_why_not_the_second(client, db, ctx):
+    _sign_in(client, ctx.physician)
+    seen = _seen(client, ctx)
+    assert seen == "0"
+    form = {"decision": "continue", "note": "Same plan.", "seen_latest_id": seen}
+    assert _decide(client, ctx, **form).status_code == 302
+    r = _decide(client, ctx, **form)  # a second click, or the same form in another tab
+    assert r.status_code == 409
+    assert ("You recorded a decision for this patient since you opened this page; yours was not recorded. "
+            "Review it first.") in text_of(r)
+    assert _decisions(db) == 1
+    # the page now names the decision it shows: a deliberate second decision goes through
+    seen = _seen(client, ctx)
+    assert seen == str(db.session.scalar(select(FollowUpDecision.id)))
+    assert _decide(client, ctx, **{**form, "seen_latest_id": seen}).status_code == 302
+    assert _decisions(db) == 2
+
+
+def test_a_colleagues_decision_since_the_page_was_opened_is_named_and_nothing_is_recorded(client, db, ctx,
+                                                                                          create_user):
+    colleague = create_user("physician", states=["NY"], display_name="Dr. Sam Other")
+    db.session.add(CareAssignment(patient_id=ctx.patient.id, staff_id=colleague.id, care_role=CareRole.PHYSICIAN))
+    db.session.commit()
+    _sign_in(client, ctx.physician)
+    seen = _seen(client, ctx)
+    db.session.add(FollowUpDecision(patient_id=ctx.patient.id, physician_id=colleague.id,
+                                    decision=DecisionKind.PAUSE, note="BP", decided_at=now()))
+    db.session.commit()
+    r = _decide(client, ctx, decision="continue", note="Same plan.", seen_latest_id=seen)
+    assert r.status_code == 409
+    assert "Dr. Sam Other recorded a decision for this patient since you opened this page" in text_of(r)
+    assert "Same plan." in text_of(r)  # what was typed is kept
+    assert _decisions(db) == 1
 
 
 def test_a_pause_decision_pauses_and_a_resume_decision_lifts_it(client, db, ctx):

@@ -392,3 +392,36 @@ def test_no_new_stage_while_treatment_is_paused(app, db, ctx):
     with pytest.raises(Conflict) as refused:
         shipments.create_next_stage(ctx.physician, ctx.prescription.id, 1)
     assert refused.value.code == "treatment_stopped"
+
+
+# --------------------------------------------------------------------------- a decision recorded once
+
+
+def test_the_api_refuses_a_decision_when_a_newer_one_exists_and_works_as_before_without_seen(app, db, ctx):
+    client = login(app, ctx.physician)
+    assert _decide(client, ctx, decision="continue", note="Same plan.", seen_latest_id=0).status_code == 201
+    r = _decide(client, ctx, decision="continue", note="Same plan.", seen_latest_id=0)
+    assert r.status_code == 409 and error_of(r)["code"] == "decided_since"
+    assert error_of(r)["message"].startswith("You recorded a decision for this patient since you opened this page")
+    assert _count(db, FollowUpDecision) == 1
+    latest = db.session.scalar(select(FollowUpDecision.id))
+    assert _decide(client, ctx, decision="continue", note="Again.", seen_latest_id=latest).status_code == 201
+    assert _decide(client, ctx, decision="continue", note="No check.").status_code == 201  # as before
+    assert _count(db, FollowUpDecision) == 3
+    assert _decide(client, ctx, decision="continue", note="x", seen_latest_id=-1).status_code == 422
+
+
+def test_concurrent_posts_of_the_same_form_record_one_decision(app, committed, live_server):
+    import json
+
+    from tests.conftest import _make_user, post_concurrently
+
+    world = ready(committed, lambda role="patient", **fields: _make_user(committed, role, **fields))
+    client = login(app, world.physician)
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = {"Cookie": f"{name}={client.get_cookie(name).value}"}
+    body = json.dumps({"decision": "continue", "note": "Same plan.", "seen_latest_id": 0}).encode()
+    answers = post_concurrently(f"{live_server}/api/v1/patients/{world.patient.id}/follow-up-decisions",
+                                [body] * 3, cookie)
+    assert sorted(code for code, _ in answers) == [201, 409, 409], answers
+    assert committed.session.scalar(select(func.count()).select_from(FollowUpDecision)) == 1

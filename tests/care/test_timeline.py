@@ -26,6 +26,8 @@ CLINICAL_KINDS = {"assessment", "assessment_review", "measure", "appointment", "
                   "shipment_status", "session", "check_in", "blood_pressure", "adverse_event",
                   "adverse_event_cleared", "treatment_pause", "treatment_resumed", "message", "coaching_summary",
                   "follow_up_decision"}
+# alerts about the patient (their clinical summary, who acknowledged them): the physicians' only
+PHYSICIAN_KINDS = CLINICAL_KINDS | {"clinical_alert", "clinical_alert_acknowledged"}
 COACH_KINDS = {"session", "check_in", "appointment", "message", "coaching_summary"}
 
 
@@ -92,6 +94,8 @@ def history(app, db, create_user, clock):
     [event_id] = [e["id"] for e in doctor.get(f"/api/v1/patients/{ctx.patient.id}/sessions").get_json()[
         "adverse_events"]]
     assert doctor.post(f"/api/v1/adverse-events/{event_id}/clear", json={"note": "Seen; settled."}).status_code == 200
+    [alert] = doctor.get("/api/v1/alerts").get_json()["items"]  # the side effect's routine alert
+    assert doctor.post(f"/api/v1/alerts/{alert['id']}/acknowledge", json={}).status_code == 200
     assert doctor.post(f"/api/v1/patients/{ctx.patient.id}/pause", json={"reason": "Labs to review"}).status_code == 201
     clock.shift(timedelta(days=1))
     assert doctor.post(f"/api/v1/patients/{ctx.patient.id}/resume", json={"note": "Labs fine."}).status_code == 200
@@ -116,7 +120,7 @@ def _order_key(item):
 def test_a_physician_sees_every_kind_in_time_order(history):
     page = _timeline(history.clients["physician"], history.patient.id, limit=100)
     items = page["items"]
-    assert {i["kind"] for i in items} == CLINICAL_KINDS
+    assert {i["kind"] for i in items} == PHYSICIAN_KINDS
     assert page["next_before"] is None
     keys = [_order_key(i) for i in items]
     assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
@@ -138,6 +142,13 @@ def test_a_physician_sees_every_kind_in_time_order(history):
     [measure] = by_kind["measure"]
     assert (measure["details"]["instrument"], measure["details"]["total"]) == ("phq9", 14)
     assert by_kind["prescription"][0]["details"]["sessions"] == 6
+    [raised] = by_kind["clinical_alert"]
+    [acknowledged] = by_kind["clinical_alert_acknowledged"]
+    assert raised["title"] == "Side effect alert raised" and raised["details"]["open"] is False
+    assert raised["details"]["summary"] and raised["details"]["urgency"] == "routine"
+    assert acknowledged["details"]["acknowledged_by"] == history.physician.id
+    assert acknowledged["details"]["alert_id"] == raised["details"]["alert_id"]
+    assert acknowledged["at"] > raised["at"]
     [adverse] = by_kind["adverse_event"]
     assert adverse["details"]["grade"] == "moderate" and adverse["details"]["open"] is False
     assert by_kind["treatment_resumed"][0]["details"]["note"] == "Labs fine."

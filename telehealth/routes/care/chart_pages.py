@@ -20,6 +20,7 @@ from telehealth.schemas.care.follow_ups import FollowUpDecisionIn
 from telehealth.schemas.home_care.home_sessions import NoteIn, ReasonIn
 from telehealth.schemas.pharmacy.prescriptions import PrescriptionIn
 from telehealth.services.care import chart, follow_ups
+from telehealth.services.care.today import kind_label
 from telehealth.services.home_care import treatment_oversight
 from telehealth.services.pharmacy import prescriptions
 from telehealth.services.screening import scoring
@@ -124,6 +125,12 @@ def event_words(event, names: dict[int, str]) -> str:
         return f"{who('coach_id')}: {d['summary']}{private}"
     if kind == "follow_up_decision":
         return f"{d['decision'].capitalize()} by {who('physician_id')}" + (f": {d['note']}" if d.get("note") else "")
+    if kind == "clinical_alert":
+        state = ("still open" if d["open"] else
+                 f"acknowledged by {who('acknowledged_by') or 'a physician'}")
+        return f"{d['summary']} ({band_words(d['urgency'])}; {state})"
+    if kind == "clinical_alert_acknowledged":
+        return f"By {who('acknowledged_by') or 'a physician'}"
     return ""
 
 
@@ -141,7 +148,7 @@ def chart_view(patient_id: int):
     return render_template("care/chart.html", chart=record, charts=_score_charts(record.outcomes),
                            older=bool(request.args.get("before")), status_words=STATUS_WORDS,
                            band_words=band_words, gate_words=GATE_WORDS, short=INSTRUMENT_SHORT,
-                           event_words=event_words)
+                           event_words=event_words, alert_kind=kind_label)
 
 
 
@@ -189,7 +196,8 @@ def record_decision(patient_id: int):
         _row, status = follow_ups.record_decision(current_user, patient_id, body.decision, body.note,
                                                   appointment_id=body.appointment_id, new_terms=terms,
                                                   release_shipment_id=body.release_shipment_id,
-                                                  second_factor_code=body.second_factor_code)
+                                                  second_factor_code=body.second_factor_code,
+                                                  seen_latest_id=body.seen_latest_id)
     except ServiceError as exc:
         if exc.status in (403, 404) and "second_factor_code" not in exc.fields:
             raise  # not this physician's patient (a missing or wrong code is the form's refusal)

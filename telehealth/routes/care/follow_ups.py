@@ -23,7 +23,8 @@ def record(patient_id: int, body: FollowUpDecisionIn):
     row, status = follow_ups.record_decision(current_user, patient_id, body.decision, body.note,
                                              appointment_id=body.appointment_id, new_terms=terms,
                                              release_shipment_id=body.release_shipment_id,
-                                             second_factor_code=body.second_factor_code)
+                                             second_factor_code=body.second_factor_code,
+                                             seen_latest_id=body.seen_latest_id)
     # the physician who decided reads their own note
     return FollowUpDecisionResultOut(decision=decision_out(row), treatment_status=status)
 

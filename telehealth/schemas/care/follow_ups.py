@@ -1,11 +1,12 @@
 """Request and response bodies for physician follow-up decisions."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import Field
 
 from telehealth.api import Schema, Timestamp
-from telehealth.schemas.common import DbId, text
+from telehealth.schemas.common import MAX_DB_ID, DbId, text
 from telehealth.schemas.pharmacy.prescriptions import PrescriptionIn, SecondFactorCode
 
 Decision = Literal["continue", "adjust", "pause", "resume", "discharge", "maintenance"]
@@ -20,6 +21,9 @@ class FollowUpDecisionIn(Schema):
     release_shipment_id: DbId | None = None
     # an adjustment signs a new version: it needs the physician's second factor
     second_factor_code: SecondFactorCode | None = None
+    # the id of the newest decision the client saw (0: none): a decision recorded since is refused
+    # (409) instead of recorded twice; without it, no such check
+    seen_latest_id: Annotated[int, Field(ge=0, le=MAX_DB_ID)] | None = None
 
 
 class FollowUpDecisionOut(Schema):

@@ -33,6 +33,7 @@ from telehealth.models.home_care.home_sessions import (
 )
 from telehealth.models.pharmacy.prescriptions import Prescription, PrescriptionStatus
 from telehealth.models.pharmacy.shipments import Shipment, ShipmentStatus
+from telehealth.models.platform.alerts import PHYSICIAN_RECIPIENTS, AlertStatus, ClinicalAlert
 from telehealth.models.records.releases import RecordRelease
 from telehealth.models.scheduling.scheduling import Appointment, AppointmentStatus
 from telehealth.models.screening.assessments import Measure
@@ -205,6 +206,8 @@ class Chart:
     timeline: Page
     names: dict[int, str] = field(default_factory=dict)    # staff names by id
     at: datetime = field(default_factory=now)
+    open_alerts: int = 0                                   # alerts about the patient not yet acknowledged
+    latest_alert: ClinicalAlert | None = None              # the newest alert about the patient, open or not
 
     @property
     def open_adverse_events(self) -> list[AdverseEvent]:
@@ -288,6 +291,16 @@ def _all(model, patient_id: int, *order):
     return list(db.session.scalars(select(model).where(model.patient_id == patient_id).order_by(*order)))
 
 
+def _alerts(patient_id: int) -> tuple[int, ClinicalAlert | None]:
+    """How many alerts about the patient are open, and the newest one (two statements, however many)."""
+    about = (ClinicalAlert.patient_id == patient_id, ClinicalAlert.recipient.in_(PHYSICIAN_RECIPIENTS))
+    open_count = db.session.scalar(select(func.count()).select_from(ClinicalAlert).where(
+        *about, ClinicalAlert.status != AlertStatus.ACKNOWLEDGED))
+    latest = db.session.scalar(select(ClinicalAlert).where(*about)
+                               .order_by(ClinicalAlert.created_at.desc(), ClinicalAlert.id.desc()).limit(1))
+    return open_count or 0, latest
+
+
 def _names(ids: set[int]) -> dict[int, str]:
     ids = {i for i in ids if i is not None}
     if not ids:
@@ -297,7 +310,7 @@ def _names(ids: set[int]) -> dict[int, str]:
 
 SECTIONS = ("header", "outcomes", "measures", "sessions", "blood_pressure", "adverse_events", "pauses",
             "prescriptions", "shipments", "coaching_summaries", "follow_up_decisions", "diagnoses", "releases",
-            "timeline")
+            "alerts", "timeline")
 
 
 def patient_chart(physician: User, patient_id: int, *, before: str | None = None,
@@ -320,10 +333,12 @@ def patient_chart(physician: User, patient_id: int, *, before: str | None = None
     decisions = _all(FollowUpDecision, patient_id, FollowUpDecision.decided_at.desc(), FollowUpDecision.id.desc())
     diagnoses = _all(Diagnosis, patient_id, Diagnosis.recorded_on.desc(), Diagnosis.id.desc())
     releases = _all(RecordRelease, patient_id, RecordRelease.granted_at.desc(), RecordRelease.id.desc())
-    staff = ({p.physician_id for p in versions} | {d.physician_id for d in decisions}
+    open_alerts, latest_alert = _alerts(patient_id)
+    staff = ({latest_alert.acknowledged_by if latest_alert else None} | {p.physician_id for p in versions} | {d.physician_id for d in decisions}
              | {n.coach_id for n, _ in coaching} | {e.cleared_by for e in events}
              | {p.started_by for p in pauses} | {p.cleared_by for p in pauses} | {d.physician_id for d in diagnoses}
-             | {e.details.get(key) for e in page.items for key in ("by", "cleared_by", "physician_id", "coach_id")
+             | {e.details.get(key) for e in page.items
+                for key in ("by", "cleared_by", "physician_id", "coach_id", "acknowledged_by")
                 if isinstance(e.details.get(key), int)})
     names = _names(staff)
     audit.record(physician, "read", "patient_chart", patient_id, patient_id=patient_id, fields=SECTIONS)
@@ -331,7 +346,7 @@ def patient_chart(physician: User, patient_id: int, *, before: str | None = None
     return Chart(header=header, outcomes=measured, policy=policy, treatment_started_at=started, sessions=sessions,
                  loose_readings=loose, adverse_events=events, pauses=pauses, prescriptions=versions,
                  shipments=stages, coaching=coaching, decisions=decisions, diagnoses=diagnoses, releases=releases,
-                 timeline=page, names=names)
+                 timeline=page, names=names, open_alerts=open_alerts, latest_alert=latest_alert)
 
 
 # ----------------------------------------------------------------------------- beside the follow-up form
@@ -377,8 +392,7 @@ def follow_up_summary(physician: User, patient_id: int) -> FollowUpSummary:
         Appointment.patient_id == patient_id, Appointment.provider_id == physician.id,
         Appointment.appointment_type == "follow_up", Appointment.status == AppointmentStatus.COMPLETED,
         Appointment.encounter_ended_at.is_not(None)).order_by(Appointment.starts_at.desc()).limit(5)))
-    last = db.session.scalar(select(FollowUpDecision).where(FollowUpDecision.patient_id == patient_id)
-                             .order_by(FollowUpDecision.decided_at.desc(), FollowUpDecision.id.desc()).limit(1))
+    last = follow_ups.latest_decision(patient_id)  # the form says it saw this one (seen_latest_id)
     audit.record(physician, "read", "follow_up_summary", patient_id, patient_id=patient_id,
                  fields=("header", "outcomes", "blood_pressure", "adverse_events", "pauses", "prescription",
                          "shipments", "follow_up_decisions"))

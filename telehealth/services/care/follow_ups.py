@@ -138,13 +138,37 @@ def _check_phase(kind: DecisionKind, patient_id: int) -> TreatmentPhase:
     return phase
 
 
+def latest_decision(patient_id: int) -> FollowUpDecision | None:
+    """The patient's newest decision (what the follow-up page shows, and what its form says it saw)."""
+    return db.session.scalar(select(FollowUpDecision).where(FollowUpDecision.patient_id == patient_id)
+                             .order_by(FollowUpDecision.decided_at.desc(), FollowUpDecision.id.desc()).limit(1))
+
+
+def _check_unchanged(physician: User, patient_id: int, seen_latest_id: int) -> None:
+    """Under the patient's row lock: refuse when the newest decision is not the one the physician saw."""
+    latest = latest_decision(patient_id)
+    if (latest.id if latest else 0) == seen_latest_id:
+        return
+    if latest is None:
+        who = "Someone"
+    elif latest.physician_id == physician.id:
+        who = "You"
+    else:
+        who = db.session.scalar(select(User.display_name).where(User.id == latest.physician_id)) or "Another physician"
+    raise Conflict(f"{who} recorded a decision for this patient since you opened this page; yours was not "
+                   "recorded. Review it first.", code="decided_since")
+
+
 def record_decision(physician: User, patient_id: int, decision: str, note: str, *,
                     appointment_id: int | None = None, new_terms: prescriptions.PrescriptionTerms | None = None,
-                    release_shipment_id: int | None = None, second_factor_code: str | None = None
-                    ) -> tuple[FollowUpDecision, str]:
+                    release_shipment_id: int | None = None, second_factor_code: str | None = None,
+                    seen_latest_id: int | None = None) -> tuple[FollowUpDecision, str]:
     """Record a physician's follow-up decision and carry it out, all in one transaction: nothing is
     written when any part is refused (bad input 422, a refused precondition 409, not on the care
     team 403, an adjustment without a valid second factor 403/423: a new version is a signing).
+    `seen_latest_id`: the id of the newest decision the physician saw (0: none), as the follow-up
+    page sends it; when another decision was recorded since (a second click, a colleague), nothing
+    is recorded and the 409 says who (None: no such check, as before).
     Returns the decision and the treatment status it leaves (`treatment_status`)."""
     get_patient(patient_id)
     authorize_patient(physician, patient_id, Scope.CLINICAL)
@@ -156,6 +180,8 @@ def record_decision(physician: User, patient_id: int, decision: str, note: str, 
     # one decision at a time per patient (pause and sign lock the same row)
     db.session.execute(select(User.id).where(User.id == patient_id).with_for_update())
     try:
+        if seen_latest_id is not None:
+            _check_unchanged(physician, patient_id, seen_latest_id)
         phase = _check_phase(kind, patient_id)
         new_version = None
         if kind is DecisionKind.ADJUST:

@@ -17,11 +17,13 @@ from telehealth.models.home_care.home_sessions import (
 )
 from telehealth.models.messaging.messaging import MessagePriority, OutboundMessage
 from telehealth.models.pharmacy.prescriptions import Prescription
+from telehealth.models.platform.alerts import PHYSICIAN_RECIPIENTS, AlertStatus, ClinicalAlert
 from telehealth.models.scheduling.scheduling import Appointment
 from telehealth.models.pharmacy.shipments import Shipment, ShipmentEvent
 from telehealth.services.care.timeline_pages import (  # noqa: F401  (the timeline's interface, used from here)
     CLINICAL, EVERYONE, MAX_LIMIT, SOURCES, Audience, Event, Page, SourceRequest, patient_timeline, source,
 )
+from telehealth.services.care.today import kind_label
 from telehealth.services.scheduling.scheduling import APPOINTMENT_TYPES, COACHING_TYPES
 
 
@@ -309,3 +311,33 @@ def _follow_up_decisions(req: SourceRequest) -> list[Event]:
             details["note"] = r.note
         events.append(req.event(r.decided_at, r.id, "Follow-up decision", details))
     return events
+
+
+# Alerts about the patient for the physicians (clinical words: never the patient's or a coach's to
+# read); ops alerts are logistics and stay off the chart.
+@source("clinical_alert", audiences={Audience.PHYSICIAN})
+def _alerts_raised(req: SourceRequest) -> list[Event]:
+    """An alert raised about the patient (a crisis answer, a reading, a side effect...), its summary
+    and whether it is still open."""
+    rows = req.rows(select(ClinicalAlert.id, ClinicalAlert.created_at, ClinicalAlert.kind, ClinicalAlert.urgency,
+                           ClinicalAlert.summary, ClinicalAlert.status, ClinicalAlert.acknowledged_at,
+                           ClinicalAlert.acknowledged_by)
+                    .where(ClinicalAlert.patient_id == req.patient_id,
+                           ClinicalAlert.recipient.in_(PHYSICIAN_RECIPIENTS)),
+                    at=ClinicalAlert.created_at, row_id=ClinicalAlert.id)
+    return [req.event(r.created_at, r.id, f"{kind_label(r.kind)} alert raised", {
+        "alert_id": r.id, "alert_kind": r.kind, "urgency": r.urgency, "summary": r.summary,
+        "open": r.status is not AlertStatus.ACKNOWLEDGED, "acknowledged_at": r.acknowledged_at,
+        "acknowledged_by": r.acknowledged_by}) for r in rows]
+
+
+@source("clinical_alert_acknowledged", audiences={Audience.PHYSICIAN})
+def _alerts_acknowledged(req: SourceRequest) -> list[Event]:
+    """A physician acknowledged an alert about the patient: who, and when."""
+    rows = req.rows(select(ClinicalAlert.id, ClinicalAlert.acknowledged_at, ClinicalAlert.kind,
+                           ClinicalAlert.acknowledged_by)
+                    .where(ClinicalAlert.patient_id == req.patient_id,
+                           ClinicalAlert.recipient.in_(PHYSICIAN_RECIPIENTS)),
+                    at=ClinicalAlert.acknowledged_at, row_id=ClinicalAlert.id)
+    return [req.event(r.acknowledged_at, r.id, f"{kind_label(r.kind)} alert acknowledged", {
+        "alert_id": r.id, "alert_kind": r.kind, "acknowledged_by": r.acknowledged_by}) for r in rows]

@@ -5,7 +5,8 @@ they plug into: audiences, events, the cursor, registration and the merged, audi
 
 Events come from many tables (screenings and their review, symptom measures, appointments,
 prescriptions, shipments and their history, at-home sessions, check-in answers, blood-pressure
-readings, adverse events, pauses, texts sent, coaching notes, follow-up decisions). Each table is a *source*: one function,
+readings, adverse events, pauses, texts sent, coaching notes, follow-up decisions, alerts raised
+about the patient and their acknowledgement). Each table is a *source*: one function,
 registered with `@source(kind, audiences=...)`, that reads at most `limit + 1` rows of one patient
 older than the page's cursor, through an index on (patient, time), and turns each row into an
 `Event`. The page merges the sources' rows and keeps the newest `limit`; so a page costs one query
@@ -24,7 +25,8 @@ Who sees what (`Audience`): the patient everything of their own; a physician on 
 everything clinical; a coach assigned to the patient only what coaching needs (sessions with
 their date and status, the mood answered in check-ins, coaching appointments and summaries, and
 which reminder texts went out), never prescriptions, screenings or scores, readings, side effects,
-pauses or shipments. Ops and admin never read it. Every page read is audited.
+pauses or shipments. Alerts raised about the patient (their clinical summary, who acknowledged
+them) are the physicians' only. Ops and admin never read it. Every page read is audited.
 
 Ordering and the cursor: events are ordered by (time, kind, row id), newest first; the cursor names
 the last event of a page, so the next page starts strictly after it, even among events that share
