@@ -49,9 +49,10 @@ run: seed assets
 lint: install
 	$(BIN)/ruff check telehealth config tests bench migrations scripts wsgi.py
 
-# The whole suite on PostgreSQL when a server answers (or TEST_DATABASE_URL is set), else SQLite.
+# The whole suite on PostgreSQL when a server answers (or TEST_DATABASE_URL is set), else SQLite;
+# the browser tests in a second process beside the rest (scripts/run_tests.sh).
 test: lint assets chromium
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	bash scripts/run_tests.sh $(BIN)/python $(PYTEST_ARGS)
 
 # CI's second pass: the browser tests (tests/portal) already ran on PostgreSQL.
 test-sqlite: install assets

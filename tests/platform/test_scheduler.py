@@ -130,7 +130,7 @@ def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
     if proc.poll() is None:
         proc.send_signal(sig)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)  # a job finishing its pass first: slower when the machine is busy
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -179,7 +179,7 @@ def test_two_scheduler_processes_at_once_send_nothing_twice(postgres_only, datab
     finally:
         for proc in procs:
             _stop(proc)
-    assert all(proc.returncode == 0 for proc in procs)  # SIGTERM stops the scheduler cleanly
+    assert [proc.returncode for proc in procs] == [0, 0]  # SIGTERM stops the scheduler cleanly
     received = collections.Counter(m["body"] for m in twilio.messages())
     assert all(received[body] == 1 for body in bodies)
     assert received["Urgent alert for a patient: log in to review."] == 5
