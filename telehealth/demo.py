@@ -480,11 +480,14 @@ def _book_consult_now(patient: User) -> Appointment:
     return appointment
 
 
-def _book_consult_now_if_stale(patient: User) -> None:
-    """A later `make run`: the consult seeded "for now" long ago is released (its credit given back,
-    as when a provider cancels) and booked again for now, unless it was held (the story moved on)."""
+def _rebook_now_if_stale(patient: User, kind: str, credit: CreditKind, book, *, only_if_seeded: bool) -> None:
+    """A later `make run`: the appointment of `kind` seeded "for now" long ago went unheld; release it
+    (its credit given back, as when a provider cancels) and book it again for now with `book`, unless
+    one was held (the story moved on). `only_if_seeded`: nothing to do when none was ever booked."""
     mine = list(db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id,
-                                                             Appointment.appointment_type == "consult")))
+                                                             Appointment.appointment_type == kind)))
+    if only_if_seeded and not mine:
+        return
     closes = timedelta(minutes=current_app.config["VIDEO_CLOSES_MINUTES_AFTER"])
     if any(a.status is AppointmentStatus.COMPLETED or (a.status is AppointmentStatus.BOOKED
                                                        and a.ends_at + closes > now()) for a in mine):
@@ -492,9 +495,13 @@ def _book_consult_now_if_stale(patient: User) -> None:
     for stale in (a for a in mine if a.status is AppointmentStatus.BOOKED):
         stale.cancel(stale.provider_id, now(), late=False)
         ledger.restore(patient.id, CreditKind(stale.credit_kind), key=f"appointment:{stale.id}:restore",
-                       note="Demo consult moved to now")
-    if ledger.balances(patient.id)[CreditKind.CONSULT] > 0:
-        _book_consult_now(patient)
+                       note=f"Demo {kind.replace('_', '-')} moved to now")
+    if ledger.balances(patient.id)[credit] > 0:
+        book(patient)
+
+
+def _book_consult_now_if_stale(patient: User) -> None:
+    _rebook_now_if_stale(patient, "consult", CreditKind.CONSULT, _book_consult_now, only_if_seeded=False)
 
 
 def _consulted(patient: User) -> None:
@@ -588,22 +595,7 @@ def _book_follow_up_now(patient: User) -> Appointment:
 
 
 def _follow_up_now_if_stale(patient: User) -> None:
-    """A later `make run`: the follow-up seeded "for now" went unheld; release it with its credit and
-    book it again for now (as the consult is), unless one was held (the story moved on)."""
-    mine = list(db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id,
-                                                             Appointment.appointment_type == "follow_up")))
-    if not mine:
-        return
-    closes = timedelta(minutes=current_app.config["VIDEO_CLOSES_MINUTES_AFTER"])
-    if any(a.status is AppointmentStatus.COMPLETED or (a.status is AppointmentStatus.BOOKED
-                                                       and a.ends_at + closes > now()) for a in mine):
-        return
-    for stale in (a for a in mine if a.status is AppointmentStatus.BOOKED):
-        stale.cancel(stale.provider_id, now(), late=False)
-        ledger.restore(patient.id, CreditKind(stale.credit_kind), key=f"appointment:{stale.id}:restore",
-                       note="Demo follow-up moved to now")
-    if ledger.balances(patient.id)[CreditKind.FOLLOW_UP] > 0:
-        _book_follow_up_now(patient)
+    _rebook_now_if_stale(patient, "follow_up", CreditKind.FOLLOW_UP, _book_follow_up_now, only_if_seeded=True)
 
 
 def _crisis_text_and_reply(patient: User, at: datetime, replied_at: datetime) -> ClinicalAlert:

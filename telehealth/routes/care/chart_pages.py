@@ -209,36 +209,34 @@ def record_decision(patient_id: int):
                 "chart_pages.chart", patient_id=patient_id)
 
 
-@bp.post("/patients/<int:patient_id>/pause")
-@page(roles=PHYSICIAN)
-def pause(patient_id: int):
+def _oversight(patient_id: int, form_name: str, schema, act, said: str):
+    """Pause or resume from the follow-up page: the API's schema and service; a refusal re-renders
+    that form with its reasons (not this physician's patient: the 403/404 page)."""
     try:
-        body = form_body(ReasonIn)
-        treatment_oversight.pause_treatment(current_user, patient_id, body.reason)
+        act(form_body(schema))
     except ServiceError as exc:
         if exc.status in (403, 404):
             raise
         errors = _refused(exc)
-        return _render_follow_up(patient_id, errors=errors, form_name="pause", values=request.form,
+        return _render_follow_up(patient_id, errors=errors, form_name=form_name, values=request.form,
                                  status=_status_code(errors))
-    return done("Treatment is paused: no session can start until it is resumed.", "chart_pages.follow_up",
-                patient_id=patient_id)
+    return done(said, "chart_pages.follow_up", patient_id=patient_id)
+
+
+@bp.post("/patients/<int:patient_id>/pause")
+@page(roles=PHYSICIAN)
+def pause(patient_id: int):
+    return _oversight(patient_id, "pause", ReasonIn,
+                      lambda body: treatment_oversight.pause_treatment(current_user, patient_id, body.reason),
+                      "Treatment is paused: no session can start until it is resumed.")
 
 
 @bp.post("/patients/<int:patient_id>/resume")
 @page(roles=PHYSICIAN)
 def resume(patient_id: int):
-    try:
-        body = form_body(NoteIn)
-        treatment_oversight.resume_treatment(current_user, patient_id, body.note)
-    except ServiceError as exc:
-        if exc.status in (403, 404):
-            raise
-        errors = _refused(exc)
-        return _render_follow_up(patient_id, errors=errors, form_name="resume", values=request.form,
-                                 status=_status_code(errors))
-    return done("Treatment is resumed: sessions may start again once their other gates hold.",
-                "chart_pages.follow_up", patient_id=patient_id)
+    return _oversight(patient_id, "resume", NoteIn,
+                      lambda body: treatment_oversight.resume_treatment(current_user, patient_id, body.note),
+                      "Treatment is resumed: sessions may start again once their other gates hold.")
 
 
 @bp.post("/adverse-events/<int:event_id>/clear")
